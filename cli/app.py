@@ -1,0 +1,51 @@
+"""The `devsearch` command: a typer app whose commands live in one module each.
+
+Only here is a DevsearchError turned into a one-line message on stderr and its exit code, so the
+same happens under typer's test runner and in a real process.
+"""
+from __future__ import annotations
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from core.errors import DevsearchError
+
+
+class _DevsearchGroup(TyperGroup):
+    """Turns the errors users can cause into `devsearch: error: ...` and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except DevsearchError as err:
+            click.echo(f"devsearch: error: {err}", err=True)
+            raise click.exceptions.Exit(err.exit_code) from None
+        except KeyboardInterrupt:
+            click.echo("devsearch: interrupted", err=True)
+            raise click.exceptions.Exit(130) from None
+
+
+app = typer.Typer(
+    name="devsearch",
+    cls=_DevsearchGroup,
+    help="Find photos by word or by example, offline, with a DeViSE visual-semantic embedding.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _register_commands() -> None:
+    from cli import labels
+
+    for module in (labels,):
+        module.register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

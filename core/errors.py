@@ -1,0 +1,65 @@
+"""Errors a user can cause. Packages raise these; `cli/` turns them into one-line messages.
+
+Each carries the exit code the CLI returns, and its message says what was wrong and what to do.
+"""
+from __future__ import annotations
+
+
+class DevsearchError(Exception):
+    """Base of every error the user can cause or fix."""
+
+    exit_code: int = 1
+
+
+class UsageError(DevsearchError):
+    """Bad arguments or input (empty query, bad date, unreadable dataset)."""
+
+    exit_code = 2
+
+
+class AssetMissingError(DevsearchError):
+    """An offline asset (weights, vectors, class names) is not installed or cannot be downloaded."""
+
+    exit_code = 3
+
+
+class UnsafeFileError(DevsearchError):
+    """A file asked for something we refuse to do, e.g. a pickle that calls arbitrary code."""
+
+    exit_code = 4
+
+
+class UnknownWordError(DevsearchError):
+    """A word or phrase that the word space has no vector for; carries close spellings."""
+
+    exit_code = 5
+
+    def __init__(self, word: str, suggestions: list[str]):
+        self.word = word
+        self.suggestions = list(suggestions)[:5]
+        hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"unknown word {word!r}: not in the word vectors.{hint}")
+
+
+class ImageError(DevsearchError):
+    """A photo given on the command line is missing or cannot be decoded."""
+
+    exit_code = 6
+
+
+class StoreError(DevsearchError):
+    """The store is missing, empty, locked, too new, or bound to another model."""
+
+    exit_code = 7
+
+
+class StoreLockedError(StoreError):
+    """Another writer holds the store."""
+
+
+class ModelMismatchError(StoreError):
+    """The store was built with a different embedding space."""
+
+
+class EmptyStoreError(StoreError):
+    """Nothing indexed yet."""

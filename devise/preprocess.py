@@ -1,0 +1,117 @@
+"""Turn a photo file into the network's input: uint8 RGB, shorter side 256, centre crop 224.
+
+This is the only place images are decoded for the model (indexer, `labels`, `similar`, training all
+call it), so every path sees the same pixels. Normalisation is not done here: it lives inside the
+model, which takes uint8.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from PIL import ExifTags, Image, ImageOps
+
+from core.errors import ImageError
+
+INPUT_SIZE = 224
+RESIZE_SHORTER = 256
+MAX_PIXELS = 100_000_000  # a decompression-bomb guard: 100 MP covers any camera we know
+
+try:  # HEIC/HEIF is an optional extra
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    HEIF_SUPPORTED = True
+except ImportError:  # pragma: no cover - depends on the install
+    HEIF_SUPPORTED = False
+
+
+@dataclass(frozen=True)
+class DecodedPhoto:
+    """A photo ready for the network, with what the catalog records about it."""
+
+    pixels: np.ndarray  # uint8 (224, 224, 3)
+    width: int  # as displayed, after EXIF orientation
+    height: int
+    taken: datetime | None  # EXIF DateTimeOriginal, when present
+
+
+def _exif_taken(image: Image.Image) -> datetime | None:
+    exif = image.getexif()
+    raw = exif.get_ifd(ExifTags.IFD.Exif).get(ExifTags.Base.DateTimeOriginal) or exif.get(ExifTags.Base.DateTime)
+    if not raw:
+        return None
+    try:
+        return datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """Palette, alpha, greyscale, 16-bit and CMYK all become 8-bit RGB (alpha over white)."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        array = np.asarray(image, dtype=np.float32)
+        peak = max(float(array.max()), 1.0)
+        image = Image.fromarray((array * (255.0 / (65535.0 if peak > 255 else 255.0))).clip(0, 255).astype(np.uint8))
+    if image.mode == "P":
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA"):
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, image.convert("RGBA"))
+    return image.convert("RGB")
+
+
+def fit_to_input(image: Image.Image) -> np.ndarray:
+    """Shorter side to 256, then the centre 224x224 crop, as uint8 (224, 224, 3)."""
+    width, height = image.size
+    scale = RESIZE_SHORTER / min(width, height)
+    new_size = (max(RESIZE_SHORTER, round(width * scale)), max(RESIZE_SHORTER, round(height * scale)))
+    image = image.resize(new_size, Image.Resampling.BILINEAR, reducing_gap=None)
+    left = (new_size[0] - INPUT_SIZE) // 2
+    top = (new_size[1] - INPUT_SIZE) // 2
+    return np.asarray(image.crop((left, top, left + INPUT_SIZE, top + INPUT_SIZE)), dtype=np.uint8)
+
+
+def decode_photo(path: str | Path, max_pixels: int = MAX_PIXELS) -> DecodedPhoto:
+    """Decode one photo for the network; every failure is an ImageError whose message is the reason."""
+    path = Path(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                if image.width * image.height > max_pixels:
+                    raise ImageError(f"too large: {image.width}x{image.height} pixels is over the {max_pixels:,} limit")
+                taken = _exif_taken(image)
+                orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+                image.seek(0)  # first frame of a GIF or multi-page TIFF
+                width, height = image.size  # before draft, which shrinks it
+                if orientation in (5, 6, 7, 8):
+                    width, height = height, width
+                if image.format == "JPEG":
+                    # DCT scaling: decode at the smallest size that still covers the 256 target
+                    target = RESIZE_SHORTER / min(image.size)
+                    image.draft("RGB", (max(1, int(image.width * target)), max(1, int(image.height * target))))
+                image.load()
+                oriented = ImageOps.exif_transpose(image) if orientation != 1 else image
+                pixels = fit_to_input(_to_rgb(oriented))
+    except ImageError:
+        raise
+    except FileNotFoundError:
+        raise ImageError(f"no such file: {path}") from None
+    except PermissionError:
+        raise ImageError("unreadable: permission denied") from None
+    except IsADirectoryError:
+        raise ImageError(f"is a directory, not a photo: {path}") from None
+    except Image.DecompressionBombError as exc:
+        raise ImageError(f"too large: {exc}") from None
+    except Image.DecompressionBombWarning as exc:
+        raise ImageError(f"too large: {exc}") from None
+    except Image.UnidentifiedImageError:
+        size = path.stat().st_size if path.exists() else 0
+        raise ImageError("empty file (0 bytes)" if size == 0 else "not an image (unrecognised format)") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageError(f"corrupt or truncated image: {exc}") from None
+    return DecodedPhoto(pixels=pixels, width=width, height=height, taken=taken)
