@@ -17,7 +17,9 @@ def compile_inference(model: keras.Model) -> Callable[[np.ndarray], list[np.ndar
     if backend == "tensorflow":
         import tensorflow as tf
 
-        graph_fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        # one trace for every batch size: the batch dimension is left open
+        spec = tf.TensorSpec((None, *model.inputs[0].shape[1:]), model.inputs[0].dtype)
+        graph_fn = tf.function(lambda x: model(x, training=False), input_signature=[spec])
         return lambda batch: [np.asarray(out) for out in _as_list(graph_fn(tf.convert_to_tensor(batch)))]
     if backend == "jax":
         import jax

@@ -1,0 +1,83 @@
+"""A model bundle is a folder that reloads to the same embedding space, and its fingerprint names that space."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.errors import UsageError
+from core.settings import Settings
+from devise.bundle import load_bundle, save_bundle
+from devise.heads import build_devise_head
+from devise.manifest import MANIFEST_FILE, read_manifest
+from devise.preprocess import decode_photo
+
+FIXTURES = Path(__file__).parent / "fixtures"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def photos() -> np.ndarray:
+    return np.stack([decode_photo(FIXTURES / name).pixels for name in ("coffee.jpg", "chelsea.jpg")])
+
+
+@pytest.fixture(scope="module")
+def default_bundle(model_cache):
+    return load_bundle(Settings(cache=model_cache, model=None))
+
+
+def test_default_bundle_is_efficientnet_conse_glove(default_bundle):
+    manifest = default_bundle.manifest
+    assert (manifest["backbone"], manifest["head"], manifest["words"]) == ("efficientnet-lite0", "conse", "glove-6b-50d")
+    assert default_bundle.fingerprint.startswith("efficientnet-lite0+conse+glove-6b-50d:")
+
+
+def test_embeddings_are_unit_vectors_in_the_word_space(default_bundle, photos):
+    embeddings = default_bundle.embed(photos)
+    assert embeddings.shape == (2, default_bundle.dims) == (2, 50)
+    np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-5)
+
+
+def test_a_saved_bundle_reloads_with_the_same_fingerprint_and_outputs(tmp_path, model_cache, default_bundle, photos):
+    settings = Settings(cache=model_cache, model=tmp_path / "copy")
+    saved = save_bundle(tmp_path / "copy", settings=settings)
+    reloaded = load_bundle(settings)
+    assert saved["fingerprint"] == reloaded.fingerprint == default_bundle.fingerprint
+    np.testing.assert_allclose(reloaded.embed(photos), default_bundle.embed(photos), atol=1e-5)
+
+
+def test_a_devise_bundle_round_trips_and_its_fingerprint_follows_the_weights(tmp_path, model_cache, photos):
+    head = build_devise_head((7, 7, 1280), 50)
+    settings = Settings(cache=model_cache, model=tmp_path / "devise")
+    first = save_bundle(tmp_path / "devise", settings=settings, head="devise", head_model=head)
+    before = load_bundle(settings)
+    assert before.fingerprint == first["fingerprint"]
+    outputs = before.embed(photos)
+
+    head.get_layer("word_projection").kernel.assign(head.get_layer("word_projection").kernel * 2 + 0.01)
+    second = save_bundle(tmp_path / "devise2", settings=settings, head="devise", head_model=head)
+    assert second["fingerprint"] != first["fingerprint"]
+    np.testing.assert_allclose(load_bundle(settings).embed(photos), outputs, atol=1e-5)
+
+
+def test_a_bundle_whose_weights_changed_behind_its_manifest_is_refused(tmp_path, model_cache):
+    folder = tmp_path / "tampered"
+    settings = Settings(cache=model_cache, model=folder)
+    save_bundle(folder, settings=settings)
+    vectors = np.load(folder / "label_vectors.npy")
+    np.save(folder / "label_vectors.npy", vectors[::-1].copy())
+    with pytest.raises(UsageError, match="does not match its manifest"):
+        load_bundle(settings)
+
+
+def test_a_folder_without_a_manifest_is_not_a_bundle(tmp_path):
+    with pytest.raises(UsageError, match="not a model bundle"):
+        read_manifest(tmp_path)
+
+
+def test_the_manifest_is_plain_json_without_the_load_path(tmp_path, model_cache):
+    save_bundle(tmp_path / "b", settings=Settings(cache=model_cache))
+    stored = json.loads((tmp_path / "b" / MANIFEST_FILE).read_text())
+    assert "path" not in stored and stored["dims"] == 50 and stored["top_t"] == 10

@@ -1,0 +1,66 @@
+"""`devsearch labels IMAGE` shows what the model sees: ImageNet classes and the nearest words."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.app import app
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="module")
+def cat_labels(model_cache) -> dict:
+    result = CliRunner().invoke(app, ["labels", str(FIXTURES / "chelsea.jpg"), "--json", "-n", "10"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.mark.slow
+def test_labels_json_has_the_documented_keys(cat_labels):
+    assert set(cat_labels) == {"image", "imagenet", "words"}
+    assert set(cat_labels["imagenet"][0]) == {"label", "wnid", "score"}
+    assert set(cat_labels["words"][0]) == {"word", "score"}
+    assert len(cat_labels["imagenet"]) == len(cat_labels["words"]) == 10
+
+
+@pytest.mark.slow
+def test_the_cat_is_a_cat_class_in_the_top_three(cat_labels):
+    top3 = [row["label"] for row in cat_labels["imagenet"][:3]]
+    assert any(label in {"tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat"} for label in top3)
+
+
+@pytest.mark.slow
+def test_cat_is_among_the_ten_nearest_words_to_the_cat(cat_labels):
+    assert "cat" in [row["word"] for row in cat_labels["words"]]
+
+
+@pytest.mark.slow
+def test_coffee_is_espresso_in_a_real_process(model_cache):
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "labels", str(FIXTURES / "coffee.jpg"), "--json", "-n", "3"],
+        cwd=REPO, capture_output=True, text=True, env={**os.environ, "DEVSEARCH_CACHE": str(model_cache)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["imagenet"][0]["label"] == "espresso"
+
+
+def test_a_missing_image_is_one_line_and_exit_6(tmp_path):
+    result = CliRunner().invoke(app, ["labels", str(tmp_path / "nope.jpg")])
+    assert result.exit_code == 6
+    assert result.stderr.strip().count("\n") == 0 and "no such file" in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_text_file_is_not_an_image(tmp_path):
+    fake = tmp_path / "fake.jpg"
+    fake.write_text("not a photo")
+    result = CliRunner().invoke(app, ["labels", str(fake)])
+    assert result.exit_code == 6 and "not an image" in result.stderr
