@@ -48,6 +48,7 @@ def write_manifest(model_dir: Path, manifest: dict) -> None:
     stored = {k: v for k, v in manifest.items() if k != "path"}
     model_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=model_dir, prefix=".manifest-")
+    os.fchmod(fd, 0o644)  # mkstemp makes it private; a bundle is meant to be shared
     with os.fdopen(fd, "w") as handle:
         json.dump(stored, handle, indent=2, sort_keys=True)
         handle.flush()

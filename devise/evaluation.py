@@ -1,0 +1,188 @@
+"""`devsearch eval`: a model and the paper's controls, measured on one labelled image set.
+
+Every model ranks the dataset's labels for every image (cosine to the label's vector, or the
+softmax's probability), then (devise.metrics):
+- flat hit@k (k = 1, 2, 5, 10, 20) over the dataset's label set;
+- hierarchical precision@k (k = 2, 5, 10, 20) with the WordNet noun hierarchy (hp@1 = hit@1);
+- zero-shot: the images of held-out labels, ranking only the held-out labels (as in the paper's
+  zero-shot table, the training labels are not candidates);
+- retrieval by word: each label as a query over all images, P@1, P@5 and average precision.
+Images the model was trained on (by content) are left out, so a trained model is never scored on
+its own training images. Features come from the same cache as training.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from core.errors import UsageError
+from core.settings import Settings
+from devise import metrics
+from devise.backbones import load_backbone
+from devise.bundle import HEAD_WEIGHTS, LABEL_VECTORS
+from devise.datasets import file_digest, label_targets, read_dataset
+from devise.features import dataset_features
+from devise.heads import CONSE_TOP_T, build_devise_head, conse_embedding, label_vectors
+from devise.imagenet import imagenet_classes
+from devise.manifest import open_words_for, read_manifest
+from devise.training import (Say, TrainSpec, fit_head, fit_softmax, load_training_set, random_label_vectors,
+                             read_training)
+from devise.word_lookup import open_words
+from devise.wordnet import load_wordnet
+
+HIT_KS = (1, 2, 5, 10, 20)
+HP_KS = (2, 5, 10, 20)
+MODEL_NAMES = {
+    "devise": "DeViSE",
+    "random_devise": "random-embedding DeViSE",
+    "softmax": "softmax baseline",
+    "conse": f"ConSE (T={CONSE_TOP_T})",
+}
+
+
+def evaluate(dataset_dir: Path, model_dir: Path, settings: Settings, *, where: Sequence[str] = (),
+             holdout_labels: list[str] | None = None, baselines: bool = False, say: Say = lambda _: None) -> dict:
+    """Metrics of the model (and, with baselines, the controls) on the dataset; see the module doc."""
+    dataset = read_dataset(dataset_dir, where)
+    manifest = read_manifest(model_dir)
+    training = read_training(model_dir)
+    trained_on = set(training["image_digests"]) if training else set()
+    images = [image for image in dataset.images if file_digest(image.path) not in trained_on]
+    excluded = len(dataset.images) - len(images)
+    if not images:
+        raise UsageError(f"every image of {dataset_dir} was used to train {model_dir}: evaluate on other images")
+    words = open_words_for(manifest, settings)
+    labels, vectors, skipped = label_targets(dataset.labels, words)  # candidates: all, not just untrained images
+    index = {label: i for i, label in enumerate(labels)}
+    images = [image for image in images if image.label in index]
+    backbone = load_backbone(manifest["backbone"], settings.cache)
+    features = dataset_features(images, backbone, settings.cache, "plain", settings.batch_size, say)
+    usable = [row for row in range(len(images)) if row not in features.failed]
+    maps = np.asarray(features.maps[usable], dtype=np.float32)
+    probabilities = np.asarray(features.probabilities[usable], dtype=np.float32)
+    true = np.array([index[images[row].label] for row in usable])
+    holdout = holdout_labels if holdout_labels is not None else (training or {}).get("spec", {}).get("holdout_labels", [])
+    zeroshot = [label for label in labels if label in set(holdout)]
+
+    scores = {_model_key(manifest): _bundle_scores(manifest, Path(model_dir), maps, probabilities, vectors)}
+    if baselines:
+        scores.update(_baseline_scores(manifest, training, settings, labels, maps, probabilities, words, say))
+    heads = {image.label: image.fields.get("head") or None for image in dataset.images}
+    ancestors = _label_ancestors(labels, heads)
+    return {
+        "dataset": str(dataset_dir),
+        "where": list(where),
+        "model": str(model_dir),
+        "images": len(usable),
+        "excluded_training_images": excluded,
+        "failed_images": [f"{images[row].path}: {reason}" for row, reason in features.failed.items()],
+        "labels": len(labels),
+        "skipped_labels": skipped,
+        "zeroshot_labels": zeroshot,
+        "models": {name: model_metrics(s, true, ancestors, [index[z] for z in zeroshot]) for name, s in scores.items()},
+    }
+
+
+def model_metrics(scores: np.ndarray, true: np.ndarray, ancestors: Sequence[dict | None],
+                  zeroshot: Sequence[int]) -> dict[str, float]:
+    """All measures for one model's (images x labels) scores; zero-shot ones only with zero-shot labels."""
+    result = _ranking_metrics(scores, true, ancestors, "")
+    keep = np.isin(true, zeroshot)
+    if keep.any():
+        position = {label: i for i, label in enumerate(zeroshot)}
+        sub_true = np.array([position[t] for t in true[keep]], dtype=int)
+        sub_scores = scores[keep][:, list(zeroshot)]
+        result.update(_ranking_metrics(sub_scores, sub_true, [ancestors[z] for z in zeroshot], "zeroshot_"))
+    result.update(metrics.retrieval_scores(scores, true))
+    return result
+
+
+def _ranking_metrics(scores: np.ndarray, true: np.ndarray, ancestors: Sequence[dict | None], prefix: str) -> dict:
+    result = {f"{prefix}hit@{k}": metrics.flat_hit_at_k(scores, true, k) for k in HIT_KS}
+    for k in HP_KS:
+        valid = metrics.valid_label_sets(ancestors, k)
+        result[f"{prefix}hp@{k}"] = metrics.hierarchical_precision_at_k(scores, true, valid, k)
+    return result
+
+
+def _label_ancestors(labels: Sequence[str], heads: dict[str, str | None]) -> list[dict | None]:
+    wordnet = load_wordnet()
+    result = []
+    for label in labels:
+        synset = wordnet.label_synset(label, heads.get(label))
+        result.append(wordnet.hierarchy.ancestor_levels(synset) if synset else None)
+    return result
+
+
+def _model_key(manifest: dict) -> str:
+    if manifest["head"] != "devise":
+        return "conse"
+    return "random_devise" if manifest.get("random_words") else "devise"
+
+
+def _bundle_scores(manifest: dict, model_dir: Path, maps: np.ndarray, probabilities: np.ndarray,
+                   vectors: np.ndarray) -> np.ndarray:
+    """The given bundle's scores, from the cached backbone outputs instead of its full network."""
+    if manifest["head"] == "devise":
+        head = build_devise_head(manifest["head_input_shape"], int(manifest["dims"]))
+        head.load_weights(model_dir / HEAD_WEIGHTS)
+        return metrics.cosine_scores(head.predict(maps, batch_size=256, verbose=0), vectors)
+    imagenet_vectors = np.load(model_dir / LABEL_VECTORS, allow_pickle=False)
+    return metrics.cosine_scores(_conse(probabilities, imagenet_vectors, int(manifest["top_t"])), vectors)
+
+
+def _conse(probabilities: np.ndarray, imagenet_vectors: np.ndarray, top_t: int) -> np.ndarray:
+    ops = keras.ops
+    embedded = conse_embedding(ops.convert_to_tensor(probabilities), ops.convert_to_tensor(imagenet_vectors), top_t)
+    return ops.convert_to_numpy(embedded)
+
+
+def _baseline_scores(manifest: dict, training: dict | None, settings: Settings, labels: list[str],
+                     maps: np.ndarray, probabilities: np.ndarray, words, say: Say) -> dict[str, np.ndarray]:
+    """ConSE, and (for a model trained here) the softmax and random-embedding controls on its training data."""
+    scores = {}
+    if manifest["head"] == "devise":
+        imagenet_vectors, _ = label_vectors([c.names for c in imagenet_classes()], words)
+        scores["conse"] = metrics.cosine_scores(_conse(probabilities, imagenet_vectors, CONSE_TOP_T),
+                                                label_targets(labels, words)[1])
+    if training is None:
+        say("no training.json in the model folder: softmax and random-embedding baselines skipped")
+        return scores
+    spec = TrainSpec(**training["spec"])
+    data = load_training_set(spec, settings, open_words(spec.words, settings.cache), say)
+    softmax = fit_softmax(data, spec.epochs, spec.seed, say)
+    known = {label: j for j, label in enumerate(data.labels)}
+    with np.errstate(divide="ignore"):
+        log_p = np.log(softmax.predict(maps, batch_size=256, verbose=0))
+    scores["softmax"] = np.stack(
+        [log_p[:, known[label]] if label in known else np.full(len(maps), -np.inf) for label in labels], axis=1)
+    if not spec.random_words:
+        random_data = replace(data, label_vectors=random_label_vectors(data.labels, data.label_vectors.shape[1]))
+        head, _ = fit_head(random_data, spec.loss, spec.epochs, spec.seed, say)
+        scores["random_devise"] = metrics.cosine_scores(
+            head.predict(maps, batch_size=256, verbose=0), random_label_vectors(labels, data.label_vectors.shape[1]))
+    return scores
+
+
+def markdown_table(result: dict) -> str:
+    """The paper's Table 1 (flat hit@k, hierarchical precision@k) and a second table for
+    zero-shot and retrieval by word, in percent."""
+    models = result["models"]
+    first = ["hit@%d" % k for k in HIT_KS] + ["hp@%d" % k for k in HP_KS]
+    second = [f"zeroshot_{c}" for c in ("hit@1", "hit@2", "hit@5", "hit@10", "hp@5")] + ["word_p@1", "word_p@5", "word_ap"]
+    has_zeroshot = any("zeroshot_hit@1" in m for m in models.values())
+    columns = second if has_zeroshot else second[-3:]
+    lines = [f"{result['images']} images, {result['labels']} labels"
+             + (f", {len(result['zeroshot_labels'])} held out (zero-shot)" if has_zeroshot else ""), ""]
+    for keys in (first, columns):
+        lines.append("| model | " + " | ".join(keys) + " |")
+        lines.append("|---|" + "---:|" * len(keys))
+        for name, values in models.items():
+            cells = [f"{100 * values[k]:.1f}" if k in values and np.isfinite(values[k]) else "–" for k in keys]
+            lines.append(f"| {MODEL_NAMES.get(name, name)} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
