@@ -5,10 +5,15 @@ same happens under typer's test runner and in a real process.
 """
 from __future__ import annotations
 
-import typer
-from typer.core import TyperGroup
+import os
 
-from core.errors import DevsearchError
+# TensorFlow's C++ start-up chatter would come before our one-line errors; warnings and errors stay.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import typer  # noqa: E402
+from typer.core import TyperGroup  # noqa: E402
+
+from core.errors import DevsearchError  # noqa: E402
 
 
 class _DevsearchGroup(TyperGroup):
@@ -36,9 +41,9 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    from cli import index, labels, search_cmds, words
+    from cli import index, labels, search_cmds, train, words
 
-    for module in (labels, words, search_cmds, index):
+    for module in (labels, words, search_cmds, index, train):
         module.register(app)
 
 

@@ -1,0 +1,172 @@
+"""Query latency and HNSW recall on synthetic stores of 10k and 100k photos (no images, no TensorFlow).
+
+Each store holds unit vectors in the GloVe-50d word space, clustered around real word vectors (as a
+photo library clusters around subjects), written through the store's writer API. Printed per size:
+  cold   `devsearch query dog --paths` in a fresh process: median wall time of 10 (and its CPU time),
+         beside a bare `python -c pass` and `python -c "import cli.app"` measured the same way
+  warm   in-process `Searcher.text(word, 10)` p50 / p99 (word lookup + k-NN + catalog rows)
+  recall@10 of the store's HNSW k-NN against exact search, for word queries
+
+    python bench/query_latency.py [--sizes 10000 100000] [--work DIR]
+
+Stores are kept under --work and reused when they already hold the right count.
+Run it on a quiet machine: other processes inflate the cold figures (the CPU time less so).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.errors import DevsearchError  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from devise.word_lookup import BUILTIN, open_words  # noqa: E402
+from search.engine import open_searcher  # noqa: E402
+from store.catalog import ChangeSet, EmbeddedPhoto, Store  # noqa: E402
+
+DIMS = 50
+CLUSTERS = 2000       # subjects, drawn from the 20k most frequent words (plus "dog")
+SPREAD = 0.6          # noise scale per unit vector: cos(photo, its subject) ~ 0.85
+BATCH = 5000
+QUERY_VOCAB = 5000    # warm/recall queries: random words among the most frequent
+MANIFEST = {"format": 1, "fingerprint": "bench+synthetic+glove-6b-50d:0000000000000000", "dims": DIMS,
+            "words": BUILTIN, "words_name": BUILTIN, "backbone": "none", "head": "synthetic", "labels": "none"}
+
+
+def synthetic_vectors(words, count: int, rng: np.random.Generator) -> np.ndarray:
+    """count unit vectors around CLUSTERS real word vectors."""
+    frequent = np.asarray(words.matrix[:20_000], dtype=np.float32)
+    centres = frequent[rng.choice(len(frequent), CLUSTERS - 1, replace=False)]
+    centres = np.vstack([centres, words.vector("dog")])
+    picks = rng.integers(0, CLUSTERS, count)
+    vectors = centres[picks] + rng.normal(0, SPREAD / np.sqrt(DIMS), (count, DIMS)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def build_store(home: Path, vectors: np.ndarray) -> None:
+    """Write the vectors as photos /bench/<folder>/<i>.jpg, in commits of BATCH, into a new store."""
+    start = datetime(2015, 1, 1)
+    shutil.rmtree(home, ignore_errors=True)
+    with Store.open(home, writer=True) as store:
+        store.bind_model(MANIFEST)
+        for first in range(0, len(vectors), BATCH):
+            store.commit(ChangeSet(embedded=[
+                EmbeddedPhoto(path=f"/bench/{i // 1000:04d}/{i:07d}.jpg", size=100_000 + i, mtime=1.6e9 + i,
+                              content_hash=f"{i:064x}", width=4032, height=3024,
+                              taken=start + timedelta(hours=i), vector=vectors[i])
+                for i in range(first, min(first + BATCH, len(vectors)))
+            ]))
+
+
+def ensure_store(home: Path, count: int, words) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, vectors) of a store of count photos, built unless a previous run left it.
+
+    The vectors are regenerated from a seed, and a fresh store numbers photos in insertion order,
+    so ids and rows line up; a few are checked against the catalog.
+    """
+    vectors = synthetic_vectors(words, count, np.random.default_rng(count))
+    try:
+        with Store.open(home) as store:
+            reusable = store.count() == count
+    except DevsearchError:
+        reusable = False
+    if not reusable:
+        started = time.perf_counter()
+        build_store(home, vectors)
+        print(f"  built {count:,} photos in {time.perf_counter() - started:.1f}s")
+    with Store.open(home) as store:
+        ids = store.ids_matching()
+        for row in np.random.default_rng(1).choice(count, 5):
+            np.testing.assert_allclose(store.vector_of(int(ids[row])), vectors[row], atol=1e-6)
+    return ids, vectors
+
+
+def timed_process(args: list[str], env: dict, runs: int) -> tuple[float, float]:
+    """(median wall s, median CPU s) of `python args` in fresh processes, after one warm-up run
+    (which fills the page cache and writes bytecode caches)."""
+    walls, cpus = [], []
+    for attempt in range(runs + 1):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        subprocess.run([sys.executable, *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if attempt:
+            walls.append(wall)
+            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def warm_latency(settings: Settings, words, rng: np.random.Generator, queries: int) -> tuple[float, float]:
+    """p50, p99 in ms of Searcher.text(word, 10), after the index is loaded."""
+    vocab = [w for w in words.words[:QUERY_VOCAB] if w.isalpha()]
+    picks = rng.choice(len(vocab), queries)
+    with open_searcher(settings) as searcher:
+        searcher.text("dog", 10)
+        times = []
+        for i in picks:
+            started = time.perf_counter()
+            searcher.text(vocab[i], 10)
+            times.append((time.perf_counter() - started) * 1000)
+    return float(np.percentile(times, 50)), float(np.percentile(times, 99))
+
+
+def recall_at_10(settings: Settings, words, ids: np.ndarray, matrix: np.ndarray,
+                 rng: np.random.Generator, queries: int) -> float:
+    """Mean |HNSW top-10 ∩ exact top-10| / 10 over random word queries."""
+    rows = rng.choice(QUERY_VOCAB, queries, replace=False)
+    hits = 0
+    with Store.open(settings.home) as store:
+        for row in rows:
+            query = np.asarray(words.matrix[row], dtype=np.float32)
+            exact = set(ids[np.argsort(-(matrix @ query))[:10]].tolist())
+            hits += len(exact & {photo_id for photo_id, _ in store.knn(query, 10)})
+    return hits / (10 * queries)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "devsearch-bench-query")
+    parser.add_argument("--runs", type=int, default=10, help="fresh processes per cold figure")
+    parser.add_argument("--queries", type=int, default=500, help="queries for warm latency and recall")
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    cache = Settings().cache
+    words = open_words(BUILTIN, cache)
+    # bytecode caches allowed, as in an installed package (the warm-up run writes them)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"DEVSEARCH_CACHE": str(cache)}
+    bare = timed_process(["-c", "pass"], env, args.runs)
+    app = timed_process(["-c", "import cli.app"], env, args.runs)
+    print(f"baseline: python -c pass {bare[0]:.3f}s wall ({bare[1]:.3f}s CPU); "
+          f"import cli.app {app[0]:.3f}s ({app[1]:.3f}s CPU); {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.2f}")
+    for size in args.sizes:
+        home = args.work / f"store-{size}"
+        print(f"{size:,} photos ({home})")
+        ids, matrix = ensure_store(home, size, words)
+        settings = Settings(home=home, cache=cache, model=None)
+        cold = timed_process(["-m", "cli", "query", "dog", "--paths", "--home", str(home)], env, args.runs)
+        p50, p99 = warm_latency(settings, words, rng, args.queries)
+        recall = recall_at_10(settings, words, ids, matrix, rng, min(args.queries, QUERY_VOCAB))
+        print(f"  cold `devsearch query dog --paths`: {cold[0]:.3f}s wall, {cold[1]:.3f}s CPU "
+              f"(median of {args.runs}; target <= 0.35s at 100k)")
+        print(f"  warm query: p50 {p50:.2f} ms, p99 {p99:.2f} ms (target p50 <= 2 ms)")
+        print(f"  recall@10 HNSW vs exact: {recall:.4f} (target >= 0.98)")
+
+
+if __name__ == "__main__":
+    main()

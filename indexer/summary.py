@@ -1,0 +1,53 @@
+"""What an index run did, as counts (stored with the run) and as the lines printed at its end."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass
+class RunSummary:
+    new: int = 0
+    updated: int = 0
+    moved: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    failed: Counter = field(default_factory=Counter)  # reason -> files that failed in this run
+    skipped: Counter = field(default_factory=Counter)  # reason -> files or folders not attempted
+    elapsed: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def decoded(self) -> int:
+        return self.new + self.updated + sum(self.failed.values())
+
+    @property
+    def images_per_second(self) -> float:
+        return self.decoded / self.elapsed if self.elapsed > 0 else 0.0
+
+    def to_dict(self) -> dict:
+        return {"new": self.new, "updated": self.updated, "moved": self.moved, "deleted": self.deleted,
+                "unchanged": self.unchanged, "failed": sum(self.failed.values()), "failures": dict(self.failed),
+                "skipped": dict(self.skipped), "elapsed_s": round(self.elapsed, 3),
+                "images_per_s": round(self.images_per_second, 2), "interrupted": self.interrupted}
+
+
+def _by_reason(counts: Counter) -> str:
+    return ", ".join(f"{number:,} {reason}" for reason, number in counts.most_common())
+
+
+def format_summary(summary: RunSummary) -> list[str]:
+    """The closing lines of `devsearch index`."""
+    failed = sum(summary.failed.values())
+    lines = [
+        f"{'interrupted' if summary.interrupted else 'done'}: {summary.new:,} new, {summary.updated:,} updated, "
+        f"{summary.moved:,} moved, {summary.deleted:,} deleted, {summary.unchanged:,} unchanged, {failed:,} failed "
+        f"in {summary.elapsed:.1f} s ({summary.images_per_second:.1f} images/s)"
+    ]
+    if failed:
+        lines.append(f"failed: {_by_reason(summary.failed)}")
+    if summary.skipped:
+        lines.append(f"skipped: {_by_reason(summary.skipped)}")
+    if summary.interrupted:
+        lines.append("everything up to the last batch is saved: run the same command again to resume")
+    return lines

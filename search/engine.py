@@ -1,0 +1,182 @@
+"""Searches against the store: a query or a photo becomes one vector, then k-NN with filters, then rows.
+
+A `Searcher` holds an open store and its word space, so a long-lived caller (the benchmark, a
+server) pays the opening cost once; `search_text` and `search_similar` are the one-shot forms the
+CLI calls. The network is loaded only when an image must be embedded that the store does not
+already hold, so a word query never imports TensorFlow.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence, Set
+from pathlib import Path
+
+import numpy as np
+
+from core.errors import EmptyStoreError, ImageError
+from core.settings import Settings
+from devise.manifest import open_words_for, read_manifest
+from search.filters import Filters
+from search.query_parser import Term, image_path, parse_query
+from search.results import SearchResult
+from search.vectors import query_vector, unit
+from store.catalog import PhotoRecord, Store
+from store.hashing import content_hash
+
+_MTIME_TOLERANCE = 1e-6
+
+
+def bound_manifest(store: Store, settings: Settings) -> dict:
+    """The model the store was built with; `--model DIR` must be that same model (same fingerprint)."""
+    manifest = store.model_manifest()  # Store.open already refused a store with no indexed photo
+    if manifest is None:
+        raise EmptyStoreError(f"no photos indexed in {settings.home}: run `devsearch index PATH` first")
+    if settings.model is None:
+        return manifest
+    given = read_manifest(Path(settings.model))
+    store.check_model(given["fingerprint"])
+    return given
+
+
+class Searcher:
+    """An open store plus the word space of its model; not thread-safe, one per thread."""
+
+    def __init__(self, store: Store, settings: Settings):
+        self.store = store
+        self.settings = settings
+        self.manifest = bound_manifest(store, settings)
+        self.dims = int(self.manifest["dims"])
+        self.words = open_words_for(self.manifest, settings)
+        self._bundle = None
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "Searcher":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the two searches ------------------------------------------------------------------
+
+    def text(self, query: str, n: int = 10, *, add: Iterable[str] = (), subtract: Iterable[str] = (),
+             filters: Filters = Filters()) -> list[SearchResult]:
+        """Photos nearest to a query (words, phrases, image paths, weights, + and -)."""
+        return self.terms(parse_query(query, add, subtract), n, filters=filters)
+
+    def terms(self, terms: Sequence[Term], n: int = 10, *, filters: Filters = Filters()) -> list[SearchResult]:
+        """Photos nearest to the weighted sum of parsed terms."""
+        vector = query_vector(terms, self.words.vector, self.image_vectors, self.dims)
+        return self.nearest(vector, n, filters)
+
+    def similar(self, image: Path, n: int = 10, *, include_self: bool = False,
+                filters: Filters = Filters()) -> list[SearchResult]:
+        """Photos nearest to a photo; the photo itself (same path or same content) is left out unless asked."""
+        path = image_path(str(image))
+        vector = self.image_vectors([path])[0]
+        exclude = set() if include_self else {record.id for record in self.same_photo(path, strict=False)}
+        return self.nearest(vector, n, filters, exclude=exclude)
+
+    # -- vectors of photo files -----------------------------------------------------------
+
+    def same_photo(self, path: Path, *, strict: bool) -> list[PhotoRecord]:
+        """Catalog rows that are this file: its content hash, and its path.
+
+        strict=True keeps the path's row only when size and mtime still match (its stored vector
+        is then this file's); strict=False keeps it anyway (`similar` leaves it out either way).
+        """
+        found = {r.id: r for r in self.store.find_by_hash(content_hash(path)) if r.status == "indexed"}
+        stat = path.stat()
+        for candidate in {path.absolute(), path.resolve()}:
+            record = self.store.find_by_path(candidate)
+            if record is None or record.status != "indexed":
+                continue
+            unchanged = record.size == stat.st_size and abs(record.mtime - stat.st_mtime) < _MTIME_TOLERANCE
+            if unchanged or not strict:
+                found[record.id] = record
+        return list(found.values())
+
+    def image_vectors(self, paths: Sequence[Path]) -> np.ndarray:
+        """Unit vectors of photo files, float32 (len(paths), dims): stored when indexed, else the network's."""
+        out = np.empty((len(paths), self.dims), dtype=np.float32)
+        todo: list[int] = []
+        for i, path in enumerate(paths):
+            known = self.same_photo(path, strict=True)
+            if known:
+                out[i] = unit(self.store.vector_of(known[0].id))
+            else:
+                todo.append(i)
+        if todo:
+            out[todo] = self._embed([paths[i] for i in todo])
+        return out
+
+    def _embed(self, paths: Sequence[Path]) -> np.ndarray:
+        """Run the network (loaded on first use, checked against the store's model)."""
+        from devise.preprocess import decode_photo
+
+        pixels = []
+        for path in paths:
+            try:
+                pixels.append(decode_photo(path).pixels)
+            except ImageError as err:
+                raise ImageError(f"{path}: {err}") from None
+        if self._bundle is None:
+            from devise.bundle import load_bundle  # TensorFlow/Keras: only for an image not in the store
+
+            bundle = load_bundle(self.settings, self.manifest)
+            self.store.check_model(bundle.fingerprint)
+            self._bundle = bundle
+        return np.stack([unit(v) for v in self._bundle.embed(np.stack(pixels))])
+
+    # -- k-NN, filters, rows ----------------------------------------------------------------
+
+    def nearest(self, vector: np.ndarray, n: int, filters: Filters = Filters(),
+                exclude: Set[int] = frozenset()) -> list[SearchResult]:
+        """The n best photos for a unit vector among those the filters allow, minus `exclude`.
+
+        With a filter the store searches only the allowed ids (it over-fetches, raises ef, or
+        goes exact when they are few), so n matching photos come back whenever n exist.
+        """
+        if n <= 0:
+            return []
+        if filters.active:
+            allowed = self.store.ids_matching(under=filters.under, after=filters.after, before=filters.before)
+            if exclude:
+                allowed = allowed[~np.isin(allowed, np.fromiter(exclude, dtype=np.int64))]
+            if allowed.size == 0:
+                return []
+            hits = self.store.knn(vector, n, allowed_ids=allowed)
+        else:
+            hits = [hit for hit in self.store.knn(vector, n + len(exclude)) if hit[0] not in exclude][:n]
+        records = self.store.get([photo_id for photo_id, _ in hits])
+        return [
+            SearchResult(rank=rank, score=float(score), path=record.path, width=record.width,
+                         height=record.height, taken=record.taken)
+            for rank, ((_, score), record) in enumerate(zip(hits, records), 1)
+        ]
+
+
+def open_searcher(settings: Settings) -> Searcher:
+    """A Searcher on the store in settings.home (read-only); EmptyStoreError when nothing is indexed."""
+    store = Store.open(settings.home)
+    try:
+        return Searcher(store, settings)
+    except BaseException:
+        store.close()
+        raise
+
+
+def search_text(query: str, settings: Settings, n: int = 10, *, add: Iterable[str] = (),
+                subtract: Iterable[str] = (), filters: Filters = Filters()) -> list[SearchResult]:
+    """One-shot `devsearch query`: parse first (a bad query fails before the store is opened)."""
+    terms = parse_query(query, add, subtract)
+    with open_searcher(settings) as searcher:
+        return searcher.terms(terms, n, filters=filters)
+
+
+def search_similar(image: Path, settings: Settings, n: int = 10, *, include_self: bool = False,
+                   filters: Filters = Filters()) -> list[SearchResult]:
+    """One-shot `devsearch similar`: a missing photo fails before the store is opened."""
+    path = image_path(str(image))
+    with open_searcher(settings) as searcher:
+        return searcher.similar(path, n, include_self=include_self, filters=filters)

@@ -1,0 +1,55 @@
+"""Which photos a search may return: under a folder, taken after/before a date.
+
+Dates are compared with the capture time (EXIF) or, without one, the file's mtime, both as naive
+local times, the way the catalog stores them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from core.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Filters:
+    """`--in DIR`, `--after DATE`, `--before DATE`; all None means every indexed photo."""
+
+    under: Path | None = None
+    after: datetime | None = None
+    before: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.under is not None or self.after is not None or self.before is not None
+
+
+def parse_date(text: str, option: str) -> datetime:
+    """`YYYY-MM-DD` (midnight) or an ISO 8601 date-time; one with a zone is turned into local time.
+
+    A bad value is a UsageError naming the option, so the user sees what to fix.
+    """
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"{option} {text!r} is not a date: use YYYY-MM-DD or an ISO date-time like 2024-06-01T14:30"
+        ) from None
+    if value.tzinfo is not None:
+        value = value.astimezone().replace(tzinfo=None)
+    return value
+
+
+def make_filters(under: Path | None = None, after: str | None = None, before: str | None = None) -> Filters:
+    """Filters from command-line strings; a missing folder or `--after` not before `--before` is a UsageError."""
+    start = parse_date(after, "--after") if after is not None else None
+    end = parse_date(before, "--before") if before is not None else None
+    if start is not None and end is not None and start >= end:
+        raise UsageError(f"--after {after} is not before --before {before}: nothing could match")
+    folder = None
+    if under is not None:
+        folder = Path(under).expanduser().resolve()
+        if not folder.is_dir():
+            raise UsageError(f"--in {under}: no such folder")
+    return Filters(under=folder, after=start, before=end)

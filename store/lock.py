@@ -1,0 +1,58 @@
+"""One writer per store: an flock on a file in the store's home, holding the writer's pid.
+
+flock is released by the kernel when the process dies (even by kill -9), so a crash never leaves a
+stale lock behind; the pid in the file is only there to name the running writer in the message.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from pathlib import Path
+
+from core.errors import StoreLockedError
+
+LOCK_FILE = "writer.lock"
+
+
+def _holder_pid(path: Path) -> str:
+    """The pid written by the holder; it may take a moment to appear after it took the lock."""
+    for _ in range(20):
+        try:
+            pid = path.read_text().strip()
+        except OSError:
+            pid = ""
+        if pid:
+            return pid
+        time.sleep(0.01)
+    return "unknown"
+
+
+class WriterLock:
+    """Held from acquire() until release() or the end of the process."""
+
+    def __init__(self, home: Path):
+        self.path = Path(home) / LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise StoreLockedError(
+                f"another devsearch index (pid {_holder_pid(self.path)}) is writing to {self.path.parent}: "
+                "wait for it to finish or stop it, then run again"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        os.ftruncate(self._fd, 0)
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
+        self._fd = None

@@ -1,0 +1,59 @@
+"""The catalog's tables as SQLAlchemy Core metadata, matching the head Alembic revision.
+
+Queries use these; the migrations under `migrations/versions` create them (a migration never imports
+this module, so old revisions stay what they were). tests/test_migrations.py checks the two agree.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (Column, DateTime, Float, Index, Integer, LargeBinary, MetaData, String, Table, Text)
+
+metadata = MetaData()
+
+# One row per file ever seen under an indexed root. Rows are never removed (only marked deleted)
+# so that the HNSW catch-up after a crash sees every change; `--rebuild` starts over.
+photos = Table(
+    "photos",
+    metadata,
+    Column("id", Integer, primary_key=True),  # = the HNSW label; AUTOINCREMENT, so never reused
+    Column("path", Text, nullable=False, unique=True),  # absolute
+    Column("size", Integer, nullable=False),
+    Column("mtime", Float, nullable=False),
+    Column("content_hash", String(64)),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("taken", DateTime),  # EXIF DateTimeOriginal, local time as the camera wrote it
+    Column("status", String(16), nullable=False),  # indexed | failed | deleted
+    Column("error", Text),
+    Column("embedding", LargeBinary),  # float32 unit vector, native byte order
+    Column("model", String(200)),  # fingerprint of the model that made the embedding
+    Column("indexed_at", DateTime),
+    Column("generation", Integer, nullable=False, server_default="0"),  # store generation of the last change
+    Index("ix_photos_generation", "generation"),
+    Index("ix_photos_content_hash", "content_hash"),
+    sqlite_autoincrement=True,
+)
+
+roots = Table(
+    "roots",
+    metadata,
+    Column("path", Text, primary_key=True),
+    Column("added_at", DateTime, nullable=False),
+    Column("last_indexed_at", DateTime),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime, nullable=False),
+    Column("outcome", String(16), nullable=False),  # complete | interrupted
+    Column("summary", Text, nullable=False),  # JSON: counts, failures by reason, elapsed, images/s
+)

@@ -1,0 +1,184 @@
+"""The HNSW index: a derived copy of the catalog's embeddings for fast k-NN.
+
+SQLite is the truth. The index file carries the store generation it reflects in a sidecar JSON
+(with its byte size and a digest of its head, to notice truncation or garbage before hnswlib reads
+it); the catalog decides whether to use it, catch it up, or rebuild it (store/catalog.py).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import hnswlib
+import numpy as np
+
+INDEX_FILE = "vectors.hnsw"
+SIDECAR_FILE = "vectors.json"
+SPACE = "cosine"
+M = 16
+EF_CONSTRUCTION = 200
+EF_QUERY = 100
+EXACT_LIMIT = 20_000  # a filtered query over at most this many photos is exact (a matrix product)
+HEAD_BYTES = 1 << 20
+
+
+def _head_digest(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read(HEAD_BYTES)).hexdigest()
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _replace_atomically(tmp: str, target: Path) -> None:
+    with open(tmp, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, target)
+    _fsync_dir(target.parent)
+
+
+def read_generation(home: Path) -> int | None:
+    """The generation the saved index reflects, None when there is no usable sidecar."""
+    try:
+        return int(json.loads((Path(home) / SIDECAR_FILE).read_text())["generation"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def remove_files(home: Path) -> None:
+    for name in (SIDECAR_FILE, INDEX_FILE):
+        (Path(home) / name).unlink(missing_ok=True)
+
+
+class VectorIndex:
+    """hnswlib, cosine, M=16, ef_construction=200; labels are photo ids."""
+
+    def __init__(self, index: hnswlib.Index, generation: int):
+        self.index = index
+        self.generation = generation
+
+    @classmethod
+    def empty(cls, dims: int, capacity: int = 1024) -> "VectorIndex":
+        index = hnswlib.Index(space=SPACE, dim=dims)
+        index.init_index(max_elements=max(capacity, 16), M=M, ef_construction=EF_CONSTRUCTION, allow_replace_deleted=False)
+        index.set_ef(EF_QUERY)
+        return cls(index, generation=0)
+
+    @classmethod
+    def load(cls, home: Path, dims: int) -> "VectorIndex | None":
+        """The saved index, or None when it is missing, truncated, corrupt or of other dimensions."""
+        path = Path(home) / INDEX_FILE
+        try:
+            sidecar = json.loads((Path(home) / SIDECAR_FILE).read_text())
+            if (int(sidecar["dims"]) != dims or path.stat().st_size != int(sidecar["bytes"])
+                    or _head_digest(path) != sidecar["head_sha256"]):
+                return None
+            index = hnswlib.Index(space=SPACE, dim=dims)
+            index.load_index(str(path), max_elements=int(sidecar["capacity"]))
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError, MemoryError):
+            return None
+        index.set_ef(EF_QUERY)
+        return cls(index, generation=int(sidecar["generation"]))
+
+    def add(self, ids: Sequence[int], vectors: np.ndarray) -> None:
+        """Insert or replace (a deleted label comes back with its new vector)."""
+        if len(ids) == 0:
+            return
+        needed = self.index.element_count + len(ids)
+        if needed > self.index.get_max_elements():
+            self.index.resize_index(max(needed, 2 * self.index.get_max_elements()))
+        self.index.add_items(np.asarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
+
+    def remove(self, ids: Sequence[int]) -> None:
+        """mark_deleted; labels that are absent or already deleted are fine (catch-up replays)."""
+        for photo_id in ids:
+            try:
+                self.index.mark_deleted(int(photo_id))
+            except RuntimeError:
+                pass
+
+    def knn(self, vector: np.ndarray, k: int, live: int, allowed_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(id, cosine similarity) best first. live: how many photos are indexed (k is capped by it)."""
+        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        if allowed_ids is not None:
+            allowed = np.unique(np.asarray(allowed_ids, dtype=np.int64))
+            if len(allowed) <= max(EXACT_LIMIT, k):
+                return self._exact(query[0], k, allowed)
+            members = set(allowed.tolist())
+            return self._search(query, min(k, len(allowed)), lambda label: label in members)
+        return self._search(query, min(k, live), None)
+
+    def _search(self, query: np.ndarray, k: int, keep) -> list[tuple[int, float]]:
+        if k <= 0:
+            return []
+        self.index.set_ef(max(EF_QUERY, 2 * k))
+        self.index.set_num_threads(1)
+        try:
+            labels, distances = self.index.knn_query(query, k=k, filter=keep)
+        except RuntimeError:  # fewer than k reachable (deleted-heavy graph): take what there is
+            labels, distances = self._search_fewer(query, k, keep)
+        return [(int(label), float(1.0 - dist)) for label, dist in zip(labels[0], distances[0])]
+
+    def _search_fewer(self, query: np.ndarray, k: int, keep):
+        while k > 1:
+            k //= 2
+            try:
+                return self.index.knn_query(query, k=k, filter=keep)
+            except RuntimeError:
+                continue
+        return np.empty((1, 0), dtype=np.uint64), np.empty((1, 0), dtype=np.float32)
+
+    def _exact(self, query: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
+        if len(allowed) == 0 or k <= 0:
+            return []
+        try:
+            vectors = np.asarray(self.index.get_items(allowed, return_type="numpy"), dtype=np.float32)
+        except RuntimeError:  # an id committed after this index was caught up: skip it
+            allowed = np.array([i for i in allowed if self._has(int(i))], dtype=np.int64)
+            if len(allowed) == 0:
+                return []
+            vectors = np.asarray(self.index.get_items(allowed, return_type="numpy"), dtype=np.float32)
+        scores = vectors @ (query / max(float(np.linalg.norm(query)), 1e-12))
+        top = np.argsort(-scores, kind="stable")[:k]
+        return [(int(allowed[i]), float(scores[i])) for i in top]
+
+    def _has(self, photo_id: int) -> bool:
+        try:
+            self.index.get_items([photo_id])
+        except RuntimeError:
+            return False
+        return True
+
+    def save(self, home: Path, generation: int) -> None:
+        """Write the index then its sidecar, each to a temp file, fsync, rename."""
+        home = Path(home)
+        fd, tmp = tempfile.mkstemp(dir=home, prefix=".vectors-", suffix=".hnsw")
+        os.close(fd)
+        try:
+            self.index.save_index(tmp)
+            sidecar = {
+                "generation": generation,
+                "dims": self.index.dim,
+                "capacity": self.index.get_max_elements(),
+                "bytes": os.path.getsize(tmp),
+                "head_sha256": _head_digest(Path(tmp)),
+                "space": SPACE, "M": M, "ef_construction": EF_CONSTRUCTION,
+            }
+            _replace_atomically(tmp, home / INDEX_FILE)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        fd, tmp = tempfile.mkstemp(dir=home, prefix=".vectors-", suffix=".json")
+        with os.fdopen(fd, "w") as handle:
+            json.dump(sidecar, handle)
+        _replace_atomically(tmp, home / SIDECAR_FILE)
+        self.generation = generation

@@ -1,0 +1,106 @@
+"""`devsearch query` / `similar` through typer's runner and as a real process, on a hand-made store."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.app import app
+from tests.test_search_engine import library  # noqa: F401  (fixture)
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("tensorflow", "keras", "gensim")
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def home(library) -> str:  # noqa: F811
+    return str(library["settings"].home)
+
+
+def test_json_output_has_the_keys(library):  # noqa: F811
+    result = run("query", "dog", "-n", "2", "--home", home(library), "--json")
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [set(r) for r in rows] == [{"rank", "score", "path", "width", "height", "taken"}] * 2
+    assert Path(rows[0]["path"]).name == "dog.jpg" and rows[0]["taken"] == "2020-01-01T00:00:00"
+
+
+def test_paths_output_is_one_per_line(library):  # noqa: F811
+    result = run("query", "beach + dog", "-n", "3", "--home", home(library), "--paths")
+    assert result.exit_code == 0, result.stderr
+    assert [Path(p).name for p in result.stdout.splitlines()][:1] == ["dog_beach.jpg"]
+    assert len(result.stdout.splitlines()) == 3
+
+
+def test_table_output(library):  # noqa: F811
+    result = run("query", "cat", "--home", home(library), "-n", "1")
+    assert result.exit_code == 0 and "cat.jpg" in result.stdout and "64x48" in result.stdout
+
+
+def test_add_subtract_and_filters(library):  # noqa: F811
+    result = run("query", "beach", "--add", "people", "--home", home(library), "--paths", "-n", "1")
+    assert Path(result.stdout.strip()).name == "beach_people.jpg"
+    result = run("query", "dog", "--in", str(library["root"] / "cats"), "--after", "2023-06-01",
+                 "--home", home(library), "--paths")
+    assert [Path(p).name for p in result.stdout.splitlines()] == ["cat2.jpg"]
+
+
+def test_similar_html_contact_sheet(library, tmp_path):  # noqa: F811
+    out = tmp_path / "sheet.html"
+    result = run("similar", str(library["files"]["cat"]), "--home", home(library), "--html", str(out))
+    assert result.exit_code == 0, result.stderr
+    page = out.read_text()
+    assert "cat2.jpg" in page and ">cat.jpg<" not in page and page.count("<figure>") == 5
+
+
+@pytest.mark.parametrize("args,code,message", [
+    (["query", "dgo"], 5, "unknown word 'dgo'.*Did you mean: dog"),
+    (["query", ""], 2, "empty query"),
+    (["query", "dog + ./missing.jpg"], 6, "no such photo"),
+    (["similar", "missing.jpg"], 6, "no such photo"),
+    (["query", "dog", "--after", "last tuesday"], 2, "--after 'last tuesday' is not a date"),
+    (["query", "dog", "--paths", "--json"], 2, "choose one output"),
+])
+def test_errors_are_one_line_and_nothing_on_stdout(library, args, code, message):  # noqa: F811
+    result = run(*args, "--home", home(library))
+    assert result.exit_code == code
+    assert result.stdout == ""
+    assert re.search(message, result.stderr) and result.stderr.count("\n") == 1
+
+
+def test_empty_store_error(tmp_path):
+    result = run("query", "dog", "--home", str(tmp_path / "nothing"))
+    assert result.exit_code == 7 and result.stdout == ""
+    assert "run `devsearch index PATH` first" in result.stderr
+
+
+def test_other_model_error(library, tmp_path):  # noqa: F811
+    from tests.test_search_engine import make_bundle
+
+    make_bundle(tmp_path / "other", fingerprint="test+conse+tiny:ffffffffffffffff")
+    result = run("query", "dog", "--home", home(library), "--model", str(tmp_path / "other"))
+    assert result.exit_code == 7 and result.stdout == "" and "--rebuild" in result.stderr
+
+
+def test_word_query_process_imports_no_deep_learning(library):  # noqa: F811
+    """A real process: `-X importtime` lists every module imported, TensorFlow must not be one."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "cli", "query", "dog", "--home", home(library), "--paths"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "DEVSEARCH_CACHE": str(library["settings"].cache)},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert Path(proc.stdout.splitlines()[0]).name == "dog.jpg"
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in proc.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "numpy" in imported  # the listing works
+    assert not imported & set(HEAVY)

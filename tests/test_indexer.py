@@ -1,0 +1,246 @@
+"""The indexer on a real photo tree, with a small honest embedding (tests/test_indexer_support.py)."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.errors import ModelMismatchError, UsageError
+from indexer.crawl import SKIP_HEIF, crawl
+from indexer.pipeline import run_index
+from store.catalog import Store
+from tests.test_indexer_support import (BAD, GOOD, MANIFEST, indexed_rows, make_tree, photo, quadrant_colours,
+                                        start_slow_indexer)
+
+class CountingEmbed:
+    """quadrant_colours, counting the images it is given."""
+
+    def __init__(self):
+        self.images = 0
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        self.images += len(images)
+        return quadrant_colours(images)
+
+
+def index(root: Path, home: Path, embed=quadrant_colours, **options):
+    with Store.open(home, writer=True) as store:
+        return run_index([root], store, embed, MANIFEST, batch_size=4, workers=2, **options)
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> dict[str, Path]:
+    return make_tree(tmp_path / "tree")
+
+
+@pytest.fixture
+def indexed(tree: dict[str, Path], tmp_path: Path) -> Path:
+    """The store home after a first run over the tree."""
+    index(tmp_path / "tree", tmp_path / "home")
+    return tmp_path / "home"
+
+
+def record(home: Path, path: Path):
+    with Store.open(home, allow_empty=True) as store:
+        return store.find_by_path(path)
+
+
+def searchable_ids(home: Path) -> set[int]:
+    with Store.open(home) as store:
+        return {i for i, _ in store.knn(np.ones(MANIFEST["dims"], np.float32), 1000)}
+
+
+def test_first_run_indexes_every_good_photo(tree, tmp_path) -> None:
+    summary = index(tmp_path / "tree", tmp_path / "home")
+    assert (summary.new, sum(summary.failed.values())) == (len(GOOD), len(BAD))
+    assert all(record(tmp_path / "home", tree[name]).status == "indexed" for name in GOOD)
+
+
+def test_each_bad_file_is_recorded_with_its_reason(tree, indexed) -> None:
+    reasons = {name: record(indexed, tree[name]).error for name in BAD}
+    assert reasons["corrupt"].startswith("corrupt or truncated image")
+    assert reasons["empty"] == "empty file (0 bytes)"
+    assert reasons["text"] == "not an image (unrecognised format)"
+
+
+def test_exif_rotation_is_applied_to_the_size(tree, indexed) -> None:
+    rotated = record(indexed, tree["rotated"])
+    assert (rotated.width, rotated.height) == (64, 96)
+
+
+def test_the_symlink_loop_is_skipped_with_a_reason(tree, tmp_path) -> None:
+    summary = index(tmp_path / "tree", tmp_path / "home")
+    assert summary.skipped == {"symbolic link not followed (use --follow-symlinks)": 1}
+
+
+def test_following_symlinks_enters_each_folder_once(tree, tmp_path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    photo(7).save(outside / "g.jpg")
+    os.symlink(outside, tmp_path / "tree" / "linked")
+    summary = index(tmp_path / "tree", tmp_path / "home", follow_symlinks=True)
+    assert summary.new == len(GOOD) + 1
+    assert record(tmp_path / "home", tmp_path / "tree" / "linked" / "g.jpg").status == "indexed"
+
+
+def test_the_hnsw_index_holds_exactly_the_indexed_photos(indexed) -> None:
+    with Store.open(indexed) as store:
+        assert searchable_ids(indexed) == set(store.ids_matching().tolist())
+
+
+def test_a_second_run_decodes_nothing(tree, indexed, tmp_path) -> None:
+    embed = CountingEmbed()
+    summary = index(tmp_path / "tree", indexed, embed)
+    assert (embed.images, summary.unchanged, summary.decoded) == (0, len(GOOD) + len(BAD), 0)
+
+
+def test_an_edited_photo_is_embedded_again_under_its_id(tree, indexed, tmp_path) -> None:
+    before = record(indexed, tree["jpeg"])
+    photo(99).save(tree["jpeg"], quality=80)
+    summary = index(tmp_path / "tree", indexed)
+    after = record(indexed, tree["jpeg"])
+    assert (summary.updated, after.id) == (1, before.id) and after.content_hash != before.content_hash
+
+
+def test_a_moved_photo_keeps_its_id_and_vector_without_embedding(tree, indexed, tmp_path) -> None:
+    before = record(indexed, tree["png"])
+    moved = tmp_path / "tree" / "album" / "renamed.png"
+    tree["png"].rename(moved)
+    embed = CountingEmbed()
+    summary = index(tmp_path / "tree", indexed, embed)
+    assert (summary.moved, summary.deleted, embed.images) == (1, 0, 0)
+    assert record(indexed, moved).id == before.id and record(indexed, tree["png"]) is None
+
+
+def test_a_photo_moved_in_from_another_root_keeps_its_id(tree, tmp_path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    photo(8).save(other / "h.jpg")
+    index(other, tmp_path / "home")
+    before = record(tmp_path / "home", other / "h.jpg")
+    (other / "h.jpg").rename(tmp_path / "tree" / "h.jpg")
+    summary = index(tmp_path / "tree", tmp_path / "home")
+    assert (summary.moved, record(tmp_path / "home", tmp_path / "tree" / "h.jpg").id) == (1, before.id)
+
+
+def test_a_copy_is_embedded_as_a_new_photo(tree, indexed, tmp_path) -> None:
+    copy = tmp_path / "tree" / "copy.jpg"
+    copy.write_bytes(tree["jpeg"].read_bytes())
+    summary = index(tmp_path / "tree", indexed)
+    assert (summary.new, summary.moved) == (1, 0)
+
+
+def test_a_removed_photo_is_deleted_and_leaves_the_search(tree, indexed, tmp_path) -> None:
+    gone = record(indexed, tree["webp"])
+    tree["webp"].unlink()
+    summary = index(tmp_path / "tree", indexed)
+    assert summary.deleted == 1 and record(indexed, tree["webp"]).status == "deleted"
+    assert gone.id not in searchable_ids(indexed)
+
+
+def test_a_photo_put_back_where_it_was_deleted_is_restored_without_embedding(tree, indexed, tmp_path) -> None:
+    data = tree["gif"].read_bytes()
+    tree["gif"].unlink()
+    index(tmp_path / "tree", indexed)
+    tree["gif"].write_bytes(data)
+    embed = CountingEmbed()
+    summary = index(tmp_path / "tree", indexed, embed)
+    assert (summary.moved, embed.images, record(indexed, tree["gif"]).status) == (1, 0, "indexed")
+
+
+def test_a_failed_file_is_not_retried_while_unchanged(tree, indexed, tmp_path) -> None:
+    summary = index(tmp_path / "tree", indexed)
+    assert sum(summary.failed.values()) == 0 and record(indexed, tree["empty"]).status == "failed"
+
+
+def test_a_failed_file_is_retried_once_it_changed(tree, indexed, tmp_path) -> None:
+    photo(9).save(tree["empty"], format="JPEG")
+    summary = index(tmp_path / "tree", indexed)
+    assert (summary.updated, record(indexed, tree["empty"]).status) == (1, "indexed")
+
+
+def test_a_photo_that_became_unreadable_is_failed_and_leaves_the_search(tree, indexed, tmp_path) -> None:
+    before = record(indexed, tree["tiff"])
+    tree["tiff"].write_bytes(tree["tiff"].read_bytes()[:200])
+    index(tmp_path / "tree", indexed)
+    assert record(indexed, tree["tiff"]).status == "failed" and before.id not in searchable_ids(indexed)
+
+
+def test_an_unreadable_file_is_failed_with_its_reason(tree, tmp_path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root reads every file")
+    tree["jpeg"].chmod(0)
+    index(tmp_path / "tree", tmp_path / "home")
+    assert record(tmp_path / "home", tree["jpeg"]).error == "unreadable: permission denied"
+
+
+def test_heic_without_pillow_heif_is_skipped_with_the_reason(tmp_path) -> None:
+    (tmp_path / "IMG_0001.HEIC").write_bytes(b"\0\0\0\x18ftypheic")
+    assert crawl([str(tmp_path)], heif_supported=False).skipped == {SKIP_HEIF: 1}
+
+
+def test_hidden_files_are_not_photos(tmp_path) -> None:
+    (tmp_path / ".thumbnails").mkdir()
+    photo(1).save(tmp_path / ".thumbnails" / "a.jpg")
+    photo(2).save(tmp_path / ".b.jpg")
+    assert crawl([str(tmp_path)]).files == []
+
+
+def test_a_missing_root_is_a_usage_error(tmp_path) -> None:
+    with pytest.raises(UsageError, match="no such file or directory"):
+        index(tmp_path / "missing", tmp_path / "home")
+
+
+def test_a_store_of_another_model_is_refused(tree, indexed, tmp_path) -> None:
+    with Store.open(indexed, writer=True) as store, pytest.raises(ModelMismatchError, match="--rebuild"):
+        run_index([tmp_path / "tree"], store, quadrant_colours, {**MANIFEST, "fingerprint": "other:2"})
+
+
+def test_rebuild_with_another_model_embeds_everything_again(tree, indexed, tmp_path) -> None:
+    other = {**MANIFEST, "fingerprint": "other-space:2"}
+    with Store.open(indexed, writer=True) as store:
+        store.reset()
+        summary = run_index([tmp_path / "tree"], store, quadrant_colours, other)
+        assert (summary.new, store.count(), store.model_manifest()["fingerprint"]) == (len(GOOD), len(GOOD), "other-space:2")
+
+
+def test_ctrl_c_commits_the_batch_in_flight_and_stops(tmp_path) -> None:
+    root = tmp_path / "many"
+    root.mkdir()
+    for i in range(40):
+        photo(i).save(root / f"{i:02}.png")
+
+    def interrupted_after_first_batch(images: np.ndarray) -> np.ndarray:
+        os.kill(os.getpid(), signal.SIGINT)
+        return quadrant_colours(images)
+
+    summary = index(root, tmp_path / "home", interrupted_after_first_batch)
+    assert summary.interrupted and summary.new == 4
+    with Store.open(tmp_path / "home") as store:
+        assert store.count() == 4 and store.last_run()["outcome"] == "interrupted"
+
+
+def test_kill_9_mid_run_then_rerun_leaves_a_consistent_store(tmp_path) -> None:
+    root = tmp_path / "many"
+    root.mkdir()
+    for i in range(24):
+        photo(i).save(root / f"{i:02}.jpg")
+    process = start_slow_indexer(root, tmp_path / "home")
+    deadline = time.monotonic() + 60
+    while indexed_rows(tmp_path / "home") < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    with Store.open(tmp_path / "home") as store:
+        before = {r.path: r.id for r in store.get(store.ids_matching())}
+    assert 4 <= len(before) < 24
+    index(root, tmp_path / "home")
+    with Store.open(tmp_path / "home") as store:
+        after = {r.path: r.id for r in store.get(store.ids_matching())}
+        rows = store.count("indexed") + store.count("failed") + store.count("deleted")
+    assert len(after) == rows == 24 and {p: after[p] for p in before} == before
+    assert searchable_ids(tmp_path / "home") == set(after.values())

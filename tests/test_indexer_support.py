@@ -1,0 +1,100 @@
+"""Shared by the indexer tests (no tests here): a photo tree made of real files, a small honest
+embedding, and a runnable indexer for tests that need a separate process to kill or race.
+
+The embedding is the mean colour of each image quadrant plus a constant, as a unit vector: real
+pixels in, deterministic vectors out, fast enough that the tests exercise the indexer, not a model.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parent.parent
+DIMS = 13
+MANIFEST = {"fingerprint": "test-quadrant-colours:1", "dims": DIMS, "backbone": "none", "head": "quadrant-colours",
+            "words": "none", "path": ""}
+
+
+def quadrant_colours(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, 224, 224, 3) -> float32 (N, 13) unit rows."""
+    pixels = images.astype(np.float32) / 255.0
+    half = pixels.shape[1] // 2
+    quadrants = [pixels[:, :half, :half], pixels[:, :half, half:], pixels[:, half:, :half], pixels[:, half:, half:]]
+    features = np.concatenate([q.mean(axis=(1, 2)) for q in quadrants] + [np.ones((len(images), 1), np.float32)], 1)
+    return (features / np.linalg.norm(features, axis=1, keepdims=True)).astype(np.float32)
+
+
+def photo(seed: int, size: tuple[int, int] = (96, 64)) -> Image.Image:
+    """A distinct real image: a colour gradient with noise."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    base = rng.integers(0, 256, 3)
+    ramp = np.linspace(0, 1, width)[None, :, None] * rng.integers(-120, 120, 3)
+    noise = rng.normal(0, 12, (height, width, 3))
+    return Image.fromarray(np.clip(base + ramp + noise, 0, 255).astype(np.uint8))
+
+
+def make_tree(root: Path) -> dict[str, Path]:
+    """Good photos in five formats (one JPEG rotated by EXIF), three bad files, a symlink loop."""
+    (root / "album").mkdir(parents=True)
+    files = {
+        "jpeg": root / "a.jpg", "png": root / "b.png", "webp": root / "album" / "c.webp",
+        "gif": root / "album" / "d.gif", "tiff": root / "album" / "e.tiff", "rotated": root / "album" / "f.jpeg",
+        "corrupt": root / "corrupt.jpg", "empty": root / "empty.jpg", "text": root / "notes.png",
+    }
+    photo(1).save(files["jpeg"], quality=90)
+    photo(2).convert("RGBA").save(files["png"])
+    photo(3).save(files["webp"])
+    photo(4).convert("P").save(files["gif"])
+    photo(5).save(files["tiff"])
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated 90 degrees: a 96x64 sensor image shown as 64x96
+    photo(6).save(files["rotated"], exif=exif)
+    data = files["jpeg"].read_bytes()
+    files["corrupt"].write_bytes(data[: len(data) // 3])
+    files["empty"].write_bytes(b"")
+    files["text"].write_text("not a picture\n")
+    os.symlink("..", root / "album" / "loop")
+    return files
+
+
+GOOD = ("jpeg", "png", "webp", "gif", "tiff", "rotated")
+BAD = ("corrupt", "empty", "text")
+
+
+def start_slow_indexer(root: Path, home: Path) -> subprocess.Popen:
+    """tests/test_indexer_support.py in its own process, sleeping after each batch of 2."""
+    env = {**os.environ, "DEVSEARCH_DEBUG_BATCH_DELAY": "0.3", "PYTHONPATH": str(REPO)}
+    return subprocess.Popen([sys.executable, "-m", "tests.test_indexer_support", str(home), str(root)],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def indexed_rows(home: Path) -> int:
+    try:
+        with sqlite3.connect(home / "catalog.sqlite", timeout=5) as conn:
+            return conn.execute("SELECT count(*) FROM photos WHERE status = 'indexed'").fetchone()[0]
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+
+
+def main(home: str, *roots: str) -> None:
+    """Index roots into home with the quadrant-colour embedding (a slow run needs the debug delay)."""
+    from indexer.pipeline import run_index
+    from indexer.summary import format_summary
+    from store.catalog import Store
+
+    with Store.open(Path(home), writer=True) as store:
+        print("locked", flush=True)
+        summary = run_index(list(roots), store, quadrant_colours, MANIFEST, batch_size=2, workers=1)
+    print("\n".join(format_summary(summary)), flush=True)
+    sys.exit(130 if summary.interrupted else 0)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

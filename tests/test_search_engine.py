@@ -1,0 +1,210 @@
+"""k-NN, arithmetic, filters and self-exclusion on a real store built from hand-made unit vectors.
+
+No network: the photos' vectors are written through the store's writer API, and the word space is
+a tiny bundle-local lookup, so these run in well under a second each.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.errors import EmptyStoreError, ImageError, ModelMismatchError, UnknownWordError, UsageError
+from core.settings import Settings
+from devise.manifest import BUNDLED_WORDS_DIR, FORMAT_VERSION, write_manifest
+from devise.word_lookup import build_lookup
+from search.engine import open_searcher, search_similar, search_text
+from search.filters import Filters, make_filters
+from store.catalog import ChangeSet, EmbeddedPhoto, Store
+from store.hashing import content_hash
+from tests.conftest import FIXTURES
+
+DIMS = 4
+AXES = {"dog": 0, "beach": 1, "cat": 2, "people": 3}
+FINGERPRINT = "test+conse+tiny:0123456789abcdef"
+
+
+def axis(*weights: float) -> np.ndarray:
+    vec = np.asarray(weights, dtype=np.float32)
+    return vec / np.linalg.norm(vec)
+
+
+def make_bundle(folder: Path, fingerprint: str = FINGERPRINT) -> dict:
+    """A model folder with a manifest and its own 4-d word space (one axis per word)."""
+    words = list(AXES)
+    build_lookup(words, np.eye(DIMS, dtype=np.float32), folder / BUNDLED_WORDS_DIR, source="test")
+    manifest = {"format": FORMAT_VERSION, "fingerprint": fingerprint, "dims": DIMS, "words": BUNDLED_WORDS_DIR,
+                "words_name": "tiny", "backbone": "test", "head": "conse", "labels": "none"}
+    write_manifest(folder, manifest)
+    return {**manifest, "path": str(folder)}
+
+
+def build_store(home: Path, model_dir: Path, photos: dict[Path, tuple[np.ndarray, datetime | None]]) -> Settings:
+    """A store bound to a tiny bundle, holding each existing file in photos with the given vector."""
+    manifest = make_bundle(model_dir)
+    with Store.open(home, writer=True) as store:
+        store.bind_model(manifest)
+        embedded = []
+        for path, (vector, taken) in photos.items():
+            stat = path.stat()
+            embedded.append(EmbeddedPhoto(path=str(path), size=stat.st_size, mtime=stat.st_mtime,
+                                          content_hash=content_hash(path), width=64, height=48, taken=taken,
+                                          vector=vector))
+        store.commit(ChangeSet(embedded=embedded))
+    return Settings(home=home, cache=home.parent / "cache", model=None)
+
+
+def photo_file(folder: Path, name: str, mtime: datetime | None = None) -> Path:
+    """A distinct small file standing for a photo (its bytes only matter for the content hash)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(f"photo {name}".encode())
+    if mtime is not None:
+        os.utime(path, (mtime.timestamp(), mtime.timestamp()))
+    return path
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> dict:
+    """Photos along the word axes, some in a second folder, some with capture times."""
+    root = tmp_path / "photos"
+    files = {
+        "dog": (photo_file(root, "dog.jpg"), axis(1, 0, 0, 0), datetime(2020, 1, 1)),
+        "dog_beach": (photo_file(root, "dog_beach.jpg"), axis(1, 1, 0, 0), datetime(2021, 6, 1)),
+        "beach": (photo_file(root, "beach.jpg"), axis(0.1, 1, 0, 0), datetime(2022, 7, 1)),
+        "beach_people": (photo_file(root, "beach_people.jpg"), axis(0.5, 1, 0, 1), None),
+        "cat": (photo_file(root / "cats", "cat.jpg"), axis(0, 0, 1, 0), datetime(2023, 1, 1)),
+        "cat2": (photo_file(root / "cats", "cat2.jpg", mtime=datetime(2024, 3, 1)), axis(0.1, 0, 1, 0.1), None),
+    }
+    settings = build_store(tmp_path / "home", tmp_path / "model",
+                           {path: (vec, taken) for path, vec, taken in files.values()})
+    return {"settings": settings, "root": root, "files": {k: v[0] for k, v in files.items()}}
+
+
+def names(results) -> list[str]:
+    return [Path(r.path).stem for r in results]
+
+
+def test_word_query_ranks_by_cosine(library):
+    results = search_text("dog", library["settings"], n=3)
+    assert names(results) == ["dog", "dog_beach", "beach_people"]
+    assert [r.rank for r in results] == [1, 2, 3]
+    assert results[0].score == pytest.approx(1.0, abs=1e-5)
+    assert results[0].score > results[1].score > results[2].score
+    assert (results[0].width, results[0].height, results[0].taken) == (64, 48, datetime(2020, 1, 1))
+
+
+def test_arithmetic_moves_the_ranking(library):
+    assert names(search_text("beach", library["settings"], n=2)) == ["beach", "dog_beach"]
+    assert names(search_text("beach + dog", library["settings"], n=1)) == ["dog_beach"]
+    assert names(search_text("beach - 2:dog", library["settings"], n=1)) == ["beach"]
+    assert names(search_text("beach", library["settings"], n=1, add=["people"])) == ["beach_people"]
+
+
+def test_image_term_uses_the_stored_vector(library):
+    cat = library["files"]["cat"]
+    results = search_text(f"{cat} + 0.3:people", library["settings"], n=2)
+    assert names(results) == ["cat2", "cat"]
+
+
+def test_n_larger_than_the_store_returns_everything(library):
+    assert len(search_text("dog", library["settings"], n=50)) == 6
+
+
+def test_in_folder_still_returns_n(library):
+    results = search_text("dog", library["settings"], n=2, filters=make_filters(library["root"] / "cats"))
+    assert names(results) == ["cat2", "cat"]
+
+
+def test_after_and_before_use_taken_else_mtime(library):
+    after = search_text("cat", library["settings"], n=10, filters=make_filters(after="2022-01-01"))
+    assert set(names(after)) == {"beach", "beach_people", "cat", "cat2"}  # beach_people: its mtime is now
+    window = search_text("cat", library["settings"], n=10, filters=make_filters(after="2021-01-01", before="2023-01-02"))
+    assert set(names(window)) == {"dog_beach", "beach", "cat"}
+
+
+def test_filter_matching_nothing_is_empty(library):
+    assert search_text("dog", library["settings"], filters=Filters(after=datetime(2090, 1, 1))) == []
+
+
+def test_similar_leaves_itself_out(library):
+    results = search_similar(library["files"]["cat"], library["settings"], n=2)
+    assert names(results)[0] == "cat2" and "cat" not in names(results)
+
+
+def test_similar_include_self(library):
+    results = search_similar(library["files"]["cat"], library["settings"], n=2, include_self=True)
+    assert names(results) == ["cat", "cat2"]
+    assert results[0].score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_similar_on_a_copy_leaves_out_the_original_by_content(library, tmp_path):
+    copy = tmp_path / "elsewhere" / "copy-of-cat.jpg"
+    copy.parent.mkdir()
+    shutil.copy(library["files"]["cat"], copy)
+    results = search_similar(copy, library["settings"], n=5)
+    assert names(results)[0] == "cat2" and "cat" not in names(results)
+
+
+def test_similar_with_filter_still_leaves_itself_out(library):
+    results = search_similar(library["files"]["cat"], library["settings"], n=5,
+                             filters=make_filters(library["root"] / "cats"))
+    assert names(results) == ["cat2"]
+
+
+def test_missing_image_is_an_image_error(library, tmp_path):
+    with pytest.raises(ImageError, match="no such photo"):
+        search_similar(tmp_path / "nope.jpg", library["settings"])
+
+
+def test_not_an_image_is_an_image_error(library, tmp_path):
+    junk = tmp_path / "notes.jpg"
+    junk.write_text("not a photo")
+    with pytest.raises(ImageError, match="not an image"):
+        search_similar(junk, library["settings"])
+
+
+def test_unknown_word_has_suggestions(library):
+    with pytest.raises(UnknownWordError) as err:
+        search_text("dgo", library["settings"])
+    assert "dog" in err.value.suggestions
+
+
+def test_empty_query_fails_before_the_store(tmp_path):
+    with pytest.raises(UsageError, match="empty query"):
+        search_text(" ", Settings(home=tmp_path / "none"))
+
+
+def test_missing_store_says_to_index(tmp_path):
+    with pytest.raises(EmptyStoreError, match="devsearch index PATH"):
+        search_text("dog", Settings(home=tmp_path / "none"))
+
+
+def test_store_without_photos_says_to_index(tmp_path):
+    with Store.open(tmp_path / "home", writer=True) as store:
+        store.bind_model(make_bundle(tmp_path / "model"))
+    with pytest.raises(EmptyStoreError, match="devsearch index PATH"):
+        search_text("dog", Settings(home=tmp_path / "home"))
+
+
+def test_other_model_is_a_mismatch(library, tmp_path):
+    other = tmp_path / "other-model"
+    make_bundle(other, fingerprint="test+conse+tiny:ffffffffffffffff")
+    settings = library["settings"].with_options(model=other)
+    with pytest.raises(ModelMismatchError, match="--rebuild"):
+        search_text("dog", settings)
+
+
+def test_same_model_given_explicitly_is_fine(library, tmp_path):
+    settings = library["settings"].with_options(model=tmp_path / "model")
+    assert names(search_text("dog", settings, n=1)) == ["dog"]
+
+
+def test_searcher_answers_repeatedly(library):
+    with open_searcher(library["settings"]) as searcher:
+        first = searcher.text("cat", 2)
+        assert searcher.text("cat", 2) == first
