@@ -109,7 +109,8 @@ def unchanged_rerun(base: Path, n: int = 10_000) -> float:
     """Seconds for run_index over n files the store already has (vectors are placeholders: nothing is decoded)."""
     from indexer.crawl import crawl
     from indexer.pipeline import run_index
-    from store.catalog import ChangeSet, EmbeddedPhoto, Store
+    from store.catalog import Store
+    from store.records import ChangeSet, EmbeddedPhoto
 
     folder = base / "unchanged"
     for i in range(n):

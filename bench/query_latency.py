@@ -35,7 +35,8 @@ from core.errors import DevsearchError  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from devise.word_lookup import BUILTIN, open_words  # noqa: E402
 from search.engine import open_searcher  # noqa: E402
-from store.catalog import ChangeSet, EmbeddedPhoto, Store  # noqa: E402
+from store.catalog import Store  # noqa: E402
+from store.records import ChangeSet, EmbeddedPhoto  # noqa: E402
 
 DIMS = 50
 CLUSTERS = 2000       # subjects, drawn from the 20k most frequent words (plus "dog")

@@ -22,7 +22,8 @@ from indexer.decode import DecodePool, Decoded
 from indexer.plan import Work, plan_changes
 from indexer.progress import Progress, QuietProgress
 from indexer.summary import RunSummary
-from store.catalog import ChangeSet, EmbeddedPhoto, FailedPhoto, Store, failure_reason
+from store.catalog import Store
+from store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, failure_reason
 
 Embed = Callable[[np.ndarray], np.ndarray]
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.crawl import Crawl, FileStat
-from store.catalog import KnownFile, Move, PhotoRecord, Store
+from store.catalog import Store
+from store.records import KnownFile, Move, PhotoRecord
 from store.hashing import content_hash
 
 

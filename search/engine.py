@@ -19,7 +19,8 @@ from search.filters import Filters
 from search.query_parser import Term, image_path, parse_query
 from search.results import SearchResult
 from search.vectors import query_vector, unit
-from store.catalog import PhotoRecord, Store
+from store.catalog import Store
+from store.records import PhotoRecord
 from store.hashing import content_hash
 
 _MTIME_TOLERANCE = 1e-6

@@ -4,122 +4,50 @@ Readers open it without a lock and never block; the one writer (the indexer) hol
 A writer's changes go through commit(), one transaction per batch, each bumping the store
 generation; the HNSW file remembers the generation it reflects, so a store left behind by a crash
 is caught up from the rows changed since (or rebuilt when the file is missing or damaged).
+
+Reads are plain sqlite3 and writes are SQLAlchemy Core (store/writes.py, imported by the writer
+only): importing SQLAlchemy costs more than a whole `devsearch query` may take.
 """
 from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Connection, func, or_, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DatabaseError, OperationalError
 
 from core.errors import EmptyStoreError, ModelMismatchError, StoreError
-from store.engine import open_engine
 from store.lock import WriterLock
-from store.migrate import upgrade_schema
-from store.schema import meta, photos, roots, runs
+from store.migrate import ensure_schema
+from store.records import ChangeSet, KnownFile, PhotoRecord, failure_reason, prefix_range
 from store.vectors import VectorIndex, read_generation, remove_files
 
 CATALOG_FILE = "catalog.sqlite"
 MODEL_FILE = "model.json"
+BUSY_TIMEOUT_S = 10.0
 _CHUNK = 500  # ids per IN (...) query
+_RECORD_COLUMNS = "id, path, size, mtime, content_hash, width, height, taken, status, error, indexed_at"
+_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+_WHEN = f"COALESCE(strftime('{_DATE_FORMAT}', taken), strftime('{_DATE_FORMAT}', mtime, 'unixepoch', 'localtime'))"
 
 
-@dataclass(frozen=True)
-class PhotoRecord:
-    """One catalog row, without its vector."""
-
-    id: int
-    path: str
-    size: int
-    mtime: float
-    content_hash: str
-    width: int | None
-    height: int | None
-    taken: datetime | None
-    status: str  # indexed | failed | deleted
-    error: str | None
-    indexed_at: datetime | None
+def _under_sql(folder: str) -> tuple[str, tuple[str, str, str]]:
+    """SQL for `path is folder or inside it`, as a range so the path index is used."""
+    return "(path = ? OR (path >= ? AND path < ?))", prefix_range(folder)
 
 
-@dataclass(frozen=True)
-class KnownFile:
-    """What the indexer compares a file on disk with."""
-
-    id: int
-    size: int
-    mtime: float
-    status: str
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
-@dataclass(frozen=True)
-class EmbeddedPhoto:
-    path: str
-    size: int
-    mtime: float
-    content_hash: str
-    width: int
-    height: int
-    taken: datetime | None
-    vector: np.ndarray  # float32 (dims,), unit
-
-
-@dataclass(frozen=True)
-class FailedPhoto:
-    """A file that could not be decoded; it keeps no content hash, so it is never a move source."""
-
-    path: str
-    size: int
-    mtime: float
-    error: str
-
-
-@dataclass(frozen=True)
-class Move:
-    """The file at `path` has the content of photo `source_id`, whose own path is gone."""
-
-    source_id: int
-    path: str
-    size: int
-    mtime: float
-
-
-@dataclass
-class ChangeSet:
-    """What one commit writes, in one transaction."""
-
-    embedded: list[EmbeddedPhoto] = field(default_factory=list)
-    failed: list[FailedPhoto] = field(default_factory=list)
-    moves: list[Move] = field(default_factory=list)
-    deleted: list[int] = field(default_factory=list)  # ids whose files are gone
-
-    def __bool__(self) -> bool:
-        return bool(self.embedded or self.failed or self.moves or self.deleted)
-
-
-def _prefix_range(folder: str) -> tuple[str, str, str]:
-    """(folder, lowest, above-highest) such that paths inside folder are in [lowest, above-highest)."""
-    exact = folder.rstrip("/") or "/"
-    prefix = exact if exact.endswith("/") else exact + "/"
-    return exact, prefix, prefix[:-1] + chr(ord("/") + 1)
-
-
-def under_condition(column, folder: str):
-    """SQL for `column is folder or inside it`, as a range so the path index is used."""
-    exact, prefix, upper = _prefix_range(folder)
-    return or_(column == exact, (column >= prefix) & (column < upper))
-
-
-def failure_reason(error: str) -> str:
-    """The reason an error message starts with ("corrupt or truncated image: ..." -> its first part)."""
-    return error.split(":", 1)[0]
+def _record(row: tuple) -> PhotoRecord:
+    photo_id, path, size, mtime, content_hash, width, height, taken, status, error, indexed_at = row
+    return PhotoRecord(id=photo_id, path=path, size=size, mtime=mtime, content_hash=content_hash, width=width,
+                       height=height, taken=_when(taken), status=status, error=error, indexed_at=_when(indexed_at))
 
 
 def _blob(vector: np.ndarray) -> bytes:
@@ -130,26 +58,25 @@ def _vector(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.float32).copy()
 
 
-def _record(row) -> PhotoRecord:
-    return PhotoRecord(id=row.id, path=row.path, size=row.size, mtime=row.mtime, content_hash=row.content_hash,
-                       width=row.width, height=row.height, taken=row.taken, status=row.status, error=row.error,
-                       indexed_at=row.indexed_at)
-
-
-_RECORD_COLUMNS = [c for c in photos.c if c.name not in ("embedding", "model", "generation")]
-_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+def _connect(catalog: Path) -> sqlite3.Connection:
+    """Autocommit reads; each multi-statement read that needs one snapshot opens its own BEGIN."""
+    db = sqlite3.connect(catalog, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA query_only = ON")
+    return db
 
 
 class Store:
     """Open with Store.open(home) to read, Store.open(home, writer=True) to index."""
 
-    def __init__(self, home: Path, engine, lock: WriterLock | None):
+    def __init__(self, home: Path, db: sqlite3.Connection, lock: WriterLock | None):
         self.home = home
-        self._engine = engine
+        self._db = db
         self._lock = lock
+        self._engine = None  # SQLAlchemy, made on the writer's first write
         self._index: VectorIndex | None = None
         self._index_dirty = False
         self._manifest: dict | None = None
+        self._counts: dict[str, int] = {}
 
     # ---- opening and closing -------------------------------------------------------------
     @classmethod
@@ -161,31 +88,32 @@ class Store:
         empty = EmptyStoreError(f"no photos indexed in {home}: run `devsearch index PATH` first")
         if not writer and not catalog.is_file():
             raise empty
-        lock = None
-        engine = None
+        lock = db = None
         try:
             if writer:
                 home.mkdir(parents=True, exist_ok=True)
                 lock = WriterLock(home)
                 lock.acquire()
-            engine = open_engine(catalog, writer=writer)
-            upgrade_schema(engine, catalog)
-            store = cls(home, engine, lock)
+            ensure_schema(catalog)
+            db = _connect(catalog)
+            store = cls(home, db, lock)
             if not writer and not allow_empty and store.count() == 0:
                 raise empty
-        except OperationalError as exc:
-            cls._discard(engine, lock)
-            raise StoreError(f"cannot open the catalog {catalog} ({exc.orig}): try again") from None
-        except DatabaseError as exc:
-            cls._discard(engine, lock)
-            raise StoreError(f"{catalog} is not a usable devsearch catalog ({exc.orig}): use another --home") from None
+        except sqlite3.OperationalError as exc:
+            cls._discard(db, None, lock)
+            raise StoreError(f"cannot open the catalog {catalog} ({exc}): try again") from None
+        except sqlite3.DatabaseError as exc:
+            cls._discard(db, None, lock)
+            raise StoreError(f"{catalog} is not a usable devsearch catalog ({exc}): use another --home") from None
         except BaseException:
-            cls._discard(engine, lock)
+            cls._discard(db, None, lock)
             raise
         return store
 
     @staticmethod
-    def _discard(engine, lock: WriterLock | None) -> None:
+    def _discard(db: sqlite3.Connection | None, engine, lock: WriterLock | None) -> None:
+        if db is not None:
+            db.close()
         if engine is not None:
             engine.dispose()
         if lock is not None:
@@ -197,8 +125,8 @@ class Store:
             if self._lock is not None:
                 self.save()
         finally:
-            self._discard(self._engine, self._lock)
-            self._lock = None
+            self._discard(self._db, self._engine, self._lock)
+            self._lock = self._engine = None
 
     def __enter__(self) -> "Store":
         return self
@@ -230,8 +158,10 @@ class Store:
 
     # ---- reading ---------------------------------------------------------------------------
     def count(self, status: str = "indexed") -> int:
-        with self._engine.connect() as conn:
-            return conn.execute(select(func.count()).select_from(photos).where(photos.c.status == status)).scalar_one()
+        """Photos with this status (kept until this store's next commit: a reader sees one snapshot)."""
+        if status not in self._counts:
+            self._counts[status] = self._db.execute("SELECT COUNT(*) FROM photos WHERE status = ?", (status,)).fetchone()[0]
+        return self._counts[status]
 
     def knn(self, vector: np.ndarray, k: int, *, allowed_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(photo id, cosine similarity), best first; with allowed_ids, up to k among those."""
@@ -244,77 +174,94 @@ class Store:
         """The records of ids, in the same order (ids not in the catalog are left out)."""
         found: dict[int, PhotoRecord] = {}
         wanted = [int(i) for i in ids]
-        with self._engine.connect() as conn:
-            for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start:start + _CHUNK]
-                for row in conn.execute(select(*_RECORD_COLUMNS).where(photos.c.id.in_(chunk))):
-                    found[row.id] = _record(row)
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for row in self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM photos WHERE id IN ({marks})", chunk):
+                found[row[0]] = _record(row)
         return [found[i] for i in wanted if i in found]
 
     def ids_matching(self, *, under: Path | None = None, after: datetime | None = None,
                      before: datetime | None = None) -> np.ndarray:
         """Ids of indexed photos inside `under`, taken (EXIF time, else mtime) in [after, before]."""
-        query = select(photos.c.id).where(photos.c.status == "indexed")
+        clauses, params = ["status = 'indexed'"], []
         if under is not None:
-            query = query.where(under_condition(photos.c.path, os.path.realpath(under)))
-        if after is not None or before is not None:
-            when = func.coalesce(func.strftime(_DATE_FORMAT, photos.c.taken),
-                                 func.strftime(_DATE_FORMAT, photos.c.mtime, "unixepoch", "localtime"))
-            if after is not None:
-                query = query.where(when >= after.strftime(_DATE_FORMAT))
-            if before is not None:
-                query = query.where(when <= before.strftime(_DATE_FORMAT))
-        with self._engine.connect() as conn:
-            return np.fromiter(conn.execute(query.order_by(photos.c.id)).scalars(), dtype=np.int64)
+            sql, values = _under_sql(os.path.realpath(under))
+            clauses.append(sql)
+            params.extend(values)
+        if after is not None:
+            clauses.append(f"{_WHEN} >= ?")
+            params.append(after.strftime(_DATE_FORMAT))
+        if before is not None:
+            clauses.append(f"{_WHEN} <= ?")
+            params.append(before.strftime(_DATE_FORMAT))
+        rows = self._db.execute(f"SELECT id FROM photos WHERE {' AND '.join(clauses)} ORDER BY id", params)
+        return np.fromiter((row[0] for row in rows), dtype=np.int64)
 
     def find_by_path(self, path: Path) -> PhotoRecord | None:
         """The row of a file, whatever its status; the path as given, else with symlinks resolved."""
-        with self._engine.connect() as conn:
-            for candidate in dict.fromkeys((os.path.abspath(path), os.path.realpath(path))):
-                row = conn.execute(select(*_RECORD_COLUMNS).where(photos.c.path == candidate)).first()
-                if row is not None:
-                    return _record(row)
+        for candidate in dict.fromkeys((os.path.abspath(path), os.path.realpath(path))):
+            row = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM photos WHERE path = ?", (candidate,)).fetchone()
+            if row is not None:
+                return _record(row)
         return None
 
     def find_by_hash(self, content_hash: str) -> list[PhotoRecord]:
-        with self._engine.connect() as conn:
-            rows = conn.execute(select(*_RECORD_COLUMNS).where(photos.c.content_hash == content_hash)
-                                .order_by(photos.c.id))
-            return [_record(row) for row in rows]
+        rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM photos WHERE content_hash = ? ORDER BY id",
+                                (content_hash,))
+        return [_record(row) for row in rows]
 
     def vector_of(self, photo_id: int) -> np.ndarray:
-        with self._engine.connect() as conn:
-            blob = conn.execute(select(photos.c.embedding).where(photos.c.id == int(photo_id))).scalar()
-        if blob is None:
+        row = self._db.execute("SELECT embedding FROM photos WHERE id = ?", (int(photo_id),)).fetchone()
+        if row is None or row[0] is None:
             raise StoreError(f"photo {photo_id} has no vector in {self.home}")
-        return _vector(blob)
+        return _vector(row[0])
 
     def failure_counts(self) -> dict[str, int]:
         """Failed files by reason (the part of the error before its first colon)."""
         counts: dict[str, int] = {}
-        with self._engine.connect() as conn:
-            rows = conn.execute(select(photos.c.error, func.count()).where(photos.c.status == "failed")
-                                .group_by(photos.c.error))
-            for error, number in rows:
-                reason = failure_reason(error or "unknown")
-                counts[reason] = counts.get(reason, 0) + number
+        rows = self._db.execute("SELECT error, COUNT(*) FROM photos WHERE status = 'failed' GROUP BY error")
+        for error, number in rows:
+            reason = failure_reason(error or "unknown")
+            counts[reason] = counts.get(reason, 0) + number
         return counts
 
     def roots(self) -> list[str]:
-        with self._engine.connect() as conn:
-            return list(conn.execute(select(roots.c.path).order_by(roots.c.path)).scalars())
+        return [row[0] for row in self._db.execute("SELECT path FROM roots ORDER BY path")]
 
     def last_run(self) -> dict | None:
         """The most recent index run: when, how it ended, and its summary counts."""
-        with self._engine.connect() as conn:
-            row = conn.execute(select(runs).order_by(runs.c.id.desc()).limit(1)).first()
+        row = self._db.execute(
+            "SELECT started_at, finished_at, outcome, summary FROM runs ORDER BY id DESC LIMIT 1").fetchone()
         if row is None:
             return None
-        return {"started_at": row.started_at.isoformat(timespec="seconds"),
-                "finished_at": row.finished_at.isoformat(timespec="seconds"),
-                "outcome": row.outcome, **json.loads(row.summary)}
+        started_at, finished_at, outcome, summary = row
+        return {"started_at": _when(started_at).isoformat(timespec="seconds"),
+                "finished_at": _when(finished_at).isoformat(timespec="seconds"),
+                "outcome": outcome, **json.loads(summary)}
+
+    def files_under(self, folder: str) -> dict[str, KnownFile]:
+        """path -> KnownFile for every row inside folder: one query, plain tuples (the hot path)."""
+        sql, params = _under_sql(folder)
+        rows = self._db.execute(f"SELECT path, id, size, mtime, status FROM photos WHERE {sql}", params)
+        return {path: KnownFile(photo_id, size, mtime, status) for path, photo_id, size, mtime, status in rows}
+
+    def movable_sizes(self, folders: Iterable[str]) -> set[int]:
+        """Sizes of photos whose vector a moved file could take over: deleted ones, and indexed ones
+        outside `folders` (their files may have moved into them). A new file of another size is no move."""
+        inside = [_under_sql(folder) for folder in folders]
+        outside = " AND ".join(f"NOT {sql}" for sql, _ in inside) or "1"
+        params = [value for _, values in inside for value in values]
+        rows = self._db.execute(
+            "SELECT DISTINCT size FROM photos WHERE embedding IS NOT NULL AND "
+            f"(status = 'deleted' OR (status = 'indexed' AND {outside}))", params)
+        return {row[0] for row in rows}
 
     # ---- the HNSW index ------------------------------------------------------------------------
+    def _generation(self) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return int(row[0]) if row is not None else 0
+
     def _vector_index(self) -> VectorIndex | None:
         """Load the index once, catching it up with (or rebuilding it from) the catalog."""
         if self._index is not None:
@@ -323,42 +270,53 @@ class Store:
         if manifest is None:
             return None
         dims = int(manifest["dims"])
-        with self._engine.begin() as conn:  # one snapshot for the generation and the rows
-            generation = _generation(conn)
+        self._db.execute("BEGIN")  # one snapshot for the generation and the rows
+        try:
+            generation = self._generation()
             index = VectorIndex.load(self.home, dims)
             if index is None or index.generation > generation:
-                index = self._rebuild(conn, dims)
+                index = self._rebuild(dims)
                 self._index_dirty = True
             elif index.generation < generation:
-                self._catch_up(conn, index)
+                self._catch_up(index)
                 self._index_dirty = True
+        finally:
+            self._db.execute("COMMIT")
         index.generation = generation
         self._index = index
         return index
 
-    @staticmethod
-    def _rebuild(conn: Connection, dims: int) -> VectorIndex:
-        rows = conn.execute(select(photos.c.id, photos.c.embedding).where(
-            (photos.c.status == "indexed") & photos.c.embedding.is_not(None))).all()
+    def _rebuild(self, dims: int) -> VectorIndex:
+        rows = self._db.execute(
+            "SELECT id, embedding FROM photos WHERE status = 'indexed' AND embedding IS NOT NULL").fetchall()
         index = VectorIndex.empty(dims, capacity=int(len(rows) * 1.25) + 1024)
         if rows:
-            vectors = np.frombuffer(b"".join(r.embedding for r in rows), dtype=np.float32).reshape(len(rows), dims)
-            index.add([r.id for r in rows], vectors)
+            vectors = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float32).reshape(len(rows), dims)
+            index.add([photo_id for photo_id, _ in rows], vectors)
         return index
 
-    @staticmethod
-    def _catch_up(conn: Connection, index: VectorIndex) -> None:
-        rows = conn.execute(select(photos.c.id, photos.c.status, photos.c.embedding)
-                            .where(photos.c.generation > index.generation)).all()
-        live = [r for r in rows if r.status == "indexed" and r.embedding is not None]
+    def _catch_up(self, index: VectorIndex) -> None:
+        rows = self._db.execute("SELECT id, status, embedding FROM photos WHERE generation > ?",
+                                (index.generation,)).fetchall()
+        live = [(photo_id, blob) for photo_id, status, blob in rows if status == "indexed" and blob is not None]
         if live:
-            index.add([r.id for r in live], np.stack([_vector(r.embedding) for r in live]))
-        index.remove([r.id for r in rows if r.status != "indexed"])
+            index.add([photo_id for photo_id, _ in live], np.stack([_vector(blob) for _, blob in live]))
+        index.remove([photo_id for photo_id, status, _ in rows if status != "indexed"])
 
     # ---- writing (the writer only) ---------------------------------------------------------------
     def _require_writer(self) -> None:
         if self._lock is None:
             raise StoreError("this store was opened for reading")
+
+    def _write(self):
+        """A transaction on the writer's SQLAlchemy engine; any write invalidates the cached counts."""
+        self._require_writer()
+        if self._engine is None:
+            from store.engine import open_engine
+
+            self._engine = open_engine(self.home / CATALOG_FILE, writer=True)
+        self._counts.clear()
+        return self._engine.begin()
 
     def bind_model(self, manifest: dict) -> None:
         """Bind an empty store to a model (model.json, written atomically)."""
@@ -373,63 +331,42 @@ class Store:
 
     def reset(self) -> None:
         """Forget every photo, root and the model binding (`--rebuild`); run history stays."""
-        self._require_writer()
-        with self._engine.begin() as conn:
-            _bump_generation(conn)
-            conn.execute(photos.delete())
-            conn.execute(roots.delete())
+        from store import writes
+
+        with self._write() as conn:
+            writes.forget_everything(conn)
         remove_files(self.home)
         (self.home / MODEL_FILE).unlink(missing_ok=True)
         self._manifest = None
         self._index = None
         self._index_dirty = False
 
-    def files_under(self, folder: str) -> dict[str, KnownFile]:
-        """path -> KnownFile for every row inside folder: one query, plain tuples (the hot path)."""
-        with self._engine.connect() as conn:
-            rows = conn.exec_driver_sql(
-                "SELECT path, id, size, mtime, status FROM photos WHERE path = ? OR (path >= ? AND path < ?)",
-                _prefix_range(folder)).fetchall()
-        return {path: KnownFile(photo_id, size, mtime, status) for path, photo_id, size, mtime, status in rows}
-
-    def movable_sizes(self, folders: Iterable[str]) -> set[int]:
-        """Sizes of photos whose vector a moved file could take over: deleted ones, and indexed ones
-        outside `folders` (their files may have moved into them). A new file of another size is no move."""
-        inside = [under_condition(photos.c.path, folder) for folder in folders]
-        elsewhere = (photos.c.status == "indexed") & ~or_(*inside) if inside else photos.c.status == "indexed"
-        query = select(photos.c.size).distinct().where(
-            photos.c.embedding.is_not(None) & ((photos.c.status == "deleted") | elsewhere))
-        with self._engine.connect() as conn:
-            return set(conn.execute(query).scalars())
-
     def commit(self, changes: ChangeSet) -> None:
         """Write one batch in one transaction, then apply it to the in-memory HNSW index."""
-        self._require_writer()
+        from store import writes
+
         if not changes:
             return
         fingerprint = (self.model_manifest() or {}).get("fingerprint")
         now = datetime.now()
         added: dict[int, np.ndarray] = {}
         removed: list[int] = []
-        with self._engine.begin() as conn:
-            generation = _bump_generation(conn)
+        with self._write() as conn:
+            generation = writes.bump_generation(conn)
             for move in changes.moves:
-                _apply_move(conn, move, generation, added, removed)
+                writes.apply_move(conn, move, generation, added, removed)
             for photo in changes.embedded:
                 values = dict(size=photo.size, mtime=photo.mtime, content_hash=photo.content_hash, width=photo.width,
                               height=photo.height, taken=photo.taken, status="indexed", error=None,
                               embedding=_blob(photo.vector), model=fingerprint, indexed_at=now, generation=generation)
-                added[_upsert(conn, photo.path, values)] = np.asarray(photo.vector, dtype=np.float32)
+                added[writes.upsert(conn, photo.path, values)] = np.asarray(photo.vector, dtype=np.float32)
             for photo in changes.failed:
                 values = dict(size=photo.size, mtime=photo.mtime, content_hash=None, width=None,
                               height=None, taken=None, status="failed", error=photo.error, embedding=None,
                               model=None, indexed_at=now, generation=generation)
-                removed.append(_upsert(conn, photo.path, values))
+                removed.append(writes.upsert(conn, photo.path, values))
             if changes.deleted:
-                for start in range(0, len(changes.deleted), _CHUNK):
-                    chunk = [int(i) for i in changes.deleted[start:start + _CHUNK]]
-                    conn.execute(update(photos).where(photos.c.id.in_(chunk))
-                                 .values(status="deleted", generation=generation))
+                writes.mark_deleted(conn, changes.deleted, generation)
                 removed.extend(int(i) for i in changes.deleted)
         index = self._vector_index()
         if index is not None:
@@ -442,69 +379,24 @@ class Store:
             self._index_dirty = True
 
     def add_roots(self, folders: Iterable[str]) -> None:
-        self._require_writer()
-        now = datetime.now()
-        with self._engine.begin() as conn:
-            for folder in folders:
-                statement = sqlite_insert(roots).values(path=folder, added_at=now, last_indexed_at=now)
-                conn.execute(statement.on_conflict_do_update(index_elements=[roots.c.path],
-                                                             set_={"last_indexed_at": now}))
+        from store import writes
+
+        with self._write() as conn:
+            writes.add_roots(conn, folders, datetime.now())
 
     def record_run(self, started_at: datetime, outcome: str, summary: dict) -> None:
-        self._require_writer()
-        with self._engine.begin() as conn:
-            conn.execute(runs.insert().values(started_at=started_at, finished_at=datetime.now(), outcome=outcome,
-                                              summary=json.dumps(summary, sort_keys=True)))
+        from store import writes
+
+        with self._write() as conn:
+            writes.record_run(conn, started_at, outcome, json.dumps(summary, sort_keys=True))
 
     def save(self) -> None:
         """Save the HNSW index atomically when it changed, or when a crash left the file behind."""
         self._require_writer()
         if self._index is None:
-            with self._engine.connect() as conn:
-                current = _generation(conn)
-            if self.model_manifest() is None or read_generation(self.home) == current:
+            if self.model_manifest() is None or read_generation(self.home) == self._generation():
                 return
             self._vector_index()
         if self._index is not None and self._index_dirty:
             self._index.save(self.home, self._index.generation)
             self._index_dirty = False
-
-
-def _generation(conn: Connection) -> int:
-    value = conn.execute(select(meta.c.value).where(meta.c.key == "generation")).scalar()
-    return int(value) if value is not None else 0
-
-
-def _bump_generation(conn: Connection) -> int:
-    generation = _generation(conn) + 1
-    statement = sqlite_insert(meta).values(key="generation", value=str(generation))
-    conn.execute(statement.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": str(generation)}))
-    return generation
-
-
-def _upsert(conn: Connection, path: str, values: dict) -> int:
-    statement = sqlite_insert(photos).values(path=path, **values)
-    statement = statement.on_conflict_do_update(index_elements=[photos.c.path], set_=values)
-    return conn.execute(statement.returning(photos.c.id)).scalar_one()
-
-
-def _apply_move(conn: Connection, move: Move, generation: int, added: dict, removed: list) -> None:
-    """Give the file at move.path the vector of move.source_id without embedding it again.
-
-    Usually the source row just takes the new path (the id stays). When another row already owns
-    that path (a deleted photo there, or a file that was overwritten), that row takes the source's
-    content instead and the source is marked deleted.
-    """
-    source = conn.execute(select(photos).where(photos.c.id == move.source_id)).one()
-    owner = conn.execute(select(photos.c.id).where(photos.c.path == move.path)).scalar()
-    location = dict(size=move.size, mtime=move.mtime, status="indexed", error=None, generation=generation)
-    if owner is None or owner == source.id:
-        conn.execute(update(photos).where(photos.c.id == source.id).values(path=move.path, **location))
-        added[source.id] = _vector(source.embedding)
-        return
-    conn.execute(update(photos).where(photos.c.id == owner).values(
-        content_hash=source.content_hash, width=source.width, height=source.height, taken=source.taken,
-        embedding=source.embedding, model=source.model, indexed_at=source.indexed_at, **location))
-    conn.execute(update(photos).where(photos.c.id == source.id).values(status="deleted", generation=generation))
-    added[owner] = _vector(source.embedding)
-    removed.append(source.id)

@@ -1,24 +1,30 @@
 """Bring a catalog's schema to the head Alembic revision, without Alembic when it is already there.
 
-Importing Alembic costs a few hundred milliseconds, so `devsearch query` only reads the version row
-and compares it with SCHEMA_HEAD; tests/test_migrations.py checks SCHEMA_HEAD is Alembic's head.
+Importing Alembic and SQLAlchemy costs a few hundred milliseconds, so opening a current catalog
+only reads the version row with sqlite3 and compares it with SCHEMA_HEAD;
+tests/test_migrations.py checks SCHEMA_HEAD is Alembic's head.
 """
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
-
-from sqlalchemy import Connection, Engine, inspect, text
 
 from core.errors import StoreError
 
 SCHEMA_HEAD = "0002"
 
 
-def current_revision(connection: Connection) -> str | None:
-    """The catalog's Alembic revision, None for a catalog with no schema yet."""
-    if not inspect(connection).has_table("alembic_version"):
+def schema_revision(catalog: Path) -> str | None:
+    """The catalog's Alembic revision, None for a new file or one with no schema yet."""
+    if not catalog.is_file():
         return None
-    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    db = sqlite3.connect(f"{catalog.as_uri()}?mode=ro", uri=True)
+    try:
+        has_table = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'").fetchone()
+        return db.execute("SELECT version_num FROM alembic_version").fetchone()[0] if has_table else None
+    finally:
+        db.close()
 
 
 def alembic_config():
@@ -32,16 +38,34 @@ def alembic_config():
     return config
 
 
-def upgrade_schema(engine: Engine, catalog: Path, target: str = "head") -> None:
-    """Apply the missing revisions in one transaction; refuse a catalog newer than this code."""
-    with engine.connect() as connection:
-        current = current_revision(connection)
-    if current == SCHEMA_HEAD and target == "head":
+def ensure_schema(catalog: Path) -> None:
+    """Create or upgrade the catalog when it is not at SCHEMA_HEAD (the only path that loads SQLAlchemy)."""
+    if schema_revision(catalog) == SCHEMA_HEAD:
         return
+    from sqlalchemy.exc import DBAPIError
+
+    from store.engine import open_engine
+
+    engine = open_engine(catalog, writer=True)
+    try:
+        upgrade_schema(engine, catalog)
+    except DBAPIError as exc:  # callers handle sqlite3's own errors
+        raise exc.orig from None
+    finally:
+        engine.dispose()
+
+
+def upgrade_schema(engine, catalog: Path, target: str = "head") -> None:
+    """Apply the missing revisions in one transaction; refuse a catalog newer than this code."""
     from alembic import command
     from alembic.script import ScriptDirectory
     from alembic.util import CommandError
+    from sqlalchemy import text
 
+    with engine.connect() as connection:
+        exists = connection.execute(text(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'")).first()
+        current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar() if exists else None
     config = alembic_config()
     if current is not None:
         try:

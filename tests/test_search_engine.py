@@ -19,7 +19,8 @@ from devise.manifest import BUNDLED_WORDS_DIR, FORMAT_VERSION, write_manifest
 from devise.word_lookup import build_lookup
 from search.engine import open_searcher, search_similar, search_text
 from search.filters import Filters, make_filters
-from store.catalog import ChangeSet, EmbeddedPhoto, Store
+from store.catalog import Store
+from store.records import ChangeSet, EmbeddedPhoto
 from store.hashing import content_hash
 from tests.conftest import FIXTURES
 

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from core.errors import EmptyStoreError, ModelMismatchError, StoreError, StoreLockedError
-from store.catalog import ChangeSet, EmbeddedPhoto, FailedPhoto, Move, Store
+from store.catalog import Store
+from store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, Move
 from store.vectors import INDEX_FILE, SIDECAR_FILE
 
 MANIFEST = {"fingerprint": "test-space:1", "dims": 4, "backbone": "none", "head": "none", "words": "none"}

@@ -1,0 +1,91 @@
+"""What the store reads and writes, as plain values: no SQL and no SQLAlchemy here."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class PhotoRecord:
+    """One catalog row, without its vector."""
+
+    id: int
+    path: str
+    size: int
+    mtime: float
+    content_hash: str
+    width: int | None
+    height: int | None
+    taken: datetime | None
+    status: str  # indexed | failed | deleted
+    error: str | None
+    indexed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    """What the indexer compares a file on disk with."""
+
+    id: int
+    size: int
+    mtime: float
+    status: str
+
+
+@dataclass(frozen=True)
+class EmbeddedPhoto:
+    path: str
+    size: int
+    mtime: float
+    content_hash: str
+    width: int
+    height: int
+    taken: datetime | None
+    vector: np.ndarray  # float32 (dims,), unit
+
+
+@dataclass(frozen=True)
+class FailedPhoto:
+    """A file that could not be decoded; it keeps no content hash, so it is never a move source."""
+
+    path: str
+    size: int
+    mtime: float
+    error: str
+
+
+@dataclass(frozen=True)
+class Move:
+    """The file at `path` has the content of photo `source_id`, whose own path is gone."""
+
+    source_id: int
+    path: str
+    size: int
+    mtime: float
+
+
+@dataclass
+class ChangeSet:
+    """What one commit writes, in one transaction."""
+
+    embedded: list[EmbeddedPhoto] = field(default_factory=list)
+    failed: list[FailedPhoto] = field(default_factory=list)
+    moves: list[Move] = field(default_factory=list)
+    deleted: list[int] = field(default_factory=list)  # ids whose files are gone
+
+    def __bool__(self) -> bool:
+        return bool(self.embedded or self.failed or self.moves or self.deleted)
+
+
+def prefix_range(folder: str) -> tuple[str, str, str]:
+    """(folder, lowest, above-highest) such that paths inside folder are in [lowest, above-highest)."""
+    exact = folder.rstrip("/") or "/"
+    prefix = exact if exact.endswith("/") else exact + "/"
+    return exact, prefix, prefix[:-1] + chr(ord("/") + 1)
+
+
+def failure_reason(error: str) -> str:
+    """The reason an error message starts with ("corrupt or truncated image: ..." -> its first part)."""
+    return error.split(":", 1)[0]
