@@ -30,6 +30,7 @@ photos = Table(
     Column("generation", Integer, nullable=False, server_default="0"),  # store generation of the last change
     Index("ix_photos_generation", "generation"),
     Index("ix_photos_content_hash", "content_hash"),
+    Index("ix_photos_status", "status"),
     sqlite_autoincrement=True,
 )
 
