@@ -2,12 +2,15 @@
 
 Workers come from a forkserver: they are forked from a fresh, small server process, never from
 this one, which may hold TensorFlow (forking a process with TensorFlow's threads can deadlock).
-They ignore SIGINT, so Ctrl-C reaches only the indexer, which decides what to keep.
+They ignore SIGINT, so Ctrl-C reaches only the indexer, which decides what to keep, and they exit
+when the indexer dies.
 """
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -18,10 +21,19 @@ from pathlib import Path
 
 import numpy as np
 
-from devise.preprocess import decode_photo
-from indexer.plan import Work
 from core.errors import ImageError
+from devise.preprocess import decode_photo
 from store.hashing import content_hash
+
+
+@dataclass(frozen=True)
+class Work:
+    """A file to decode and embed; kind is 'new' or 'updated' (the catalog had it before)."""
+
+    path: str
+    size: int
+    mtime: float
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -57,8 +69,17 @@ def decode_chunk(works: list[Work]) -> list[Decoded]:
     return [decode_one(work) for work in works]
 
 
-def _ignore_sigint() -> None:
+def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
+    parent.join()
+    os._exit(0)
+
+
+def _start_worker() -> None:
+    """Leave Ctrl-C to the indexer, and exit when it is gone (after a kill -9 no worker lingers on)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
 
 
 class DecodePool:
@@ -72,7 +93,7 @@ class DecodePool:
     def __init__(self, workers: int):
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["indexer.decode"])
-        self._executor = ProcessPoolExecutor(max(1, workers), mp_context=context, initializer=_ignore_sigint)
+        self._executor = ProcessPoolExecutor(max(1, workers), mp_context=context, initializer=_start_worker)
 
     def decode(self, works: list[Work], chunk: int, ahead: int) -> Iterator[Decoded]:
         """Decode in chunks of `chunk` files, with at most `ahead` chunks submitted and not yet read."""

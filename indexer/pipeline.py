@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from indexer.crawl import crawl, resolve_roots
-from indexer.decode import DecodePool, Decoded
-from indexer.plan import Work, plan_changes
+from indexer.decode import DecodePool, Decoded, Work
+from indexer.plan import plan_changes
 from indexer.progress import Progress, QuietProgress
 from indexer.summary import RunSummary
 from store.catalog import Store

@@ -11,19 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.crawl import Crawl, FileStat
+from indexer.decode import Work
 from store.catalog import Store
 from store.records import KnownFile, Move, PhotoRecord
 from store.hashing import content_hash
-
-
-@dataclass(frozen=True)
-class Work:
-    """A file to decode and embed; kind is 'new' or 'updated' (the catalog had it before)."""
-
-    path: str
-    size: int
-    mtime: float
-    kind: str
 
 
 @dataclass
