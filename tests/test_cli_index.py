@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.app import app
-from tests.test_indexer_support import BAD, GOOD, indexed_rows, make_tree, photo, start_slow_indexer
+from tests.test_indexer_support import BAD, GOOD, indexed_rows, make_tree, photo, photo_folder, start_slow_indexer
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -66,10 +66,7 @@ def test_rerun_on_an_unchanged_tree_never_imports_tensorflow(tmp_path) -> None:
 
 @pytest.mark.slow
 def test_ctrl_c_saves_what_is_done_and_exits_130(tmp_path, model_cache) -> None:
-    root = tmp_path / "many"
-    root.mkdir()
-    for i in range(12):
-        photo(i).save(root / f"{i:02}.jpg")
+    root = photo_folder(tmp_path / "many", 12)
     process = subprocess.Popen(
         [sys.executable, "-m", "cli", "index", str(root), "--home", str(tmp_path / "home"), "--batch-size", "2"],
         cwd=REPO, env={**os.environ, "DEVSEARCH_DEBUG_BATCH_DELAY": "1"},
@@ -85,10 +82,7 @@ def test_ctrl_c_saves_what_is_done_and_exits_130(tmp_path, model_cache) -> None:
 
 
 def test_a_second_indexer_on_the_same_store_names_the_first(tmp_path) -> None:
-    root = tmp_path / "many"
-    root.mkdir()
-    for i in range(24):
-        photo(i).save(root / f"{i:02}.jpg")
+    root = photo_folder(tmp_path / "many", 24)
     first = start_slow_indexer(root, tmp_path / "home")
     try:
         assert first.stdout.readline().strip() == "locked"

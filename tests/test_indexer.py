@@ -13,7 +13,7 @@ from core.errors import ModelMismatchError, UsageError
 from indexer.crawl import SKIP_HEIF, crawl
 from indexer.pipeline import run_index
 from store.catalog import Store
-from tests.test_indexer_support import (BAD, GOOD, MANIFEST, indexed_rows, make_tree, photo, quadrant_colours,
+from tests.test_indexer_support import (BAD, GOOD, MANIFEST, indexed_rows, make_tree, photo, photo_folder, quadrant_colours,
                                         start_slow_indexer)
 
 class CountingEmbed:
@@ -225,10 +225,7 @@ def test_ctrl_c_commits_the_batch_in_flight_and_stops(tmp_path) -> None:
 
 
 def test_kill_9_mid_run_then_rerun_leaves_a_consistent_store(tmp_path) -> None:
-    root = tmp_path / "many"
-    root.mkdir()
-    for i in range(24):
-        photo(i).save(root / f"{i:02}.jpg")
+    root = photo_folder(tmp_path / "many", 24)
     process = start_slow_indexer(root, tmp_path / "home")
     deadline = time.monotonic() + 60
     while indexed_rows(tmp_path / "home") < 4 and time.monotonic() < deadline:

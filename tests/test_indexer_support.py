@@ -40,6 +40,14 @@ def photo(seed: int, size: tuple[int, int] = (96, 64)) -> Image.Image:
     return Image.fromarray(np.clip(base + ramp + noise, 0, 255).astype(np.uint8))
 
 
+def photo_folder(root: Path, count: int) -> Path:
+    """A folder of `count` distinct small JPEGs, 00.jpg, 01.jpg, ..."""
+    root.mkdir()
+    for i in range(count):
+        photo(i).save(root / f"{i:02}.jpg")
+    return root
+
+
 def make_tree(root: Path) -> dict[str, Path]:
     """Good photos in five formats (one JPEG rotated by EXIF), three bad files, a symlink loop."""
     (root / "album").mkdir(parents=True)
