@@ -1,9 +1,11 @@
 """Searches against the store: a query or a photo becomes one vector, then k-NN with filters, then rows.
 
 A `Searcher` holds an open store and its word space, so a long-lived caller (the benchmark, a
-server) pays the opening cost once; `search_text` and `search_similar` are the one-shot forms the
-CLI calls. The network is loaded only when an image must be embedded that the store does not
-already hold, so a word query never imports TensorFlow.
+server) pays the opening cost once and searches the HNSW graph; `search_text` and `search_similar`
+are the one-shot forms the CLI calls, and search exactly over the flat vector file instead (for a
+single query, loading the graph costs more than scoring every photo). The network is loaded only
+when an image must be embedded that the store does not already hold, so a word query never
+imports TensorFlow.
 """
 from __future__ import annotations
 
@@ -39,11 +41,15 @@ def bound_manifest(store: Store, settings: Settings) -> dict:
 
 
 class Searcher:
-    """An open store plus the word space of its model; not thread-safe, one per thread."""
+    """An open store plus the word space of its model; not thread-safe, one per thread.
 
-    def __init__(self, store: Store, settings: Settings):
+    exact=True: every search scores all photos (flat file); else HNSW (approximate, recall@10 ~0.99).
+    """
+
+    def __init__(self, store: Store, settings: Settings, *, exact: bool = False):
         self.store = store
         self.settings = settings
+        self.exact = exact
         self.manifest = bound_manifest(store, settings)
         self.dims = int(self.manifest["dims"])
         self.words = open_words_for(self.manifest, settings)
@@ -146,9 +152,10 @@ class Searcher:
                 allowed = allowed[~np.isin(allowed, np.fromiter(exclude, dtype=np.int64))]
             if allowed.size == 0:
                 return []
-            hits = self.store.knn(vector, n, allowed_ids=allowed)
+            hits = self.store.knn(vector, n, allowed_ids=allowed, exact=self.exact)
         else:
-            hits = [hit for hit in self.store.knn(vector, n + len(exclude)) if hit[0] not in exclude][:n]
+            hits = [hit for hit in self.store.knn(vector, n + len(exclude), exact=self.exact)
+                    if hit[0] not in exclude][:n]
         records = self.store.get([photo_id for photo_id, _ in hits])
         return [
             SearchResult(rank=rank, score=float(score), path=record.path, width=record.width,
@@ -157,11 +164,11 @@ class Searcher:
         ]
 
 
-def open_searcher(settings: Settings) -> Searcher:
+def open_searcher(settings: Settings, *, exact: bool = False) -> Searcher:
     """A Searcher on the store in settings.home (read-only); EmptyStoreError when nothing is indexed."""
     store = Store.open(settings.home)
     try:
-        return Searcher(store, settings)
+        return Searcher(store, settings, exact=exact)
     except BaseException:
         store.close()
         raise
@@ -171,7 +178,7 @@ def search_text(query: str, settings: Settings, n: int = 10, *, add: Iterable[st
                 subtract: Iterable[str] = (), filters: Filters = Filters()) -> list[SearchResult]:
     """One-shot `devsearch query`: parse first (a bad query fails before the store is opened)."""
     terms = parse_query(query, add, subtract)
-    with open_searcher(settings) as searcher:
+    with open_searcher(settings, exact=True) as searcher:
         return searcher.terms(terms, n, filters=filters)
 
 
@@ -179,5 +186,5 @@ def search_similar(image: Path, settings: Settings, n: int = 10, *, include_self
                    filters: Filters = Filters()) -> list[SearchResult]:
     """One-shot `devsearch similar`: a missing photo fails before the store is opened."""
     path = image_path(str(image))
-    with open_searcher(settings) as searcher:
+    with open_searcher(settings, exact=True) as searcher:
         return searcher.similar(path, n, include_self=include_self, filters=filters)

@@ -1,9 +1,10 @@
-"""The store: an SQLite catalog (the truth) plus the HNSW index derived from it, bound to one model.
+"""The store: an SQLite catalog (the truth) plus two vector files derived from it, bound to one model.
 
 Readers open it without a lock and never block; the one writer (the indexer) holds the lock file.
 A writer's changes go through commit(), one transaction per batch, each bumping the store
-generation; the HNSW file remembers the generation it reflects, so a store left behind by a crash
-is caught up from the rows changed since (or rebuilt when the file is missing or damaged).
+generation. The derived files, the HNSW graph (long-lived searchers) and the flat matrix (one-shot
+exact searches), remember the generation they reflect, so a store left behind by a crash is caught
+up from the rows changed since (or rebuilt when a file is missing or damaged).
 
 Reads are plain sqlite3 and writes are SQLAlchemy Core (store/writes.py, imported by the writer
 only): importing SQLAlchemy costs more than a whole `devsearch query` may take.
@@ -13,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +24,10 @@ from core.errors import EmptyStoreError, ModelMismatchError, StoreError
 from store.lock import WriterLock
 from store.migrate import ensure_schema
 from store.records import ChangeSet, KnownFile, PhotoRecord, failure_reason, prefix_range
-from store.vectors import VectorIndex, read_generation, remove_files
+from store import flat, vectors
+from store.flat import FlatVectors
+from store.files import saved_generation, write_atomically
+from store.vectors import VectorIndex
 
 CATALOG_FILE = "catalog.sqlite"
 MODEL_FILE = "model.json"
@@ -58,6 +61,12 @@ def _vector(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.float32).copy()
 
 
+def _vectors_of(dims: int, rows: list[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, float32 matrix) of (id, embedding blob) rows."""
+    ids = np.array([photo_id for photo_id, _ in rows], dtype=np.int64)
+    return ids, np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float32).reshape(len(rows), dims)
+
+
 def _connect(catalog: Path) -> sqlite3.Connection:
     """Autocommit reads; each multi-statement read that needs one snapshot opens its own BEGIN."""
     db = sqlite3.connect(catalog, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
@@ -75,6 +84,8 @@ class Store:
         self._engine = None  # SQLAlchemy, made on the writer's first write
         self._index: VectorIndex | None = None
         self._index_dirty = False
+        self._flat: FlatVectors | None = None
+        self._flat_dirty = False
         self._manifest: dict | None = None
         self._counts: dict[str, int] = {}
 
@@ -97,7 +108,7 @@ class Store:
             ensure_schema(catalog)
             db = _connect(catalog)
             store = cls(home, db, lock)
-            if not writer and not allow_empty and store.count() == 0:
+            if not writer and not allow_empty and not store._holds_photos():
                 raise empty
         except sqlite3.OperationalError as exc:
             cls._discard(db, None, lock)
@@ -163,8 +174,20 @@ class Store:
             self._counts[status] = self._db.execute("SELECT COUNT(*) FROM photos WHERE status = ?", (status,)).fetchone()[0]
         return self._counts[status]
 
-    def knn(self, vector: np.ndarray, k: int, *, allowed_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(photo id, cosine similarity), best first; with allowed_ids, up to k among those."""
+    def _holds_photos(self) -> bool:
+        """Whether any photo is indexed: the first row of the status index, not a count of 100k."""
+        return self._db.execute("SELECT 1 FROM photos WHERE status = 'indexed' LIMIT 1").fetchone() is not None
+
+    def knn(self, vector: np.ndarray, k: int, *, allowed_ids: np.ndarray | None = None,
+            exact: bool = False) -> list[tuple[int, float]]:
+        """(photo id, cosine similarity), best first; with allowed_ids, up to k among those.
+
+        exact=True scores every photo from the memory-mapped flat file, which is what a process
+        answering one query should do; otherwise the HNSW graph answers (loaded once, then fast).
+        """
+        if exact:
+            matrix = self._flat_vectors()
+            return matrix.knn(vector, k, allowed_ids) if matrix is not None else []
         index = self._vector_index()
         if index is None:
             return []
@@ -263,45 +286,48 @@ class Store:
         return int(row[0]) if row is not None else 0
 
     def _vector_index(self) -> VectorIndex | None:
-        """Load the index once, catching it up with (or rebuilding it from) the catalog."""
-        if self._index is not None:
-            return self._index
+        """The HNSW index, loaded once; the writer keeps it current with each commit."""
+        if self._index is None:
+            self._index, current = self._derived(VectorIndex)
+            self._index_dirty = not current
+        return self._index
+
+    def _flat_vectors(self) -> FlatVectors | None:
+        """The flat matrix, reloaded when a commit has moved the catalog on since it was read."""
+        if self._flat is None or self._flat.generation != self._generation():
+            self._flat, current = self._derived(FlatVectors)
+            self._flat_dirty = not current
+        return self._flat
+
+    def _derived(self, kind: type[VectorIndex] | type[FlatVectors]):
+        """(derived file as of the catalog's generation, whether the saved file already was that).
+
+        The saved file is loaded, then caught up with the rows changed since it was saved, or
+        rebuilt from the catalog when it is missing, damaged or ahead of the catalog.
+        """
         manifest = self.model_manifest()
         if manifest is None:
-            return None
+            return None, True
         dims = int(manifest["dims"])
         self._db.execute("BEGIN")  # one snapshot for the generation and the rows
         try:
             generation = self._generation()
-            index = VectorIndex.load(self.home, dims)
-            if index is None or index.generation > generation:
-                index = self._rebuild(dims)
-                self._index_dirty = True
-            elif index.generation < generation:
-                self._catch_up(index)
-                self._index_dirty = True
+            derived = kind.load(self.home, dims)
+            current = derived is not None and derived.generation == generation
+            if derived is None or derived.generation > generation:
+                rows = self._db.execute(
+                    "SELECT id, embedding FROM photos WHERE status = 'indexed' AND embedding IS NOT NULL").fetchall()
+                derived = kind.build(dims, *_vectors_of(dims, rows))
+            elif not current:
+                rows = self._db.execute("SELECT id, status, embedding FROM photos WHERE generation > ?",
+                                        (derived.generation,)).fetchall()
+                live = [(photo_id, blob) for photo_id, status, blob in rows if status == "indexed" and blob is not None]
+                gone = np.array([photo_id for photo_id, status, _ in rows if status != "indexed"], dtype=np.int64)
+                derived.catch_up(*_vectors_of(dims, live), gone)
         finally:
             self._db.execute("COMMIT")
-        index.generation = generation
-        self._index = index
-        return index
-
-    def _rebuild(self, dims: int) -> VectorIndex:
-        rows = self._db.execute(
-            "SELECT id, embedding FROM photos WHERE status = 'indexed' AND embedding IS NOT NULL").fetchall()
-        index = VectorIndex.empty(dims, capacity=int(len(rows) * 1.25) + 1024)
-        if rows:
-            vectors = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float32).reshape(len(rows), dims)
-            index.add([photo_id for photo_id, _ in rows], vectors)
-        return index
-
-    def _catch_up(self, index: VectorIndex) -> None:
-        rows = self._db.execute("SELECT id, status, embedding FROM photos WHERE generation > ?",
-                                (index.generation,)).fetchall()
-        live = [(photo_id, blob) for photo_id, status, blob in rows if status == "indexed" and blob is not None]
-        if live:
-            index.add([photo_id for photo_id, _ in live], np.stack([_vector(blob) for _, blob in live]))
-        index.remove([photo_id for photo_id, status, _ in rows if status != "indexed"])
+        derived.generation = generation
+        return derived, current
 
     # ---- writing (the writer only) ---------------------------------------------------------------
     def _require_writer(self) -> None:
@@ -321,12 +347,8 @@ class Store:
     def bind_model(self, manifest: dict) -> None:
         """Bind an empty store to a model (model.json, written atomically)."""
         self._require_writer()
-        fd, tmp = tempfile.mkstemp(dir=self.home, prefix=".model-", suffix=".json")
-        with os.fdopen(fd, "w") as handle:
-            json.dump(manifest, handle, indent=2, sort_keys=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.home / MODEL_FILE)
+        write_atomically(self.home / MODEL_FILE,
+                         lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2, sort_keys=True)))
         self._manifest = dict(manifest)
 
     def reset(self) -> None:
@@ -335,11 +357,12 @@ class Store:
 
         with self._write() as conn:
             writes.forget_everything(conn)
-        remove_files(self.home)
+        vectors.remove_files(self.home)
+        flat.remove_files(self.home)
         (self.home / MODEL_FILE).unlink(missing_ok=True)
         self._manifest = None
-        self._index = None
-        self._index_dirty = False
+        self._index = self._flat = None
+        self._index_dirty = self._flat_dirty = False
 
     def commit(self, changes: ChangeSet) -> None:
         """Write one batch in one transaction, then apply it to the in-memory HNSW index."""
@@ -391,12 +414,15 @@ class Store:
             writes.record_run(conn, started_at, outcome, json.dumps(summary, sort_keys=True))
 
     def save(self) -> None:
-        """Save the HNSW index atomically when it changed, or when a crash left the file behind."""
+        """Save each derived file (atomically) that is behind the catalog: changed by this writer's
+        commits, caught up or rebuilt after a crash, or missing (a store made by an older version)."""
         self._require_writer()
-        if self._index is None:
-            if self.model_manifest() is None or read_generation(self.home) == self._generation():
-                return
-            self._vector_index()
-        if self._index is not None and self._index_dirty:
-            self._index.save(self.home, self._index.generation)
+        if self.model_manifest() is None:
+            return
+        generation = self._generation()
+        if self._index_dirty or saved_generation(self.home / vectors.SIDECAR_FILE) != generation:
+            self._vector_index().save(self.home, generation)
             self._index_dirty = False
+        if self._flat_dirty or saved_generation(self.home / flat.SIDECAR_FILE) != generation:
+            self._flat_vectors().save(self.home, generation)
+            self._flat_dirty = False

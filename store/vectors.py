@@ -1,20 +1,21 @@
-"""The HNSW index: a derived copy of the catalog's embeddings for fast k-NN.
+"""The HNSW index: a derived copy of the catalog's embeddings for fast k-NN in a long-lived searcher.
 
 SQLite is the truth. The index file carries the store generation it reflects in a sidecar JSON
 (with its byte size and a digest of its head, to notice truncation or garbage before hnswlib reads
 it); the catalog decides whether to use it, catch it up, or rebuild it (store/catalog.py).
+hnswlib is imported on first use: a one-shot query searches the flat file instead (store/flat.py).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-import hnswlib
 import numpy as np
+
+from store.files import write_atomically
 
 INDEX_FILE = "vectors.hnsw"
 SIDECAR_FILE = "vectors.json"
@@ -31,27 +32,10 @@ def _head_digest(path: Path) -> str:
         return hashlib.sha256(handle.read(HEAD_BYTES)).hexdigest()
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _new_index(dims: int):
+    import hnswlib
 
-
-def _replace_atomically(tmp: str, target: Path) -> None:
-    with open(tmp, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, target)
-    _fsync_dir(target.parent)
-
-
-def read_generation(home: Path) -> int | None:
-    """The generation the saved index reflects, None when there is no usable sidecar."""
-    try:
-        return int(json.loads((Path(home) / SIDECAR_FILE).read_text())["generation"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    return hnswlib.Index(space=SPACE, dim=dims)
 
 
 def remove_files(home: Path) -> None:
@@ -62,16 +46,20 @@ def remove_files(home: Path) -> None:
 class VectorIndex:
     """hnswlib, cosine, M=16, ef_construction=200; labels are photo ids."""
 
-    def __init__(self, index: hnswlib.Index, generation: int):
+    def __init__(self, index, generation: int):
         self.index = index
         self.generation = generation
 
     @classmethod
-    def empty(cls, dims: int, capacity: int = 1024) -> "VectorIndex":
-        index = hnswlib.Index(space=SPACE, dim=dims)
-        index.init_index(max_elements=max(capacity, 16), M=M, ef_construction=EF_CONSTRUCTION, allow_replace_deleted=False)
+    def build(cls, dims: int, ids: np.ndarray, vectors: np.ndarray) -> "VectorIndex":
+        """A new index of these photos, with room to grow by a quarter before resizing."""
+        index = _new_index(dims)
+        capacity = int(len(ids) * 1.25) + 1024
+        index.init_index(max_elements=capacity, M=M, ef_construction=EF_CONSTRUCTION, allow_replace_deleted=False)
         index.set_ef(EF_QUERY)
-        return cls(index, generation=0)
+        built = cls(index, generation=0)
+        built.add(ids, vectors)
+        return built
 
     @classmethod
     def load(cls, home: Path, dims: int) -> "VectorIndex | None":
@@ -82,7 +70,7 @@ class VectorIndex:
             if (int(sidecar["dims"]) != dims or path.stat().st_size != int(sidecar["bytes"])
                     or _head_digest(path) != sidecar["head_sha256"]):
                 return None
-            index = hnswlib.Index(space=SPACE, dim=dims)
+            index = _new_index(dims)
             index.load_index(str(path), max_elements=int(sidecar["capacity"]))
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, MemoryError):
             return None
@@ -97,6 +85,11 @@ class VectorIndex:
         if needed > self.index.get_max_elements():
             self.index.resize_index(max(needed, 2 * self.index.get_max_elements()))
         self.index.add_items(np.asarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
+
+    def catch_up(self, ids: np.ndarray, vectors: np.ndarray, gone: np.ndarray) -> None:
+        """Apply rows changed since the saved generation: (re)embedded ids, and ids no longer indexed."""
+        self.add(ids, vectors)
+        self.remove(gone)
 
     def remove(self, ids: Sequence[int]) -> None:
         """mark_deleted; labels that are absent or already deleted are fine (catch-up replays)."""
@@ -159,26 +152,15 @@ class VectorIndex:
         return True
 
     def save(self, home: Path, generation: int) -> None:
-        """Write the index then its sidecar, each to a temp file, fsync, rename."""
+        """Write the index, then its sidecar (each atomically): the sidecar describes the file in place."""
         home = Path(home)
-        fd, tmp = tempfile.mkstemp(dir=home, prefix=".vectors-", suffix=".hnsw")
-        os.close(fd)
-        try:
+        sidecar = {"generation": generation, "dims": self.index.dim, "capacity": self.index.get_max_elements(),
+                   "space": SPACE, "M": M, "ef_construction": EF_CONSTRUCTION}
+
+        def write_index(tmp: str) -> None:
             self.index.save_index(tmp)
-            sidecar = {
-                "generation": generation,
-                "dims": self.index.dim,
-                "capacity": self.index.get_max_elements(),
-                "bytes": os.path.getsize(tmp),
-                "head_sha256": _head_digest(Path(tmp)),
-                "space": SPACE, "M": M, "ef_construction": EF_CONSTRUCTION,
-            }
-            _replace_atomically(tmp, home / INDEX_FILE)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        fd, tmp = tempfile.mkstemp(dir=home, prefix=".vectors-", suffix=".json")
-        with os.fdopen(fd, "w") as handle:
-            json.dump(sidecar, handle)
-        _replace_atomically(tmp, home / SIDECAR_FILE)
+            sidecar.update(bytes=os.path.getsize(tmp), head_sha256=_head_digest(Path(tmp)))
+
+        write_atomically(home / INDEX_FILE, write_index)
+        write_atomically(home / SIDECAR_FILE, lambda tmp: Path(tmp).write_text(json.dumps(sidecar)))
         self.generation = generation

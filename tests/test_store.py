@@ -1,4 +1,4 @@
-"""The store: catalog rows, the HNSW index derived from them, the lock, the model binding."""
+"""The store: catalog rows, the two vector files derived from them (HNSW, flat), the lock, the model binding."""
 from __future__ import annotations
 
 import json
@@ -14,6 +14,8 @@ import pytest
 from core.errors import EmptyStoreError, ModelMismatchError, StoreError, StoreLockedError
 from store.catalog import Store
 from store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, Move
+from store import flat
+from store.files import saved_generation
 from store.vectors import INDEX_FILE, SIDECAR_FILE
 
 MANIFEST = {"fingerprint": "test-space:1", "dims": 4, "backbone": "none", "head": "none", "words": "none"}
@@ -41,6 +43,19 @@ def home(tmp_path: Path) -> Path:
             photo("/photos/city/3.jpg", unit(0, 0, 1, 0), taken=datetime(2022, 3, 3, 9, 30)),
         ]))
     return tmp_path / "home"
+
+
+@pytest.fixture(params=[False, True], ids=["hnsw", "flat"])
+def exact(request) -> bool:
+    """Each k-NN behaviour holds for both derived files: the HNSW graph and the exact flat file."""
+    return request.param
+
+
+def derived_files(home: Path, exact: bool) -> list[Path]:
+    """The files of one derived vector file, its sidecar first."""
+    if exact:
+        return [home / flat.SIDECAR_FILE, *sorted(home.glob("flat-*.npy"))]
+    return [home / SIDECAR_FILE, home / INDEX_FILE]
 
 
 def ids_by_path(store: Store) -> dict[str, int]:
@@ -90,23 +105,23 @@ def test_the_bound_model_manifest_is_kept_in_home(home: Path) -> None:
     assert json.loads((home / "model.json").read_text())["fingerprint"] == "test-space:1"
 
 
-def test_knn_gives_nearest_first_with_cosine_similarity(home: Path) -> None:
+def test_knn_gives_nearest_first_with_cosine_similarity(home: Path, exact: bool) -> None:
     with Store.open(home) as store:
         paths = {v: k for k, v in ids_by_path(store).items()}
-        hits = store.knn(unit(1, 0.1, 0, 0), 3)
+        hits = store.knn(unit(1, 0.1, 0, 0), 3, exact=exact)
     assert [paths[i] for i, _ in hits] == ["/photos/beach/1.jpg", "/photos/beach/2.jpg", "/photos/city/3.jpg"]
     assert hits[0][1] == pytest.approx(float(unit(1, 0.1, 0, 0) @ unit(1, 0, 0, 0)), abs=1e-5)
 
 
-def test_knn_asked_for_more_than_there_are_returns_them_all(home: Path) -> None:
+def test_knn_asked_for_more_than_there_are_returns_them_all(home: Path, exact: bool) -> None:
     with Store.open(home) as store:
-        assert len(store.knn(unit(1, 0, 0, 0), 50)) == 3
+        assert len(store.knn(unit(1, 0, 0, 0), 50, exact=exact)) == 3
 
 
-def test_knn_with_allowed_ids_returns_only_those(home: Path) -> None:
+def test_knn_with_allowed_ids_returns_only_those(home: Path, exact: bool) -> None:
     with Store.open(home) as store:
         city = store.ids_matching(under=Path("/photos/city"))
-        hits = store.knn(unit(1, 0, 0, 0), 2, allowed_ids=city)
+        hits = store.knn(unit(1, 0, 0, 0), 2, allowed_ids=city, exact=exact)
     assert [i for i, _ in hits] == list(city)
 
 
@@ -170,58 +185,88 @@ def test_a_failed_photo_keeps_its_reason(home: Path) -> None:
         assert store.failure_counts() == {"empty file (0 bytes)": 1}
 
 
-def test_deleted_photos_leave_the_search(home: Path) -> None:
+def test_deleted_photos_leave_the_search(home: Path, exact: bool) -> None:
     with Store.open(home, writer=True) as store:
         store.commit(ChangeSet(deleted=[ids_by_path(store)["/photos/beach/1.jpg"]]))
     with Store.open(home) as store:
         assert store.count("deleted") == 1
-        assert "/photos/beach/1.jpg" not in {r.path for r in store.get([i for i, _ in store.knn(unit(1, 0, 0, 0), 3)])}
+        assert "/photos/beach/1.jpg" not in {r.path for r in store.get([i for i, _ in store.knn(unit(1, 0, 0, 0), 3, exact=exact)])}
 
 
-def test_a_move_keeps_the_id_and_the_vector(home: Path) -> None:
+def test_a_move_keeps_the_id_and_the_vector(home: Path, exact: bool) -> None:
     with Store.open(home, writer=True) as store:
         before = store.find_by_path(Path("/photos/city/3.jpg"))
         store.commit(ChangeSet(moves=[Move(before.id, "/photos/moved.jpg", before.size, before.mtime)]))
     with Store.open(home) as store:
         after = store.find_by_path(Path("/photos/moved.jpg"))
         assert after.id == before.id and store.find_by_path(Path("/photos/city/3.jpg")) is None
-        assert store.knn(unit(0, 0, 1, 0), 1)[0][0] == before.id
+        assert store.knn(unit(0, 0, 1, 0), 1, exact=exact)[0][0] == before.id
 
 
-def test_a_missing_index_file_is_rebuilt_from_the_catalog(home: Path) -> None:
-    (home / INDEX_FILE).unlink()
+def test_a_missing_vector_file_is_rebuilt_from_the_catalog(home: Path, exact: bool) -> None:
+    derived_files(home, exact)[1].unlink()
     with Store.open(home) as store:
-        assert len(store.knn(unit(1, 0, 0, 0), 3)) == 3
+        assert len(store.knn(unit(1, 0, 0, 0), 3, exact=exact)) == 3
 
 
-def test_a_corrupt_index_file_is_rebuilt_from_the_catalog(home: Path) -> None:
-    data = (home / INDEX_FILE).read_bytes()
-    (home / INDEX_FILE).write_bytes(data[: len(data) // 2])
+def test_a_truncated_vector_file_is_rebuilt_from_the_catalog(home: Path, exact: bool) -> None:
+    data_file = derived_files(home, exact)[1]
+    data = data_file.read_bytes()
+    data_file.write_bytes(data[: len(data) // 2])
     with Store.open(home) as store:
-        assert len(store.knn(unit(1, 0, 0, 0), 3)) == 3
+        assert len(store.knn(unit(1, 0, 0, 0), 3, exact=exact)) == 3
 
 
-def test_a_stale_index_file_is_caught_up_with_the_catalog(home: Path, tmp_path: Path) -> None:
+def test_a_stale_vector_file_is_caught_up_with_the_catalog(home: Path, tmp_path: Path, exact: bool) -> None:
     saved = tmp_path / "saved"
     saved.mkdir()
-    for name in (INDEX_FILE, SIDECAR_FILE):  # the files as they were before the next commit
-        shutil.copy(home / name, saved / name)
+    before = derived_files(home, exact)
+    for path in before:  # the files as they were before the next commit
+        shutil.copy(path, saved / path.name)
     with Store.open(home, writer=True) as store:
         store.commit(ChangeSet(embedded=[photo("/photos/new.jpg", unit(0, 0, 0, 1))],
                                deleted=[ids_by_path(store)["/photos/city/3.jpg"]]))
-    for name in (INDEX_FILE, SIDECAR_FILE):  # as if the process died before saving
-        shutil.copy(saved / name, home / name)
+    for path in before:  # as if the process died before saving
+        shutil.copy(saved / path.name, path)
     with Store.open(home) as store:
-        found = {r.path for r in store.get([i for i, _ in store.knn(unit(0, 0, 1, 1), 10)])}
+        found = {r.path for r in store.get([i for i, _ in store.knn(unit(0, 0, 1, 1), 10, exact=exact)])}
     assert found == {"/photos/beach/1.jpg", "/photos/beach/2.jpg", "/photos/new.jpg"}
 
 
-def test_the_writer_saves_a_caught_up_index_on_close(home: Path) -> None:
-    json_path = home / SIDECAR_FILE
+def test_the_writer_saves_a_caught_up_vector_file_on_close(home: Path, exact: bool) -> None:
+    json_path = derived_files(home, exact)[0]
     sidecar = json.loads(json_path.read_text())
     json_path.write_text(json.dumps({**sidecar, "generation": sidecar["generation"] - 1}))
     Store.open(home, writer=True).close()
     assert json.loads(json_path.read_text())["generation"] == sidecar["generation"]
+
+
+def test_the_writer_writes_a_missing_flat_file_on_close(home: Path) -> None:
+    """A store made before the flat file existed gets one at its next index run."""
+    flat.remove_files(home)
+    Store.open(home, writer=True).close()
+    assert saved_generation(home / flat.SIDECAR_FILE) == json.loads((home / SIDECAR_FILE).read_text())["generation"]
+
+
+def test_saving_keeps_only_the_current_flat_pair(home: Path) -> None:
+    with Store.open(home, writer=True) as store:
+        store.commit(ChangeSet(embedded=[photo("/photos/new.jpg", unit(0, 0, 0, 1))]))
+    named = json.loads((home / flat.SIDECAR_FILE).read_text())
+    assert sorted(p.name for p in home.glob("flat-*.npy")) == sorted([named["vectors"], named["ids"]])
+
+
+def test_exact_knn_is_the_brute_force_ranking_of_the_catalog(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(400, 4)).astype(np.float32)
+    with Store.open(tmp_path / "home", writer=True) as store:
+        store.bind_model(MANIFEST)
+        store.commit(ChangeSet(embedded=[photo(f"/p/{i}.jpg", vectors[i]) for i in range(len(vectors))]))
+    with Store.open(tmp_path / "home") as store:
+        ids = np.array([ids_by_path(store)[f"/p/{i}.jpg"] for i in range(len(vectors))])
+        units = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        for query in rng.normal(size=(20, 4)).astype(np.float32):
+            expected = ids[np.argsort(-(units @ query), kind="stable")[:10]]
+            assert [i for i, _ in store.knn(query, 10, exact=True)] == list(expected)
 
 
 def test_saving_leaves_no_temporary_files(home: Path) -> None:
@@ -231,7 +276,8 @@ def test_saving_leaves_no_temporary_files(home: Path) -> None:
 def test_reset_forgets_photos_and_the_model(home: Path) -> None:
     with Store.open(home, writer=True) as store:
         store.reset()
-        assert (store.count(), store.model_manifest(), (home / INDEX_FILE).exists()) == (0, None, False)
+        assert (store.count(), store.model_manifest()) == (0, None)
+    assert not [*home.glob("vectors.*"), *home.glob("flat*")]
 
 
 def test_a_file_that_is_not_a_catalog_is_a_store_error(tmp_path: Path) -> None:
