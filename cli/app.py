@@ -6,6 +6,7 @@ same happens under typer's test runner and in a real process.
 from __future__ import annotations
 
 import os
+import sys
 
 # TensorFlow's C++ start-up chatter would come before our one-line errors; warnings and errors stay.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -50,6 +51,35 @@ def _register_commands() -> None:
 _register_commands()
 
 
+# Read-only commands that leave nothing behind once their output is written (no child processes,
+# no temporary files, the store closed): their process ends with os._exit, skipping the
+# interpreter's teardown of numpy, typer and the rest, about 45 ms of a 0.3 s `devsearch query`.
+_NOTHING_TO_TEAR_DOWN = frozenset({"query", "similar", "status"})
+
+
 def main() -> None:
     """Console-script entry point."""
+    if sys.argv[1:2] and sys.argv[1] in _NOTHING_TO_TEAR_DOWN:
+        _exit_without_teardown(_exit_code(app))
     app()
+
+
+def _exit_code(command) -> int:
+    """Run a typer app as the console script does and return its exit status instead of exiting."""
+    try:
+        command()
+    except SystemExit as done:
+        if done.code is None or isinstance(done.code, int):
+            return done.code or 0
+        print(done.code, file=sys.stderr)
+        return 1
+    return 0
+
+
+def _exit_without_teardown(code: int) -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (`| head`): nothing more to write
+        pass
+    sys.stderr.flush()
+    os._exit(code)

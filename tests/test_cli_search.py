@@ -91,8 +91,8 @@ def test_other_model_error(library, tmp_path):  # noqa: F811
     assert result.exit_code == 7 and result.stdout == "" and "--rebuild" in result.stderr
 
 
-def test_word_query_process_imports_no_deep_learning(library):  # noqa: F811
-    """A real process: `-X importtime` lists every module imported; no deep-learning or ORM module is one."""
+def modules_imported_by_a_word_query(library) -> set[str]:  # noqa: F811
+    """A real `devsearch query dog` process under `-X importtime`: the top-level modules it imported."""
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "cli", "query", "dog", "--home", home(library), "--paths"],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
@@ -103,4 +103,24 @@ def test_word_query_process_imports_no_deep_learning(library):  # noqa: F811
     imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in proc.stderr.splitlines()
                 if line.startswith("import time:")}
     assert "numpy" in imported  # the listing works
-    assert not imported & set(HEAVY)
+    return imported
+
+
+def test_a_real_query_process_keeps_the_error_message_and_exit_status(library):  # noqa: F811
+    """The console script ends search commands with os._exit: stderr and the status must survive it."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli", "query", "zzqxjv", "--home", home(library)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "DEVSEARCH_CACHE": str(library["settings"].cache)},
+    )
+    assert (proc.returncode, proc.stdout) == (5, "")
+    assert proc.stderr.startswith("devsearch: error: unknown word 'zzqxjv'")
+
+
+def test_word_query_process_imports_no_deep_learning(library):  # noqa: F811
+    assert not modules_imported_by_a_word_query(library) & set(HEAVY)
+
+
+def test_word_query_process_searches_the_flat_file_not_the_hnsw_graph(library):  # noqa: F811
+    """Loading the graph would cost a one-shot query more than scoring every photo exactly."""
+    assert "hnswlib" not in modules_imported_by_a_word_query(library)
