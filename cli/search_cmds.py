@@ -19,6 +19,8 @@ _BEFORE = typer.Option(None, "--before", metavar="DATE", help="Only photos taken
 _PATHS = typer.Option(False, "--paths", help="Print only the paths, one per line (for xargs).")
 _JSON = typer.Option(False, "--json", help="Print a JSON list of {rank, score, path, width, height, taken}.")
 _HTML = typer.Option(None, "--html", metavar="FILE", help="Write a self-contained HTML contact sheet to FILE.")
+_THUMBNAILS = typer.Option(None, "--thumbnails/--no-thumbnails",
+                           help="Table: a thumbnail column (default: on a colour terminal, off when piped).")
 
 
 def _settings(home: Optional[Path], model: Optional[Path]):
@@ -40,7 +42,7 @@ def _check_outputs(paths: bool, as_json: bool, html: Optional[Path]) -> None:
         raise UsageError("choose one output: --paths, --json or --html FILE")
 
 
-def _show(results, title: str, paths: bool, as_json: bool, html: Optional[Path]) -> None:
+def _show(results, title: str, paths: bool, as_json: bool, html: Optional[Path], thumbnails: Optional[bool]) -> None:
     from search import render
 
     if paths:
@@ -51,7 +53,7 @@ def _show(results, title: str, paths: bool, as_json: bool, html: Optional[Path])
         out = render.write_contact_sheet(results, html, title)
         typer.echo(f"wrote a contact sheet of {len(results)} photos to {out}")
     elif results:
-        render.print_table(results, title)
+        render.print_table(results, title, thumbnails=thumbnails)
     else:
         typer.echo("no photos matched", err=True)
 
@@ -69,6 +71,7 @@ def query(
     paths: bool = _PATHS,
     as_json: bool = _JSON,
     html: Optional[Path] = _HTML,
+    thumbnails: Optional[bool] = _THUMBNAILS,
 ) -> None:
     """Find photos by words, phrases or photos, with + and - and weights."""
     from search.engine import search_text
@@ -76,7 +79,7 @@ def query(
     _check_outputs(paths, as_json, html)
     results = search_text(text, _settings(home, model), n, add=add or (), subtract=subtract or (),
                           filters=_filters(under, after, before))
-    _show(results, f"query: {text}", paths, as_json, html)
+    _show(results, f"query: {text}", paths, as_json, html, thumbnails)
 
 
 def similar(
@@ -91,6 +94,7 @@ def similar(
     paths: bool = _PATHS,
     as_json: bool = _JSON,
     html: Optional[Path] = _HTML,
+    thumbnails: Optional[bool] = _THUMBNAILS,
 ) -> None:
     """Find photos that look like IMAGE."""
     from search.engine import search_similar
@@ -98,7 +102,7 @@ def similar(
     _check_outputs(paths, as_json, html)
     results = search_similar(image, _settings(home, model), n, include_self=include_self,
                              filters=_filters(under, after, before))
-    _show(results, f"similar to: {image}", paths, as_json, html)
+    _show(results, f"similar to: {image}", paths, as_json, html, thumbnails)
 
 
 def register(app: typer.Typer) -> None:

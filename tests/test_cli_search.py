@@ -19,7 +19,8 @@ HEAVY = ("tensorflow", "keras", "gensim", "sqlalchemy", "alembic")  # none is ne
 
 
 def run(*args: str):
-    return CliRunner().invoke(app, list(args))
+    """In-process, as through a pipe 200 columns wide (so a long tmp path is not folded)."""
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
 
 
 def home(library) -> str:  # noqa: F811
@@ -44,6 +45,18 @@ def test_paths_output_is_one_per_line(library):  # noqa: F811
 def test_table_output(library):  # noqa: F811
     result = run("query", "cat", "--home", home(library), "-n", "1")
     assert result.exit_code == 0 and "cat.jpg" in result.stdout and "64x48" in result.stdout
+
+
+def test_piped_table_output_has_no_thumbnails(library):  # noqa: F811
+    result = run("query", "cat", "--home", home(library), "-n", "1")
+    assert "▀" not in result.stdout and "\x1b[" not in result.stdout
+
+
+def test_thumbnails_asked_for_come_in_colour_even_when_piped(library):  # noqa: F811
+    """This store's files are not images, so each thumbnail cell says so (drawing: test_search_render)."""
+    result = run("query", "cat", "--home", home(library), "-n", "1", "--thumbnails")
+    assert result.exit_code == 0, result.stderr
+    assert "photo" in result.stdout and "(unreadable)" in result.stdout and "\x1b[" in result.stdout
 
 
 def test_add_subtract_and_filters(library):  # noqa: F811

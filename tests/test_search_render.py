@@ -1,4 +1,5 @@
-"""Outputs: paths for xargs, JSON with its keys, a contact sheet that carries its own thumbnails."""
+"""Outputs: paths for xargs, JSON with its keys, a contact sheet that carries its own thumbnails,
+a table with half-block thumbnails on a colour terminal."""
 from __future__ import annotations
 
 import base64
@@ -8,8 +9,9 @@ import re
 from datetime import datetime
 
 from PIL import Image
+from rich.console import Console
 
-from search.render import render_json, render_paths, write_contact_sheet
+from search.render import print_table, render_json, render_paths, terminal_thumbnail, write_contact_sheet
 from search.results import SearchResult
 from tests.conftest import FIXTURES
 
@@ -42,3 +44,56 @@ def test_contact_sheet_escapes_paths_and_marks_unreadable_photos(tmp_path):
     page = write_contact_sheet([ODD], tmp_path / "sheet.html", "q").read_text()
     assert "<b>&photo" not in page and "&lt;b&gt;&amp;photo" in page
     assert "(photo unreadable)" in page and "data:image" not in page
+
+
+def _table(results, **options) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, color_system="truecolor", width=140)
+    print_table(results, "query: cat", console=console, **options)
+    return buffer.getvalue()
+
+
+def _colours(span) -> list[tuple[int, ...]]:
+    """(foreground, background) of a thumbnail cell, as RGB tuples."""
+    return [tuple(map(int, c)) for c in re.findall(r"rgb\((\d+),(\d+),(\d+)\)", str(span.style))]
+
+
+def _near(colour: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    return max(abs(a - b) for a, b in zip(colour, target)) <= 40  # resampling blends the edge a little
+
+
+def test_a_terminal_thumbnail_draws_two_pixels_per_cell_top_on_bottom(tmp_path):
+    path = tmp_path / "red-over-blue.png"
+    image = Image.new("RGB", (40, 40), (0, 0, 255))
+    image.paste((255, 0, 0), (0, 0, 40, 20))
+    image.save(path)
+    text = terminal_thumbnail(path, cells=4)
+    assert text.plain == "▀▀▀▀\n▀▀▀▀"
+    top_row, bottom_row = text.spans[:4], text.spans[4:]
+    assert all(_near(_colours(span)[0], (255, 0, 0)) for span in top_row)
+    assert all(_near(_colours(span)[1], (0, 0, 255)) for span in bottom_row)
+
+
+def test_a_terminal_thumbnail_keeps_the_photo_upright(tmp_path):
+    path = tmp_path / "rotated.jpg"
+    image = Image.new("RGB", (80, 40), (255, 255, 255))
+    image.paste((0, 0, 0), (0, 0, 40, 40))  # stored black left, white right; EXIF 6 turns it 90 degrees clockwise
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    image.save(path, exif=exif)
+    text = terminal_thumbnail(path, cells=4)
+    assert text.plain == "▀▀\n▀▀"  # upright it is 2 wide and 4 tall: black on top, white below
+    assert _near(_colours(text.spans[0])[0], (0, 0, 0)) and _near(_colours(text.spans[-1])[1], (255, 255, 255))
+
+
+def test_an_unreadable_photo_gets_a_placeholder_thumbnail():
+    assert terminal_thumbnail(ODD.path).plain == "(unreadable)"
+
+
+def test_the_table_on_a_colour_terminal_has_a_thumbnail_column():
+    output = _table([CAT])
+    assert "photo" in output and "▀" in output and "\x1b[38;2;" in output
+
+
+def test_the_table_leaves_thumbnails_out_when_asked():
+    assert "▀" not in _table([CAT], thumbnails=False)
