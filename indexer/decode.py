@@ -3,7 +3,9 @@
 Workers come from a forkserver: they are forked from a fresh, small server process, never from
 this one, which may hold TensorFlow (forking a process with TensorFlow's threads can deadlock).
 They ignore SIGINT, so Ctrl-C reaches only the indexer, which decides what to keep, and they exit
-when the indexer dies.
+when the indexer dies. A worker that dies itself (a decoder segfault on a hostile file, the OOM
+killer) costs only that file: the files in flight are decoded again one at a time in a new pool,
+and the one that kills its worker again is recorded as failed.
 """
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ import signal
 import threading
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
@@ -24,6 +27,10 @@ import numpy as np
 from core.errors import ImageError
 from devise.preprocess import decode_photo
 from store.hashing import content_hash
+
+# A debug hook: a worker decoding a file of this name dies by SIGSEGV, as on a decoder crash.
+DEBUG_CRASH_ENV = "DEVSEARCH_DEBUG_CRASH_ON"
+CRASHED = "cannot decode: the decoder crashed (its worker process died)"
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,8 @@ class Decoded:
 
 def decode_one(work: Work) -> Decoded:
     """Never raises for a bad file: whatever goes wrong becomes the failure reason."""
+    if os.environ.get(DEBUG_CRASH_ENV) and Path(work.path).name == os.environ[DEBUG_CRASH_ENV]:
+        os.kill(os.getpid(), signal.SIGSEGV)
     try:
         digest = content_hash(Path(work.path))
         photo = decode_photo(work.path)
@@ -91,20 +100,64 @@ class DecodePool:
     """
 
     def __init__(self, workers: int):
+        self._workers = max(1, workers)
+        self._executor = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["indexer.decode"])
-        self._executor = ProcessPoolExecutor(max(1, workers), mp_context=context, initializer=_start_worker)
+        return ProcessPoolExecutor(self._workers, mp_context=context, initializer=_start_worker)
+
+    def _restart(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._executor = self._start()
 
     def decode(self, works: list[Work], chunk: int, ahead: int) -> Iterator[Decoded]:
         """Decode in chunks of `chunk` files, with at most `ahead` chunks submitted and not yet read."""
         chunks = (works[start:start + chunk] for start in range(0, len(works), chunk))
-        pending = deque(self._executor.submit(decode_chunk, c) for c in islice(chunks, ahead))
-        while pending:
-            results = pending.popleft().result()
+        pending: deque[tuple[list[Work], Future]] = deque()
+
+        def submit_next() -> None:
             following = next(chunks, None)
             if following is not None:
-                pending.append(self._executor.submit(decode_chunk, following))
+                pending.append((following, self._submit(following)))
+
+        for _ in range(ahead):
+            submit_next()
+        while pending:
+            works_in_chunk, future = pending.popleft()
+            try:
+                results = future.result()
+            except BrokenProcessPool:  # every chunk in flight is lost with the pool: find the culprit
+                suspects = works_in_chunk + [work for in_flight, _ in pending for work in in_flight]
+                pending.clear()
+                results = self._one_at_a_time(suspects)
+                for _ in range(ahead):
+                    submit_next()
+            else:
+                submit_next()
             yield from results
+
+    def _submit(self, works: list[Work]) -> Future:
+        """A future for the chunk; one that fails at once when the pool already broke under another."""
+        try:
+            return self._executor.submit(decode_chunk, works)
+        except BrokenProcessPool as broken:
+            future: Future = Future()
+            future.set_exception(broken)
+            return future
+
+    def _one_at_a_time(self, works: list[Work]) -> list[Decoded]:
+        """Decode each file alone in a fresh pool; one that kills its worker is a failure, not a stop."""
+        self._restart()
+        results = []
+        for work in works:
+            try:
+                results.extend(self._submit([work]).result())
+            except BrokenProcessPool:
+                results.append(Decoded(work, error=CRASHED))
+                self._restart()
+        return results
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -13,8 +13,9 @@ from core.errors import ModelMismatchError, UsageError
 from indexer.crawl import SKIP_HEIF, crawl
 from indexer.pipeline import run_index
 from store.catalog import Store
+from indexer.decode import CRASHED
 from tests.test_indexer_support import (BAD, GOOD, MANIFEST, indexed_rows, make_tree, photo, photo_folder, quadrant_colours,
-                                        start_slow_indexer)
+                                        start_indexer, start_slow_indexer)
 
 class CountingEmbed:
     """quadrant_colours, counting the images it is given."""
@@ -241,3 +242,14 @@ def test_kill_9_mid_run_then_rerun_leaves_a_consistent_store(tmp_path) -> None:
         rows = store.count("indexed") + store.count("failed") + store.count("deleted")
     assert len(after) == rows == 24 and {p: after[p] for p in before} == before
     assert searchable_ids(tmp_path / "home") == set(after.values())
+
+
+def test_a_file_that_crashes_its_decoder_is_failed_and_the_run_goes_on(tmp_path) -> None:
+    """A decoder segfault (simulated by the DEVSEARCH_DEBUG_CRASH_ON hook) loses only that file."""
+    root = photo_folder(tmp_path / "many", 12)
+    process = start_indexer(root, tmp_path / "home", DEVSEARCH_DEBUG_CRASH_ON="05.jpg")
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err[-2000:]
+    assert record(tmp_path / "home", root / "05.jpg").error == CRASHED
+    with Store.open(tmp_path / "home") as store:
+        assert store.count("indexed") == 11 and store.count("failed") == 1

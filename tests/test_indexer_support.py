@@ -76,11 +76,16 @@ GOOD = ("jpeg", "png", "webp", "gif", "tiff", "rotated")
 BAD = ("corrupt", "empty", "text")
 
 
-def start_slow_indexer(root: Path, home: Path) -> subprocess.Popen:
-    """tests/test_indexer_support.py in its own process, sleeping after each batch of 2."""
-    env = {**os.environ, "DEVSEARCH_DEBUG_BATCH_DELAY": "0.3", "PYTHONPATH": str(REPO)}
+def start_indexer(root: Path, home: Path, **debug_env: str) -> subprocess.Popen:
+    """tests/test_indexer_support.py in its own process (its decode workers see debug_env too)."""
+    env = {**os.environ, **debug_env, "PYTHONPATH": str(REPO)}
     return subprocess.Popen([sys.executable, "-m", "tests.test_indexer_support", str(home), str(root)],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def start_slow_indexer(root: Path, home: Path) -> subprocess.Popen:
+    """An indexer process sleeping after each batch of 2."""
+    return start_indexer(root, home, DEVSEARCH_DEBUG_BATCH_DELAY="0.3")
 
 
 def indexed_rows(home: Path) -> int:
