@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,7 @@ class Crawl:
     files: list[FileStat] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)  # reason -> count
     unreadable: list[str] = field(default_factory=list)  # folders whose known photos must not count as gone
+    stopped: bool = False  # stop() said so before every folder was read: files is not the whole tree
 
 
 def resolve_roots(paths: list[Path]) -> list[str]:
@@ -57,9 +59,10 @@ def _photo_kind(name: str) -> str | None:
 
 
 class _Walker:
-    def __init__(self, follow_symlinks: bool, heif_supported: bool):
+    def __init__(self, follow_symlinks: bool, heif_supported: bool, stop: Callable[[], bool]):
         self.follow = follow_symlinks
         self.heif = heif_supported
+        self.stop = stop
         self.crawl = Crawl()
         self.visited: set[tuple[int, int]] = set()
 
@@ -82,6 +85,9 @@ class _Walker:
         self.visited.add((root_stat.st_dev, root_stat.st_ino))
         stack = [root]
         while stack:
+            if self.stop():
+                self.crawl.stopped = True
+                return
             folder = stack.pop()
             try:
                 with os.scandir(folder) as entries:
@@ -113,10 +119,17 @@ class _Walker:
             return
 
 
-def crawl(roots: list[str], *, follow_symlinks: bool = False, heif_supported: bool = HEIF_SUPPORTED) -> Crawl:
-    """Every photo file under the roots (a root may also be one file), sorted by path."""
-    walker = _Walker(follow_symlinks, heif_supported)
+def crawl(roots: list[str], *, follow_symlinks: bool = False, heif_supported: bool = HEIF_SUPPORTED,
+          stop: Callable[[], bool] = lambda: False) -> Crawl:
+    """Every photo file under the roots (a root may also be one file), sorted by path.
+
+    stop is asked before each folder (Ctrl-C on a tree of a million files must not wait for the
+    whole walk); once it says yes the crawl ends with stopped set.
+    """
+    walker = _Walker(follow_symlinks, heif_supported, stop)
     for root in roots:
+        if walker.crawl.stopped:
+            break
         if os.path.isdir(root):
             walker.walk(root)
         else:

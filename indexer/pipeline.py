@@ -115,9 +115,9 @@ def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest:
     _bind_model(store, manifest)
     summary = RunSummary()
     with _Interrupt() as interrupt:
-        crawled = crawl(folders, follow_symlinks=follow_symlinks)
+        crawled = crawl(folders, follow_symlinks=follow_symlinks, stop=lambda: interrupt.requested)
         summary.skipped.update(crawled.skipped)
-        if not interrupt.requested:
+        if not crawled.stopped and not interrupt.requested:  # a partial crawl would make unseen photos look gone
             plan = plan_changes(crawled, store, folders)
             store.commit(ChangeSet(moves=plan.moves, deleted=plan.deleted))
             summary.unchanged, summary.moved, summary.deleted = plan.unchanged, len(plan.moves), len(plan.deleted)

@@ -78,6 +78,13 @@ def test_the_symlink_loop_is_skipped_with_a_reason(tree, tmp_path) -> None:
     assert summary.skipped == {"symbolic link not followed (use --follow-symlinks)": 1}
 
 
+def test_a_crawl_told_to_stop_ends_before_the_next_folder(tree, tmp_path) -> None:
+    asked = []
+    crawled = crawl([str(tmp_path / "tree")], stop=lambda: asked.append(1) or len(asked) > 1)
+    assert crawled.stopped and [Path(f.path).name for f in crawled.files] == ["a.jpg", "b.png", "corrupt.jpg",
+                                                                             "empty.jpg", "notes.png"]
+
+
 def test_following_symlinks_enters_each_folder_once(tree, tmp_path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
