@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from core.vectors import unit_rows
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """(N, k) label indices, best first, ties broken by label order; -1 where fewer than k are finite."""
@@ -87,12 +88,8 @@ def _query_scores(column: np.ndarray, relevant: np.ndarray) -> tuple[float, floa
 
 def cosine_scores(embeddings: np.ndarray, label_vectors: np.ndarray) -> np.ndarray:
     """(N, L) cosine similarities; rows of either that are all zero score -inf (nothing to compare)."""
-    def unit(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        return matrix / np.where(norms > 0, norms, 1.0), norms[:, 0] > 0
-
-    images, image_ok = unit(np.asarray(embeddings, dtype=np.float32))
-    labels, label_ok = unit(np.asarray(label_vectors, dtype=np.float32))
+    images, labels = unit_rows(embeddings), unit_rows(label_vectors)
+    image_ok, label_ok = images.any(axis=1), labels.any(axis=1)
     scores = images @ labels.T
     scores[~image_ok, :] = -np.inf
     scores[:, ~label_ok] = -np.inf

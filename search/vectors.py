@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import UsageError
+from core.vectors import unit_rows
 from search.query_parser import Term
 
 _CANCEL_EPS = 1e-6
@@ -50,6 +51,5 @@ def query_vector(terms: Sequence[Term], word_vector: WordVectors, image_vectors:
                 f"term {term.text!r} has a {vec.shape[0]}-d vector but the store holds {dims}-d ones: "
                 "the store and the model do not match"
             )
-        norm = float(np.linalg.norm(vec))
-        total += term.weight * (vec / norm if norm > 0 else vec)
+        total += term.weight * unit_rows(vec)
     return unit(total)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.vectors import unit_rows
 from store.files import write_atomically
 
 SIDECAR_FILE = "flat.json"
@@ -39,12 +40,11 @@ class FlatVectors:
 
     @classmethod
     def build(cls, dims: int, ids: np.ndarray, vectors: np.ndarray) -> "FlatVectors":
-        """From catalog rows (any order); rows are unit-normed here, a zero row stays zero."""
+        """From catalog rows (any order); rows are unit-normed here."""
         ids = np.asarray(ids, dtype=np.int64)
         vectors = np.asarray(vectors, dtype=np.float32).reshape(len(ids), dims)
         order = np.argsort(ids, kind="stable")
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return cls(ids[order], (vectors / np.maximum(norms, 1e-12))[order], generation=0)
+        return cls(ids[order], unit_rows(vectors)[order], generation=0)
 
     @classmethod
     def load(cls, home: Path, dims: int) -> "FlatVectors | None":
@@ -73,8 +73,7 @@ class FlatVectors:
 
     def knn(self, vector: np.ndarray, k: int, allowed_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(id, cosine similarity) best first, exact; ties go to the smaller id."""
-        query = np.asarray(vector, dtype=np.float32).ravel()
-        query = query / max(float(np.linalg.norm(query)), 1e-12)
+        query = unit_rows(np.ravel(vector))
         ids, vectors = self.ids, self.vectors
         if allowed_ids is not None:
             rows = self._rows_of(np.unique(np.asarray(allowed_ids, dtype=np.int64)))

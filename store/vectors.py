@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.vectors import unit_rows
 from store.files import write_atomically
 
 INDEX_FILE = "vectors.hnsw"
@@ -140,7 +141,7 @@ class VectorIndex:
             if len(allowed) == 0:
                 return []
             vectors = np.asarray(self.index.get_items(allowed, return_type="numpy"), dtype=np.float32)
-        scores = vectors @ (query / max(float(np.linalg.norm(query)), 1e-12))
+        scores = vectors @ unit_rows(query)
         top = np.argsort(-scores, kind="stable")[:k]
         return [(int(allowed[i]), float(scores[i])) for i in top]
 
