@@ -168,7 +168,7 @@ def contact_sheet(results: Sequence[SearchResult], title: str) -> str:
     """The HTML page: every thumbnail embedded, so the file opens anywhere on its own."""
     summary = f"{len(results)} photo{'s' if len(results) != 1 else ''}, best first; score = cosine similarity."
     return _PAGE.format(title=html.escape(title), summary=summary,
-                        figures="\n".join(_figure(r) for r in results))
+                        figures="\n".join(_in_threads(_figure, list(results))))
 
 
 def write_contact_sheet(results: Sequence[SearchResult], out: Path, title: str) -> Path:
