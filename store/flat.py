@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.vectors import unit_rows
+from core.vectors import top_k, unit_rows
 from store.files import write_atomically
 
 SIDECAR_FILE = "flat.json"
@@ -63,28 +63,24 @@ class FlatVectors:
         return cls(ids, vectors, generation)
 
     def catch_up(self, ids: np.ndarray, vectors: np.ndarray, gone: np.ndarray) -> None:
-        """Apply rows changed since this file's generation: (re)embedded ids, and ids no longer indexed."""
-        changed = np.concatenate([np.asarray(ids, dtype=np.int64), np.asarray(gone, dtype=np.int64)])
-        keep = ~np.isin(self.ids, changed)
+        """Apply rows changed since this file's generation: (re)embedded ids, and ids no longer indexed.
+
+        Only the changed rows are normed; the kept ones already are."""
         fresh = self.build(self.vectors.shape[1], ids, vectors)
-        merged = self.build(self.vectors.shape[1], np.concatenate([self.ids[keep], fresh.ids]),
-                            np.concatenate([self.vectors[keep], fresh.vectors]))
-        self.ids, self.vectors = merged.ids, merged.vectors
+        keep = ~np.isin(self.ids, np.concatenate([fresh.ids, np.asarray(gone, dtype=np.int64)]))
+        merged_ids = np.concatenate([self.ids[keep], fresh.ids])
+        order = np.argsort(merged_ids, kind="stable")
+        self.ids, self.vectors = merged_ids[order], np.concatenate([self.vectors[keep], fresh.vectors])[order]
 
     def knn(self, vector: np.ndarray, k: int, allowed_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(id, cosine similarity) best first, exact; ties go to the smaller id."""
+        """(id, cosine similarity) best first, exact; ties go to the smaller id (ids are ascending)."""
         query = unit_rows(np.ravel(vector))
         ids, vectors = self.ids, self.vectors
         if allowed_ids is not None:
             rows = self._rows_of(np.unique(np.asarray(allowed_ids, dtype=np.int64)))
             ids, vectors = ids[rows], vectors[rows]
-        k = min(k, len(ids))
-        if k <= 0:
-            return []
         scores = vectors @ query
-        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        top = top[np.lexsort((ids[top], -scores[top]))]
-        return [(int(ids[i]), float(scores[i])) for i in top]
+        return [(int(ids[i]), float(scores[i])) for i in top_k(scores, k)]
 
     def _rows_of(self, wanted: np.ndarray) -> np.ndarray:
         """Row numbers of the wanted ids that this file holds (ids absent from it are skipped)."""

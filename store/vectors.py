@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.vectors import unit_rows
+from core.vectors import top_k, unit_rows
 from store.files import write_atomically
 
 INDEX_FILE = "vectors.hnsw"
@@ -142,8 +142,7 @@ class VectorIndex:
                 return []
             vectors = np.asarray(self.index.get_items(allowed, return_type="numpy"), dtype=np.float32)
         scores = vectors @ unit_rows(query)
-        top = np.argsort(-scores, kind="stable")[:k]
-        return [(int(allowed[i]), float(scores[i])) for i in top]
+        return [(int(allowed[i]), float(scores[i])) for i in top_k(scores, k)]
 
     def _has(self, photo_id: int) -> bool:
         try:

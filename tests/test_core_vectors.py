@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.vectors import unit_rows
+from core.vectors import top_k, unit_rows
 
 
 def test_each_row_gets_length_one_and_keeps_its_direction():
@@ -18,3 +18,12 @@ def test_a_zero_vector_stays_zero():
 
 def test_a_single_vector_is_one_row():
     np.testing.assert_allclose(unit_rows([0.0, 5.0]), [0.0, 1.0])
+
+
+def test_top_k_gives_the_best_indices_first():
+    assert top_k(np.array([0.1, 0.9, 0.5, 0.7]), 3).tolist() == [1, 3, 2]
+
+
+def test_top_k_breaks_ties_by_index_and_caps_k():
+    assert top_k(np.array([0.5, 0.9, 0.5, 0.5]), 10).tolist() == [1, 0, 2, 3]
+    assert top_k(np.array([0.5, 0.9]), 0).tolist() == []
