@@ -58,10 +58,11 @@ def print_table(results: Sequence[SearchResult], title: str, *, thumbnails: bool
     table.add_column("path", overflow="fold")
     table.add_column("size", justify="right")
     table.add_column("taken")
-    thumbs = _in_threads(terminal_thumbnail, [r.path for r in results]) if thumbnails else [None] * len(results)
-    for r, thumb in zip(results, thumbs):
-        cells = [str(r.rank), f"{r.score:.3f}", r.path, _size(r), _taken(r)]
-        table.add_row(*([thumb] if thumbnails else []), *cells)
+    rows = [[str(r.rank), f"{r.score:.3f}", r.path, _size(r), _taken(r)] for r in results]
+    if thumbnails:
+        rows = [[thumb, *row] for thumb, row in zip(_in_threads(terminal_thumbnail, [r.path for r in results]), rows)]
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
 
 
@@ -110,7 +111,8 @@ def terminal_thumbnail(path: str | Path, cells: int = TERMINAL_THUMBNAIL_CELLS):
             bottom = pixels[x, y + 1] if y + 1 < height else None
             style = f"rgb({top[0]},{top[1]},{top[2]})"
             text.append("▀", style=style + (f" on rgb({bottom[0]},{bottom[1]},{bottom[2]})" if bottom else ""))
-        text.append("\n" if y + 2 < height else "")
+        if y + 2 < height:
+            text.append("\n")
     return text
 
 
