@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import keras
 import numpy as np
 
 from core.errors import AssetMissingError
+from core.files import write_atomically
 from devise.torch_pickle import efficientnet_lite0_path, load_state_dict
 
 NAME = "efficientnet-lite0"
@@ -153,40 +152,24 @@ def _read_info(folder: Path) -> dict | None:
         return None
 
 
-def _replace(tmp: Path, final: Path) -> None:
-    """Atomic publish: readers see the old file or the complete new one, never a torn one."""
-    os.chmod(tmp, 0o644)  # mkstemp makes 0600; the cache may be shared by users of one machine
-    os.replace(tmp, final)
-
-
 def _convert(source: Path, folder: Path, stamp: dict) -> tuple[keras.Model, Path, str]:
     state = load_state_dict(source)  # first, so an unreadable file fails before the model is built
     model = build_efficientnet_lite0()
     load_torch_weights(model, state)
     folder.mkdir(parents=True, exist_ok=True)
     weights_path = folder / WEIGHTS_FILE
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".weights.h5")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    info = {"format": CACHE_FORMAT, "backbone": NAME, "source": stamp, "source_sha256": sha256_file(source),
+            "weights_file": WEIGHTS_FILE}
+
+    def write_weights(tmp: str) -> None:
         model.save_weights(tmp, overwrite=True)
-        weights_sha = sha256_file(tmp)
-        _replace(tmp, weights_path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    info = {
-        "format": CACHE_FORMAT,
-        "backbone": NAME,
-        "source": stamp,
-        "source_sha256": sha256_file(source),
-        "weights_file": WEIGHTS_FILE,
-        "weights_sha256": weights_sha,
-    }
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(info, handle, indent=2)
-    _replace(Path(tmp_name), folder / INFO_FILE)
-    return model, weights_path, weights_sha
+        info["weights_sha256"] = sha256_file(Path(tmp))
+
+    # readable by all: the cache may be shared by the users of one machine
+    write_atomically(weights_path, write_weights, mode=0o644)
+    write_atomically(folder / INFO_FILE, lambda tmp: Path(tmp).write_text(json.dumps(info, indent=2), encoding="utf-8"),
+                     mode=0o644)
+    return model, weights_path, info["weights_sha256"]
 
 
 def load_efficientnet_lite0(cache: Path, source: Path | None = None) -> LoadedWeights:

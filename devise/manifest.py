@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 
 from core.errors import UsageError
+from core.files import write_atomically
 from core.settings import Settings
 from devise.word_lookup import WordLookup, open_words
 
@@ -47,13 +46,8 @@ def write_manifest(model_dir: Path, manifest: dict) -> None:
     """Write atomically; "path" is where a bundle was loaded from, so it is never stored."""
     stored = {k: v for k, v in manifest.items() if k != "path"}
     model_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=model_dir, prefix=".manifest-")
-    os.fchmod(fd, 0o644)  # mkstemp makes it private; a bundle is meant to be shared
-    with os.fdopen(fd, "w") as handle:
-        json.dump(stored, handle, indent=2, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, model_dir / MANIFEST_FILE)
+    write_atomically(model_dir / MANIFEST_FILE,  # readable by all: a bundle is meant to be shared
+                     lambda tmp: Path(tmp).write_text(json.dumps(stored, indent=2, sort_keys=True)), mode=0o644)
 
 
 def packaged_model_dir() -> Path | None:

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from core.errors import UsageError
+from core.files import write_atomically
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _MAX_SENTENCE = 10_000  # gensim drops tokens beyond this per sentence; longer lines are split
@@ -150,12 +151,8 @@ def train_word2vec(
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    try:
-        model.wv.save_word2vec_format(str(tmp), binary=out.name.endswith(".bin"))
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomically(out, lambda tmp: model.wv.save_word2vec_format(tmp, binary=out.name.endswith(".bin")),
+                     mode=0o644)
     return TrainingSummary(
         out=str(out), vocab_size=len(model.wv), dims=dim, raw_words=int(raw),
         effective_words=int(effective), words_per_s=raw / elapsed if elapsed > 0 else 0.0,

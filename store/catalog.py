@@ -26,7 +26,7 @@ from store.migrate import ensure_schema
 from store.records import ChangeSet, KnownFile, PhotoRecord, failure_reason, prefix_range
 from store import flat, vectors
 from store.flat import FlatVectors
-from store.files import saved_generation, write_atomically
+from core.files import saved_generation, write_atomically
 from store.vectors import VectorIndex
 
 CATALOG_FILE = "catalog.sqlite"

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from core.vectors import top_k, unit_rows
-from store.files import write_atomically
+from core.files import write_atomically
 
 SIDECAR_FILE = "flat.json"
 _PREFIX = "flat-"

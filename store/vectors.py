@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from core.vectors import top_k, unit_rows
-from store.files import write_atomically
+from core.files import write_atomically
 
 INDEX_FILE = "vectors.hnsw"
 SIDECAR_FILE = "vectors.json"

@@ -15,7 +15,7 @@ from core.errors import EmptyStoreError, ModelMismatchError, StoreError, StoreLo
 from store.catalog import Store
 from store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, Move
 from store import flat
-from store.files import saved_generation
+from core.files import saved_generation
 from store.vectors import INDEX_FILE, SIDECAR_FILE
 
 MANIFEST = {"fingerprint": "test-space:1", "dims": 4, "backbone": "none", "head": "none", "words": "none"}

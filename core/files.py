@@ -1,4 +1,4 @@
-"""Atomic file replacement for the store's files: a reader sees the old file or the new one, never half."""
+"""Atomic file replacement (store files, bundles, caches): a reader sees the old file or the new one, never half."""
 from __future__ import annotations
 
 import json
@@ -16,17 +16,22 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomically(target: Path, write: Callable[[str], object]) -> None:
+def write_atomically(target: Path, write: Callable[[str], object], *, mode: int | None = None) -> None:
     """write(temp_path) fills a temp file beside target; it is then fsynced and renamed over target.
 
-    The temp file keeps target's suffix (np.save and hnswlib write to the exact path given) and
-    starts with a dot; it is removed when writing fails.
+    The temp file starts with a dot and keeps all of target's suffixes (np.save, hnswlib and Keras
+    write to the exact path given, and Keras insists on ".weights.h5"); it is removed when writing
+    fails. mode: the file's permissions (default: private to the user, as mkstemp makes it).
     """
     target = Path(target)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=target.suffix)
+    suffix = "".join(target.suffixes)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:len(target.name) - len(suffix)]}-",
+                               suffix=suffix)
     os.close(fd)
     try:
         write(tmp)
+        if mode is not None:
+            os.chmod(tmp, mode)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
