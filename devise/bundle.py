@@ -46,9 +46,6 @@ class ModelBundle:
     def embed(self, images: np.ndarray) -> np.ndarray:
         return self.embed_and_classify(images)[0]
 
-    def classify(self, images: np.ndarray) -> np.ndarray:
-        return self.embed_and_classify(images)[1]
-
 
 def _digest_arrays(arrays: list[np.ndarray]) -> str:
     sha = hashlib.sha256()
