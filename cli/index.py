@@ -6,12 +6,13 @@ from pathlib import Path
 
 import typer
 
+from cli.options import HOME
 from core.settings import Settings
 
 
 def index(
     paths: list[Path] = typer.Argument(..., help="Folders (or single photos) to index."),
-    home: Path = typer.Option(None, "--home", help="Store directory (default: DEVSEARCH_HOME or ~/.local/share/devsearch)."),
+    home: Path = HOME,
     batch_size: int = typer.Option(None, "--batch-size", min=1, help="Photos per network batch and per commit."),
     workers: int = typer.Option(None, "--workers", min=1, help="Decoding processes (default: all cores)."),
     model: Path = typer.Option(None, "--model", help="Model bundle folder (default: the store's, else the built-in one)."),
@@ -35,7 +36,7 @@ def index(
 
 
 def status(
-    home: Path = typer.Option(None, "--home", help="Store directory (default: DEVSEARCH_HOME or ~/.local/share/devsearch)."),
+    home: Path = HOME,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """What the store holds: photos by status, failures by reason, roots, model, size, last run."""

@@ -10,8 +10,9 @@ from typing import List, Optional
 
 import typer
 
+from cli.options import HOME
+
 _N = typer.Option(10, "-n", "--top", metavar="N", min=1, max=100_000, help="How many photos to return.")
-_HOME = typer.Option(None, "--home", metavar="DIR", help="Store directory (default: DEVSEARCH_HOME or the XDG data dir).")
 _MODEL = typer.Option(None, "--model", metavar="DIR", help="Model bundle folder; must be the model the store was built with.")
 _IN = typer.Option(None, "--in", metavar="DIR", help="Only photos under this folder.")
 _AFTER = typer.Option(None, "--after", metavar="DATE", help="Only photos taken on/after DATE (YYYY-MM-DD or ISO date-time; EXIF time, else mtime).")
@@ -61,7 +62,7 @@ def _show(results, title: str, paths: bool, as_json: bool, html: Optional[Path],
 def query(
     text: str = typer.Argument(..., metavar="TEXT", help='Words, a phrase, or arithmetic: "2:golden retriever + beach - people" (terms may be photo paths).'),
     n: int = _N,
-    home: Optional[Path] = _HOME,
+    home: Optional[Path] = HOME,
     model: Optional[Path] = _MODEL,
     add: Optional[List[str]] = typer.Option(None, "--add", metavar="TERM", help="Add a term (W:term for a weight); repeatable."),
     subtract: Optional[List[str]] = typer.Option(None, "--subtract", metavar="TERM", help="Subtract a term; repeatable."),
@@ -86,7 +87,7 @@ def similar(
     image: Path = typer.Argument(..., metavar="IMAGE", help="A photo file."),
     n: int = _N,
     include_self: bool = typer.Option(False, "--include-self", help="Keep the photo itself in the results."),
-    home: Optional[Path] = _HOME,
+    home: Optional[Path] = HOME,
     model: Optional[Path] = _MODEL,
     under: Optional[Path] = _IN,
     after: Optional[str] = _AFTER,
