@@ -35,7 +35,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from core.settings import Settings  # noqa: E402
-from devise.preprocess import decode_photo  # noqa: E402
+from core.photo import decode_photo  # noqa: E402
 
 SAMPLES = sorted((REPO / "samples").glob("*.jpg"))
 
@@ -160,7 +160,7 @@ def main() -> None:
         for size in sizes:
             width, height = (int(v) for v in size.split("x"))
             photos[size] = make_photos(base / size, args.n, width, height)
-        from devise.bundle import load_bundle
+        from model.bundle import load_bundle
 
         bundle = load_bundle(Settings(home=base / "unused"))
         best = {size: {"decode": 0.0, "network": 0.0, "index": 0.0} for size in sizes}

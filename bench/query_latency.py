@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.errors import DevsearchError  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from devise.word_lookup import BUILTIN, open_words  # noqa: E402
+from wordspace.sources import BUILTIN, open_words  # noqa: E402
 from search.engine import open_searcher  # noqa: E402
 from store.catalog import Store  # noqa: E402
 from store.records import ChangeSet, EmbeddedPhoto  # noqa: E402

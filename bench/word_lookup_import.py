@@ -16,7 +16,8 @@ sys.path.insert(0, str(REPO))
 
 from core.errors import UnknownWordError  # noqa: E402
 from core.settings import Settings  # noqa: E402
-from devise.word_lookup import BUILTIN, WordLookup, open_words  # noqa: E402
+from wordspace.lookup import WordLookup  # noqa: E402
+from wordspace.sources import BUILTIN, open_words  # noqa: E402
 
 WORDS = ["dog", "cat", "beach", "mountain", "golden retriever", "Sunset", "birthday cake", "car"]
 TYPOS = ["retreiver", "elephnat", "beautifull", "dgo"]
@@ -50,9 +51,9 @@ def median_s(fn, repeat: int) -> float:
 
 def main() -> None:
     cache = Settings().cache
-    lookup_us = import_time_us("devise.word_lookup")
+    lookup_us = import_time_us("wordspace.lookup")
     gensim_us = import_time_us("gensim.models")
-    print(f"import devise.word_lookup : {lookup_us / 1000:7.1f} ms (fresh process, -X importtime)")
+    print(f"import wordspace.lookup : {lookup_us / 1000:7.1f} ms (fresh process, -X importtime)")
     print(f"import gensim.models      : {gensim_us / 1000:7.1f} ms  -> lookup path is {gensim_us / lookup_us:.1f}x cheaper")
 
     start = time.perf_counter()
@@ -79,10 +80,10 @@ def main() -> None:
         print(f"unknown {typo!r:13}: {(time.perf_counter() - start) * 1000:6.1f} ms -> {suggestions}")
 
     kv_s = median_s(lambda: subprocess.run(
-        [sys.executable, "-c", "from devise.words import load_keyed_vectors as l; l('glove-6b-50d')"],
+        [sys.executable, "-c", "from wordspace.sources import load_keyed_vectors as l; l('glove-6b-50d')"],
         cwd=REPO, check=True), 1)
     cli_s = median_s(lambda: subprocess.run(
-        [sys.executable, "-c", f"from devise.word_lookup import WordLookup; from pathlib import Path; "
+        [sys.executable, "-c", f"from wordspace.lookup import WordLookup; from pathlib import Path; "
                                f"WordLookup.open(Path({str(space.folder)!r})).vector('dog')"],
         cwd=REPO, check=True), 3)
     print(f"fresh process, word vector: lookup cache {cli_s:.2f} s vs gensim KeyedVectors {kv_s:.2f} s "

@@ -18,7 +18,7 @@ def labels(
     model: Path = typer.Option(None, "--model", help="Model bundle folder (default: the built-in one)."),
 ) -> None:
     """Show the top ImageNet classes and the nearest words to the photo's embedding."""
-    from devise.image_labels import describe_image
+    from model.image_labels import describe_image
 
     description = describe_image(image, Settings().with_options(model=model), top=top, vocab_limit=WORD_VOCAB_LIMIT)
     if as_json:

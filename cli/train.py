@@ -17,7 +17,7 @@ def _say(message: str) -> None:
 
 
 def _holdout(path: Optional[Path]) -> Optional[list[str]]:
-    from devise.datasets import read_label_list
+    from training.datasets import read_label_list
 
     return None if path is None else read_label_list(path)
 
@@ -37,8 +37,8 @@ def train(
     where: List[str] = typer.Option([], "--where", help=_WHERE_HELP),
 ) -> None:
     """Train a DeViSE head on labelled images and write a model bundle for index/query/similar/labels."""
-    from devise.training import TrainSpec
-    from devise.training import train as train_model
+    from training.fit import TrainSpec
+    from training.fit import train as train_model
 
     spec = TrainSpec(datasets=[str(d.resolve()) for d in datasets], where=list(where), backbone=backbone, words=words,
                      loss=loss, epochs=epochs, holdout_labels=_holdout(holdout_labels) or [], seed=seed,
@@ -59,8 +59,8 @@ def evaluate(
     where: List[str] = typer.Option([], "--where", help=_WHERE_HELP),
 ) -> None:
     """Flat hit@k, hierarchical precision@k, zero-shot and retrieval by word (the paper's Table 1)."""
-    from devise.evaluation import evaluate as evaluate_model
-    from devise.evaluation import markdown_table
+    from training.evaluation import evaluate as evaluate_model
+    from training.evaluation import markdown_table
 
     result = evaluate_model(dataset, model, Settings(), where=where, holdout_labels=_holdout(holdout_labels),
                             baselines=baselines, say=_say)

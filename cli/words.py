@@ -10,7 +10,7 @@ from typing import List, Optional
 
 import typer
 
-from devise.word_lookup import BUILTIN
+from wordspace.sources import BUILTIN
 
 words_app = typer.Typer(help="Word vectors: train them (DeViSE phase 1) and explore them.",
                         no_args_is_help=True)
@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
 
 def _lookup(source: str):
     from core.settings import Settings
-    from devise.word_lookup import open_words
+    from wordspace.sources import open_words
 
     return open_words(source, Settings().cache)
 
@@ -85,7 +85,7 @@ def train(
 ) -> None:
     """Train skip-gram word vectors on CORPUS files (DeViSE phase 1)."""
     from core.settings import Settings
-    from devise.word_training import train_word2vec
+    from wordspace.training import train_word2vec
 
     summary = train_word2vec(
         corpus, out, dim=dim, window=window, min_count=min_count, epochs=epochs, hs=hs,

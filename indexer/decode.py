@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import ImageError
-from devise.preprocess import decode_photo
+from core.photo import decode_photo
 from store.hashing import content_hash
 
 # A debug hook: a worker decoding a file of this name dies by SIGSEGV, as on a decoder crash.

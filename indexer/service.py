@@ -28,7 +28,7 @@ class LazyModel:
 
     def embed(self, images: np.ndarray) -> np.ndarray:
         if self._bundle is None:
-            from devise.bundle import load_bundle
+            from model.bundle import load_bundle
 
             bundle = load_bundle(self.settings, self.manifest)
             if bundle.fingerprint != self.manifest["fingerprint"]:
@@ -43,13 +43,13 @@ class LazyModel:
 def _choose_model(store: Store, settings: Settings) -> LazyModel:
     """--model, else the model the store is bound to, else the default (which needs loading to know)."""
     if settings.model is not None:
-        from devise.manifest import read_manifest
+        from model.manifest import read_manifest
 
         model = LazyModel(settings, read_manifest(Path(settings.model)))
     elif store.model_manifest() is not None:
         model = LazyModel(settings, store.model_manifest())
     else:
-        from devise.bundle import load_bundle
+        from model.bundle import load_bundle
 
         bundle = load_bundle(settings)
         model = LazyModel(settings, bundle.manifest, bundle)

@@ -1,4 +1,4 @@
-"""Build devise/data/wordnet_nouns.tsv.gz, the compact WordNet 3.0 noun hierarchy devsearch ships.
+"""Build wordspace/data/wordnet_nouns.tsv.gz, the compact WordNet 3.0 noun hierarchy devsearch ships.
 
 Source: Debian's `wordnet-base` (`apt-get install wordnet-base` puts data.noun, index.noun and
 noun.exc under /usr/share/wordnet). Only what evaluation needs is kept: hypernym edges ('@' and
@@ -6,7 +6,7 @@ instance '@i') of every noun synset, each lemma's noun senses in WordNet's order
 first) and the irregular plurals. WordNet's licence allows redistribution with its notice, which
 the file carries as its first lines.
 
-Run: python scripts/build_wordnet.py [--wordnet /usr/share/wordnet] [--out devise/data/wordnet_nouns.tsv.gz]
+Run: python scripts/build_wordnet.py [--wordnet /usr/share/wordnet] [--out wordspace/data/wordnet_nouns.tsv.gz]
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import argparse
 import gzip
 from pathlib import Path
 
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "devise" / "data" / "wordnet_nouns.tsv.gz"
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "wordspace" / "data" / "wordnet_nouns.tsv.gz"
 
 
 def read_licence(data_noun: Path) -> list[str]:

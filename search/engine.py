@@ -16,7 +16,7 @@ import numpy as np
 
 from core.errors import EmptyStoreError, ImageError
 from core.settings import Settings
-from devise.manifest import open_words_for, read_manifest
+from model.manifest import open_words_for, read_manifest
 from search.filters import Filters
 from search.query_parser import Term, image_path, parse_query
 from search.results import SearchResult
@@ -119,7 +119,7 @@ class Searcher:
 
     def _embed(self, paths: Sequence[Path]) -> np.ndarray:
         """Run the network (loaded on first use, checked against the store's model)."""
-        from devise.preprocess import decode_photo
+        from core.photo import decode_photo
 
         pixels = []
         for path in paths:
@@ -128,7 +128,7 @@ class Searcher:
             except ImageError as err:
                 raise ImageError(f"{path}: {err}") from None
         if self._bundle is None:
-            from devise.bundle import load_bundle  # TensorFlow/Keras: only for an image not in the store
+            from model.bundle import load_bundle  # TensorFlow/Keras: only for an image not in the store
 
             bundle = load_bundle(self.settings, self.manifest)
             self.store.check_model(bundle.fingerprint)

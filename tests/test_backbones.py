@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from core.errors import UnsafeFileError, UsageError
-from devise.backbones import BACKBONES, load_backbone
-from devise.imagenet import imagenet_classes
-from devise.preprocess import decode_photo
-from devise.torch_pickle import efficientnet_lite0_path
+from model.backbones import BACKBONES, load_backbone
+from model.imagenet import imagenet_classes
+from core.photo import decode_photo
+from model.torch_pickle import efficientnet_lite0_path
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ESPRESSO = 967
@@ -67,7 +67,7 @@ def test_efficientnet_sees_a_cat_in_chelsea(predictions):
 
 @pytest.mark.slow
 def test_second_start_loads_the_cache_without_reading_the_pth(tmp_path, predictions):
-    from devise.efficientnet_lite import load_efficientnet_lite0
+    from model.efficientnet_lite import load_efficientnet_lite0
 
     source = tmp_path / "lite0.pth"
     shutil.copyfile(efficientnet_lite0_path(), source)
@@ -97,7 +97,7 @@ def test_second_start_loads_the_cache_without_reading_the_pth(tmp_path, predicti
 
 @pytest.mark.slow
 def test_resnet50_takes_uint8_and_returns_features_and_probabilities():
-    from devise.resnet import build_resnet50
+    from model.resnet import build_resnet50
 
     model = build_resnet50(weights=None)
     features, probabilities = model(_photos("astronaut"), training=False)

@@ -9,10 +9,10 @@ import pytest
 
 from core.errors import UsageError
 from core.settings import Settings
-from devise.bundle import load_bundle, save_bundle
-from devise.heads import build_devise_head
-from devise.manifest import MANIFEST_FILE, read_manifest
-from devise.preprocess import decode_photo
+from model.bundle import load_bundle, save_bundle
+from model.heads import build_devise_head
+from model.manifest import MANIFEST_FILE, read_manifest
+from core.photo import decode_photo
 
 FIXTURES = Path(__file__).parent / "fixtures"
 pytestmark = pytest.mark.slow

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from devise import metrics
-from devise.wordnet import Hierarchy, load_wordnet
+from training import metrics
+from wordspace.wordnet import Hierarchy, load_wordnet
 
 # entity -> animal -> dog -> {terrier, poodle}; animal -> cat; entity -> vehicle -> {car, bus}
 TOY = Hierarchy({

@@ -15,8 +15,8 @@ import pytest
 
 from core.errors import EmptyStoreError, ImageError, ModelMismatchError, UnknownWordError, UsageError
 from core.settings import Settings
-from devise.manifest import BUNDLED_WORDS_DIR, FORMAT_VERSION, write_manifest
-from devise.word_lookup import build_lookup
+from model.manifest import BUNDLED_WORDS_DIR, FORMAT_VERSION, write_manifest
+from wordspace.lookup import build_lookup
 from search.engine import open_searcher, search_similar, search_text
 from search.filters import Filters, make_filters
 from store.catalog import Store

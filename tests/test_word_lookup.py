@@ -1,4 +1,4 @@
-"""The memory-mapped word space used on the query path (devise/word_lookup.py) and `devsearch words`."""
+"""The memory-mapped word space used on the query path (wordspace/lookup.py) and `devsearch words`."""
 from __future__ import annotations
 
 import json
@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from cli.app import app
 from core.errors import AssetMissingError, UnknownWordError, UsageError
-from devise.word_lookup import WordLookup, build_lookup, open_words
+from wordspace.lookup import WordLookup, build_lookup
+from wordspace.sources import open_words
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -184,7 +185,7 @@ def test_builtin_glove_dog_is_near_dogs_or_cat(model_cache: Path):
 
 
 def test_importing_the_lookup_loads_no_gensim_or_tensorflow():
-    code = ("import sys, devise.word_lookup; "
+    code = ("import sys, wordspace.lookup; "
             "print(sorted(m for m in ('gensim', 'tensorflow', 'keras', 'pyarrow') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

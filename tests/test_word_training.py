@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from cli.app import app
 from core.errors import UsageError
-from devise.word_lookup import open_words
-from devise.word_training import Corpus, tokenize, train_word2vec
+from wordspace.sources import open_words
+from wordspace.training import Corpus, tokenize, train_word2vec
 
 REPO = Path(__file__).resolve().parents[1]
 FILLER = "a of to in on with and for at by from is was it this that".split()

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from core.errors import UsageError
-from devise.word_lookup import open_words
-from devise.words import load_keyed_vectors, sniff_format
+from wordspace.sources import open_words
+from wordspace.sources import load_keyed_vectors, sniff_format
 
 WORDS = ["the", "dog", "café", "golden_retriever"]
 VECTORS = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75], [0.0, 3.0, 1.0], [-2.0, 0.5, 0.125]], dtype=np.float32)

@@ -1,7 +1,7 @@
 """`devsearch eval`: a model and the paper's controls, measured on one labelled image set.
 
 Every model ranks the dataset's labels for every image (cosine to the label's vector, or the
-softmax's probability), then (devise.metrics):
+softmax's probability), then (training.metrics):
 - flat hit@k (k = 1, 2, 5, 10, 20) over the dataset's label set;
 - hierarchical precision@k (k = 2, 5, 10, 20) with the WordNet noun hierarchy (hp@1 = hit@1);
 - zero-shot: the images of held-out labels, ranking only the held-out labels (as in the paper's
@@ -21,18 +21,18 @@ import numpy as np
 
 from core.errors import UsageError
 from core.settings import Settings
-from devise import metrics
-from devise.backbones import load_backbone
-from devise.bundle import HEAD_WEIGHTS, LABEL_VECTORS
-from devise.datasets import file_digest, label_targets, read_dataset
-from devise.features import dataset_features
-from devise.heads import CONSE_TOP_T, build_devise_head, conse_embedding, label_vectors
-from devise.imagenet import imagenet_classes
-from devise.manifest import open_words_for, read_manifest
-from devise.training import (Say, TrainSpec, fit_head, fit_softmax, load_training_set, random_label_vectors,
+from training import metrics
+from model.backbones import load_backbone
+from model.bundle import HEAD_WEIGHTS, LABEL_VECTORS
+from training.datasets import file_digest, label_targets, read_dataset
+from training.features import dataset_features
+from model.heads import CONSE_TOP_T, build_devise_head, conse_embedding, label_vectors
+from model.imagenet import imagenet_classes
+from model.manifest import open_words_for, read_manifest
+from training.fit import (Say, TrainSpec, fit_head, fit_softmax, load_training_set, random_label_vectors,
                              read_training)
-from devise.word_lookup import open_words
-from devise.wordnet import load_wordnet
+from wordspace.sources import open_words
+from wordspace.wordnet import load_wordnet
 
 HIT_KS = (1, 2, 5, 10, 20)
 HP_KS = (2, 5, 10, 20)

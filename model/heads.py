@@ -7,7 +7,7 @@ import keras
 import numpy as np
 
 from core.errors import UnknownWordError
-from devise.word_lookup import WordLookup
+from wordspace.lookup import WordLookup
 
 CONSE_TOP_T = 10
 

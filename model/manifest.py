@@ -12,7 +12,8 @@ from pathlib import Path
 from core.errors import UsageError
 from core.files import write_atomically
 from core.settings import Settings
-from devise.word_lookup import WordLookup, open_words
+from wordspace.lookup import WordLookup
+from wordspace.sources import open_words
 
 MANIFEST_FILE = "manifest.json"
 FORMAT_VERSION = 1
@@ -52,7 +53,7 @@ def write_manifest(model_dir: Path, manifest: dict) -> None:
 
 def packaged_model_dir() -> Path | None:
     """The trained bundle shipped inside the package, when there is one."""
-    folder = Path(str(resources.files("devise") / "default_model"))
+    folder = Path(str(resources.files("model") / "default_model"))
     return folder if (folder / MANIFEST_FILE).is_file() else None
 
 

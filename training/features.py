@@ -25,9 +25,9 @@ import numpy as np
 from PIL import Image
 
 from core.errors import ImageError, UsageError
-from devise.backbones import Backbone
-from devise.datasets import LabelledImage, read_dataset
-from devise.preprocess import INPUT_SIZE, decode_photo
+from model.backbones import Backbone
+from training.datasets import LabelledImage, read_dataset
+from core.photo import INPUT_SIZE, decode_photo
 
 VIEWS = ("plain", "flip", "crop")
 CROP_FRACTION = 0.8
@@ -122,7 +122,7 @@ def dataset_features(images: Sequence[LabelledImage], backbone: Backbone, cache:
 
 def _compute(paths: Sequence[Path], backbone: Backbone, folder: Path, key: str, view: str,
              batch_size: int, progress: Progress | None) -> None:
-    from devise.inference import compile_inference
+    from model.inference import compile_inference
 
     folder.mkdir(parents=True, exist_ok=True)
     infer = compile_inference(backbone.model)

@@ -1,12 +1,12 @@
 """Phase 3 of DeViSE: fit the head that maps backbone features into the word space.
 
-The backbone is frozen, so its outputs are computed once per image and view (devise.features)
-and the head (devise.heads.build_devise_head) trains on those cached feature maps with Adam: a
+The backbone is frozen, so its outputs are computed once per image and view (training.features)
+and the head (model.heads.build_devise_head) trains on those cached feature maps with Adam: a
 few thousand images and tens of epochs take minutes on 2 CPU cores. Controls from the paper: the
 random-embedding DeViSE (`random_words`: each label gets a random unit vector instead of its word
 vector) and a softmax classifier with the same layers, trained on the same features and labels.
 
-A trained model is a bundle (devise.bundle.save_bundle) plus `training.json` beside the manifest:
+A trained model is a bundle (model.bundle.save_bundle) plus `training.json` beside the manifest:
 what it was trained on, so `eval --baselines` can train the controls on exactly the same data and
 skip the images it was trained on.
 """
@@ -25,13 +25,14 @@ import numpy as np
 from core.errors import UsageError
 from core.settings import Settings
 from core.vectors import unit_rows
-from devise.backbones import load_backbone
-from devise.datasets import file_digest, label_targets, pick_holdout, read_datasets
-from devise.features import dataset_features
-from devise.heads import build_devise_head
-from devise.losses import LOSSES
-from devise.manifest import DEFAULT_BACKBONE, DEFAULT_WORDS
-from devise.word_lookup import WordLookup, open_words
+from model.backbones import load_backbone
+from training.datasets import file_digest, label_targets, pick_holdout, read_datasets
+from training.features import dataset_features
+from model.heads import build_devise_head
+from training.losses import LOSSES
+from model.manifest import DEFAULT_BACKBONE, DEFAULT_WORDS
+from wordspace.lookup import WordLookup
+from wordspace.sources import open_words
 
 DEFAULT_EPOCHS = 30
 BATCH_SIZE = 128
@@ -151,7 +152,7 @@ def train(spec: TrainSpec, out_dir: Path, settings: Settings, say: Say = lambda 
 
     holdout_fraction: hold out a seeded random fraction of the labels (instead of spec.holdout_labels).
     """
-    from devise.bundle import save_bundle
+    from model.bundle import save_bundle
 
     if holdout_fraction is not None:
         if spec.holdout_labels:

@@ -16,12 +16,13 @@ import numpy as np
 
 from core.errors import UsageError
 from core.settings import Settings
-from devise import manifest as manifests
-from devise.backbones import load_backbone
-from devise.heads import CONSE_TOP_T, build_devise_head, conse_embedding, label_vectors
-from devise.imagenet import imagenet_classes
-from devise.inference import compile_inference
-from devise.word_lookup import WordLookup, open_words
+from model import manifest as manifests
+from model.backbones import load_backbone
+from model.heads import CONSE_TOP_T, build_devise_head, conse_embedding, label_vectors
+from model.imagenet import imagenet_classes
+from model.inference import compile_inference
+from wordspace.lookup import WordLookup
+from wordspace.sources import open_words
 
 HEAD_WEIGHTS = "head.weights.h5"
 LABEL_VECTORS = "label_vectors.npy"

@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 
 from core.settings import Settings
-from devise.bundle import load_bundle
-from devise.imagenet import imagenet_classes
-from devise.preprocess import decode_photo
+from model.bundle import load_bundle
+from model.imagenet import imagenet_classes
+from core.photo import decode_photo
 
 
 def describe_image(image: Path, settings: Settings, top: int = 5, vocab_limit: int | None = None) -> dict:
