@@ -27,6 +27,7 @@ from store.records import ChangeSet, KnownFile, PhotoRecord, failure_reason, pre
 from store import flat, vectors
 from store.flat import FlatVectors
 from core.files import saved_generation, write_atomically
+from model.manifest import Manifest, ManifestError
 from store.vectors import VectorIndex
 
 CATALOG_FILE = "catalog.sqlite"
@@ -86,7 +87,7 @@ class Store:
         self._index_dirty = False
         self._flat: FlatVectors | None = None
         self._flat_dirty = False
-        self._manifest: dict | None = None
+        self._manifest: Manifest | None = None
         self._counts: dict[str, int] = {}
 
     # ---- opening and closing -------------------------------------------------------------
@@ -146,24 +147,24 @@ class Store:
         self.close()
 
     # ---- the model the store is bound to ---------------------------------------------------
-    def model_manifest(self) -> dict | None:
+    def model_manifest(self) -> Manifest | None:
         """The manifest the store is bound to (model.json in home), None before the first index."""
         if self._manifest is None:
             path = self.home / MODEL_FILE
             try:
-                self._manifest = json.loads(path.read_text())
+                self._manifest = Manifest.from_json(json.loads(path.read_text()))
             except FileNotFoundError:
                 return None
-            except (OSError, json.JSONDecodeError) as exc:
+            except (OSError, json.JSONDecodeError, ManifestError) as exc:
                 raise StoreError(f"cannot read {path}: {exc}: run `devsearch index --rebuild PATH`") from None
         return self._manifest
 
     def check_model(self, fingerprint: str) -> None:
         """Refuse to mix embedding spaces: vectors of two models are not comparable."""
         bound = self.model_manifest()
-        if bound is not None and bound["fingerprint"] != fingerprint:
+        if bound is not None and bound.fingerprint != fingerprint:
             raise ModelMismatchError(
-                f"the store in {self.home} was built with model {bound['fingerprint']}, not {fingerprint}: "
+                f"the store in {self.home} was built with model {bound.fingerprint}, not {fingerprint}: "
                 "run `devsearch index --rebuild PATH` to re-index with this model, or use another --home"
             )
 
@@ -308,7 +309,7 @@ class Store:
         manifest = self.model_manifest()
         if manifest is None:
             return None, True
-        dims = int(manifest["dims"])
+        dims = manifest.dims
         self._db.execute("BEGIN")  # one snapshot for the generation and the rows
         try:
             generation = self._generation()
@@ -344,12 +345,12 @@ class Store:
         self._counts.clear()
         return self._engine.begin()
 
-    def bind_model(self, manifest: dict) -> None:
-        """Bind an empty store to a model (model.json, written atomically)."""
+    def bind_model(self, manifest: Manifest) -> None:
+        """Bind an empty store to a model (model.json, written atomically, with the bundle's folder)."""
         self._require_writer()
-        write_atomically(self.home / MODEL_FILE,
-                         lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2, sort_keys=True)))
-        self._manifest = dict(manifest)
+        text = json.dumps(manifest.to_json(with_path=True), indent=2, sort_keys=True)
+        write_atomically(self.home / MODEL_FILE, lambda tmp: Path(tmp).write_text(text))
+        self._manifest = manifest
 
     def reset(self) -> None:
         """Forget every photo, root and the model binding (`--rebuild`); run history stays."""
@@ -370,7 +371,7 @@ class Store:
 
         if not changes:
             return
-        fingerprint = (self.model_manifest() or {}).get("fingerprint")
+        fingerprint = getattr(self.model_manifest(), "fingerprint", None)
         now = datetime.now()
         added: dict[int, np.ndarray] = {}
         removed: list[int] = []
