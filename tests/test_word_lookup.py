@@ -184,13 +184,6 @@ def test_builtin_glove_dog_is_near_dogs_or_cat(model_cache: Path):
     assert "dogs" in near or "cat" in near
 
 
-def test_importing_the_lookup_loads_no_gensim_or_tensorflow():
-    code = ("import sys, wordspace.lookup; "
-            "print(sorted(m for m in ('gensim', 'tensorflow', 'keras', 'pyarrow') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
-
-
 # -- CLI ------------------------------------------------------------------------------------
 
 runner = CliRunner()
