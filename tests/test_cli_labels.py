@@ -7,6 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.app import app
+from model.image_labels import print_description
 from tests.conftest import FIXTURES
 
 
@@ -48,3 +49,12 @@ def test_a_text_file_is_not_an_image(tmp_path):
     fake.write_text("not a photo")
     result = CliRunner().invoke(app, ["labels", str(fake)])
     assert result.exit_code == 6 and "not an image" in result.stderr
+
+
+def test_the_tables_rank_the_classes_then_the_words(capsys):
+    print_description({"image": "cup.jpg", "imagenet": [{"label": "espresso", "wnid": "n07920052", "score": 0.912}],
+                       "words": [{"word": "coffee", "score": 0.81}, {"word": "tea", "score": 0.7}]})
+    out = capsys.readouterr().out
+    rows = [[cell.strip() for cell in line.strip("│").split("│")] for line in out.splitlines() if line.startswith("│")]
+    assert rows == [["1", "espresso", "0.912"], ["1", "coffee", "0.810"], ["2", "tea", "0.700"]]
+    assert out.index("ImageNet classes") < out.index("espresso") < out.index("Nearest words") < out.index("coffee")
