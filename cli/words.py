@@ -15,6 +15,7 @@ from cli.options import WORDS
 words_app = typer.Typer(help="Word vectors: train them (DeViSE phase 1) and explore them.",
                         no_args_is_help=True)
 
+
 def register(app: typer.Typer) -> None:
     app.add_typer(words_app, name="words")
 
