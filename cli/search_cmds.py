@@ -10,10 +10,10 @@ from typing import List, Optional
 
 import typer
 
-from cli.options import HOME
+from cli.options import HOME, model_option
 
 _N = typer.Option(10, "-n", "--top", metavar="N", min=1, max=100_000, help="How many photos to return.")
-_MODEL = typer.Option(None, "--model", metavar="DIR", help="Model bundle folder; must be the model the store was built with.")
+_MODEL = model_option("Model bundle folder; must be the model the store was built with.")
 _IN = typer.Option(None, "--in", metavar="DIR", help="Only photos under this folder.")
 _AFTER = typer.Option(None, "--after", metavar="DATE", help="Only photos taken on/after DATE (YYYY-MM-DD or ISO date-time; EXIF time, else mtime).")
 _BEFORE = typer.Option(None, "--before", metavar="DATE", help="Only photos taken before DATE.")
