@@ -6,15 +6,21 @@ from pathlib import Path
 import numpy as np
 
 from core.settings import Settings
-from model.bundle import load_bundle
+from model.bundle import ModelBundle, load_bundle
 from model.imagenet import imagenet_classes
 from core.photo import decode_photo
 
+WORD_VOCAB_LIMIT = 100_000  # nearest words among the most frequent ones: rare tokens are mostly noise
 
-def describe_image(image: Path, settings: Settings, top: int = 5, vocab_limit: int | None = None) -> dict:
-    """`{"image", "imagenet": [{"label", "wnid", "score"}], "words": [{"word", "score"}]}` for one photo."""
+
+def describe_image(image: Path, settings: Settings, top: int = 5, vocab_limit: int | None = WORD_VOCAB_LIMIT,
+                   bundle: ModelBundle | None = None) -> dict:
+    """`{"image", "imagenet": [{"label", "wnid", "score"}], "words": [{"word", "score"}]}` for one photo.
+
+    bundle: an already loaded model (a long-lived server keeps one); else the settings' is loaded.
+    """
     photo = decode_photo(image)
-    bundle = load_bundle(settings)
+    bundle = bundle or load_bundle(settings)
     embeddings, probabilities = bundle.embed_and_classify(photo.pixels[None])
     classes = imagenet_classes()
     best = np.argsort(-probabilities[0])[:top]

@@ -14,6 +14,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from search.results import SearchResult
 
@@ -74,8 +75,9 @@ def _in_threads(function, items: list) -> list:
         return list(pool.map(function, items))
 
 
-def load_thumbnail(path: str | Path, size: int):
-    """The photo upright (EXIF orientation), fitted into size x size, as RGB on white; None if unreadable."""
+def load_thumbnail(path: str | Path | BinaryIO, size: int):
+    """The photo (a path or an open file) upright (EXIF orientation), fitted into size x size, as RGB
+    on white; None if unreadable."""
     from PIL import Image, ImageOps
 
     try:

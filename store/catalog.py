@@ -281,6 +281,10 @@ class Store:
         return {row[0] for row in rows}
 
     # ---- the HNSW index ------------------------------------------------------------------------
+    def generation(self) -> int:
+        """Bumped by every commit: a long-lived reader (the server) compares it to notice new photos."""
+        return self._generation()
+
     def _generation(self) -> int:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
         return int(row[0]) if row is not None else 0
