@@ -25,7 +25,7 @@ from core.photo import HEIF_SUPPORTED, MAX_PIXELS
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024
 _FORM_OVERHEAD = 64 * 1024  # boundaries and part headers around the file
 FIELD = "image"
-FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF") + (("HEIF",) if HEIF_SUPPORTED else ())
+FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF") + (("HEIF",) if HEIF_SUPPORTED else ())
 _TOO_LARGE = f"the photo is over the {MAX_UPLOAD_BYTES // (1024 * 1024)} MB upload limit: send a smaller one"
 
 
