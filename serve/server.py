@@ -61,6 +61,10 @@ def serve(settings: Settings, *, host: str, port: int, token: str | None, say: C
 
             webbrowser.open(url)
         config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=3)
-        uvicorn.Server(config).run(sockets=[sock])
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        except KeyboardInterrupt:  # uvicorn shuts down gracefully, then re-raises Ctrl-C: the normal way to stop
+            pass
+        say("devsearch serve: stopped")
     finally:
         services.close()

@@ -8,6 +8,8 @@ EXIF orientation, so thumbnails and originals can be checked.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from store.records import ChangeSet, EmbeddedPhoto
 from tests.test_search_engine import axis, make_bundle
 
 LOOPBACK = "http://127.0.0.1"
+ROOT = Path(__file__).resolve().parents[1]
 
 # name: (vector, colour, capture time); sizes are the files' own
 PHOTOS = {
@@ -92,3 +95,15 @@ def client(settings: Settings, **options) -> tuple[TestClient, Services]:
     """A test client on a new server over settings' store (use it as a context manager)."""
     services = Services.open(settings)
     return TestClient(create_app(services, **options), base_url=LOOPBACK), services
+
+
+def start_server(home: Path, cache: Path) -> tuple[subprocess.Popen, str]:
+    """`devsearch serve --port 0` in a real process; returns it and the URL it printed."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DEVSEARCH_CACHE": str(cache)}
+    process = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--home", str(home), "--port", "0"],
+                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = process.stdout.readline()
+    if not line.startswith("devsearch serve: http://127.0.0.1:"):
+        process.kill()
+        raise AssertionError(f"no URL printed: {line!r} {process.stderr.read()}")
+    return process, line.split()[2]
