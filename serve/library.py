@@ -80,13 +80,14 @@ class Library:
         return self._page(lambda depth: self.searcher.nearest(vector, depth, page.filters), page)
 
     def _page(self, ranking: Callable[[int], list[SearchResult]], page: Page) -> list[SearchResult]:
-        """The page's slice of ranking(depth), the best `depth` results; ranks count from the list's top."""
-        ranked = ranking(DATE_SORT_POOL if page.sort == "date" else page.offset + page.n)
-        if page.min_score is not None:
-            ranked = [r for r in ranked if r.score >= page.min_score]
-        if page.sort == "date":
-            when = {record.id: _when(record) for record in self.searcher.store.get([r.id for r in ranked])}
-            ranked = sorted(ranked, key=lambda r: when[r.id], reverse=True)
+        """The page's slice of ranking(depth), the best `depth` results; ranks count from the list's top
+        (a minimum score only cuts the tail of a ranking, so relevance ranks stand as they are)."""
+        if page.sort != "date":
+            ranked = ranking(page.offset + page.n)[page.offset:]
+            return ranked if page.min_score is None else [r for r in ranked if r.score >= page.min_score]
+        ranked = [r for r in ranking(DATE_SORT_POOL) if page.min_score is None or r.score >= page.min_score]
+        when = {record.id: _when(record) for record in self.searcher.store.get([r.id for r in ranked])}
+        ranked.sort(key=lambda r: when[r.id], reverse=True)
         return [replace(r, rank=page.offset + i) for i, r in enumerate(ranked[page.offset:page.offset + page.n], 1)]
 
     # ---- photos ------------------------------------------------------------------------------

@@ -19,13 +19,15 @@ from serve.services import Services
 def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket on host:port; UsageError when that cannot be had."""
     try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        # proto must say TCP: asyncio turns Nagle off (TCP_NODELAY) only on sockets that do, and with
+        # Nagle on, every keep-alive response after the first waits ~40 ms for a delayed ACK
+        sock = socket.socket(family, kind, proto)
     except (OSError, UnicodeError) as exc:
         raise UsageError(f"--host {host}: {exc}: give an address of this machine, such as 127.0.0.1") from None
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
+        sock.bind(address)
         sock.listen(128)
     except OSError as exc:
         sock.close()

@@ -55,3 +55,13 @@ def test_a_real_process_prints_its_url_answers_and_stops_on_ctrl_c(library):
         process.send_signal(signal.SIGINT)
         code = process.wait(timeout=30)
     assert code == 0
+
+
+def test_the_listening_socket_is_tcp_so_responses_are_not_held_back_by_nagle():
+    from serve.server import bind
+
+    sock = bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP  # asyncio sets TCP_NODELAY only on such sockets
+    finally:
+        sock.close()
