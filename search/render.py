@@ -82,8 +82,9 @@ def load_thumbnail(path: str | Path | BinaryIO, size: int):
 
     try:
         with Image.open(path) as image:
-            if image.format == "JPEG":
-                image.draft("RGB", (size, size))
+            if image.format == "JPEG":  # DCT scaling to the smallest size that still covers the fitted one
+                scale = size / max(image.size)
+                image.draft("RGB", (max(1, round(image.width * scale)), max(1, round(image.height * scale))))
             image = ImageOps.exif_transpose(image)
             image.thumbnail((size, size))
             if image.mode not in ("RGB", "L"):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -91,10 +93,21 @@ def add_photo(settings: Settings, path: Path, vector: np.ndarray) -> None:
         store.commit(ChangeSet(embedded=[embedded(path, vector, None)]))
 
 
-def client(settings: Settings, **options) -> tuple[TestClient, Services]:
-    """A test client on a new server over settings' store (use it as a context manager)."""
+@contextmanager
+def serving(settings: Settings, **options) -> Iterator[TestClient]:
+    """A test client on a new server over settings' store, running (lifespan started) until the block ends."""
     services = Services.open(settings)
-    return TestClient(create_app(services, **options), base_url=LOOPBACK), services
+    try:
+        with TestClient(create_app(services, **options), base_url=LOOPBACK) as test_client:
+            yield test_client
+    finally:
+        services.close()
+
+
+def names(response) -> list[str]:
+    """The file names of a result list, best first."""
+    assert response.status_code == 200, response.text
+    return [Path(r["path"]).name for r in response.json()["results"]]
 
 
 def start_server(home: Path, cache: Path) -> tuple[subprocess.Popen, str]:

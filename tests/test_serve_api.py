@@ -18,7 +18,8 @@ from PIL import Image
 from core.errors import UsageError
 from serve.app import STATIC, create_app
 from serve.uploads import MAX_UPLOAD_BYTES
-from tests.serve_library import PHOTOS, SIDEWAYS, add_photo, client, draw_photo, make_library
+from serve.services import Services
+from tests.serve_library import PHOTOS, SIDEWAYS, add_photo, draw_photo, make_library, names, serving
 from tests.test_search_engine import axis
 
 
@@ -29,15 +30,8 @@ def library(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def api(library):
-    test_client, services = client(library)
-    with test_client:
+    with serving(library) as test_client:
         yield test_client
-    services.close()
-
-
-def names(response) -> list[str]:
-    assert response.status_code == 200, response.text
-    return [Path(r["path"]).name for r in response.json()["results"]]
 
 
 def id_of(api, name: str) -> int:
@@ -180,13 +174,11 @@ def test_thumbnails_are_cached_under_the_store_by_content_hash(api, library):
 def test_an_edited_photo_gets_a_new_thumbnail(api, library):
     path = draw_photo(library.home.parent / "photos" / "edited.jpg", (10, 10, 200))
     add_photo(library, path, axis(0, 0, 0.1, 1))
-    test_client, services = client(library)
-    with test_client:
+    with serving(library) as test_client:
         photo_id = id_of(test_client, "edited.jpg")
         before = test_client.get(f"/thumb/{photo_id}")
         draw_photo(path, (250, 10, 10))
         after = test_client.get(f"/thumb/{photo_id}")
-    services.close()
     assert before.headers["etag"] != after.headers["etag"] and before.content != after.content
 
 
@@ -212,14 +204,12 @@ def served_after(library, name: str, change) -> int:
     """The status of /photo/{id} for a photo whose file `change(path)` has just altered."""
     path = draw_photo(library.home.parent / "photos" / name, (5, 5, 5))
     add_photo(library, path, axis(0, 0, 0.2, 1))
-    test_client, services = client(library)
-    with test_client:
+    with serving(library) as test_client:
         photo_id = id_of(test_client, name)
         assert test_client.get(f"/photo/{photo_id}").status_code == 200
         change(path)
         status = test_client.get(f"/photo/{photo_id}").status_code
         thumb_status = test_client.get(f"/thumb/{photo_id}").status_code
-    services.close()
     assert thumb_status == status
     return status
 
@@ -331,7 +321,7 @@ def test_without_a_token_only_loopback_host_names_are_answered(api):
 
 
 def test_a_non_loopback_bind_without_a_token_is_refused(library):
-    test_client, services = client(library)
+    services = Services.open(library)
     services.close()
     with pytest.raises(UsageError, match="--token"):
         create_app(services, host="0.0.0.0")
@@ -341,10 +331,8 @@ def test_a_non_loopback_bind_without_a_token_is_refused(library):
 
 @pytest.fixture(scope="module")
 def guarded(library):
-    test_client, services = client(library, host="0.0.0.0", token="s3cret-token")
-    with test_client:
+    with serving(library, host="0.0.0.0", token="s3cret-token") as test_client:
         yield test_client
-    services.close()
 
 
 def test_with_a_token_a_request_without_it_is_401(guarded):
@@ -371,8 +359,7 @@ def test_the_printed_url_sets_a_cookie_and_drops_the_token_from_the_address(guar
 # ---- a new store generation ------------------------------------------------------------------------
 
 def test_a_photo_indexed_while_serving_is_found_without_a_restart(library):
-    test_client, services = client(library)
-    with test_client:
+    with serving(library) as test_client:
         assert "newcomer.jpg" not in names(test_client.get("/api/search", params={"q": "dog", "n": 50}))
         path = draw_photo(library.home.parent / "photos" / "newcomer.jpg", (0, 255, 0))
         add_photo(library, path, axis(1, 0, 0, 0.05))
@@ -382,5 +369,4 @@ def test_a_photo_indexed_while_serving_is_found_without_a_restart(library):
             if "newcomer.jpg" in found:
                 break
             time.sleep(0.2)
-    services.close()
     assert "newcomer.jpg" in found

@@ -18,7 +18,7 @@ from PIL import Image, ImageOps
 from core.settings import Settings
 from indexer.service import index_paths
 from tests.conftest import FIXTURES
-from tests.serve_library import ROOT, client, start_server
+from tests.serve_library import ROOT, names, serving, start_server
 
 pytestmark = pytest.mark.slow
 
@@ -42,15 +42,8 @@ def indexed(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Sett
 
 @pytest.fixture(scope="module")
 def api(indexed):
-    test_client, services = client(indexed)
-    with test_client:
+    with serving(indexed) as test_client:
         yield test_client
-    services.close()
-
-
-def names(response) -> list[str]:
-    assert response.status_code == 200, response.text
-    return [Path(r["path"]).name for r in response.json()["results"]]
 
 
 def cat_id(api) -> int:
@@ -101,6 +94,7 @@ def chrome():
 
 
 def test_search_open_similar_and_close_in_a_browser(indexed, tmp_path_factory):
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
@@ -120,9 +114,11 @@ def test_search_open_similar_and_close_in_a_browser(indexed, tmp_path_factory):
         driver.get(url)
         wait.until(lambda d: d.find_element(By.ID, "q").is_displayed())
         driver.find_element(By.ID, "q").send_keys("cat", Keys.ENTER)
-        wait.until(lambda d: tiles() and d.find_elements(By.CSS_SELECTOR, "#grid .tile img.loaded"))
-        driver.save_screenshot(str(shots / "1-results.png"))
+        wait.until(lambda d: tiles() and len(d.find_elements(By.CSS_SELECTOR, "#grid .tile img.loaded")) == len(tiles()))
         assert tiles()[0].get_attribute("data-name") == CAT
+        ActionChains(driver).move_to_element(tiles()[0]).perform()  # the score shows on hover
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#grid .tile .badge").is_displayed())
+        driver.save_screenshot(str(shots / "1-results.png"))
 
         tiles()[0].click()
         wait.until(lambda d: viewer_open() and d.find_element(By.ID, "viewer-name").text == CAT)
