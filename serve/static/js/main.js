@@ -190,7 +190,7 @@ function showError(error, current) {
   summary.className = "summary error";
   const message = error instanceof ApiError ? error.message : "Cannot reach the server. Is `devsearch serve` still running?";
   const suggestions = error.body?.suggestions || [];
-  summary.replaceChildren(message.replace(/ Did you mean:.*$/, ""),
+  summary.replaceChildren(suggestions.length ? message.replace(/ Did you mean:.*$/, " Did you mean") : message,
     ...suggestions.map((word) => h("button", {
       type: "button", class: "chip", text: word,
       onclick: () => navigate({ q: replaceWord(state.q, error.body.word, word) }),
@@ -214,7 +214,8 @@ input.addEventListener("input", () => {
   clearTimeout(liveTimer);
   liveTimer = setTimeout(() => {
     const q = input.value.trim();
-    if (q !== state.q) navigate({ q, similar: "" }, { push: false });
+    const fromWelcome = !state.q && !state.similar && !example;  // keep the welcome page in the history
+    if (q !== state.q) navigate({ q, similar: "" }, { push: fromWelcome });
   }, LIVE_DELAY_MS);
 });
 
