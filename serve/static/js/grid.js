@@ -95,10 +95,18 @@ export class Grid {
   }
 }
 
-// A short line of why a photo matched, when the engine says (optional fields of a result).
+// A short line of why a photo matched, when the engine says: its reasons (`why`) and the parts of
+// its score (`cosine`, `mass`), optional fields of a result.
 export function reasons(result) {
-  if (Array.isArray(result.why) && result.why.length) {
-    return result.why.map((r) => (typeof r === "string" ? r : r.class || r.label || r.word)).filter(Boolean).join(", ");
-  }
-  return "";
+  return [whyText(result), scoreParts(result)].filter(Boolean).join(" · ");
+}
+
+export function whyText(result) {
+  if (!Array.isArray(result.why)) return "";
+  return result.why.map((r) => (typeof r === "string" ? r : r.class || r.label || r.word)).filter(Boolean).join(", ");
+}
+
+export function scoreParts(result) {
+  const parts = [["cosine", result.cosine], ["mass", result.mass]].filter(([, value]) => typeof value === "number");
+  return parts.map(([name, value]) => `${name} ${value.toFixed(3)}`).join(" + ");
 }

@@ -3,6 +3,7 @@
 
 import { ApiError, photoInfo, photoLabels } from "./api.js";
 import { $, formatBytes, formatDate, h, toast } from "./dom.js";
+import { scoreParts, whyText } from "./grid.js";
 
 export class Viewer {
   constructor({ onClose, onMove, onSimilar, onFolder, onWord }) {
@@ -68,7 +69,8 @@ export class Viewer {
       ["File", formatBytes(info.bytes)],
       ["Taken", formatDate(info.taken)],
       ["Modified", formatDate(info.modified)],
-      ["Score", result ? result.score.toFixed(3) : ""],
+      ["Score", result ? [result.score.toFixed(3), scoreParts(result)].filter(Boolean).join(" = ") : ""],
+      ["Why", result ? whyText(result) : ""],
       ["Rank", result ? `#${result.rank}` : ""],
     ].filter(([, value]) => value);
     $("#viewer-facts").replaceChildren(...facts.flatMap(([term, value]) => [h("dt", { text: term }), h("dd", { text: value })]));
