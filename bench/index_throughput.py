@@ -119,7 +119,10 @@ def unchanged_rerun(base: Path, n: int = 10_000) -> float:
         sub = folder / f"{i // 500:03}"
         sub.mkdir(parents=True, exist_ok=True)
         (sub / f"{i:05}.jpg").write_bytes(b"x" * (i % 97 + 1))
-    manifest = {"fingerprint": "bench-placeholder:1", "dims": 8}
+    from model.manifest import Manifest
+
+    manifest = Manifest(fingerprint="bench-placeholder:1", dims=8, backbone="none", head="none", words="none",
+                        words_name="none", labels="none")
     vector = np.full(8, 8 ** -0.5, dtype=np.float32)
 
     def must_not_embed(images: np.ndarray) -> np.ndarray:
@@ -160,9 +163,9 @@ def main() -> None:
         for size in sizes:
             width, height = (int(v) for v in size.split("x"))
             photos[size] = make_photos(base / size, args.n, width, height)
-        from model.bundle import load_bundle
+        from model.resolver import resolve_model
 
-        bundle = load_bundle(Settings(home=base / "unused"))
+        bundle = resolve_model(Settings(home=base / "unused")).network()
         best = {size: {"decode": 0.0, "network": 0.0, "index": 0.0} for size in sizes}
         for round_number in range(args.repeat):
             for size in sizes:

@@ -22,6 +22,7 @@ from indexer.decode import DecodePool, Decoded, Work
 from indexer.plan import plan_changes
 from indexer.progress import Progress, QuietProgress
 from indexer.summary import RunSummary
+from model.manifest import Manifest
 from store.catalog import Store
 from store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, failure_reason
 
@@ -54,11 +55,11 @@ class _Interrupt:
             signal.signal(signal.SIGINT, self._previous)
 
 
-def _bind_model(store: Store, manifest: dict) -> None:
+def _bind_model(store: Store, manifest: Manifest) -> None:
     if store.model_manifest() is None:
         store.bind_model(manifest)
     else:
-        store.check_model(manifest["fingerprint"])
+        store.check_model(manifest.fingerprint)
 
 
 def _batches(decoded: Iterable[Decoded], size: int) -> Iterator[list[Decoded]]:
@@ -106,7 +107,7 @@ def _embed_all(work: list[Work], store: Store, embed: Embed, summary: RunSummary
         progress.finish()
 
 
-def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest: dict, *, batch_size: int = 32,
+def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest: Manifest, *, batch_size: int = 32,
               workers: int = 1, follow_symlinks: bool = False, progress: Progress | None = None) -> RunSummary:
     """Bring the store up to date with the photos under roots; returns what changed."""
     started_at = datetime.now()

@@ -7,54 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
-from core.errors import ModelMismatchError
 from core.settings import Settings
 from indexer.crawl import resolve_roots
 from indexer.pipeline import run_index
 from indexer.progress import Progress
 from indexer.summary import RunSummary
+from model.resolver import resolve_model
 from store.catalog import Store
-
-
-class LazyModel:
-    """The bundle behind a manifest, loaded on the first embed call."""
-
-    def __init__(self, settings: Settings, manifest: dict, bundle=None):
-        self.settings = settings
-        self.manifest = manifest
-        self._bundle = bundle
-
-    def embed(self, images: np.ndarray) -> np.ndarray:
-        if self._bundle is None:
-            from model.bundle import load_bundle
-
-            bundle = load_bundle(self.settings, self.manifest)
-            if bundle.fingerprint != self.manifest["fingerprint"]:
-                raise ModelMismatchError(
-                    f"the model found for this store is {bundle.fingerprint}, but the store was built with "
-                    f"{self.manifest['fingerprint']}: run `devsearch index --rebuild PATH`, or pass its --model"
-                )
-            self._bundle = bundle
-        return self._bundle.embed(images)
-
-
-def _choose_model(store: Store, settings: Settings) -> LazyModel:
-    """--model, else the model the store is bound to, else the default (which needs loading to know)."""
-    if settings.model is not None:
-        from model.manifest import read_manifest
-
-        model = LazyModel(settings, read_manifest(Path(settings.model)))
-    elif store.model_manifest() is not None:
-        model = LazyModel(settings, store.model_manifest())
-    else:
-        from model.bundle import load_bundle
-
-        bundle = load_bundle(settings)
-        model = LazyModel(settings, bundle.manifest, bundle)
-    store.check_model(model.manifest["fingerprint"])
-    return model
 
 
 def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False, follow_symlinks: bool = False,
@@ -64,6 +23,7 @@ def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False,
     with Store.open(settings.home, writer=True) as store:
         if rebuild:
             store.reset()
-        model = _choose_model(store, settings)
+        model = resolve_model(settings, store.model_manifest())
+        store.check_model(model.manifest.fingerprint)
         return run_index(roots, store, model.embed, model.manifest, batch_size=settings.batch_size,
                          workers=settings.workers, follow_symlinks=follow_symlinks, progress=progress)

@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.settings import Settings
-from model.bundle import ModelBundle, load_bundle
 from model.imagenet import imagenet_classes
+from model.resolver import resolve_model
 from core.photo import decode_photo
+
+if TYPE_CHECKING:
+    from model.bundle import ModelBundle
 
 WORD_VOCAB_LIMIT = 100_000  # nearest words among the most frequent ones: rare tokens are mostly noise
 
@@ -20,7 +24,7 @@ def describe_image(image: Path, settings: Settings, top: int = 5, vocab_limit: i
     bundle: an already loaded model (a long-lived server keeps one); else the settings' is loaded.
     """
     photo = decode_photo(image)
-    bundle = bundle or load_bundle(settings)
+    bundle = bundle or resolve_model(settings).network()
     embeddings, probabilities = bundle.embed_and_classify(photo.pixels[None])
     classes = imagenet_classes()
     best = np.argsort(-probabilities[0])[:top]

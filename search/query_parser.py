@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import ImageError, UsageError
+from core.formats import IMAGE_EXTENSIONS
 
-IMAGE_EXTENSIONS = frozenset(
-    ".jpg .jpeg .jpe .png .gif .bmp .tif .tiff .webp .heic .heif .avif".split()
-)
 # an operator between terms: + or - with whitespace (or the query's start/end) on both sides
 _OPERATOR = re.compile(r"(?:^|\s+)([+-])(?=\s|$)")
 _WEIGHT = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*:\s*(.*)$", re.S)

@@ -120,9 +120,7 @@ async def similar_upload(request: Request) -> JSONResponse:
     vector = services.examples.get(key)
     if vector is None:
         check_photo(data)
-        library = services.library
-        vector = await services.lanes.run(services.lanes.model, services.network.embed, data, library.manifest,
-                                          library.check_model)
+        vector = await services.lanes.run(services.lanes.model, services.network.embed, data, services.library.model)
         services.examples.put(key, vector)
     results = await services.lanes.run(services.lanes.search, services.library.nearest, vector, page)
     return _results(results, page, example=key[:16])
@@ -147,8 +145,7 @@ async def labels(request: Request) -> JSONResponse:
     record, roots = await lanes.run(lanes.search, library.located, request.path_params["id"])
     with open_photo(record.path, roots) as served:  # re-checked, as a served file is
         path = served.path
-    description = await lanes.run(lanes.model, services.network.describe, path, library.manifest,
-                                  library.check_model)
+    description = await lanes.run(lanes.model, services.network.describe, path, library.model)
     return JSONResponse({"id": record.id, "imagenet": description["imagenet"], "words": description["words"]})
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from core.settings import Settings
 from core.vectors import unit_rows
+from model.resolver import ResolvedModel
 from search.engine import Searcher, open_searcher
 from search.filters import Filters
 from search.query_parser import Term
@@ -113,13 +114,9 @@ class Library:
 
     # ---- the model -----------------------------------------------------------------------------
     @property
-    def manifest(self):
-        """The store's model manifest, as load_bundle takes it."""
-        return self.searcher.manifest
-
-    def check_model(self, fingerprint: str) -> None:
-        """ModelMismatchError unless the store holds vectors of this model."""
-        self.searcher.store.check_model(fingerprint)
+    def model(self) -> ResolvedModel:
+        """The store's model (its network is loaded on first use, by the model lane)."""
+        return self.searcher.model
 
     # ---- freshness -----------------------------------------------------------------------------
     def store_generation(self) -> int:

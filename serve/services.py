@@ -24,7 +24,7 @@ class Services:
     def open(cls, settings: Settings) -> "Services":
         """Open the store (EmptyStoreError when nothing is indexed) and load its vectors."""
         library = Library(settings)
-        return cls(settings, library, Network(settings), Thumbnails(library.home))
+        return cls(settings, library, Network(), Thumbnails(library.home))
 
     def close(self) -> None:
         self.lanes.shutdown()

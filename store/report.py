@@ -22,5 +22,5 @@ def store_status(home: Path) -> dict:
         status.update(
             images=store.count("indexed"), failed=store.count("failed"), deleted=store.count("deleted"),
             failures=store.failure_counts(), roots=store.roots(),
-            model=manifest["fingerprint"] if manifest else None, last_run=store.last_run())
+            model=manifest.fingerprint if manifest else None, last_run=store.last_run())
     return status

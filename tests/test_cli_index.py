@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.app import app
+from model.manifest import Manifest, write_manifest
 from tests.test_indexer_support import BAD, GOOD, indexed_rows, make_tree, photo, photo_folder, start_slow_indexer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -106,8 +107,8 @@ def test_another_model_on_a_bound_store_says_to_rebuild(tmp_path) -> None:
     first = start_slow_indexer(root, tmp_path / "home")
     first.communicate(timeout=60)
     other = tmp_path / "other-model"
-    other.mkdir()
-    (other / "manifest.json").write_text(json.dumps({"format": 1, "fingerprint": "other-space:9", "dims": 50}))
+    write_manifest(other, Manifest(fingerprint="other-space:9", dims=50, backbone="none", head="none", words="none",
+                                   words_name="none", labels="none"))
     result = CliRunner().invoke(app, ["index", str(root), "--home", str(tmp_path / "home"), "--model", str(other)])
     assert result.exit_code == 7 and "--rebuild" in result.stderr and "other-space:9" in result.stderr
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,7 @@ def record(home: Path, path: Path):
 
 def searchable_ids(home: Path) -> set[int]:
     with Store.open(home) as store:
-        return {i for i, _ in store.knn(np.ones(MANIFEST["dims"], np.float32), 1000)}
+        return {i for i, _ in store.knn(np.ones(MANIFEST.dims, np.float32), 1000)}
 
 
 def test_first_run_indexes_every_good_photo(tree, tmp_path) -> None:
@@ -205,15 +206,15 @@ def test_a_missing_root_is_a_usage_error(tmp_path) -> None:
 
 def test_a_store_of_another_model_is_refused(tree, indexed, tmp_path) -> None:
     with Store.open(indexed, writer=True) as store, pytest.raises(ModelMismatchError, match="--rebuild"):
-        run_index([tmp_path / "tree"], store, quadrant_colours, {**MANIFEST, "fingerprint": "other:2"})
+        run_index([tmp_path / "tree"], store, quadrant_colours, replace(MANIFEST, fingerprint="other:2"))
 
 
 def test_rebuild_with_another_model_embeds_everything_again(tree, indexed, tmp_path) -> None:
-    other = {**MANIFEST, "fingerprint": "other-space:2"}
+    other = replace(MANIFEST, fingerprint="other-space:2")
     with Store.open(indexed, writer=True) as store:
         store.reset()
         summary = run_index([tmp_path / "tree"], store, quadrant_colours, other)
-        assert (summary.new, store.count(), store.model_manifest()["fingerprint"]) == (len(GOOD), len(GOOD), "other-space:2")
+        assert (summary.new, store.count(), store.model_manifest().fingerprint) == (len(GOOD), len(GOOD), "other-space:2")
 
 
 def test_ctrl_c_commits_the_batch_in_flight_and_stops(tmp_path) -> None:

@@ -15,10 +15,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from model.manifest import Manifest
+
 REPO = Path(__file__).resolve().parent.parent
 DIMS = 13
-MANIFEST = {"fingerprint": "test-quadrant-colours:1", "dims": DIMS, "backbone": "none", "head": "quadrant-colours",
-            "words": "none", "path": ""}
+MANIFEST = Manifest(fingerprint="test-quadrant-colours:1", dims=DIMS, backbone="none", head="quadrant-colours",
+                    words="none", words_name="none", labels="none")
 
 
 def quadrant_colours(images: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ import pytest
 
 from core.errors import EmptyStoreError, ImageError, ModelMismatchError, UnknownWordError, UsageError
 from core.settings import Settings
-from model.manifest import BUNDLED_WORDS_DIR, FORMAT_VERSION, write_manifest
+from model.manifest import BUNDLED_WORDS_DIR, Manifest, write_manifest
 from wordspace.lookup import build_lookup
 from search.engine import open_searcher, search_similar, search_text
 from search.filters import Filters, make_filters
@@ -34,14 +34,14 @@ def axis(*weights: float) -> np.ndarray:
     return vec / np.linalg.norm(vec)
 
 
-def make_bundle(folder: Path, fingerprint: str = FINGERPRINT) -> dict:
+def make_bundle(folder: Path, fingerprint: str = FINGERPRINT) -> Manifest:
     """A model folder with a manifest and its own 4-d word space (one axis per word)."""
     words = list(AXES)
     build_lookup(words, np.eye(DIMS, dtype=np.float32), folder / BUNDLED_WORDS_DIR, source="test")
-    manifest = {"format": FORMAT_VERSION, "fingerprint": fingerprint, "dims": DIMS, "words": BUNDLED_WORDS_DIR,
-                "words_name": "tiny", "backbone": "test", "head": "conse", "labels": "none"}
+    manifest = Manifest(fingerprint=fingerprint, dims=DIMS, words=BUNDLED_WORDS_DIR, words_name="tiny",
+                        backbone="test", head="conse", labels="none")
     write_manifest(folder, manifest)
-    return {**manifest, "path": str(folder)}
+    return manifest.at(folder)
 
 
 def build_store(home: Path, model_dir: Path, photos: dict[Path, tuple[np.ndarray, datetime | None]]) -> Settings:

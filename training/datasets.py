@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import UsageError
+from core.formats import IMAGE_EXTENSIONS
 from wordspace.lookup import WordLookup
 
 LABELS_FILE = "labels.csv"
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".heic", ".heif"}
 _HOW = "give a folder with labels.csv (file,label[,...]) or one sub-folder of images per label"
 
 
@@ -127,7 +127,7 @@ def _read_subfolders(folder: Path) -> Dataset:
     for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
         label = " ".join(sub.name.replace("_", " ").split())
         for image in sorted(sub.iterdir()):
-            if image.is_file() and image.suffix.lower() in IMAGE_SUFFIXES:
+            if image.is_file() and image.suffix.lower() in IMAGE_EXTENSIONS:
                 images.append(LabelledImage(image, label, folder))
     return Dataset(images, [])
 
