@@ -5,7 +5,8 @@ reused), copied to a scratch home, plus a few real 12 MP JPEGs in an indexed fol
 thumbnail figures. The server is a real `devsearch serve` process; clients are threads of this one,
 each with its own keep-alive connection. Printed:
   start-up   from the process start to the URL printed, and to the first answered search
-  search     warm `GET /api/search?q=WORD&n=60` (the page's request), one client: p50 / p99
+  search     warm `GET /api/search?q=WORD&n=60` (the page's request), one client: p50 / p99, and the
+             server's CPU time per request (steadier than wall time on a shared machine)
   thumbnail  first request (12 MP JPEG, decoded at reduced size) and cached: p50 / p99
   load       32 clients for 20 s, searches and cached thumbnails mixed: requests, errors, p50 / p99
   memory     the server's resident memory after the load (and its peak)
@@ -92,6 +93,12 @@ def percentiles(times: list[float]) -> str:
     return f"p50 {np.percentile(times, 50):.2f} ms, p99 {np.percentile(times, 99):.2f} ms"
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (what it used, however busy the machine was)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kb(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
@@ -157,11 +164,14 @@ def main() -> None:
         for word in ("dog", "cat", "beach"):  # warm-up
             client.get(f"/api/search?q={word}&n={PAGE}")
         times, errors = [], 0
+        cpu_before = cpu_seconds(process.pid)
         for i in picks:
             status, _, ms = client.get(f"/api/search?q={vocab[i]}&n={PAGE}")
             errors += status != 200
             times.append(ms)
-        print(f"  search, warm, one client, n={PAGE}: {percentiles(times)} (targets 5 / 20 ms); {errors} errors")
+        cpu_ms = (cpu_seconds(process.pid) - cpu_before) * 1000 / len(picks)
+        print(f"  search, warm, one client, n={PAGE}: {percentiles(times)} (targets 5 / 20 ms); {errors} errors; "
+              f"server CPU {cpu_ms:.2f} ms a request")
 
         with Store.open(home) as store:
             real_ids = [store.find_by_path(path).id for path in photos[:REAL_PHOTOS]]
