@@ -9,8 +9,6 @@ import typer
 from cli.options import model_option
 from core.settings import Settings
 
-WORD_VOCAB_LIMIT = 100_000  # nearest words among the most frequent ones: rare tokens are mostly noise
-
 
 def labels(
     image: Path = typer.Argument(..., help="A photo file."),
@@ -21,7 +19,7 @@ def labels(
     """Show the top ImageNet classes and the nearest words to the photo's embedding."""
     from model.image_labels import describe_image, print_description
 
-    description = describe_image(image, Settings().with_options(model=model), top=top, vocab_limit=WORD_VOCAB_LIMIT)
+    description = describe_image(image, Settings().with_options(model=model), top=top)
     if as_json:
         typer.echo(json.dumps(description, indent=2))
     else:

@@ -6,6 +6,7 @@ of a second instead of after TensorFlow's 3-4 s start.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,11 +15,20 @@ from core.settings import Settings
 from model.imagenet import imagenet_classes
 from model.resolver import resolve_model
 
+if TYPE_CHECKING:
+    from model.bundle import ModelBundle
 
-def describe_image(image: Path, settings: Settings, top: int = 5, vocab_limit: int | None = None) -> dict:
-    """`{"image", "imagenet": [{"label", "wnid", "score"}], "words": [{"word", "score"}]}` for one photo."""
+WORD_VOCAB_LIMIT = 100_000  # nearest words among the most frequent ones: rare tokens are mostly noise
+
+
+def describe_image(image: Path, settings: Settings, top: int = 5, vocab_limit: int | None = WORD_VOCAB_LIMIT,
+                   bundle: ModelBundle | None = None) -> dict:
+    """`{"image", "imagenet": [{"label", "wnid", "score"}], "words": [{"word", "score"}]}` for one photo.
+
+    bundle: an already loaded model (a long-lived server keeps one); else the settings' is loaded.
+    """
     photo = decode_photo(image)
-    bundle = resolve_model(settings).network()
+    bundle = bundle or resolve_model(settings).network()
     embeddings, probabilities = bundle.embed_and_classify(photo.pixels[None])
     classes = imagenet_classes()
     best = np.argsort(-probabilities[0])[:top]

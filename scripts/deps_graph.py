@@ -20,6 +20,7 @@ from pathlib import Path
 # Top to bottom; an arrow may point sideways or down, never up.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("cli",),
+    ("serve",),
     ("indexer", "search", "training"),
     ("store", "model", "migrations"),
     ("wordspace",),

@@ -150,7 +150,7 @@ class Searcher:
         records = self.store.get([photo_id for photo_id, _ in hits])
         return [
             SearchResult(rank=rank, score=float(score), path=record.path, width=record.width,
-                         height=record.height, taken=record.taken)
+                         height=record.height, taken=record.taken, id=record.id)
             for rank, ((_, score), record) in enumerate(zip(hits, records), 1)
         ]
 
