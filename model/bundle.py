@@ -18,9 +18,10 @@ from core.errors import UsageError
 from core.settings import Settings
 from model import manifest as manifests
 from model.backbones import load_backbone
+from model.backend import device_name, resolve_precision
 from model.heads import CONSE_TOP_T, build_devise_head, conse_embedding, label_vectors
 from model.imagenet import imagenet_classes
-from model.inference import compile_inference
+from model.inference import Inference
 from wordspace.lookup import WordLookup
 from wordspace.sources import open_words
 
@@ -31,21 +32,29 @@ LABEL_VECTORS = "label_vectors.npy"
 class ModelBundle:
     """Images in (uint8, 224x224), unit word-space vectors and ImageNet probabilities out."""
 
-    def __init__(self, manifest: dict, model: keras.Model, words: WordLookup):
+    def __init__(self, manifest: dict, model: keras.Model, words: WordLookup, precision: str = "float32"):
+        """precision: float32, bfloat16, or auto (see model.backend.resolve_precision)."""
         self.manifest = manifest
         self.fingerprint: str = manifest["fingerprint"]
         self.dims: int = int(manifest["dims"])
         self.words = words
         self.model = model
-        self._infer = compile_inference(model)
+        self.device = device_name()
+        self.inference = Inference(model, resolve_precision(precision, keras.backend.backend(), self.device))
 
-    def embed_and_classify(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """One network pass: (unit embeddings (N, dims), ImageNet probabilities (N, 1000))."""
-        embeddings, probabilities = self._infer(np.ascontiguousarray(images, dtype=np.uint8))
-        return embeddings.astype(np.float32), probabilities.astype(np.float32)
+    def embed_and_classify(self, images: np.ndarray, pad_to: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """One network pass: (unit embeddings (N, dims), ImageNet probabilities (N, 1000)).
 
-    def embed(self, images: np.ndarray) -> np.ndarray:
-        return self.embed_and_classify(images)[0]
+        pad_to: the batch size the caller runs at, so a short batch reuses its compiled shape."""
+        embeddings, probabilities = self.inference(np.ascontiguousarray(images, dtype=np.uint8), pad_to)
+        return embeddings, probabilities
+
+    def embed(self, images: np.ndarray, pad_to: int | None = None) -> np.ndarray:
+        return self.embed_and_classify(images, pad_to)[0]
+
+    def network(self) -> dict[str, str]:
+        """What runs the network, for the index summary and `status`: backend, device, precision."""
+        return {"backend": self.inference.backend, "device": self.device, "precision": self.inference.precision}
 
 
 def _digest_arrays(arrays: list[np.ndarray]) -> str:
@@ -158,4 +167,4 @@ def load_bundle(settings: Settings, manifest: dict | None = None) -> ModelBundle
             f"model bundle {model_dir} does not match its manifest (weights or words changed): "
             "make it again with `devsearch train`, or delete it if it is the cached default"
         )
-    return ModelBundle(stored, model, words)
+    return ModelBundle(stored, model, words, settings.precision)

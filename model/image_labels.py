@@ -5,16 +5,16 @@ from pathlib import Path
 
 import numpy as np
 
-from core.settings import Settings
-from model.bundle import load_bundle
-from model.imagenet import imagenet_classes
 from core.photo import decode_photo
+from core.settings import Settings
+from model.backend import load_network
+from model.imagenet import imagenet_classes
 
 
 def describe_image(image: Path, settings: Settings, top: int = 5, vocab_limit: int | None = None) -> dict:
     """`{"image", "imagenet": [{"label", "wnid", "score"}], "words": [{"word", "score"}]}` for one photo."""
     photo = decode_photo(image)
-    bundle = load_bundle(settings)
+    bundle = load_network(settings)
     embeddings, probabilities = bundle.embed_and_classify(photo.pixels[None])
     classes = imagenet_classes()
     best = np.argsort(-probabilities[0])[:top]

@@ -128,9 +128,9 @@ class Searcher:
             except ImageError as err:
                 raise ImageError(f"{path}: {err}") from None
         if self._bundle is None:
-            from model.bundle import load_bundle  # TensorFlow/Keras: only for an image not in the store
+            from model.backend import load_network  # Keras: only for an image not in the store
 
-            bundle = load_bundle(self.settings, self.manifest)
+            bundle = load_network(self.settings, self.manifest)
             self.store.check_model(bundle.fingerprint)
             self._bundle = bundle
         return np.stack([unit(v) for v in self._bundle.embed(np.stack(pixels))])
