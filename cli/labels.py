@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from cli.options import BACKEND, PRECISION
 from core.settings import Settings
 
 WORD_VOCAB_LIMIT = 100_000  # nearest words among the most frequent ones: rare tokens are mostly noise
@@ -16,11 +17,14 @@ def labels(
     top: int = typer.Option(5, "-n", "--top", min=1, max=100, help="How many classes and words to show."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
     model: Path = typer.Option(None, "--model", help="Model bundle folder (default: the built-in one)."),
+    backend: str = BACKEND,
+    precision: str = PRECISION,
 ) -> None:
     """Show the top ImageNet classes and the nearest words to the photo's embedding."""
     from model.image_labels import describe_image
 
-    description = describe_image(image, Settings().with_options(model=model), top=top, vocab_limit=WORD_VOCAB_LIMIT)
+    settings = Settings().with_options(model=model, backend=backend, precision=precision)
+    description = describe_image(image, settings, top=top, vocab_limit=WORD_VOCAB_LIMIT)
     if as_json:
         typer.echo(json.dumps(description, indent=2))
         return

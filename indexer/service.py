@@ -19,25 +19,32 @@ from store.catalog import Store
 
 
 class LazyModel:
-    """The bundle behind a manifest, loaded on the first embed call."""
+    """The bundle behind a manifest, loaded on the first embed call (on the backend the settings choose)."""
 
     def __init__(self, settings: Settings, manifest: dict, bundle=None):
         self.settings = settings
         self.manifest = manifest
         self._bundle = bundle
+        self._ran = False
 
     def embed(self, images: np.ndarray) -> np.ndarray:
+        """Unit vectors; every batch runs at the full batch size (one compiled shape)."""
         if self._bundle is None:
-            from model.bundle import load_bundle
+            from model.backend import load_network
 
-            bundle = load_bundle(self.settings, self.manifest)
+            bundle = load_network(self.settings, self.manifest)
             if bundle.fingerprint != self.manifest["fingerprint"]:
                 raise ModelMismatchError(
                     f"the model found for this store is {bundle.fingerprint}, but the store was built with "
                     f"{self.manifest['fingerprint']}: run `devsearch index --rebuild PATH`, or pass its --model"
                 )
             self._bundle = bundle
-        return self._bundle.embed(images)
+        self._ran = True
+        return self._bundle.embed(images, pad_to=self.settings.batch_size)
+
+    def network(self) -> dict | None:
+        """Backend, device and precision, once the network has run; None when it was never needed."""
+        return self._bundle.network() if self._ran else None
 
 
 def _choose_model(store: Store, settings: Settings) -> LazyModel:
@@ -49,9 +56,9 @@ def _choose_model(store: Store, settings: Settings) -> LazyModel:
     elif store.model_manifest() is not None:
         model = LazyModel(settings, store.model_manifest())
     else:
-        from model.bundle import load_bundle
+        from model.backend import load_network
 
-        bundle = load_bundle(settings)
+        bundle = load_network(settings)
         model = LazyModel(settings, bundle.manifest, bundle)
     store.check_model(model.manifest["fingerprint"])
     return model
@@ -66,4 +73,6 @@ def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False,
             store.reset()
         model = _choose_model(store, settings)
         return run_index(roots, store, model.embed, model.manifest, batch_size=settings.batch_size,
-                         workers=settings.workers, follow_symlinks=follow_symlinks, progress=progress)
+                         commit_every=settings.commit_every, commit_seconds=settings.commit_seconds,
+                         workers=settings.workers, follow_symlinks=follow_symlinks, progress=progress,
+                         network=model.network)
