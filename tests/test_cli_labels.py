@@ -43,13 +43,14 @@ def test_cat_is_among_the_ten_nearest_words_to_the_cat(cat_labels):
 
 
 @pytest.mark.slow
-def test_coffee_is_espresso_in_a_real_process(model_cache):
+def test_coffee_is_espresso_in_a_real_process_with_nothing_on_stderr(model_cache):
     result = subprocess.run(
         [sys.executable, "-m", "cli", "labels", str(FIXTURES / "coffee.jpg"), "--json", "-n", "3"],
         cwd=REPO, capture_output=True, text=True, env={**os.environ, "DEVSEARCH_CACHE": str(model_cache)},
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["imagenet"][0]["label"] == "espresso"
+    assert result.stderr == ""  # TensorFlow's start-up lines (oneDNN, cpu_feature_guard) are muted
 
 
 def test_a_missing_image_is_one_line_and_exit_6(tmp_path):
