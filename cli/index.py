@@ -4,10 +4,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import typer
 
 from cli.options import BACKEND, HOME, PRECISION
-from core.settings import Settings
+from core.settings import DECODERS, Settings
 
 
 def index(
@@ -19,6 +20,8 @@ def index(
     workers: int = typer.Option(None, "--workers", min=1, help="Decoding processes (default: the usable cores)."),
     backend: str = BACKEND,
     precision: str = PRECISION,
+    decoder: str = typer.Option(None, "--decoder", click_type=click.Choice(DECODERS),
+                                help="Where JPEGs are decoded (default: DEVSEARCH_DECODER or cpu; gpu needs torchvision and CUDA)."),
     model: Path = typer.Option(None, "--model", help="Model bundle folder (default: the store's, else the built-in one)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Forget everything in the store and index PATH from scratch (e.g. with another model)."),
     follow_symlinks: bool = typer.Option(False, "--follow-symlinks", help="Descend into symbolic links (each folder once)."),
@@ -32,7 +35,7 @@ def index(
 
     settings = Settings().with_options(home=home, batch_size=batch_size, workers=workers, model=model,
                                        commit_every=commit_every, commit_seconds=commit_seconds, backend=backend,
-                                       precision=precision)
+                                       precision=precision, decoder=decoder)
     summary = index_paths(paths, settings, rebuild=rebuild, follow_symlinks=follow_symlinks,
                           progress=make_progress(sys.stderr))
     for line in format_summary(summary):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 COMMIT_EVERY = 1024  # photos: the indexer commits at most this many at once ...
 COMMIT_SECONDS = 2.0  # ... or what it has after this long, whichever comes first
+DECODERS = ("cpu", "gpu")  # where the indexer decodes JPEGs (gpu: indexer/gpu_decode.py)
 
 
 def _xdg(var: str, fallback: str) -> Path:

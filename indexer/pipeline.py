@@ -24,6 +24,7 @@ from core.settings import COMMIT_EVERY, COMMIT_SECONDS
 from indexer.commits import CommitWriter
 from indexer.crawl import crawl, resolve_roots
 from indexer.decode import DecodePool, Decoded, Work
+from indexer.gpu_decode import GpuJpegDecoder
 from indexer.plan import plan_changes
 from indexer.progress import Progress, QuietProgress
 from indexer.summary import RunSummary
@@ -91,15 +92,17 @@ def _embed_batch(batch: list[Decoded], embed: Embed, summary: RunSummary) -> tup
 
 
 def _embed_all(work: list[Work], embed: Embed, summary: RunSummary, interrupt: _Interrupt, batch_size: int,
-               workers: int, commits: CommitWriter, progress: Progress) -> None:
+               workers: int, commits: CommitWriter, jpeg_decoder: GpuJpegDecoder | None, progress: Progress) -> None:
     workers = max(1, workers)
     chunk = max(1, min(MAX_CHUNK, batch_size // (2 * workers)))
     ahead = 2 * math.ceil(batch_size / chunk) + workers  # two batches in flight keep workers busy during embed
     delay = float(os.environ.get(DEBUG_DELAY_ENV) or 0)
     progress.start(len(work))
     try:
-        with DecodePool(min(workers, math.ceil(len(work) / chunk))) as pool:
+        with DecodePool(min(workers, math.ceil(len(work) / chunk)), leave_jpeg=jpeg_decoder is not None) as pool:
             for batch in _batches(pool.decode(work, chunk, ahead), batch_size):
+                if jpeg_decoder is not None:
+                    batch = jpeg_decoder.complete(batch)
                 commits.add(*_embed_batch(batch, embed, summary))
                 progress.advance(len(batch))
                 if delay:
@@ -112,12 +115,12 @@ def _embed_all(work: list[Work], embed: Embed, summary: RunSummary, interrupt: _
 
 def _embed_and_commit(work: list[Work], store: Store, embed: Embed, summary: RunSummary, interrupt: _Interrupt,
                       batch_size: int, workers: int, commit_every: int, commit_seconds: float,
-                      progress: Progress) -> None:
+                      jpeg_decoder: GpuJpegDecoder | None, progress: Progress) -> None:
     """Embed on this thread, commit on the writer's; on an error or a second Ctrl-C only the commit
     in progress completes, on a normal end or a first Ctrl-C everything embedded is committed."""
     commits = CommitWriter(store, commit_every, commit_seconds)
     try:
-        _embed_all(work, embed, summary, interrupt, batch_size, workers, commits, progress)
+        _embed_all(work, embed, summary, interrupt, batch_size, workers, commits, jpeg_decoder, progress)
     except BaseException:
         commits.close(keep_gathered=False)
         raise
@@ -127,11 +130,12 @@ def _embed_and_commit(work: list[Work], store: Store, embed: Embed, summary: Run
 def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest: dict, *, batch_size: int = 32,
               commit_every: int = COMMIT_EVERY, commit_seconds: float = COMMIT_SECONDS, workers: int = 1,
               follow_symlinks: bool = False, progress: Progress | None = None,
-              network: Callable[[], dict | None] = lambda: None) -> RunSummary:
+              network: Callable[[], dict | None] = lambda: None,
+              jpeg_decoder: GpuJpegDecoder | None = None) -> RunSummary:
     """Bring the store up to date with the photos under roots; returns what changed.
 
     network: what ran the network (backend, device, precision), None when nothing was embedded;
-    kept with the run's summary."""
+    kept with the run's summary. jpeg_decoder: decode JPEGs on the GPU instead of in the workers."""
     started_at = datetime.now()
     clock = time.perf_counter()
     folders = resolve_roots([Path(r) for r in roots])
@@ -147,7 +151,7 @@ def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest:
             store.add_roots(folders)
             if plan.work and not interrupt.requested:
                 _embed_and_commit(plan.work, store, embed, summary, interrupt, batch_size, workers, commit_every,
-                                  commit_seconds, progress or QuietProgress())
+                                  commit_seconds, jpeg_decoder, progress or QuietProgress())
         summary.interrupted = interrupt.requested
         summary.network = network()
         summary.elapsed = time.perf_counter() - clock

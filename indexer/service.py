@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import ModelMismatchError
-from core.settings import Settings
+from core.errors import ModelMismatchError, UsageError
+from core.settings import DECODERS, Settings
 from indexer.crawl import resolve_roots
+from indexer.gpu_decode import GpuJpegDecoder
 from indexer.pipeline import run_index
 from indexer.progress import Progress
 from indexer.summary import RunSummary
@@ -64,10 +65,18 @@ def _choose_model(store: Store, settings: Settings) -> LazyModel:
     return model
 
 
+def _jpeg_decoder(settings: Settings):
+    """None for the CPU decode workers (the default), a GPU decoder for `--decoder gpu`."""
+    if settings.decoder not in DECODERS:
+        raise UsageError(f"unknown decoder {settings.decoder!r}: choose one of {', '.join(DECODERS)}")
+    return GpuJpegDecoder() if settings.decoder == "gpu" else None
+
+
 def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False, follow_symlinks: bool = False,
                 progress: Progress | None = None) -> RunSummary:
     """Index the photos under paths into the store at settings.home."""
     roots = resolve_roots(paths)
+    jpeg_decoder = _jpeg_decoder(settings)
     with Store.open(settings.home, writer=True) as store:
         if rebuild:
             store.reset()
@@ -75,4 +84,4 @@ def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False,
         return run_index(roots, store, model.embed, model.manifest, batch_size=settings.batch_size,
                          commit_every=settings.commit_every, commit_seconds=settings.commit_seconds,
                          workers=settings.workers, follow_symlinks=follow_symlinks, progress=progress,
-                         network=model.network)
+                         network=model.network, jpeg_decoder=jpeg_decoder)
