@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import click
 import typer
 
 from cli.options import BACKEND, HOME, PRECISION
@@ -20,7 +19,7 @@ def index(
     workers: int = typer.Option(None, "--workers", min=1, help="Decoding processes (default: the usable cores)."),
     backend: str = BACKEND,
     precision: str = PRECISION,
-    decoder: str = typer.Option(None, "--decoder", click_type=click.Choice(DECODERS),
+    decoder: str = typer.Option(None, "--decoder", metavar="|".join(DECODERS),
                                 help="Where JPEGs are decoded (default: DEVSEARCH_DECODER or cpu; gpu needs torchvision and CUDA)."),
     model: Path = typer.Option(None, "--model", help="Model bundle folder (default: the store's, else the built-in one)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Forget everything in the store and index PATH from scratch (e.g. with another model)."),

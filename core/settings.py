@@ -5,9 +5,13 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from core.errors import UsageError
+
 
 COMMIT_EVERY = 1024  # photos: the indexer commits at most this many at once ...
 COMMIT_SECONDS = 2.0  # ... or what it has after this long, whichever comes first
+BACKENDS = ("auto", "tensorflow", "jax", "torch")  # Keras backends (model/backend.py)
+PRECISIONS = ("auto", "float32", "bfloat16")  # network arithmetic (model/inference.py)
 DECODERS = ("cpu", "gpu")  # where the indexer decodes JPEGs (gpu: indexer/gpu_decode.py)
 
 
@@ -72,6 +76,11 @@ class Settings:
     backend: str = field(default_factory=lambda: os.environ.get("DEVSEARCH_BACKEND") or "auto")
     precision: str = field(default_factory=lambda: os.environ.get("DEVSEARCH_PRECISION") or "auto")
     decoder: str = field(default_factory=lambda: os.environ.get("DEVSEARCH_DECODER") or "cpu")
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("backend", BACKENDS), ("precision", PRECISIONS), ("decoder", DECODERS)):
+            if getattr(self, name) not in allowed:
+                raise UsageError(f"unknown {name} {getattr(self, name)!r}: choose one of {', '.join(allowed)}")
 
     def with_options(self, **options: object) -> "Settings":
         """A copy with the command-line options that were given (None means 'not given')."""

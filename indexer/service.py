@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import ModelMismatchError, UsageError
-from core.settings import DECODERS, Settings
+from core.errors import ModelMismatchError
+from core.settings import Settings
 from indexer.crawl import resolve_roots
 from indexer.gpu_decode import GpuJpegDecoder
 from indexer.pipeline import run_index
@@ -65,18 +65,11 @@ def _choose_model(store: Store, settings: Settings) -> LazyModel:
     return model
 
 
-def _jpeg_decoder(settings: Settings):
-    """None for the CPU decode workers (the default), a GPU decoder for `--decoder gpu`."""
-    if settings.decoder not in DECODERS:
-        raise UsageError(f"unknown decoder {settings.decoder!r}: choose one of {', '.join(DECODERS)}")
-    return GpuJpegDecoder() if settings.decoder == "gpu" else None
-
-
 def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False, follow_symlinks: bool = False,
                 progress: Progress | None = None) -> RunSummary:
     """Index the photos under paths into the store at settings.home."""
     roots = resolve_roots(paths)
-    jpeg_decoder = _jpeg_decoder(settings)
+    jpeg_decoder = GpuJpegDecoder() if settings.decoder == "gpu" else None  # checks torchvision and CUDA
     with Store.open(settings.home, writer=True) as store:
         if rebuild:
             store.reset()

@@ -20,8 +20,6 @@ from core.settings import Settings, debug_requested
 if TYPE_CHECKING:
     from model.bundle import ModelBundle
 
-BACKENDS = ("auto", "tensorflow", "jax", "torch")
-PRECISIONS = ("auto", "float32", "bfloat16")
 _INSTALL_HINT = {
     "tensorflow": "pip install tensorflow-cpu (the default install)",
     "jax": "pip install 'devsearch[gpu]' for CUDA 12 GPUs, or 'devsearch[jax]' for the CPU",
@@ -69,9 +67,7 @@ def _jax_sees_a_gpu() -> bool:
 
 
 def resolve_backend(choice: str) -> str:
-    """The backend `choice` means here: auto resolved, and checked to be installed."""
-    if choice not in BACKENDS:
-        raise UsageError(f"unknown backend {choice!r}: choose one of {', '.join(BACKENDS)}")
+    """The backend `choice` (one of core.settings.BACKENDS) means here: auto resolved, checked to be installed."""
     if choice == "auto":
         choice = "jax" if _jax_sees_a_gpu() else "tensorflow"
     if not _installed(choice):
@@ -132,9 +128,7 @@ def device_name() -> str:
 
 
 def resolve_precision(choice: str, backend: str, device: str) -> str:
-    """`auto` is bfloat16 for JAX on a GPU (tests/test_precision.py holds it to float32's answers), else float32."""
-    if choice not in PRECISIONS:
-        raise UsageError(f"unknown precision {choice!r}: choose one of {', '.join(PRECISIONS)}")
+    """`auto` is bfloat16 for JAX on a GPU (tests/test_backends.py holds it to float32's answers), else float32."""
     if choice == "auto":
         return "bfloat16" if backend == "jax" and device.startswith("gpu") else "float32"
     return choice

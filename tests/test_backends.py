@@ -46,9 +46,16 @@ def stored_vectors(home: Path) -> dict[str, np.ndarray]:
     return {Path(path).name: np.frombuffer(blob, np.float32) for path, blob in rows}
 
 
-def test_an_unknown_backend_is_a_usage_error() -> None:
-    with pytest.raises(UsageError, match="choose one of auto, tensorflow, jax, torch"):
-        resolve_backend("theano")
+def test_an_unknown_backend_is_one_line_naming_the_choices() -> None:
+    result = CliRunner().invoke(app, ["labels", str(SAMPLES[0]), "--backend", "theano"])
+    assert result.exit_code == 2
+    assert result.stderr == "devsearch: error: unknown backend 'theano': choose one of auto, tensorflow, jax, torch\n"
+
+
+def test_an_unknown_precision_from_the_environment_is_a_usage_error(monkeypatch) -> None:
+    monkeypatch.setenv("DEVSEARCH_PRECISION", "float8")
+    with pytest.raises(UsageError, match="unknown precision 'float8'"):
+        Settings()
 
 
 @pytest.mark.skipif(find_spec("torch") is not None, reason="torch is installed here")
