@@ -8,13 +8,10 @@ from __future__ import annotations
 import os
 import sys
 
-# TensorFlow's C++ start-up chatter would come before our one-line errors; warnings and errors stay.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import typer
+from typer.core import TyperGroup
 
-import typer  # noqa: E402
-from typer.core import TyperGroup  # noqa: E402
-
-from core.errors import DevsearchError  # noqa: E402
+from core.errors import DevsearchError
 
 
 class _DevsearchGroup(TyperGroup):

@@ -15,6 +15,7 @@ import numpy as np
 
 from core.errors import ModelMismatchError
 from core.settings import Settings
+from model.backend import import_keras
 from model.manifest import BUNDLED_WORDS_DIR, MANIFEST_FILE, Manifest, read_manifest
 from wordspace.lookup import WordLookup
 from wordspace.sources import open_words
@@ -41,6 +42,7 @@ def default_model_dir(settings: Settings) -> Path:
         return packaged
     folder = conse_model_dir(settings)
     if not (folder / MANIFEST_FILE).is_file():
+        import_keras(settings.backend)
         from model.bundle import save_bundle  # Keras: only the first time the default is needed
 
         save_bundle(folder, settings=settings)
@@ -72,7 +74,8 @@ class ResolvedModel:
     def network(self) -> ModelBundle:
         """The bundle's network, loaded once; it must be the space the manifest names."""
         if self._bundle is None:
-            from model.bundle import load_bundle  # TensorFlow/Keras: only when a photo must be embedded
+            import_keras(self.settings.backend)  # the backend is chosen before Keras is first imported
+            from model.bundle import load_bundle  # Keras: only when a photo must be embedded
 
             bundle = load_bundle(self._folder(), self.settings)
             if bundle.fingerprint != self.manifest.fingerprint:
@@ -83,9 +86,14 @@ class ResolvedModel:
             self._bundle = bundle
         return self._bundle
 
-    def embed(self, images: np.ndarray) -> np.ndarray:
-        """Unit word-space vectors of uint8 images (N, 224, 224, 3)."""
-        return self.network().embed(images)
+    def embed(self, images: np.ndarray, pad_to: int | None = None) -> np.ndarray:
+        """Unit word-space vectors of uint8 images (N, 224, 224, 3); pad_to: the batch size the caller
+        runs at, so a short last batch reuses the compiled shape."""
+        return self.network().embed(images, pad_to)
+
+    def runtime(self) -> dict[str, str] | None:
+        """Backend, device and precision of the network, None when it was never loaded."""
+        return None if self._bundle is None else self._bundle.runtime()
 
     def _folder(self) -> Path:
         """Where the manifest came from, else (a bound bundle that has since gone) the default."""

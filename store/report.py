@@ -41,4 +41,11 @@ def format_status(status: dict) -> list[str]:
     if run:
         lines.append(f"last run  {run['finished_at']} {run['outcome']}: {run['new']:,} new, {run['updated']:,} updated, "
                      f"{run['moved']:,} moved, {run['deleted']:,} deleted, {run['failed']:,} failed")
+        if run.get("network"):
+            lines.append(f"network   {describe_network(run['network'])}")
     return lines
+
+
+def describe_network(network: dict) -> str:
+    """`jax on gpu: NVIDIA H200, bfloat16`: what ran the network, for the index summary and `status`."""
+    return f"{network['backend']} on {network['device']}, {network['precision']}"
