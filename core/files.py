@@ -1,7 +1,6 @@
 """Atomic file replacement (store files, bundles, caches): a reader sees the old file or the new one, never half."""
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Callable
@@ -40,10 +39,3 @@ def write_atomically(target: Path, write: Callable[[str], object], *, mode: int 
         raise
     _fsync_dir(target.parent)
 
-
-def saved_generation(sidecar: Path) -> int | None:
-    """The store generation a derived file's sidecar JSON records, None when it has no usable one."""
-    try:
-        return int(json.loads(Path(sidecar).read_text())["generation"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None

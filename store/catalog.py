@@ -6,7 +6,8 @@ Store is the facade its callers open; each role lives in its own module:
 - store/writer.py: the writes, SQLAlchemy Core, one transaction per batch bumping the store
   generation; imported on the writer's first write only;
 - store/binding.py: the model the store is bound to (model.json);
-- store/derived.py: the HNSW graph and the flat matrix, loaded, caught up or rebuilt, and saved.
+- store/derived.py: the files derived from the catalog (HNSW graph, flat matrix): verified before
+  they answer, caught up or rebuilt from the catalog, saved.
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ import numpy as np
 from core.errors import EmptyStoreError, StoreError
 from store.binding import ModelBinding
 from store.derived import DerivedFiles
+from store.flat import FlatVectors
+from store.hnsw import HnswIndex
 from store.lock import WriterLock
 from store.migrate import ensure_schema
 from store.reader import CatalogReader, connect
@@ -77,10 +80,11 @@ class Store(CatalogReader):
         if lock is not None:
             lock.release()
 
-    def close(self) -> None:
-        """A writer saves the derived files first, so a clean exit leaves them current."""
+    def close(self, *, save: bool = True) -> None:
+        """A writer saves the derived files first, so a clean exit leaves them current (save=False:
+        not now; the next open catches them up from the catalog)."""
         try:
-            if self._lock is not None:
+            if self._lock is not None and save:
                 self.save()
         finally:
             if self._writer is not None:
@@ -91,8 +95,8 @@ class Store(CatalogReader):
     def __enter__(self) -> "Store":
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc_info) -> None:
+        self.close(save=exc_type is not KeyboardInterrupt)  # a second Ctrl-C: stop at once
 
     # ---- the model the store is bound to ---------------------------------------------------
     def model_manifest(self) -> dict | None:
@@ -121,12 +125,9 @@ class Store(CatalogReader):
         answering one query should do; otherwise the HNSW graph answers (loaded once, then fast).
         """
         if exact:
-            matrix = self._derived.flat()
-            return matrix.knn(vector, k, allowed_ids) if matrix is not None else []
-        index = self._derived.hnsw()
-        if index is None:
-            return []
-        return index.knn(vector, k, self.count(), allowed_ids)
+            return self._derived.answer(FlatVectors, vector, lambda flat: flat.knn(vector, k, allowed_ids))
+        return self._derived.answer(HnswIndex, vector,
+                                    lambda index: index.knn(vector, k, self.count(), allowed_ids))
 
     # ---- writing (the writer only) ---------------------------------------------------------------
     def _require_writer(self) -> None:
@@ -150,12 +151,11 @@ class Store(CatalogReader):
         self._binding.forget()
 
     def commit(self, changes: ChangeSet) -> None:
-        """Write one batch in one transaction, then apply it to the in-memory HNSW index."""
+        """Write one batch in one transaction (the derived files catch up when next used or saved)."""
         if not changes:
             return
         fingerprint = (self.model_manifest() or {}).get("fingerprint")
-        generation, added, removed = self._catalog_writer().commit(changes, fingerprint)
-        self._derived.apply(added, removed, generation)
+        self._catalog_writer().commit(changes, fingerprint)
 
     def add_roots(self, folders: Iterable[str]) -> None:
         self._catalog_writer().add_roots(folders)

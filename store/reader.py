@@ -22,7 +22,11 @@ BUSY_TIMEOUT_S = 10.0
 _CHUNK = 500  # ids per IN (...) query
 _RECORD_COLUMNS = "id, path, size, mtime, content_hash, width, height, taken, status, error, indexed_at"
 _DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
-_WHEN = f"COALESCE(strftime('{_DATE_FORMAT}', taken), strftime('{_DATE_FORMAT}', mtime, 'unixepoch', 'localtime'))"
+# When a photo was taken, as zero-padded 'YYYY-MM-DD HH:MM:SS' text, which orders as the dates do for
+# years 0000-9999: its EXIF time, else its mtime in local time; an mtime beyond those years (SQLite
+# gives NULL) orders after or before every date it can be compared with.
+_WHEN = (f"COALESCE(strftime('{_DATE_FORMAT}', taken), strftime('{_DATE_FORMAT}', mtime, 'unixepoch', 'localtime'), "
+         "CASE WHEN mtime > 0 THEN '9999-12-31 23:59:59' ELSE '0000-01-01 00:00:00' END)")
 
 
 def connect(catalog: Path) -> sqlite3.Connection:
@@ -35,6 +39,11 @@ def connect(catalog: Path) -> sqlite3.Connection:
 def _under_sql(folder: str) -> tuple[str, tuple[str, str, str]]:
     """SQL for `path is folder or inside it`, as a range so the path index is used."""
     return "(path = ? OR (path >= ? AND path < ?))", prefix_range(folder)
+
+
+def _date_text(moment: datetime) -> str:
+    """moment as _WHEN writes dates: the year zero-padded (strftime writes year 999 as '999')."""
+    return moment.isoformat(sep=" ", timespec="seconds")
 
 
 def _when(value: str | None) -> datetime | None:
@@ -88,7 +97,8 @@ class CatalogReader:
 
     def ids_matching(self, *, under: Path | None = None, after: datetime | None = None,
                      before: datetime | None = None) -> np.ndarray:
-        """Ids of indexed photos inside `under`, taken (EXIF time, else mtime) in [after, before]."""
+        """Ids of indexed photos inside `under`, taken (EXIF time, else mtime) in [after, before],
+        compared to the second."""
         clauses, params = ["status = 'indexed'"], []
         if under is not None:
             sql, values = _under_sql(os.path.realpath(under))
@@ -96,10 +106,10 @@ class CatalogReader:
             params.extend(values)
         if after is not None:
             clauses.append(f"{_WHEN} >= ?")
-            params.append(after.strftime(_DATE_FORMAT))
+            params.append(_date_text(after))
         if before is not None:
             clauses.append(f"{_WHEN} <= ?")
-            params.append(before.strftime(_DATE_FORMAT))
+            params.append(_date_text(before))
         rows = self._db.execute(f"SELECT id FROM photos WHERE {' AND '.join(clauses)} ORDER BY id", params)
         return np.fromiter((row[0] for row in rows), dtype=np.int64)
 
@@ -168,6 +178,11 @@ class CatalogReader:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
         return int(row[0]) if row is not None else 0
 
+    def store_id(self) -> str:
+        """The random identity the catalog was created with (the files derived from it name it)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
+        return row[0] if row is not None else ""
+
     @contextmanager
     def snapshot(self) -> Iterator[None]:
         """One read transaction, so the generation and the rows read inside it agree."""
@@ -182,6 +197,17 @@ class CatalogReader:
         rows = self._db.execute(
             "SELECT id, embedding FROM photos WHERE status = 'indexed' AND embedding IS NOT NULL").fetchall()
         return _vectors_of(dims, rows)
+
+    def indexed_vectors_of(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """id -> float32 vector of those ids that are indexed photos."""
+        found: dict[int, np.ndarray] = {}
+        wanted = [int(i) for i in ids]
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start:start + _CHUNK]
+            rows = self._db.execute(f"SELECT id, embedding FROM photos WHERE id IN ({','.join('?' * len(chunk))}) "
+                                    "AND status = 'indexed' AND embedding IS NOT NULL", chunk)
+            found.update((photo_id, np.frombuffer(blob, dtype=np.float32)) for photo_id, blob in rows)
+        return found
 
     def changed_since(self, generation: int, dims: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(ids, rows) of photos (re)indexed after generation, and the ids no longer indexed since."""

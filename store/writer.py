@@ -6,6 +6,7 @@ importing SQLAlchemy; reads are plain sqlite3 in store/reader.py.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -26,10 +27,14 @@ def _generation(conn: Connection) -> int:
     return int(value) if value is not None else 0
 
 
+def _set_meta(conn: Connection, key: str, value: str) -> None:
+    statement = sqlite_insert(meta).values(key=key, value=value)
+    conn.execute(statement.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": value}))
+
+
 def _bump_generation(conn: Connection) -> int:
     new = _generation(conn) + 1
-    statement = sqlite_insert(meta).values(key="generation", value=str(new))
-    conn.execute(statement.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": str(new)}))
+    _set_meta(conn, "generation", str(new))
     return new
 
 
@@ -45,7 +50,7 @@ def _mark_deleted(conn: Connection, ids: list[int], at_generation: int) -> None:
         conn.execute(update(photos).where(photos.c.id.in_(chunk)).values(status="deleted", generation=at_generation))
 
 
-def _apply_move(conn: Connection, move: Move, at_generation: int, added: dict, removed: list) -> None:
+def _apply_move(conn: Connection, move: Move, at_generation: int) -> None:
     """Give the file at move.path the vector of move.source_id without embedding it again.
 
     Usually the source row just takes the new path (the id stays). When another row already owns
@@ -57,14 +62,11 @@ def _apply_move(conn: Connection, move: Move, at_generation: int, added: dict, r
     location = dict(size=move.size, mtime=move.mtime, status="indexed", error=None, generation=at_generation)
     if owner is None or owner == source.id:
         conn.execute(update(photos).where(photos.c.id == source.id).values(path=move.path, **location))
-        added[source.id] = np.frombuffer(source.embedding, dtype=np.float32).copy()
         return
     conn.execute(update(photos).where(photos.c.id == owner).values(
         content_hash=source.content_hash, width=source.width, height=source.height, taken=source.taken,
         embedding=source.embedding, model=source.model, indexed_at=source.indexed_at, **location))
     conn.execute(update(photos).where(photos.c.id == source.id).values(status="deleted", generation=at_generation))
-    added[owner] = np.frombuffer(source.embedding, dtype=np.float32).copy()
-    removed.append(source.id)
 
 
 def _blob(vector: np.ndarray) -> bytes:
@@ -77,35 +79,33 @@ class CatalogWriter:
     def __init__(self, catalog: Path):
         self._engine = open_engine(catalog, writer=True)
 
-    def commit(self, changes: ChangeSet, fingerprint: str | None) -> tuple[int, dict[int, np.ndarray], list[int]]:
-        """Write one batch in one transaction: (its generation, vectors of ids now indexed, ids no longer)."""
+    def commit(self, changes: ChangeSet, fingerprint: str | None) -> None:
+        """Write one batch in one transaction, at a new store generation."""
         now = datetime.now()
-        added: dict[int, np.ndarray] = {}
-        removed: list[int] = []
         with self._engine.begin() as conn:
             at_generation = _bump_generation(conn)
             for move in changes.moves:
-                _apply_move(conn, move, at_generation, added, removed)
+                _apply_move(conn, move, at_generation)
             for photo in changes.embedded:
                 values = dict(size=photo.size, mtime=photo.mtime, content_hash=photo.content_hash, width=photo.width,
                               height=photo.height, taken=photo.taken, status="indexed", error=None,
                               embedding=_blob(photo.vector), model=fingerprint, indexed_at=now,
                               generation=at_generation)
-                added[_upsert(conn, photo.path, values)] = np.asarray(photo.vector, dtype=np.float32)
+                _upsert(conn, photo.path, values)
             for photo in changes.failed:
                 values = dict(size=photo.size, mtime=photo.mtime, content_hash=None, width=None,
                               height=None, taken=None, status="failed", error=photo.error, embedding=None,
                               model=None, indexed_at=now, generation=at_generation)
-                removed.append(_upsert(conn, photo.path, values))
+                _upsert(conn, photo.path, values)
             if changes.deleted:
                 _mark_deleted(conn, changes.deleted, at_generation)
-                removed.extend(int(i) for i in changes.deleted)
-        return at_generation, added, removed
 
     def forget_everything(self) -> None:
-        """`--rebuild`: every photo and root goes; run history stays."""
+        """`--rebuild`: every photo and root goes, and the catalog takes a new identity (no file derived
+        from what it held can pass for its own); run history stays."""
         with self._engine.begin() as conn:
             _bump_generation(conn)
+            _set_meta(conn, "store_id", secrets.token_hex(16))
             conn.execute(photos.delete())
             conn.execute(roots.delete())
 
