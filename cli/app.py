@@ -6,7 +6,9 @@ same happens under typer's test runner and in a real process.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import warnings
 
 # TensorFlow's C++ start-up chatter would come before our one-line errors; warnings and errors stay.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -16,19 +18,24 @@ from typer.core import TyperGroup  # noqa: E402
 
 from core.errors import DevsearchError  # noqa: E402
 
+INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
+
 
 class _DevsearchGroup(TyperGroup):
     """Turns the errors users can cause into `devsearch: error: ...` and a non-zero exit."""
 
     def invoke(self, ctx):  # type: ignore[no-untyped-def]
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # Pillow's and numpy's warnings are not for the user's terminal
+                return super().invoke(ctx)
         except DevsearchError as err:
             typer.echo(f"devsearch: error: {err}", err=True)
             raise typer.Exit(err.exit_code) from None
         except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # another Ctrl-C ends the process at once
             typer.echo("devsearch: interrupted", err=True)
-            raise typer.Exit(130) from None
+            raise typer.Exit(INTERRUPTED) from None
 
 
 app = typer.Typer(
@@ -58,10 +65,12 @@ _NOTHING_TO_TEAR_DOWN = frozenset({"query", "similar", "status"})
 
 
 def main() -> None:
-    """Console-script entry point."""
-    if sys.argv[1:2] and sys.argv[1] in _NOTHING_TO_TEAR_DOWN:
-        _exit_without_teardown(_exit_code(app))
-    app()
+    """Console-script entry point. An interrupted command also ends without teardown: the interpreter
+    would otherwise wait at exit for threads and worker processes still busy with a slow file."""
+    code = _exit_code(app)
+    if code == INTERRUPTED or (sys.argv[1:2] and sys.argv[1] in _NOTHING_TO_TEAR_DOWN):
+        _exit_without_teardown(code)
+    sys.exit(code)
 
 
 def _exit_code(command) -> int:

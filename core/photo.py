@@ -12,9 +12,10 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from PIL import ExifTags, Image, ImageOps
+from PIL import ExifTags, Image
 
 from core.errors import ImageError
+from core.files import NotRegularFileError, open_regular
 
 INPUT_SIZE = 224
 RESIZE_SHORTER = 256
@@ -39,15 +40,33 @@ class DecodedPhoto:
     taken: datetime | None  # EXIF DateTimeOriginal, when present
 
 
-def _exif_taken(image: Image.Image) -> datetime | None:
-    exif = image.getexif()
-    raw = exif.get_ifd(ExifTags.IFD.Exif).get(ExifTags.Base.DateTimeOriginal) or exif.get(ExifTags.Base.DateTime)
-    if not raw:
-        return None
+# EXIF orientation -> the transpose that shows the photo upright (as Pillow's exif_transpose does it)
+_UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+            5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+            8: Image.Transpose.ROTATE_90}
+
+
+def exif_facts(image: Image.Image) -> tuple[datetime | None, int]:
+    """(capture time, orientation 1-8) from EXIF. Metadata is optional: EXIF that is damaged or of the
+    wrong types (a hostile file) counts as absent and never stops the pixels from being read."""
     try:
-        return datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+        exif = image.getexif()
+        orientation = exif.get(ExifTags.Base.Orientation, 1)
+        orientation = orientation if isinstance(orientation, int) and orientation in _UPRIGHT else 1
+        raw = exif.get_ifd(ExifTags.IFD.Exif).get(ExifTags.Base.DateTimeOriginal) or exif.get(ExifTags.Base.DateTime)
+    except Exception:  # Pillow raises struct.error, TypeError, ... on hostile EXIF
+        return None, 1
+    try:
+        taken = datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S") if raw else None
     except ValueError:
-        return None
+        taken = None
+    return taken, orientation
+
+
+def upright(image: Image.Image, orientation: int) -> Image.Image:
+    """The image as it is meant to be seen. Unlike ImageOps.exif_transpose this leaves the EXIF alone,
+    which it would re-encode (and fail on, when a tag holds a value of the wrong type)."""
+    return image.transpose(_UPRIGHT[orientation]) if orientation in _UPRIGHT else image
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
@@ -81,11 +100,10 @@ def decode_photo(path: str | Path, max_pixels: int = MAX_PIXELS) -> DecodedPhoto
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with open_regular(path) as handle, Image.open(handle) as image:
                 if image.width * image.height > max_pixels:
                     raise ImageError(f"too large: {image.width}x{image.height} pixels is over the {max_pixels:,} limit")
-                taken = _exif_taken(image)
-                orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+                taken, orientation = exif_facts(image)
                 image.seek(0)  # first frame of a GIF or multi-page TIFF
                 width, height = image.size  # before draft, which shrinks it
                 if orientation in (5, 6, 7, 8):
@@ -95,16 +113,15 @@ def decode_photo(path: str | Path, max_pixels: int = MAX_PIXELS) -> DecodedPhoto
                     target = RESIZE_SHORTER / min(image.size)
                     image.draft("RGB", (max(1, int(image.width * target)), max(1, int(image.height * target))))
                 image.load()
-                oriented = ImageOps.exif_transpose(image) if orientation != 1 else image
-                pixels = fit_to_input(_to_rgb(oriented))
+                pixels = fit_to_input(_to_rgb(upright(image, orientation)))
     except ImageError:
         raise
     except FileNotFoundError:
         raise ImageError(f"no such file: {path}") from None
     except PermissionError:
         raise ImageError("unreadable: permission denied") from None
-    except IsADirectoryError:
-        raise ImageError(f"is a directory, not a photo: {path}") from None
+    except NotRegularFileError as exc:
+        raise ImageError(exc.strerror) from None
     except Image.DecompressionBombError as exc:
         raise ImageError(f"too large: {exc}") from None
     except Image.DecompressionBombWarning as exc:
@@ -114,4 +131,8 @@ def decode_photo(path: str | Path, max_pixels: int = MAX_PIXELS) -> DecodedPhoto
         raise ImageError("empty file (0 bytes)" if size == 0 else "not an image (unrecognised format)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageError(f"corrupt or truncated image: {exc}") from None
+    except MemoryError:
+        raise ImageError("too large: out of memory while decoding") from None
+    except Exception as exc:  # a decoder bug on a hostile file is that file's failure, never a traceback
+        raise ImageError(f"cannot decode: {type(exc).__name__}: {exc}") from None
     return DecodedPhoto(pixels=pixels, width=width, height=height, taken=taken)

@@ -6,12 +6,14 @@ device and inode), so a link loop ends. Hidden files and folders (".name") are n
 from __future__ import annotations
 
 import os
+import stat
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import UsageError
+from core.files import kind_of
 from core.photo import HEIF_SUPPORTED
 
 PHOTO_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
@@ -20,6 +22,7 @@ SKIP_HEIF = "HEIC/HEIF needs pillow-heif: pip install 'devsearch[heif]'"
 SKIP_SYMLINK = "symbolic link not followed (use --follow-symlinks)"
 SKIP_UNREADABLE = "folder not readable"
 SKIP_NAME = "file name is not valid UTF-8"
+SKIP_SPECIAL = "not a regular file"
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,10 @@ class _Walker:
         self.crawl = Crawl()
         self.visited: set[tuple[int, int]] = set()
 
-    def add_file(self, path: str, stat: os.stat_result) -> None:
+    def add_file(self, path: str, status: os.stat_result) -> None:
+        if not stat.S_ISREG(status.st_mode):  # a FIFO, socket or device: never opened
+            self.crawl.skipped[f"{SKIP_SPECIAL} ({kind_of(status.st_mode)})"] += 1
+            return
         kind = _photo_kind(path)
         if kind is None:
             return
@@ -78,7 +84,7 @@ class _Walker:
         except UnicodeEncodeError:
             self.crawl.skipped[SKIP_NAME] += 1
             return
-        self.crawl.files.append(FileStat(path, stat.st_size, stat.st_mtime))
+        self.crawl.files.append(FileStat(path, status.st_size, status.st_mtime))
 
     def walk(self, root: str) -> None:
         root_stat = os.stat(root)
@@ -108,12 +114,12 @@ class _Walker:
                     self.crawl.skipped[SKIP_SYMLINK] += 1
                 return
             if entry.is_dir():
-                stat = entry.stat()
-                key = (stat.st_dev, stat.st_ino)
+                status = entry.stat()
+                key = (status.st_dev, status.st_ino)
                 if key not in self.visited:
                     self.visited.add(key)
                     stack.append(entry.path)
-            elif entry.is_file():
+            elif not entry.is_file() or _photo_kind(entry.name):  # special files are recorded, whatever their name
                 self.add_file(entry.path, entry.stat())
         except OSError:  # a dangling link, or a file removed while we looked
             return

@@ -8,11 +8,13 @@ everything else is a word or phrase for the word space. Parsing touches no model
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import ImageError, UsageError
+from core.files import kind_of
 
 IMAGE_EXTENSIONS = frozenset(
     ".jpg .jpeg .jpe .png .gif .bmp .tif .tiff .webp .heic .heif .avif".split()
@@ -46,12 +48,19 @@ def looks_like_image(text: str) -> bool:
 
 
 def image_path(text: str) -> Path:
-    """The resolved path of an existing file named by text; ImageError when missing or a folder."""
+    """The resolved path of an existing regular file named by text; ImageError when it is missing,
+    a folder, a FIFO or other special file, or cannot be looked at (a name too long, ...)."""
     path = Path(text).expanduser()
-    if path.is_dir():
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise ImageError(f"no such photo: {text}: check the path (words with '/' or an image extension are read as files)") from None
+    except OSError as exc:
+        raise ImageError(f"cannot look at {text}: {exc.strerror}: check the path") from None
+    if stat.S_ISDIR(mode):
         raise ImageError(f"{text} is a directory, not a photo: give an image file")
-    if not path.is_file():
-        raise ImageError(f"no such photo: {text}: check the path (words with '/' or an image extension are read as files)")
+    if not stat.S_ISREG(mode):
+        raise ImageError(f"{text} is not a regular file ({kind_of(mode)}): give an image file")
     return path.resolve()
 
 
