@@ -17,6 +17,7 @@ import typer  # noqa: E402
 from typer.core import TyperGroup  # noqa: E402
 
 from core.errors import DevsearchError  # noqa: E402
+from core.names import visible  # noqa: E402
 
 INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
 
@@ -30,7 +31,7 @@ class _DevsearchGroup(TyperGroup):
                 warnings.simplefilter("ignore")  # Pillow's and numpy's warnings are not for the user's terminal
                 return super().invoke(ctx)
         except DevsearchError as err:
-            typer.echo(f"devsearch: error: {err}", err=True)
+            typer.echo(f"devsearch: error: {visible(str(err))}", err=True)
             raise typer.Exit(err.exit_code) from None
         except KeyboardInterrupt:
             signal.signal(signal.SIGINT, signal.SIG_DFL)  # another Ctrl-C ends the process at once

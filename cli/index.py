@@ -29,8 +29,10 @@ def index(
     settings = Settings().with_options(home=home, batch_size=batch_size, workers=workers, model=model)
     summary = index_paths(paths, settings, rebuild=rebuild, follow_symlinks=follow_symlinks,
                           progress=make_progress(sys.stderr))
+    from core.names import visible
+
     for line in format_summary(summary):
-        typer.echo(line)
+        typer.echo(visible(line))
     if summary.interrupted:
         raise typer.Exit(130)
 
@@ -46,12 +48,14 @@ def status(
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return
-    failures = ", ".join(f"{n:,} {reason}" for reason, n in report["failures"].items())
+    from core.names import shown_path, visible
+
+    failures = visible(", ".join(f"{n:,} {reason}" for reason, n in report["failures"].items()))
     lines = [
-        f"home      {report['home']}",
+        f"home      {shown_path(report['home'])}",
         f"photos    {report['images']:,} indexed, {report['failed']:,} failed, {report['deleted']:,} deleted",
         *([f"failures  {failures}"] if failures else []),
-        f"roots     {', '.join(report['roots']) or '(none)'}",
+        f"roots     {', '.join(shown_path(root) for root in report['roots']) or '(none)'}",
         f"model     {report['model'] or '(none yet)'}",
         f"size      {report['store_bytes'] / 1e6:.1f} MB",
     ]
