@@ -38,10 +38,15 @@ def _filters(under: Optional[Path], after: Optional[str], before: Optional[str])
 
 
 def _check_outputs(paths: bool, null: bool, as_json: bool, html: Optional[Path]) -> None:
+    """Refuse a bad choice of output before searching (and before loading anything heavy)."""
     if sum((paths or null, as_json, html is not None)) > 1:
         from core.errors import UsageError
 
         raise UsageError("choose one output: --paths (with -0/--null for NUL-separated bytes), --json or --html FILE")
+    if html is not None:
+        from search.render import check_sheet_path
+
+        check_sheet_path(html)
 
 
 def _show(results, title: str, paths: bool, null: bool, as_json: bool, html: Optional[Path],

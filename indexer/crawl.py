@@ -44,8 +44,12 @@ def resolve_roots(paths: list[Path]) -> list[str]:
     """Absolute, symlink-free roots; a root inside another given root is dropped (crawled once)."""
     resolved = []
     for path in paths:
-        if not os.path.exists(path):
-            raise UsageError(f"no such file or directory: {path}")
+        try:
+            os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            raise UsageError(f"no such file or directory: {path}") from None
+        except OSError as exc:
+            raise UsageError(f"cannot index {path}: {exc.strerror}") from None
         resolved.append(os.path.realpath(path))
     unique = sorted(set(resolved))
     return [r for r in unique if not any(r != o and r.startswith(o.rstrip("/") + "/") for o in unique)]

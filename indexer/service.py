@@ -61,7 +61,7 @@ def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False,
                 progress: Progress | None = None) -> RunSummary:
     """Index the photos under paths into the store at settings.home."""
     roots = resolve_roots(paths)
-    with Store.open(settings.home, writer=True) as store:
+    with Store.open(settings.home, writer=True, set_aside_damaged=rebuild) as store:
         if rebuild:
             store.reset()
         model = _choose_model(store, settings)

@@ -5,6 +5,7 @@ local times, the way the catalog stores them.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -60,7 +61,11 @@ def make_filters(under: Path | None = None, after: str | None = None, before: st
         raise UsageError(f"--after {after} is not before --before {before}: nothing could match")
     folder = None
     if under is not None:
-        folder = Path(under).expanduser().resolve()
-        if not folder.is_dir():
+        try:
+            folder = Path(os.path.expanduser(under)).resolve()
+            is_folder = folder.is_dir()
+        except OSError as exc:
+            raise UsageError(f"--in {under}: {exc.strerror}") from None
+        if not is_folder:
             raise UsageError(f"--in {under}: no such folder")
     return Filters(under=folder, after=start, before=end)

@@ -206,9 +206,34 @@ def contact_sheet(results: Sequence[SearchResult], title: str) -> str:
                         figures="\n".join(_in_threads(_figure, list(results))))
 
 
+def check_sheet_path(out: Path) -> Path:
+    """out as the contact sheet will be written (~ expanded), checked before any search is done:
+    UsageError when it is a folder, lies under a file, or cannot be looked at."""
+    from core.errors import UsageError
+
+    out = Path(os.path.expanduser(out))
+    try:
+        if out.is_dir():
+            raise UsageError(f"--html {visible(str(out))} is a folder: give a file name, e.g. {visible(str(out / 'results.html'))}")
+        folder = out.parent
+        while not folder.exists():
+            folder = folder.parent
+        if not folder.is_dir():
+            raise UsageError(f"--html {visible(str(out))}: {visible(str(folder))} is a file, not a folder: give another path")
+    except OSError as exc:
+        raise UsageError(f"--html {visible(str(out))}: {exc.strerror}: give another path") from None
+    return out
+
+
 def write_contact_sheet(results: Sequence[SearchResult], out: Path, title: str) -> Path:
     """Write the contact sheet to out (its folder is created); returns the path written."""
-    out = Path(out).expanduser()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(contact_sheet(results, title), encoding="utf-8")
+    from core.errors import UsageError
+
+    out = check_sheet_path(out)
+    page = contact_sheet(results, title)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write --html {visible(str(out))}: {exc.strerror}: give another path") from None
     return out

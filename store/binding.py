@@ -10,6 +10,12 @@ from core.files import write_atomically
 MODEL_FILE = "model.json"
 
 
+def _is_manifest(value: object) -> bool:
+    """What the store relies on: a fingerprint to compare and the vectors' dimensions."""
+    return (isinstance(value, dict) and isinstance(value.get("fingerprint"), str)
+            and type(value.get("dims")) is int and value["dims"] > 0)
+
+
 class ModelBinding:
     """Reads the bound manifest once; binds and forgets it for the writer."""
 
@@ -22,11 +28,15 @@ class ModelBinding:
         if self._manifest is None:
             path = self.home / MODEL_FILE
             try:
-                self._manifest = json.loads(path.read_text())
+                manifest = json.loads(path.read_text())
             except FileNotFoundError:
                 return None
-            except (OSError, json.JSONDecodeError) as exc:
-                raise StoreError(f"cannot read {path}: {exc}: run `devsearch index --rebuild PATH`") from None
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise StoreError(f"cannot read {path} ({exc}): run `devsearch index --rebuild PATH`") from None
+            if not _is_manifest(manifest):
+                raise StoreError(f"{path} is not a model manifest (it needs a text 'fingerprint' and positive "
+                                 "whole 'dims'): run `devsearch index --rebuild PATH` to index again with a model")
+            self._manifest = manifest
         return self._manifest
 
     def check(self, fingerprint: str) -> None:

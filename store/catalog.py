@@ -11,26 +11,68 @@ Store is the facade its callers open; each role lives in its own module:
 """
 from __future__ import annotations
 
+import errno
+import os
 import sqlite3
+import stat
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
-from core.errors import EmptyStoreError, StoreError
+from core.errors import DamagedStoreError, EmptyStoreError, StoreError
+from core.files import kind_of
 from store.binding import ModelBinding
 from store.derived import DerivedFiles
 from store.flat import FlatVectors
 from store.hnsw import HnswIndex
 from store.lock import WriterLock
 from store.migrate import ensure_schema
-from store.reader import CatalogReader, connect
+from store.reader import CATALOG_FILE, CatalogReader, catalog_error, connect, translates_catalog_errors
 from store.records import ChangeSet
 
-CATALOG_FILE = "catalog.sqlite"
+__all__ = ["CATALOG_FILE", "Store", "check_home"]
 
 
+def check_home(home: Path) -> None:
+    """A store folder that exists must be a folder (not a file, nor under one)."""
+    try:
+        mode = home.stat().st_mode
+    except FileNotFoundError:
+        return
+    except NotADirectoryError:
+        raise StoreError(f"the store folder {home} lies under a file: give --home (or DEVSEARCH_HOME) a folder") from None
+    except OSError as exc:
+        raise StoreError(f"cannot use the store folder {home}: {exc.strerror}: give another --home") from None
+    if not stat.S_ISDIR(mode):
+        raise StoreError(f"the store folder {home} is {kind_of(mode)}, not a folder: "
+                         "give --home (or DEVSEARCH_HOME) a folder (a new one is created)")
+
+
+def _take_lock(home: Path) -> WriterLock:
+    """The writer lock, in a home created when needed; a folder we may not write is a StoreError."""
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        lock = WriterLock(home)
+        lock.acquire()
+    except (PermissionError, OSError) as exc:
+        if isinstance(exc, PermissionError) or exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise StoreError(f"the store {home} is read-only here ({exc.strerror}): "
+                             "give a writable --home (or DEVSEARCH_HOME)") from None
+        raise
+    return lock
+
+
+def _set_aside(catalog: Path) -> None:
+    """Keep a damaged catalog (and its WAL files) under another name, for a restore or a post-mortem."""
+    for suffix in ("", "-wal", "-shm"):
+        source = catalog.with_name(catalog.name + suffix)
+        if source.exists():
+            os.replace(source, catalog.with_name(f"{catalog.name}.damaged{suffix}"))
+
+
+@translates_catalog_errors
 class Store(CatalogReader):
     """Open with Store.open(home) to read, Store.open(home, writer=True) to index."""
 
@@ -43,35 +85,46 @@ class Store(CatalogReader):
 
     # ---- opening and closing -------------------------------------------------------------
     @classmethod
-    def open(cls, home: Path, *, writer: bool = False, allow_empty: bool = False) -> "Store":
+    def open(cls, home: Path, *, writer: bool = False, allow_empty: bool = False,
+             set_aside_damaged: bool = False) -> "Store":
         """A reader needs an existing catalog with indexed photos (allow_empty: any catalog);
-        a writer creates the store when needed and takes the lock."""
-        home = Path(home).expanduser().absolute()
+        a writer creates the store when needed and takes the lock. set_aside_damaged (a writer
+        starting over): a damaged catalog is renamed to catalog.sqlite.damaged and a new one made."""
+        home = Path(os.path.expanduser(home)).absolute()
+        check_home(home)
         catalog = home / CATALOG_FILE
-        empty = EmptyStoreError(f"no photos indexed in {home}: run `devsearch index PATH` first")
         if not writer and not catalog.is_file():
-            raise empty
-        lock = db = None
+            raise EmptyStoreError(f"no photos indexed in {home}: run `devsearch index PATH` first")
+        lock = _take_lock(home) if writer else None
         try:
-            if writer:
-                home.mkdir(parents=True, exist_ok=True)
-                lock = WriterLock(home)
-                lock.acquire()
+            try:
+                store = cls._open_catalog(home, lock)
+            except DamagedStoreError:
+                if not set_aside_damaged:
+                    raise
+                _set_aside(catalog)
+                store = cls._open_catalog(home, lock)
+        except BaseException:
+            cls._discard(None, lock)
+            raise
+        if not writer and not allow_empty and not store.holds_photos():
+            store.close()
+            raise EmptyStoreError(f"no photos indexed in {home}: run `devsearch index PATH` first")
+        return store
+
+    @classmethod
+    def _open_catalog(cls, home: Path, lock: WriterLock | None) -> "Store":
+        catalog = home / CATALOG_FILE
+        db = None
+        try:
             ensure_schema(catalog)
             db = connect(catalog)
-            store = cls(home, db, lock)
-            if not writer and not allow_empty and not store.holds_photos():
-                raise empty
-        except sqlite3.OperationalError as exc:
-            cls._discard(db, lock)
-            raise StoreError(f"cannot open the catalog {catalog} ({exc}): try again") from None
-        except sqlite3.DatabaseError as exc:
-            cls._discard(db, lock)
-            raise StoreError(f"{catalog} is not a usable devsearch catalog ({exc}): use another --home") from None
-        except BaseException:
-            cls._discard(db, lock)
+            return cls(home, db, lock)
+        except BaseException as exc:
+            cls._discard(db, None)
+            if isinstance(exc, sqlite3.Error):
+                raise catalog_error(exc, catalog) from None
             raise
-        return store
 
     @staticmethod
     def _discard(db: sqlite3.Connection | None, lock: WriterLock | None) -> None:

@@ -5,19 +5,22 @@ snapshot (the generation and the rows it describes) runs inside snapshot().
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
-from core.errors import StoreError
+from core.errors import DamagedStoreError, StoreError
 from store.records import KnownFile, PhotoRecord, failure_reason, prefix_range
 
+CATALOG_FILE = "catalog.sqlite"
 BUSY_TIMEOUT_S = 10.0
 _CHUNK = 500  # ids per IN (...) query
 _RECORD_COLUMNS = "id, path, size, mtime, content_hash, width, height, taken, status, error, indexed_at"
@@ -30,10 +33,60 @@ _WHEN = (f"COALESCE(strftime('{_DATE_FORMAT}', taken), strftime('{_DATE_FORMAT}'
 
 
 def connect(catalog: Path) -> sqlite3.Connection:
-    """Autocommit reads; each multi-statement read that needs one snapshot opens its own BEGIN."""
-    db = sqlite3.connect(catalog, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+    """Autocommit reads; each multi-statement read that needs one snapshot opens its own BEGIN.
+
+    A catalog in a folder this process cannot write (a read-only mount, a backup) is opened
+    immutable: SQLite could not create the WAL's shared-memory file there, and nothing can write it.
+    """
+    try:
+        db = _connect(catalog, "")
+        db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+    except sqlite3.OperationalError:
+        if os.access(catalog.parent, os.W_OK) or not os.access(catalog, os.R_OK):
+            raise
+        db = _connect(catalog, "?immutable=1")
+    return db
+
+
+def _connect(catalog: Path, query: str) -> sqlite3.Connection:
+    db = sqlite3.connect(f"{catalog.as_uri()}{query}", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                         check_same_thread=False)
     db.execute("PRAGMA query_only = ON")
     return db
+
+
+def catalog_error(exc: sqlite3.Error, catalog: Path) -> StoreError:
+    """The one-line error for what SQLite said about the catalog, with what to do."""
+    said = str(exc).lower()
+    if "locked" in said or "busy" in said:
+        return StoreError(f"the catalog {catalog} is busy (another process holds it): try again in a moment")
+    if "readonly" in said or "read-only" in said:
+        return StoreError(f"the store {catalog.parent} is read-only here: give a writable --home (or DEVSEARCH_HOME)")
+    if "unable to open" in said:
+        return StoreError(f"cannot open the catalog {catalog}: check that its folder exists and that you may read it")
+    if isinstance(exc, sqlite3.OperationalError) and not said.startswith(("no such table", "no such column")):
+        return StoreError(f"cannot use the catalog {catalog} ({exc}): check the disk and the folder's permissions")
+    return DamagedStoreError(
+        f"the catalog {catalog} is damaged ({exc}): restore it from a backup, or run `devsearch index --rebuild PATH` "
+        "to index the photos again into a new one (the damaged file is kept beside it)")
+
+
+def translates_catalog_errors(cls: type) -> type:
+    """Every public method of cls turns an sqlite3 error into catalog_error's StoreError."""
+    for name, member in list(vars(cls).items()):
+        if inspect.isfunction(member) and not name.startswith("_"):
+            setattr(cls, name, _translated(member))
+    return cls
+
+
+def _translated(method: Callable) -> Callable:
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise catalog_error(exc, self.home / CATALOG_FILE) from None
+    return call
 
 
 def _under_sql(folder: str) -> tuple[str, tuple[str, str, str]]:
@@ -62,6 +115,7 @@ def _vectors_of(dims: int, rows: list[tuple[int, bytes]]) -> tuple[np.ndarray, n
     return ids, np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float32).reshape(len(rows), dims)
 
 
+@translates_catalog_errors
 class CatalogReader:
     """Every read of the catalog, on one sqlite3 connection."""
 

@@ -1,9 +1,10 @@
 """`devsearch status`: what a store holds, as one dict (also the --json output)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from store.catalog import CATALOG_FILE, Store
+from store.catalog import CATALOG_FILE, Store, check_home
 
 
 def _bytes_on_disk(home: Path) -> int:
@@ -12,7 +13,8 @@ def _bytes_on_disk(home: Path) -> int:
 
 def store_status(home: Path) -> dict:
     """Counts by status, failures by reason, roots, model, size and the last run; zeros for no store."""
-    home = Path(home).expanduser().absolute()
+    home = Path(os.path.expanduser(home)).absolute()
+    check_home(home)
     status = {"home": str(home), "images": 0, "failed": 0, "deleted": 0, "failures": {}, "roots": [],
               "model": None, "store_bytes": _bytes_on_disk(home), "last_run": None}
     if not (home / CATALOG_FILE).is_file():

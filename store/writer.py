@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 
 from store.engine import open_engine
 from store.records import ChangeSet, Move
@@ -73,16 +75,30 @@ def _blob(vector: np.ndarray) -> bytes:
     return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
 
 
+@contextmanager
+def _sqlite_errors() -> Iterator[None]:
+    """SQLAlchemy's wrapper off: the store turns sqlite3's own errors into one-line StoreErrors."""
+    try:
+        yield
+    except DBAPIError as exc:
+        raise exc.orig from None
+
+
 class CatalogWriter:
     """The writer's SQLAlchemy engine on the catalog (made on the first write) and its transactions."""
 
     def __init__(self, catalog: Path):
         self._engine = open_engine(catalog, writer=True)
 
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        with _sqlite_errors(), self._engine.begin() as conn:
+            yield conn
+
     def commit(self, changes: ChangeSet, fingerprint: str | None) -> None:
         """Write one batch in one transaction, at a new store generation."""
         now = datetime.now()
-        with self._engine.begin() as conn:
+        with self._transaction() as conn:
             at_generation = _bump_generation(conn)
             for move in changes.moves:
                 _apply_move(conn, move, at_generation)
@@ -103,7 +119,7 @@ class CatalogWriter:
     def forget_everything(self) -> None:
         """`--rebuild`: every photo and root goes, and the catalog takes a new identity (no file derived
         from what it held can pass for its own); run history stays."""
-        with self._engine.begin() as conn:
+        with self._transaction() as conn:
             _bump_generation(conn)
             _set_meta(conn, "store_id", secrets.token_hex(16))
             conn.execute(photos.delete())
@@ -111,14 +127,14 @@ class CatalogWriter:
 
     def add_roots(self, folders: Iterable[str]) -> None:
         now = datetime.now()
-        with self._engine.begin() as conn:
+        with self._transaction() as conn:
             for folder in folders:
                 statement = sqlite_insert(roots).values(path=folder, added_at=now, last_indexed_at=now)
                 conn.execute(statement.on_conflict_do_update(index_elements=[roots.c.path],
                                                              set_={"last_indexed_at": now}))
 
     def record_run(self, started_at: datetime, outcome: str, summary: dict) -> None:
-        with self._engine.begin() as conn:
+        with self._transaction() as conn:
             conn.execute(runs.insert().values(started_at=started_at, finished_at=datetime.now(), outcome=outcome,
                                               summary=json.dumps(summary, sort_keys=True)))
 

@@ -283,5 +283,5 @@ def test_reset_forgets_photos_and_the_model(home: Path) -> None:
 
 def test_a_file_that_is_not_a_catalog_is_a_store_error(tmp_path: Path) -> None:
     (tmp_path / "catalog.sqlite").write_text("this is not a database " * 100)
-    with pytest.raises(StoreError, match="not a usable devsearch catalog"):
+    with pytest.raises(StoreError, match="is damaged .*--rebuild"):
         Store.open(tmp_path)
