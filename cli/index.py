@@ -39,22 +39,28 @@ def index(
 
 def status(
     home: Path = HOME,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (with every failed and skipped path and its reason)."),
+    failed: bool = typer.Option(False, "--failed", help="List every failed and skipped path with its reason."),
 ) -> None:
     """What the store holds: photos by status, failures by reason, roots, model, size, last run."""
     from store.report import store_status
 
     report = store_status(Settings().with_options(home=home).home)
     if as_json:
-        typer.echo(json.dumps(report, indent=2))
+        typer.echo(json.dumps(report, indent=2))  # names that are not UTF-8 as \udcXX escapes: exact bytes
+        return
+    if failed:
+        _print_failed(report)
         return
     from core.names import shown_path, visible
 
     failures = visible(", ".join(f"{n:,} {reason}" for reason, n in report["failures"].items()))
+    skips = visible(", ".join(f"{n:,} {reason}" for reason, n in report["skips"].items()))
     lines = [
         f"home      {shown_path(report['home'])}",
         f"photos    {report['images']:,} indexed, {report['failed']:,} failed, {report['deleted']:,} deleted",
         *([f"failures  {failures}"] if failures else []),
+        *([f"skipped   {skips} (devsearch status --failed lists them)"] if skips else []),
         f"roots     {', '.join(shown_path(root) for root in report['roots']) or '(none)'}",
         f"model     {report['model'] or '(none yet)'}",
         f"size      {report['store_bytes'] / 1e6:.1f} MB",
@@ -64,6 +70,27 @@ def status(
         lines.append(f"last run  {run['finished_at']} {run['outcome']}: {run['new']:,} new, {run['updated']:,} updated, "
                      f"{run['moved']:,} moved, {run['deleted']:,} deleted, {run['failed']:,} failed")
     typer.echo("\n".join(lines))
+
+
+def _print_failed(report: dict) -> None:
+    """`status --failed`: a table of every failed and skipped path, names shown literally."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from core.names import shown_path, visible
+
+    rows = [("failed", row["error"], row["path"]) for row in report["failed_files"]]
+    rows += [("skipped", row["reason"], row["path"]) for row in report["skipped_files"]]
+    if not rows:
+        typer.echo("nothing failed or was skipped")
+        return
+    table = Table(title=Text(f"{len(rows):,} files not indexed"), title_justify="left")
+    for column in ("", "why", "path"):
+        table.add_column(column, overflow="fold")
+    for what, why, path in rows:
+        table.add_row(what, Text(visible(why or "")), Text(shown_path(path)))
+    Console().print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -21,7 +21,6 @@ HEIF_EXTENSIONS = frozenset({".heic", ".heif"})
 SKIP_HEIF = "HEIC/HEIF needs pillow-heif: pip install 'devsearch[heif]'"
 SKIP_SYMLINK = "symbolic link not followed (use --follow-symlinks)"
 SKIP_UNREADABLE = "folder not readable"
-SKIP_NAME = "file name is not valid UTF-8"
 SKIP_SPECIAL = "not a regular file"
 
 
@@ -36,6 +35,7 @@ class FileStat:
 class Crawl:
     files: list[FileStat] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)  # reason -> count
+    skipped_paths: list[tuple[str, str]] = field(default_factory=list)  # (path, reason), for `status`
     unreadable: list[str] = field(default_factory=list)  # folders whose known photos must not count as gone
     stopped: bool = False  # stop() said so before every folder was read: files is not the whole tree
 
@@ -73,20 +73,19 @@ class _Walker:
         self.crawl = Crawl()
         self.visited: set[tuple[int, int]] = set()
 
+    def skip(self, path: str, reason: str) -> None:
+        self.crawl.skipped[reason] += 1
+        self.crawl.skipped_paths.append((path, reason))
+
     def add_file(self, path: str, status: os.stat_result) -> None:
         if not stat.S_ISREG(status.st_mode):  # a FIFO, socket or device: never opened
-            self.crawl.skipped[f"{SKIP_SPECIAL} ({kind_of(status.st_mode)})"] += 1
+            self.skip(path, f"{SKIP_SPECIAL} ({kind_of(status.st_mode)})")
             return
         kind = _photo_kind(path)
         if kind is None:
             return
         if kind == "heif" and not self.heif:
-            self.crawl.skipped[SKIP_HEIF] += 1
-            return
-        try:
-            path.encode("utf-8")
-        except UnicodeEncodeError:
-            self.crawl.skipped[SKIP_NAME] += 1
+            self.skip(path, SKIP_HEIF)
             return
         self.crawl.files.append(FileStat(path, status.st_size, status.st_mtime))
 
@@ -103,7 +102,7 @@ class _Walker:
                 with os.scandir(folder) as entries:
                     entries = list(entries)
             except OSError:
-                self.crawl.skipped[SKIP_UNREADABLE] += 1
+                self.skip(folder, SKIP_UNREADABLE)
                 self.crawl.unreadable.append(folder)
                 continue
             for entry in entries:
@@ -115,7 +114,7 @@ class _Walker:
         try:
             if entry.is_symlink() and not self.follow:
                 if entry.is_dir() or _photo_kind(entry.name):
-                    self.crawl.skipped[SKIP_SYMLINK] += 1
+                    self.skip(entry.path, SKIP_SYMLINK)
                 return
             if entry.is_dir():
                 status = entry.stat()

@@ -127,6 +127,7 @@ def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest:
             store.commit(ChangeSet(moves=plan.moves, deleted=plan.deleted))
             summary.unchanged, summary.moved, summary.deleted = plan.unchanged, len(plan.moves), len(plan.deleted)
             store.add_roots(folders)
+            store.record_skipped(folders, crawled.skipped_paths)
             if plan.work and not interrupt.requested:
                 _embed_all(plan.work, store, embed, summary, interrupt, batch_size, workers,
                            progress or QuietProgress())

@@ -213,6 +213,10 @@ class Store(CatalogReader):
     def add_roots(self, folders: Iterable[str]) -> None:
         self._catalog_writer().add_roots(folders)
 
+    def record_skipped(self, folders: Iterable[str], entries: Iterable[tuple[str, str]]) -> None:
+        """What a complete crawl of folders skipped, (path, reason), replacing the last crawl's."""
+        self._catalog_writer().record_skipped(folders, entries)
+
     def record_run(self, started_at: datetime, outcome: str, summary: dict) -> None:
         self._catalog_writer().record_run(started_at, outcome, summary)
 

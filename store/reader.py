@@ -51,8 +51,18 @@ def connect(catalog: Path) -> sqlite3.Connection:
 def _connect(catalog: Path, query: str) -> sqlite3.Connection:
     db = sqlite3.connect(f"{catalog.as_uri()}{query}", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None,
                          check_same_thread=False)
+    db.text_factory = exact_text
     db.execute("PRAGMA query_only = ON")
     return db
+
+
+def exact_text(data: bytes) -> str:
+    """TEXT as Python text: a file name's bytes that are not UTF-8 come back as surrogate escapes,
+    as os.fsdecode gives them (store/schema.py's ExactText stores them so)."""
+    return data.decode("utf-8", "surrogateescape")
+
+
+_PATH = "CAST(? AS TEXT)"  # a path is bound as its exact bytes (os.fsencode) and compared as TEXT
 
 
 def catalog_error(exc: sqlite3.Error, catalog: Path) -> StoreError:
@@ -89,9 +99,10 @@ def _translated(method: Callable) -> Callable:
     return call
 
 
-def _under_sql(folder: str) -> tuple[str, tuple[str, str, str]]:
+def _under_sql(folder: str) -> tuple[str, tuple[bytes, ...]]:
     """SQL for `path is folder or inside it`, as a range so the path index is used."""
-    return "(path = ? OR (path >= ? AND path < ?))", prefix_range(folder)
+    return (f"(path = {_PATH} OR (path >= {_PATH} AND path < {_PATH}))",
+            tuple(os.fsencode(bound) for bound in prefix_range(folder)))
 
 
 def _date_text(moment: datetime) -> str:
@@ -170,7 +181,8 @@ class CatalogReader:
     def find_by_path(self, path: Path) -> PhotoRecord | None:
         """The row of a file, whatever its status; the path as given, else with symlinks resolved."""
         for candidate in dict.fromkeys((os.path.abspath(path), os.path.realpath(path))):
-            row = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM photos WHERE path = ?", (candidate,)).fetchone()
+            row = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM photos WHERE path = {_PATH}",
+                                   (os.fsencode(candidate),)).fetchone()
             if row is not None:
                 return _record(row)
         return None
@@ -194,6 +206,18 @@ class CatalogReader:
             reason = failure_reason(error or "unknown")
             counts[reason] = counts.get(reason, 0) + number
         return counts
+
+    def failed_files(self) -> list[tuple[str, str]]:
+        """(path, error) of every file that failed, by path."""
+        return self._db.execute("SELECT path, error FROM photos WHERE status = 'failed' ORDER BY path").fetchall()
+
+    def skipped_files(self) -> list[tuple[str, str]]:
+        """(path, reason) of every entry the last crawl of its root skipped, by path."""
+        return self._db.execute("SELECT path, reason FROM skipped ORDER BY path").fetchall()
+
+    def skip_counts(self) -> dict[str, int]:
+        """Skipped entries by reason."""
+        return dict(self._db.execute("SELECT reason, COUNT(*) FROM skipped GROUP BY reason ORDER BY reason"))
 
     def roots(self) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT path FROM roots ORDER BY path")]

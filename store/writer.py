@@ -13,13 +13,13 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 
 from store.engine import open_engine
-from store.records import ChangeSet, Move
-from store.schema import meta, photos, roots, runs
+from store.records import ChangeSet, Move, prefix_range
+from store.schema import meta, photos, roots, runs, skipped
 
 _CHUNK = 500  # ids per IN (...) statement
 
@@ -124,6 +124,7 @@ class CatalogWriter:
             _set_meta(conn, "store_id", secrets.token_hex(16))
             conn.execute(photos.delete())
             conn.execute(roots.delete())
+            conn.execute(skipped.delete())
 
     def add_roots(self, folders: Iterable[str]) -> None:
         now = datetime.now()
@@ -132,6 +133,19 @@ class CatalogWriter:
                 statement = sqlite_insert(roots).values(path=folder, added_at=now, last_indexed_at=now)
                 conn.execute(statement.on_conflict_do_update(index_elements=[roots.c.path],
                                                              set_={"last_indexed_at": now}))
+
+    def record_skipped(self, folders: Iterable[str], entries: Iterable[tuple[str, str]]) -> None:
+        """What a complete crawl of folders skipped and why, in place of what the last one did."""
+        now = datetime.now()
+        with self._transaction() as conn:
+            for folder in folders:
+                exact, lowest, above = prefix_range(folder)
+                conn.execute(skipped.delete().where(
+                    or_(skipped.c.path == exact, and_(skipped.c.path >= lowest, skipped.c.path < above))))
+            for path, reason in entries:
+                statement = sqlite_insert(skipped).values(path=path, reason=reason, seen_at=now)
+                conn.execute(statement.on_conflict_do_update(index_elements=[skipped.c.path],
+                                                             set_={"reason": reason, "seen_at": now}))
 
     def record_run(self, started_at: datetime, outcome: str, summary: dict) -> None:
         with self._transaction() as conn:

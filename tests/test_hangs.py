@@ -88,7 +88,7 @@ def test_indexing_the_hostile_corpus_ends_and_records_every_entry(tmp_path: Path
         failed = {Path(r.path).name: r.error for r in store.get(range(1, 100)) if r.status == "failed"}
     assert set(failed) == {"truncated.jpg", "empty.jpg", "text.png", "bomb.png"}
     assert summary.new == len([p for key, p in corpus.items() if key not in {
-        "fifo", "socket", "truncated", "empty", "text", "bomb", "loop", "dangling", "not_utf8"}])
+        "fifo", "socket", "truncated", "empty", "text", "bomb", "loop", "dangling"}])
 
 
 def test_an_indexed_photo_replaced_by_a_fifo_does_not_hang_the_table_or_the_sheet(library, tmp_path):  # noqa: F811

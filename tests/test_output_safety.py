@@ -39,8 +39,9 @@ def test_a_shown_path_is_one_safe_line(path: str) -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(path=paths)
-def test_bash_reads_a_shown_path_back_as_the_exact_bytes(path: str) -> None:
+@given(path=paths, unsafe=st.sampled_from(["\n", "\x1b", "\x7f", "\udce9", "\u202e"]), at=st.integers(1, 40))
+def test_bash_reads_an_escaped_path_back_as_the_exact_bytes(path: str, unsafe: str, at: int) -> None:
+    path = path[:at] + unsafe + path[at:]
     printed = subprocess.run(["bash", "-c", f"printf %s {shown_path(path)}"], capture_output=True, check=True).stdout
     assert printed == os.fsencode(path)
 
@@ -90,7 +91,8 @@ def test_terminal_codes_in_a_name_are_made_visible(key: str) -> None:
 def odd_library(tmp_path: Path) -> dict:
     """A store of real files with hostile names (all valid UTF-8), the first nearest to `dog`."""
     root = tmp_path / "photos"
-    victim = jpeg(root / "victim.jpg") if root.mkdir() is None else None
+    root.mkdir()
+    victim = jpeg(root / "victim.jpg")
     files = {}
     for i, name in enumerate(ODD_NAMES.values()):
         path = root / name.format(victim=victim)
