@@ -23,7 +23,7 @@ import numpy as np
 
 from core.errors import DamagedStoreError, EmptyStoreError, StoreError
 from core.files import kind_of
-from store.binding import ModelBinding
+from store.binding import MODEL_FILE, ModelBinding
 from store.derived import DerivedFiles
 from store.flat import FlatVectors
 from store.hnsw import HnswIndex
@@ -153,8 +153,13 @@ class Store(CatalogReader):
 
     # ---- the model the store is bound to ---------------------------------------------------
     def model_manifest(self) -> dict | None:
-        """The manifest the store is bound to (model.json in home), None before the first index."""
-        return self._binding.manifest()
+        """The manifest the store is bound to (model.json in home), None before the first index.
+        Indexed photos without one (model.json deleted) are a StoreError: their model is unknown."""
+        manifest = self._binding.manifest()
+        if manifest is None and self.holds_photos():
+            raise StoreError(f"the store in {self.home} holds photos but has lost {MODEL_FILE}, which names their "
+                             "model: restore it, or run `devsearch index --rebuild PATH` to index them again")
+        return manifest
 
     def check_model(self, fingerprint: str) -> None:
         """Refuse to mix embedding spaces: vectors of two models are not comparable."""

@@ -197,7 +197,7 @@ class DerivedFiles:
             with self._catalog.snapshot():
                 if self._catalog.generation() != derived.generation:
                     continue
-                vectors = self._catalog.indexed_vectors_of([photo_id for photo_id, _ in hits])
+                vectors = self._catalog.indexed_vectors_of([photo_id for photo_id, _ in hits], self._dims())
             if _hits_agree(query, hits, vectors):
                 return hits
             warn(f"the {kind.LABEL} in {self.home} gave answers the catalog does not bear out: "

@@ -120,10 +120,28 @@ def _record(row: tuple) -> PhotoRecord:
                        height=height, taken=_when(taken), status=status, error=error, indexed_at=_when(indexed_at))
 
 
-def _vectors_of(dims: int, rows: list[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, float32 matrix) of (id, embedding blob) rows."""
+UNIT_TOLERANCE = 1e-3  # a stored embedding is a unit vector (the writer norms it); anything else is damage
+
+
+def _vectors_of(catalog: Path, dims: int, rows: list[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, float32 matrix) of (id, embedding blob) rows, each checked (damaged_vector)."""
     ids = np.array([photo_id for photo_id, _ in rows], dtype=np.int64)
-    return ids, np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float32).reshape(len(rows), dims)
+    for photo_id, blob in rows:
+        if len(blob) != 4 * dims:
+            raise _damaged_vector(catalog, photo_id, f"{len(blob)} bytes, not {4 * dims}")
+    matrix = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float32).reshape(len(rows), dims)
+    with np.errstate(all="ignore"):
+        norms = np.sqrt(np.einsum("ij,ij->i", matrix.astype(np.float64), matrix.astype(np.float64)))
+    bad = np.flatnonzero(~((np.abs(norms - 1.0) <= UNIT_TOLERANCE) | (norms == 0.0)))
+    if len(bad):
+        raise _damaged_vector(catalog, int(ids[bad[0]]), f"its length is {norms[bad[0]]:.6g}, not 1")
+    return ids, matrix
+
+
+def _damaged_vector(catalog: Path, photo_id: int, why: str) -> DamagedStoreError:
+    return DamagedStoreError(
+        f"the catalog {catalog} is damaged (the vector of photo {photo_id}: {why}): restore it from a backup, or run "
+        "`devsearch index --rebuild PATH` to index the photos again into a new one (the damaged file is kept beside it)")
 
 
 @translates_catalog_errors
@@ -196,7 +214,7 @@ class CatalogReader:
         row = self._db.execute("SELECT embedding FROM photos WHERE id = ?", (int(photo_id),)).fetchone()
         if row is None or row[0] is None:
             raise StoreError(f"photo {photo_id} has no vector in {self.home}")
-        return np.frombuffer(row[0], dtype=np.float32).copy()
+        return _vectors_of(self.home / CATALOG_FILE, len(row[0]) // 4, [(int(photo_id), row[0])])[1][0].copy()
 
     def failure_counts(self) -> dict[str, int]:
         """Failed files by reason (the part of the error before its first colon)."""
@@ -274,17 +292,18 @@ class CatalogReader:
         """(ids, float32 rows) of every indexed photo."""
         rows = self._db.execute(
             "SELECT id, embedding FROM photos WHERE status = 'indexed' AND embedding IS NOT NULL").fetchall()
-        return _vectors_of(dims, rows)
+        return _vectors_of(self.home / CATALOG_FILE, dims, rows)
 
-    def indexed_vectors_of(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+    def indexed_vectors_of(self, ids: Sequence[int], dims: int) -> dict[int, np.ndarray]:
         """id -> float32 vector of those ids that are indexed photos."""
         found: dict[int, np.ndarray] = {}
         wanted = [int(i) for i in ids]
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start:start + _CHUNK]
             rows = self._db.execute(f"SELECT id, embedding FROM photos WHERE id IN ({','.join('?' * len(chunk))}) "
-                                    "AND status = 'indexed' AND embedding IS NOT NULL", chunk)
-            found.update((photo_id, np.frombuffer(blob, dtype=np.float32)) for photo_id, blob in rows)
+                                    "AND status = 'indexed' AND embedding IS NOT NULL", chunk).fetchall()
+            ids, vectors = _vectors_of(self.home / CATALOG_FILE, dims, rows)
+            found.update(zip(ids.tolist(), vectors))
         return found
 
     def changed_since(self, generation: int, dims: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -293,7 +312,7 @@ class CatalogReader:
                                 (generation,)).fetchall()
         live = [(photo_id, blob) for photo_id, status, blob in rows if status == "indexed" and blob is not None]
         gone = np.array([photo_id for photo_id, status, _ in rows if status != "indexed"], dtype=np.int64)
-        return (*_vectors_of(dims, live), gone)
+        return (*_vectors_of(self.home / CATALOG_FILE, dims, live), gone)
 
     def close(self) -> None:
         self._db.close()

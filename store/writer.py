@@ -17,6 +17,7 @@ from sqlalchemy import Connection, and_, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 
+from core.vectors import unit_rows
 from store.engine import open_engine
 from store.records import ChangeSet, Move, prefix_range
 from store.schema import meta, photos, roots, runs, skipped
@@ -72,7 +73,8 @@ def _apply_move(conn: Connection, move: Move, at_generation: int) -> None:
 
 
 def _blob(vector: np.ndarray) -> bytes:
-    return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+    """The vector as stored: float32, unit length (readers take any other length for damage)."""
+    return np.ascontiguousarray(unit_rows(np.ravel(vector)), dtype=np.float32).tobytes()
 
 
 @contextmanager
