@@ -171,7 +171,7 @@ class Store(CatalogReader):
         self._binding.bind(manifest)
 
     def _bound_dims(self) -> int | None:
-        manifest = self.model_manifest()
+        manifest = self._binding.manifest()
         return None if manifest is None else int(manifest["dims"])
 
     # ---- searching -------------------------------------------------------------------------
