@@ -10,11 +10,11 @@ import sys
 _said: set[str] = set()
 
 
-def warn(message: str) -> None:
-    """Print message once per process (control characters in it made visible)."""
+def warn(message: str, *, once: bool = True) -> None:
+    """Print message (control characters in it made visible), by default once per process."""
     from core.names import visible
 
-    if message in _said:
+    if once and message in _said:
         return
     _said.add(message)
     print(f"devsearch: warning: {visible(message)}", file=sys.stderr, flush=True)

@@ -58,7 +58,7 @@ def looks_like_image(text: str) -> bool:
         return True
     try:
         return Path(os.path.expanduser(text)).is_file()
-    except OSError:  # a name too long for the file system is a word, not a file
+    except (OSError, ValueError):  # a name too long for the file system (or holding NUL) is a word, not a file
         return False
 
 
@@ -72,6 +72,8 @@ def image_path(text: str) -> Path:
         raise ImageError(f"no such photo: {text}: check the path (words with '/' or an image extension are read as files)") from None
     except OSError as exc:
         raise ImageError(f"cannot look at {text}: {exc.strerror}: check the path") from None
+    except ValueError:  # a NUL byte: no file can have this name
+        raise ImageError(f"no such photo: {text}: a file name cannot hold a NUL byte") from None
     if stat.S_ISDIR(mode):
         raise ImageError(f"{text} is a directory, not a photo: give an image file")
     if not stat.S_ISREG(mode):

@@ -35,7 +35,7 @@ def render_paths(results: Sequence[SearchResult]) -> str:
     unsafe = sum(not is_safe(r.path) for r in results)
     if unsafe:
         warn(f"{unsafe} path{'s' if unsafe != 1 else ''} with control characters or bytes that are not UTF-8 "
-             "shown escaped as $'...': use -0/--null for the exact bytes")
+             "shown escaped as $'...': use -0/--null for the exact bytes", once=False)
     return "".join(f"{shown_path(r.path)}\n" for r in results)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, example, given, settings, strategies as st
 
 from core.errors import ImageError, UsageError
 from search.query_parser import STOP_WORDS, parse_query
@@ -16,6 +16,8 @@ weights = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False).filter(lambd
 
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(max_size=40))
+@example(text="~0")  # no user named 0: pathlib's expanduser raised RuntimeError
+@example(text="a/\x00.jpg")  # a NUL byte: os.stat raised ValueError
 def test_any_text_parses_or_is_a_user_error(text: str) -> None:
     try:
         terms = parse_query(text)
