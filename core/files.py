@@ -81,3 +81,9 @@ def write_atomically(target: Path, write: Callable[[str], object], *, mode: int 
         raise
     _fsync_dir(target.parent)
 
+
+
+def read_regular_text(path: str | os.PathLike) -> str:
+    """The UTF-8 text of a regular file (open_regular's checks: a FIFO is refused, never waited on)."""
+    with open_regular(path) as handle:
+        return handle.read().decode("utf-8")

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from core.errors import ModelMismatchError, StoreError
-from core.files import write_atomically
+from core.files import read_regular_text, write_atomically
 
 MODEL_FILE = "model.json"
 
@@ -28,7 +28,7 @@ class ModelBinding:
         if self._manifest is None:
             path = self.home / MODEL_FILE
             try:
-                manifest = json.loads(path.read_text())
+                manifest = json.loads(read_regular_text(path))
             except FileNotFoundError:
                 return None
             except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

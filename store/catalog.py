@@ -50,6 +50,22 @@ def check_home(home: Path) -> None:
                          "give --home (or DEVSEARCH_HOME) a folder (a new one is created)")
 
 
+def _check_catalog_files(catalog: Path) -> None:
+    """The catalog and its WAL files, where they exist, must be regular files: SQLite would wait
+    forever reading a FIFO put in their place."""
+    for suffix in ("", "-wal", "-shm"):
+        path = catalog.with_name(catalog.name + suffix)
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise StoreError(f"cannot use {path}: {exc.strerror}") from None
+        if not stat.S_ISREG(mode):
+            raise DamagedStoreError(f"{path} is {kind_of(mode)}, not a catalog file: move it away and restore the "
+                                    "catalog from a backup, or run `devsearch index --rebuild PATH`")
+
+
 def _take_lock(home: Path) -> WriterLock:
     """The writer lock, in a home created when needed; a folder we may not write is a StoreError."""
     try:
@@ -93,6 +109,8 @@ class Store(CatalogReader):
         home = Path(os.path.expanduser(home)).absolute()
         check_home(home)
         catalog = home / CATALOG_FILE
+        if not writer:
+            _check_catalog_files(catalog)
         if not writer and not catalog.is_file():
             raise EmptyStoreError(f"no photos indexed in {home}: run `devsearch index PATH` first")
         lock = _take_lock(home) if writer else None
@@ -115,6 +133,7 @@ class Store(CatalogReader):
     @classmethod
     def _open_catalog(cls, home: Path, lock: WriterLock | None) -> "Store":
         catalog = home / CATALOG_FILE
+        _check_catalog_files(catalog)
         db = None
         try:
             ensure_schema(catalog)

@@ -26,7 +26,7 @@ from typing import ClassVar, Protocol
 
 import numpy as np
 
-from core.files import write_atomically
+from core.files import open_regular, read_regular_text, write_atomically
 from core.notices import warn
 from core.vectors import unit_rows
 from store.flat import FlatVectors
@@ -83,7 +83,7 @@ class SavedFile:
 
 
 def _mapped(path: Path) -> mmap.mmap | bytes:
-    with open(path, "rb") as handle:
+    with open_regular(path) as handle:
         if handle.seek(0, 2) == 0:
             return b""
         return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
@@ -155,7 +155,7 @@ class DerivedFiles:
     def _verified(self, kind: type[DerivedFile], store_id: str) -> tuple[dict, dict[str, SavedFile]]:
         """(sidecar, data files) of the saved file, once its identity and checksums hold."""
         try:
-            sidecar = json.loads(_sidecar_path(self.home, kind).read_text())
+            sidecar = json.loads(read_regular_text(_sidecar_path(self.home, kind)))
         except FileNotFoundError:
             raise _Rejected(None) from None
         except (OSError, ValueError) as exc:

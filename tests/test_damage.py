@@ -138,3 +138,33 @@ def test_a_damaged_vector_in_the_catalog_is_a_clean_line_not_a_ranking(pristine,
     result = query_json(str(home), "dog")
     assert result.exit_code != 0 and result.stdout == "" and len(result.stderr.splitlines()) == 1
     assert f"the vector of photo {best.id}" in result.stderr and "--rebuild" in result.stderr
+
+
+@pytest.mark.parametrize("index", range(8))
+def test_a_store_file_replaced_by_a_fifo_never_hangs(pristine, tmp_path, index) -> None:
+    """SQLite, json and numpy would wait forever reading a FIFO: every store file is opened as a
+    regular file or not at all."""
+    import signal
+
+    names = store_files(pristine["home"])
+    home = damaged(pristine, tmp_path, names[index], lambda path: (path.unlink(), os.mkfifo(path)))
+
+    def hung(*_):
+        raise TimeoutError(f"hung on a FIFO in place of {names[index]}")
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    try:
+        for query in QUERIES:
+            result = query_json(str(home), query)
+            if result.exit_code == 0:
+                assert json.loads(result.stdout) == pristine["truth"][query], names[index]
+            else:
+                assert result.stdout == "" and len(result.stderr.splitlines()) == 1, result.stderr
+        from store.catalog import Store
+        try:
+            Store.open(home, writer=True).close()
+        except DevsearchError as err:
+            assert "\n" not in str(err)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
