@@ -38,16 +38,25 @@ __all__ = ["CATALOG_FILE", "Store", "check_home"]
 def check_home(home: Path) -> None:
     """A store folder that exists must be a folder (not a file, nor under one)."""
     try:
-        mode = home.stat().st_mode
-    except FileNotFoundError:
-        return
+        mode = _mode_of(home)
     except NotADirectoryError:
         raise StoreError(f"the store folder {home} lies under a file: give --home (or DEVSEARCH_HOME) a folder") from None
-    except OSError as exc:
-        raise StoreError(f"cannot use the store folder {home}: {exc.strerror}: give another --home") from None
-    if not stat.S_ISDIR(mode):
+    if mode is not None and not stat.S_ISDIR(mode):
         raise StoreError(f"the store folder {home} is {kind_of(mode)}, not a folder: "
                          "give --home (or DEVSEARCH_HOME) a folder (a new one is created)")
+
+
+def _mode_of(path: Path) -> int | None:
+    """path's stat mode, None when there is nothing there; a StoreError when it cannot be looked at
+    (NotADirectoryError, for a path under a file, is left to the caller)."""
+    try:
+        return path.stat().st_mode
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        raise
+    except OSError as exc:
+        raise StoreError(f"cannot use {path}: {exc.strerror}: give another --home") from None
 
 
 def _check_catalog_files(catalog: Path) -> None:
@@ -55,13 +64,8 @@ def _check_catalog_files(catalog: Path) -> None:
     forever reading a FIFO put in their place."""
     for suffix in ("", "-wal", "-shm"):
         path = catalog.with_name(catalog.name + suffix)
-        try:
-            mode = path.stat().st_mode
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            raise StoreError(f"cannot use {path}: {exc.strerror}") from None
-        if not stat.S_ISREG(mode):
+        mode = _mode_of(path)
+        if mode is not None and not stat.S_ISREG(mode):
             raise DamagedStoreError(f"{path} is {kind_of(mode)}, not a catalog file: move it away and restore the "
                                     "catalog from a backup, or run `devsearch index --rebuild PATH`")
 
@@ -72,8 +76,8 @@ def _take_lock(home: Path) -> WriterLock:
         home.mkdir(parents=True, exist_ok=True)
         lock = WriterLock(home)
         lock.acquire()
-    except (PermissionError, OSError) as exc:
-        if isinstance(exc, PermissionError) or exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+    except OSError as exc:
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
             raise StoreError(f"the store {home} is read-only here ({exc.strerror}): "
                              "give a writable --home (or DEVSEARCH_HOME)") from None
         raise
