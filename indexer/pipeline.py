@@ -40,7 +40,8 @@ MAX_CHUNK = 8  # files per task sent to a decode worker
 
 
 class _Interrupt:
-    """First SIGINT: stop after the batch in flight. A second one stops at once (KeyboardInterrupt)."""
+    """First SIGINT: stop after the batch in flight (files still decoding are left for the next run).
+    A second one stops at once (KeyboardInterrupt)."""
 
     def __init__(self):
         self.requested = False
@@ -101,7 +102,9 @@ def _embed_all(work: list[Work], embed: Embed, summary: RunSummary, interrupt: _
     progress.start(len(work))
     try:
         with DecodePool(min(workers, math.ceil(len(work) / chunk)), leave_jpeg=jpeg_decoder is not None) as pool:
-            for batch in _batches(pool.decode(work, chunk, ahead), batch_size):
+            for batch in _batches(pool.decode(work, chunk, ahead, stop=lambda: interrupt.requested), batch_size):
+                if interrupt.requested:  # a batch cut short by Ctrl-C is not embedded: stop now
+                    break
                 if jpeg_decoder is not None:
                     batch = jpeg_decoder.complete(batch)
                 commits.add(*_embed_batch(batch, embed, summary))
@@ -145,11 +148,14 @@ def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest:
     with _Interrupt() as interrupt:
         crawled = crawl(folders, follow_symlinks=follow_symlinks, stop=lambda: interrupt.requested)
         summary.skipped.update(crawled.skipped)
+        plan = None
         if not crawled.stopped and not interrupt.requested:  # a partial crawl would make unseen photos look gone
-            plan = plan_changes(crawled, store, folders)
+            plan = plan_changes(crawled, store, folders, stop=lambda: interrupt.requested)
+        if plan is not None:
             store.commit(ChangeSet(moves=plan.moves, deleted=plan.deleted))
             summary.unchanged, summary.moved, summary.deleted = plan.unchanged, len(plan.moves), len(plan.deleted)
             store.add_roots(folders)
+            store.record_skipped(folders, crawled.skipped_paths)
             if plan.work and not interrupt.requested:
                 _embed_and_commit(plan.work, store, embed, summary, interrupt, batch_size, workers, commit_every,
                                   commit_seconds, jpeg_decoder, progress or QuietProgress())

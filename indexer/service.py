@@ -23,7 +23,7 @@ def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False,
     """Index the photos under paths into the store at settings.home."""
     roots = resolve_roots(paths)
     jpeg_decoder = GpuJpegDecoder() if settings.decoder == "gpu" else None  # checks torchvision and CUDA
-    with Store.open(settings.home, writer=True) as store:
+    with Store.open(settings.home, writer=True, set_aside_damaged=rebuild) as store:
         if rebuild:
             store.reset()
         model = resolve_model(settings, store.model_manifest())
