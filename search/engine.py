@@ -20,7 +20,7 @@ from model.resolver import ResolvedModel, resolve_model
 from search.filters import Filters
 from search.query_parser import Term, image_path, parse_query
 from search.results import SearchResult
-from search.vectors import query_vector, unit
+from search.query_vector import query_vector, unit_nonzero
 from store.catalog import Store
 from store.records import PhotoRecord
 from store.hashing import content_hash
@@ -107,7 +107,7 @@ class Searcher:
         for i, path in enumerate(paths):
             known = self.same_photo(path, strict=True)
             if known:
-                out[i] = unit(self.store.vector_of(known[0].id))
+                out[i] = unit_nonzero(self.store.vector_of(known[0].id))
             else:
                 todo.append(i)
         if todo:
@@ -124,7 +124,7 @@ class Searcher:
                 pixels.append(decode_photo(path).pixels)
             except ImageError as err:
                 raise ImageError(f"{path}: {err}") from None
-        return np.stack([unit(v) for v in self.model.embed(np.stack(pixels))])
+        return np.stack([unit_nonzero(v) for v in self.model.embed(np.stack(pixels))])
 
     # -- k-NN, filters, rows ----------------------------------------------------------------
 

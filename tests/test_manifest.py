@@ -8,7 +8,8 @@ import pytest
 
 from core.errors import StoreError, UsageError
 from model.manifest import MANIFEST_FILE, Manifest, read_manifest, write_manifest
-from store.catalog import MODEL_FILE, Store
+from store.binding import MODEL_FILE
+from store.catalog import Store
 
 # manifest.json of the default ConSE bundle as the dict-based writer left it (keys sorted, no path)
 CONSE_FORMAT_1 = {

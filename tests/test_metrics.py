@@ -56,7 +56,7 @@ def test_hierarchical_precision_counts_predictions_in_the_valid_set():
 
 def test_a_label_scored_minus_infinity_is_never_a_prediction():
     scores = np.array([[-np.inf, 0.5, -np.inf]])
-    assert metrics.top_k(scores, 3).tolist() == [[1, -1, -1]]
+    assert metrics.top_k_labels(scores, 3).tolist() == [[1, -1, -1]]
     assert metrics.flat_hit_at_k(scores, np.array([0]), 3) == 0.0
 
 

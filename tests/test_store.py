@@ -17,7 +17,7 @@ from store.catalog import Store
 from store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, Move
 from store import flat
 from core.files import saved_generation
-from store.vectors import INDEX_FILE, SIDECAR_FILE
+from store.hnsw import INDEX_FILE, SIDECAR_FILE
 
 MANIFEST = Manifest(fingerprint="test-space:1", dims=4, backbone="none", head="none", words="none", words_name="none",
                     labels="none")

@@ -12,8 +12,9 @@ import numpy as np
 
 from core.vectors import unit_rows
 
-def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """(N, k) label indices, best first, ties broken by label order; -1 where fewer than k are finite."""
+def top_k_labels(scores: np.ndarray, k: int) -> np.ndarray:
+    """(N, k) label indices per row, best first, ties broken by label order; -1 where fewer than k are
+    finite (core.vectors.top_k is the one-row version, which leaves non-finite scores in)."""
     order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
     finite = np.isfinite(np.take_along_axis(scores, order, axis=1))
     return np.where(finite, order, -1)
@@ -23,7 +24,7 @@ def flat_hit_at_k(scores: np.ndarray, true: np.ndarray, k: int) -> float:
     """Fraction of images whose true label is among their k best-scored labels."""
     if len(true) == 0:
         return float("nan")
-    return float((top_k(scores, k) == np.asarray(true)[:, None]).any(axis=1).mean())
+    return float((top_k_labels(scores, k) == np.asarray(true)[:, None]).any(axis=1).mean())
 
 
 def valid_label_sets(label_ancestors: Sequence[Mapping[str, int] | None], k: int) -> list[set[int]]:
@@ -57,7 +58,7 @@ def hierarchical_precision_at_k(scores: np.ndarray, true: np.ndarray, valid_sets
     """Mean over images of |k best labels ∩ valid set of the true label| / k."""
     if len(true) == 0:
         return float("nan")
-    best = top_k(scores, k)
+    best = top_k_labels(scores, k)
     hits = [sum(1 for j in row if j >= 0 and j in valid_sets[t]) for row, t in zip(best, true)]
     return float(np.mean(hits) / k)
 

@@ -8,7 +8,7 @@ import pytest
 
 from core.errors import UsageError
 from search.query_parser import Term
-from search.vectors import query_vector
+from search.query_vector import query_vector
 
 WORDS = {"dog": np.array([1, 0, 0], np.float32), "beach": np.array([0, 1, 0], np.float32),
          "people": np.array([0, 0, 1], np.float32)}

@@ -21,8 +21,9 @@ WordVectors = Callable[[str], np.ndarray]
 ImageVectors = Callable[[list[Path]], np.ndarray]
 
 
-def unit(vector: np.ndarray) -> np.ndarray:
-    """float32 copy of vector scaled to length 1 (a zero vector is a UsageError: nothing to search)."""
+def unit_nonzero(vector: np.ndarray) -> np.ndarray:
+    """float32 copy of one vector scaled to length 1; unlike core.vectors.unit_rows, which keeps a zero
+    vector zero, a zero (or non-finite) vector is a UsageError: there is nothing to search for."""
     vector = np.asarray(vector, dtype=np.float32).reshape(-1)
     norm = float(np.linalg.norm(vector))
     if not np.isfinite(norm) or norm < _CANCEL_EPS:
@@ -52,4 +53,4 @@ def query_vector(terms: Sequence[Term], word_vector: WordVectors, image_vectors:
                 "the store and the model do not match"
             )
         total += term.weight * unit_rows(vec)
-    return unit(total)
+    return unit_nonzero(total)

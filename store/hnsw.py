@@ -2,7 +2,7 @@
 
 SQLite is the truth. The index file carries the store generation it reflects in a sidecar JSON
 (with its byte size and a digest of its head, to notice truncation or garbage before hnswlib reads
-it); the catalog decides whether to use it, catch it up, or rebuild it (store/catalog.py).
+it); the derived-file keeper decides whether to use it, catch it up, or rebuild it (store/derived.py).
 hnswlib is imported on first use: a one-shot query searches the flat file instead (store/flat.py).
 """
 from __future__ import annotations
@@ -44,7 +44,7 @@ def remove_files(home: Path) -> None:
         (Path(home) / name).unlink(missing_ok=True)
 
 
-class VectorIndex:
+class HnswIndex:
     """hnswlib, cosine, M=16, ef_construction=200; labels are photo ids."""
 
     def __init__(self, index, generation: int):
@@ -52,7 +52,7 @@ class VectorIndex:
         self.generation = generation
 
     @classmethod
-    def build(cls, dims: int, ids: np.ndarray, vectors: np.ndarray) -> "VectorIndex":
+    def build(cls, dims: int, ids: np.ndarray, vectors: np.ndarray) -> "HnswIndex":
         """A new index of these photos, with room to grow by a quarter before resizing."""
         index = _new_index(dims)
         capacity = int(len(ids) * 1.25) + 1024
@@ -63,7 +63,7 @@ class VectorIndex:
         return built
 
     @classmethod
-    def load(cls, home: Path, dims: int) -> "VectorIndex | None":
+    def load(cls, home: Path, dims: int) -> "HnswIndex | None":
         """The saved index, or None when it is missing, truncated, corrupt or of other dimensions."""
         path = Path(home) / INDEX_FILE
         try:

@@ -1,0 +1,126 @@
+"""The catalog's writes, in SQLAlchemy Core: one transaction per batch, each bumping the store generation.
+
+Only the writer imports this (through Store's write methods), so `devsearch query` never pays for
+importing SQLAlchemy; reads are plain sqlite3 in store/reader.py.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from store.engine import open_engine
+from store.records import ChangeSet, Move
+from store.schema import meta, photos, roots, runs
+
+_CHUNK = 500  # ids per IN (...) statement
+
+
+def _generation(conn: Connection) -> int:
+    value = conn.execute(select(meta.c.value).where(meta.c.key == "generation")).scalar()
+    return int(value) if value is not None else 0
+
+
+def _bump_generation(conn: Connection) -> int:
+    new = _generation(conn) + 1
+    statement = sqlite_insert(meta).values(key="generation", value=str(new))
+    conn.execute(statement.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": str(new)}))
+    return new
+
+
+def _upsert(conn: Connection, path: str, values: dict) -> int:
+    statement = sqlite_insert(photos).values(path=path, **values)
+    statement = statement.on_conflict_do_update(index_elements=[photos.c.path], set_=values)
+    return conn.execute(statement.returning(photos.c.id)).scalar_one()
+
+
+def _mark_deleted(conn: Connection, ids: list[int], at_generation: int) -> None:
+    for start in range(0, len(ids), _CHUNK):
+        chunk = [int(i) for i in ids[start:start + _CHUNK]]
+        conn.execute(update(photos).where(photos.c.id.in_(chunk)).values(status="deleted", generation=at_generation))
+
+
+def _apply_move(conn: Connection, move: Move, at_generation: int, added: dict, removed: list) -> None:
+    """Give the file at move.path the vector of move.source_id without embedding it again.
+
+    Usually the source row just takes the new path (the id stays). When another row already owns
+    that path (a deleted photo there, or a file that was overwritten), that row takes the source's
+    content instead and the source is marked deleted.
+    """
+    source = conn.execute(select(photos).where(photos.c.id == move.source_id)).one()
+    owner = conn.execute(select(photos.c.id).where(photos.c.path == move.path)).scalar()
+    location = dict(size=move.size, mtime=move.mtime, status="indexed", error=None, generation=at_generation)
+    if owner is None or owner == source.id:
+        conn.execute(update(photos).where(photos.c.id == source.id).values(path=move.path, **location))
+        added[source.id] = np.frombuffer(source.embedding, dtype=np.float32).copy()
+        return
+    conn.execute(update(photos).where(photos.c.id == owner).values(
+        content_hash=source.content_hash, width=source.width, height=source.height, taken=source.taken,
+        embedding=source.embedding, model=source.model, indexed_at=source.indexed_at, **location))
+    conn.execute(update(photos).where(photos.c.id == source.id).values(status="deleted", generation=at_generation))
+    added[owner] = np.frombuffer(source.embedding, dtype=np.float32).copy()
+    removed.append(source.id)
+
+
+def _blob(vector: np.ndarray) -> bytes:
+    return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+
+
+class CatalogWriter:
+    """The writer's SQLAlchemy engine on the catalog (made on the first write) and its transactions."""
+
+    def __init__(self, catalog: Path):
+        self._engine = open_engine(catalog, writer=True)
+
+    def commit(self, changes: ChangeSet, fingerprint: str | None) -> tuple[int, dict[int, np.ndarray], list[int]]:
+        """Write one batch in one transaction: (its generation, vectors of ids now indexed, ids no longer)."""
+        now = datetime.now()
+        added: dict[int, np.ndarray] = {}
+        removed: list[int] = []
+        with self._engine.begin() as conn:
+            at_generation = _bump_generation(conn)
+            for move in changes.moves:
+                _apply_move(conn, move, at_generation, added, removed)
+            for photo in changes.embedded:
+                values = dict(size=photo.size, mtime=photo.mtime, content_hash=photo.content_hash, width=photo.width,
+                              height=photo.height, taken=photo.taken, status="indexed", error=None,
+                              embedding=_blob(photo.vector), model=fingerprint, indexed_at=now,
+                              generation=at_generation)
+                added[_upsert(conn, photo.path, values)] = np.asarray(photo.vector, dtype=np.float32)
+            for photo in changes.failed:
+                values = dict(size=photo.size, mtime=photo.mtime, content_hash=None, width=None,
+                              height=None, taken=None, status="failed", error=photo.error, embedding=None,
+                              model=None, indexed_at=now, generation=at_generation)
+                removed.append(_upsert(conn, photo.path, values))
+            if changes.deleted:
+                _mark_deleted(conn, changes.deleted, at_generation)
+                removed.extend(int(i) for i in changes.deleted)
+        return at_generation, added, removed
+
+    def forget_everything(self) -> None:
+        """`--rebuild`: every photo and root goes; run history stays."""
+        with self._engine.begin() as conn:
+            _bump_generation(conn)
+            conn.execute(photos.delete())
+            conn.execute(roots.delete())
+
+    def add_roots(self, folders: Iterable[str]) -> None:
+        now = datetime.now()
+        with self._engine.begin() as conn:
+            for folder in folders:
+                statement = sqlite_insert(roots).values(path=folder, added_at=now, last_indexed_at=now)
+                conn.execute(statement.on_conflict_do_update(index_elements=[roots.c.path],
+                                                             set_={"last_indexed_at": now}))
+
+    def record_run(self, started_at: datetime, outcome: str, summary: dict) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(runs.insert().values(started_at=started_at, finished_at=datetime.now(), outcome=outcome,
+                                              summary=json.dumps(summary, sort_keys=True)))
+
+    def close(self) -> None:
+        self._engine.dispose()
