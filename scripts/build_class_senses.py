@@ -22,25 +22,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from build_wordnet import read_exceptions, read_hypernyms, read_licence, read_senses  # noqa: E402
+from build_wordnet import read_exceptions, read_licence, read_senses, read_synsets  # noqa: E402
 from model.class_senses import DATA_FILE  # noqa: E402
 from model.imagenet import imagenet_classes  # noqa: E402
 
 DEFAULT_OUT = REPO / "model" / "data" / DATA_FILE
-
-
-def read_lemmas(data_noun: Path) -> dict[str, list[str]]:
-    """synset offset -> its lemmas as WordNet writes them (first is the synset's name), `_` as space."""
-    lemmas: dict[str, list[str]] = {}
-    with data_noun.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("  "):
-                continue
-            fields = line.split(" | ", 1)[0].split()
-            count = int(fields[3], 16)
-            # adjective markers such as "(p)" never occur on nouns; drop WordNet's sense markers anyway
-            lemmas[fields[0]] = [fields[4 + 2 * i].split("(")[0].replace("_", " ") for i in range(count)]
-    return lemmas
 
 
 def classes_below(class_synsets: list[str], hypernyms: dict[str, list[str]]) -> dict[str, list[int]]:
@@ -63,8 +49,9 @@ def main() -> None:
     parser.add_argument("--wordnet", type=Path, default=Path("/usr/share/wordnet"))
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
-    hypernyms = read_hypernyms(args.wordnet / "data.noun")
-    lemmas = read_lemmas(args.wordnet / "data.noun")
+    synsets = read_synsets(args.wordnet / "data.noun")
+    hypernyms = {offset: parents for offset, (_, parents) in synsets.items()}
+    lemmas = {offset: names for offset, (names, _) in synsets.items()}
     class_synsets = [c.wnid[1:] for c in imagenet_classes()]
     below = classes_below(class_synsets, hypernyms)
     senses = {lemma: [s for s in synsets if s in below] for lemma, synsets in read_senses(args.wordnet / "index.noun").items()}
