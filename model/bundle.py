@@ -19,7 +19,9 @@ from core.errors import UsageError
 from core.settings import Settings
 from model import manifest as manifests
 from model.backbones import Backbone, load_backbone
-from model.heads import CONSE_TOP_T, build_devise_head, conse_embedding, conse_vectors, imagenet_label_vectors
+from model import conse
+from model.class_senses import load_class_senses
+from model.heads import build_devise_head, conse_embedding
 from model.inference import compile_inference
 from model.manifest import Manifest
 from model.resolver import open_words_for
@@ -61,7 +63,7 @@ class ModelBundle:
         """The head alone, on backbone outputs computed earlier: word-space vectors (N, dims)."""
         if self.head_model is not None:
             return self.head_model.predict(feature_maps, batch_size=256, verbose=0)
-        return conse_vectors(probabilities, self.label_vectors, int(self.manifest.top_t))
+        return conse.project_all(probabilities, self.label_vectors, int(self.manifest.top_t))
 
 
 def _digest_arrays(arrays: list[np.ndarray]) -> str:
@@ -93,7 +95,7 @@ def _assemble(manifest: Manifest, settings: Settings, words: WordLookup, head_mo
 
 def save_bundle(out_dir: Path, *, settings: Settings, backbone: str = manifests.DEFAULT_BACKBONE,
                 words: str = manifests.DEFAULT_WORDS, head: str = "conse",
-                head_model: keras.Model | None = None, top_t: int = CONSE_TOP_T,
+                head_model: keras.Model | None = None, top_t: int = conse.CONSE_TOP_T,
                 labels: str = "imagenet-1k", loss: str | None = None, random_words: bool | None = None) -> Manifest:
     """Write a bundle folder and return its manifest (with its path).
 
@@ -118,9 +120,9 @@ def save_bundle(out_dir: Path, *, settings: Settings, backbone: str = manifests.
         head_model.save_weights(out_dir / HEAD_WEIGHTS)
         manifest = replace(manifest, head_input_shape=tuple(head_model.input_shape[1:]))
     elif head == "conse":
-        vectors, missing = imagenet_label_vectors(lookup)
+        vectors, missing = conse.imagenet_label_vectors(lookup, load_class_senses())
         np.save(out_dir / LABEL_VECTORS, vectors, allow_pickle=False)
-        manifest = replace(manifest, top_t=top_t, labels_without_vector=missing)
+        manifest = replace(manifest, top_t=top_t, labels_without_vector=missing, class_vectors=conse.CLASS_VECTORS)
     else:
         raise UsageError(f"unknown head {head!r}: choose devise or conse")
     _, _, digests = _assemble(manifest, settings, lookup, head_model, vectors)

@@ -76,8 +76,9 @@ class ClassSenses:
         self._wordnet = WordNet(Hierarchy(_Parents(self._synsets)), _Rows(text, "l"), _Rows(text, "e"))
 
     def senses(self, text: str) -> list[Sense]:
-        """The noun senses of a word or phrase that cover at least one class, most frequent first."""
-        return [self.sense(synset) for synset in self._wordnet.synsets(text)]
+        """The noun senses of a word or phrase (else of its head noun) that cover at least one class,
+        most frequent first."""
+        return [self.sense(synset) for synset in self._wordnet.phrase_synsets(text)]
 
     def sense(self, synset: str) -> Sense:
         lemmas, _, classes = self._synsets[synset]

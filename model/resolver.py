@@ -15,6 +15,7 @@ import numpy as np
 
 from core.errors import ModelMismatchError
 from core.settings import Settings
+from model.conse import CLASS_VECTORS, CONSE_TOP_T
 from model.manifest import BUNDLED_WORDS_DIR, MANIFEST_FILE, Manifest, read_manifest
 from wordspace.lookup import WordLookup
 from wordspace.sources import open_words
@@ -31,7 +32,7 @@ def packaged_model_dir() -> Path | None:
 
 def conse_model_dir(settings: Settings) -> Path:
     """Where the training-free default (EfficientNet-Lite0 + ConSE + GloVe-50d) is materialised."""
-    return settings.cache / "models" / "efficientnet-lite0-conse-glove-6b-50d"
+    return settings.cache / "models" / f"efficientnet-lite0-conse-t{CONSE_TOP_T}-{CLASS_VECTORS}-glove-6b-50d"
 
 
 def default_model_dir(settings: Settings) -> Path:

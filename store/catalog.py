@@ -24,7 +24,7 @@ from store.derived import DerivedFiles
 from store.lock import WriterLock
 from store.migrate import ensure_schema
 from store.reader import CatalogReader, connect
-from store.records import ChangeSet
+from store.records import Bonus, ChangeSet
 
 CATALOG_FILE = "catalog.sqlite"
 
@@ -115,19 +115,26 @@ class Store(CatalogReader):
 
     # ---- searching -------------------------------------------------------------------------
     def knn(self, vector: np.ndarray, k: int, *, allowed_ids: np.ndarray | None = None,
-            exact: bool = False) -> list[tuple[int, float]]:
-        """(photo id, cosine similarity), best first; with allowed_ids, up to k among those.
+            exact: bool = False, bonus: Bonus | None = None) -> list[tuple[int, float]]:
+        """(photo id, cosine similarity + bonus), best first; with allowed_ids, up to k among those.
 
         exact=True scores every photo from the memory-mapped flat file, which is what a process
         answering one query should do; otherwise the HNSW graph answers (loaded once, then fast).
         """
         if exact:
             matrix = self._derived.flat()
-            return matrix.knn(vector, k, allowed_ids) if matrix is not None else []
+            return matrix.knn(vector, k, allowed_ids, bonus) if matrix is not None else []
         index = self._derived.hnsw()
         if index is None:
             return []
-        return index.knn(vector, k, self.count(), allowed_ids)
+        return index.knn(vector, k, self.count(), allowed_ids, bonus)
+
+    def class_mass(self, classes: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(photo ids ascending, mass): each photo's kept probabilities on classes, weighted (class postings)."""
+        index = self._derived.postings()
+        if index is None:
+            return np.empty(0, np.int64), np.empty(0, np.float32)
+        return index.mass(classes, weights)
 
     # ---- writing (the writer only) ---------------------------------------------------------------
     def _require_writer(self) -> None:

@@ -1,8 +1,9 @@
-"""The derived-file keeper: the HNSW graph and the flat matrix, kept in step with the catalog.
+"""The derived-file keeper: the HNSW graph, the flat matrix and the class postings, kept in step with the catalog.
 
-Both are copies of the catalog's embeddings, tagged with the store generation they reflect. A saved
-file is loaded, then caught up with the rows changed since it was saved, or rebuilt from the
-catalog when it is missing, damaged or ahead of it; the writer saves each one that is behind.
+The first two copy the catalog's embeddings, the postings its photos' top classes; each is tagged
+with the store generation it reflects. A saved file is loaded, then caught up with the rows changed
+since it was saved, or rebuilt from the catalog when it is missing, damaged or ahead of it; the
+writer saves each one that is behind.
 """
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from core.files import saved_generation
-from store import flat, hnsw
+from store import flat, hnsw, postings
 from store.flat import FlatVectors
 from store.hnsw import HnswIndex
+from store.postings import Postings
 from store.reader import CatalogReader
+
+Derived = HnswIndex | FlatVectors | Postings
 
 
 class DerivedFiles:
@@ -30,6 +34,8 @@ class DerivedFiles:
         self._hnsw_dirty = False
         self._flat: FlatVectors | None = None
         self._flat_dirty = False
+        self._postings: Postings | None = None
+        self._postings_dirty = False
 
     def hnsw(self) -> HnswIndex | None:
         """The HNSW index, loaded once; the writer keeps it current with apply()."""
@@ -45,7 +51,14 @@ class DerivedFiles:
             self._flat_dirty = not current
         return self._flat
 
-    def _current(self, kind: type[HnswIndex] | type[FlatVectors]):
+    def postings(self) -> Postings | None:
+        """The class postings, reloaded when a commit has moved the catalog on since they were read."""
+        if self._postings is None or self._postings.generation != self._catalog.generation():
+            self._postings, current = self._current(Postings)
+            self._postings_dirty = not current
+        return self._postings
+
+    def _current(self, kind: type[Derived]):
         """(derived file as of the catalog's generation, whether the saved file already was that)."""
         dims = self._dims()
         if dims is None:
@@ -55,11 +68,19 @@ class DerivedFiles:
             derived = kind.load(self.home, dims)
             current = derived is not None and derived.generation == generation
             if derived is None or derived.generation > generation:
-                derived = kind.build(dims, *self._catalog.indexed_vectors(dims))
+                derived = kind.build(dims, *self._rows(kind, dims))
             elif not current:
-                derived.catch_up(*self._catalog.changed_since(derived.generation, dims))
+                derived.catch_up(*self._changed_rows(kind, derived.generation, dims))
         derived.generation = generation
         return derived, current
+
+    def _rows(self, kind: type[Derived], dims: int) -> tuple:
+        return self._catalog.indexed_classes() if kind is Postings else self._catalog.indexed_vectors(dims)
+
+    def _changed_rows(self, kind: type[Derived], generation: int, dims: int) -> tuple:
+        if kind is Postings:
+            return self._catalog.classes_changed_since(generation)
+        return self._catalog.changed_since(generation, dims)
 
     def apply(self, added: dict[int, np.ndarray], removed: list[int], generation: int) -> None:
         """Apply one commit to the in-memory HNSW index (the flat matrix catches up when saved)."""
@@ -86,10 +107,14 @@ class DerivedFiles:
         if self._flat_dirty or saved_generation(self.home / flat.SIDECAR_FILE) != generation:
             self.flat().save(self.home, generation)
             self._flat_dirty = False
+        if self._postings_dirty or saved_generation(self.home / postings.SIDECAR_FILE) != generation:
+            self.postings().save(self.home, generation)
+            self._postings_dirty = False
 
     def forget(self) -> None:
         """Remove the files and what is in memory (`--rebuild`)."""
         hnsw.remove_files(self.home)
         flat.remove_files(self.home)
-        self._hnsw = self._flat = None
-        self._hnsw_dirty = self._flat_dirty = False
+        postings.remove_files(self.home)
+        self._hnsw = self._flat = self._postings = None
+        self._hnsw_dirty = self._flat_dirty = self._postings_dirty = False

@@ -10,24 +10,20 @@ so a reader sees an old pair or a new pair, never one of each.
 """
 from __future__ import annotations
 
-import json
-import secrets
 from pathlib import Path
 
 import numpy as np
 
 from core.vectors import top_k, unit_rows
-from core.files import write_atomically
+from store.array_files import load_arrays, remove_arrays, save_arrays
+from store.records import Bonus
 
 SIDECAR_FILE = "flat.json"
 _PREFIX = "flat-"
 
 
 def remove_files(home: Path) -> None:
-    home = Path(home)
-    (home / SIDECAR_FILE).unlink(missing_ok=True)
-    for path in home.glob(f"{_PREFIX}*.npy"):
-        path.unlink(missing_ok=True)
+    remove_arrays(home, SIDECAR_FILE, _PREFIX)
 
 
 class FlatVectors:
@@ -49,15 +45,11 @@ class FlatVectors:
     @classmethod
     def load(cls, home: Path, dims: int) -> "FlatVectors | None":
         """The saved pair, memory-mapped; None when missing, truncated or of another shape."""
-        home = Path(home)
-        try:
-            sidecar = json.loads((home / SIDECAR_FILE).read_text())
-            rows = int(sidecar["rows"])
-            vectors = np.load(home / sidecar["vectors"], mmap_mode="r") if rows else np.empty((0, dims), np.float32)
-            ids = np.load(home / sidecar["ids"], mmap_mode="r") if rows else np.empty(0, np.int64)
-            generation = int(sidecar["generation"])
-        except (OSError, ValueError, KeyError, TypeError):
+        loaded = load_arrays(home, SIDECAR_FILE, ("vectors", "ids"))
+        if loaded is None:
             return None
+        sidecar, arrays = loaded
+        vectors, ids, rows, generation = arrays["vectors"], arrays["ids"], sidecar.get("rows"), int(sidecar["generation"])
         if vectors.shape != (rows, dims) or vectors.dtype != np.float32 or ids.shape != (rows,) or ids.dtype != np.int64:
             return None
         return cls(ids, vectors, generation)
@@ -72,14 +64,21 @@ class FlatVectors:
         order = np.argsort(merged_ids, kind="stable")
         self.ids, self.vectors = merged_ids[order], np.concatenate([self.vectors[keep], fresh.vectors])[order]
 
-    def knn(self, vector: np.ndarray, k: int, allowed_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(id, cosine similarity) best first, exact; ties go to the smaller id (ids are ascending)."""
+    def knn(self, vector: np.ndarray, k: int, allowed_ids: np.ndarray | None = None,
+            bonus: Bonus | None = None) -> list[tuple[int, float]]:
+        """(id, cosine similarity + bonus) best first, exact; ties go to the smaller id (ids are ascending)."""
         query = unit_rows(np.ravel(vector))
         ids, vectors = self.ids, self.vectors
         if allowed_ids is not None:
             rows = self._rows_of(np.unique(np.asarray(allowed_ids, dtype=np.int64)))
             ids, vectors = ids[rows], vectors[rows]
         scores = vectors @ query
+        if bonus is not None and len(bonus.ids):
+            at = np.searchsorted(ids, bonus.ids)
+            inside = at < len(ids)
+            at, values = at[inside], bonus.values[inside]
+            hit = ids[at] == bonus.ids[inside]
+            scores[at[hit]] += values[hit]
         return [(int(ids[i]), float(scores[i])) for i in top_k(scores, k)]
 
     def _rows_of(self, wanted: np.ndarray) -> np.ndarray:
@@ -91,19 +90,6 @@ class FlatVectors:
 
     def save(self, home: Path, generation: int) -> None:
         """Write the pair under fresh names, then flat.json naming them, then drop older pairs."""
-        home = Path(home)
-        token = f"{_PREFIX}{generation}-{secrets.token_hex(4)}"
-        names = {"vectors": f"{token}.npy", "ids": f"{token}-ids.npy"}
-        try:
-            write_atomically(home / names["vectors"], lambda tmp: np.save(tmp, np.ascontiguousarray(self.vectors)))
-            write_atomically(home / names["ids"], lambda tmp: np.save(tmp, np.ascontiguousarray(self.ids)))
-            sidecar = {"generation": generation, "rows": len(self.ids), "dims": int(self.vectors.shape[1]), **names}
-            write_atomically(home / SIDECAR_FILE, lambda tmp: Path(tmp).write_text(json.dumps(sidecar)))
-        except BaseException:
-            for name in names.values():
-                (home / name).unlink(missing_ok=True)
-            raise
-        for path in home.glob(f"{_PREFIX}*.npy"):
-            if path.name not in names.values():
-                path.unlink(missing_ok=True)
+        save_arrays(home, SIDECAR_FILE, _PREFIX, generation, {"vectors": self.vectors, "ids": self.ids},
+                    rows=len(self.ids), dims=int(self.vectors.shape[1]))
         self.generation = generation

@@ -17,6 +17,7 @@ import numpy as np
 
 from core.vectors import top_k, unit_rows
 from core.files import write_atomically
+from store.records import Bonus
 
 INDEX_FILE = "vectors.hnsw"
 SIDECAR_FILE = "vectors.json"
@@ -100,8 +101,25 @@ class HnswIndex:
             except RuntimeError:
                 pass
 
-    def knn(self, vector: np.ndarray, k: int, live: int, allowed_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(id, cosine similarity) best first. live: how many photos are indexed (k is capped by it)."""
+    def knn(self, vector: np.ndarray, k: int, live: int, allowed_ids: np.ndarray | None = None,
+            bonus: Bonus | None = None) -> list[tuple[int, float]]:
+        """(id, cosine similarity + bonus) best first. live: how many photos are indexed (k is capped by it).
+
+        With a bonus the candidates are the 2k nearest by cosine and the 2k of highest bonus, scored
+        exactly: approximate, like the graph search itself."""
+        if bonus is None or not len(bonus.ids):
+            return self._knn(vector, k, live, allowed_ids)
+        allowed = None if allowed_ids is None else np.unique(np.asarray(allowed_ids, dtype=np.int64))
+        bonus = bonus.within(allowed)
+        nearest = [photo_id for photo_id, _ in self._knn(vector, 2 * k, live, allowed)]
+        candidates = np.unique(np.concatenate([np.array(nearest, dtype=np.int64),
+                                               bonus.ids[top_k(bonus.values, 2 * k)]]))
+        cosines = self._exact(np.asarray(vector, dtype=np.float32), len(candidates), candidates)
+        ids = np.array([photo_id for photo_id, _ in cosines], dtype=np.int64)
+        scores = np.array([score for _, score in cosines], dtype=np.float32) + bonus.of(ids)
+        return [(int(ids[i]), float(scores[i])) for i in top_k(scores, k)]
+
+    def _knn(self, vector: np.ndarray, k: int, live: int, allowed_ids: np.ndarray | None) -> list[tuple[int, float]]:
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         if allowed_ids is not None:
             allowed = np.unique(np.asarray(allowed_ids, dtype=np.int64))

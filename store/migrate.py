@@ -11,7 +11,7 @@ from pathlib import Path
 
 from core.errors import StoreError
 
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0004"
 
 
 def schema_revision(catalog: Path) -> str | None:

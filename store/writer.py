@@ -11,11 +11,11 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from store.engine import open_engine
-from store.records import ChangeSet, Move
+from store.records import ChangeSet, Move, Reprojected
 from store.schema import meta, photos, roots, runs
 
 _CHUNK = 500  # ids per IN (...) statement
@@ -61,10 +61,18 @@ def _apply_move(conn: Connection, move: Move, at_generation: int, added: dict, r
         return
     conn.execute(update(photos).where(photos.c.id == owner).values(
         content_hash=source.content_hash, width=source.width, height=source.height, taken=source.taken,
-        embedding=source.embedding, model=source.model, indexed_at=source.indexed_at, **location))
+        embedding=source.embedding, top_classes=source.top_classes, model=source.model,
+        indexed_at=source.indexed_at, **location))
     conn.execute(update(photos).where(photos.c.id == source.id).values(status="deleted", generation=at_generation))
     added[owner] = np.frombuffer(source.embedding, dtype=np.float32).copy()
     removed.append(source.id)
+
+
+def _reproject(conn: Connection, rows: list[Reprojected], fingerprint: str | None, at_generation: int) -> None:
+    """New vectors for indexed photos, in one executemany."""
+    statement = update(photos).where(photos.c.id == bindparam("photo_id")).values(
+        embedding=bindparam("vector"), model=fingerprint, generation=at_generation)
+    conn.execute(statement, [{"photo_id": p.id, "vector": _blob(p.vector)} for p in rows])
 
 
 def _blob(vector: np.ndarray) -> bytes:
@@ -89,17 +97,20 @@ class CatalogWriter:
             for photo in changes.embedded:
                 values = dict(size=photo.size, mtime=photo.mtime, content_hash=photo.content_hash, width=photo.width,
                               height=photo.height, taken=photo.taken, status="indexed", error=None,
-                              embedding=_blob(photo.vector), model=fingerprint, indexed_at=now,
-                              generation=at_generation)
+                              embedding=_blob(photo.vector), top_classes=photo.top_classes, model=fingerprint,
+                              indexed_at=now, generation=at_generation)
                 added[_upsert(conn, photo.path, values)] = np.asarray(photo.vector, dtype=np.float32)
             for photo in changes.failed:
                 values = dict(size=photo.size, mtime=photo.mtime, content_hash=None, width=None,
                               height=None, taken=None, status="failed", error=photo.error, embedding=None,
-                              model=None, indexed_at=now, generation=at_generation)
+                              top_classes=None, model=None, indexed_at=now, generation=at_generation)
                 removed.append(_upsert(conn, photo.path, values))
             if changes.deleted:
                 _mark_deleted(conn, changes.deleted, at_generation)
                 removed.extend(int(i) for i in changes.deleted)
+            if changes.reprojected:
+                _reproject(conn, changes.reprojected, fingerprint, at_generation)
+                added.update((photo.id, np.asarray(photo.vector, dtype=np.float32)) for photo in changes.reprojected)
         return at_generation, added, removed
 
     def forget_everything(self) -> None:

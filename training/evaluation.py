@@ -23,7 +23,8 @@ from core.settings import Settings
 from training import metrics
 from training.datasets import file_digest, label_targets, read_dataset
 from training.features import dataset_features
-from model.heads import CONSE_TOP_T, conse_vectors, imagenet_label_vectors
+from model.class_senses import load_class_senses
+from model.conse import CONSE_TOP_T, imagenet_label_vectors, project_all
 from model.manifest import Manifest
 from model.resolver import resolve_model
 from training.fit import (Say, TrainSpec, fit_head, fit_softmax, load_training_set, random_label_vectors,
@@ -126,8 +127,8 @@ def _baseline_scores(manifest: Manifest, training: dict | None, settings: Settin
     """ConSE, and (for a model trained here) the softmax and random-embedding controls on its training data."""
     scores = {}
     if manifest.head == "devise":
-        imagenet_vectors, _ = imagenet_label_vectors(words)
-        scores["conse"] = metrics.cosine_scores(conse_vectors(probabilities, imagenet_vectors, CONSE_TOP_T),
+        imagenet_vectors, _ = imagenet_label_vectors(words, load_class_senses())
+        scores["conse"] = metrics.cosine_scores(project_all(probabilities, imagenet_vectors),
                                                 label_targets(labels, words)[1])
     if training is None:
         say("no training.json in the model folder: softmax and random-embedding baselines skipped")

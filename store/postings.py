@@ -1,0 +1,90 @@
+"""The class -> photos posting index: for each ImageNet class, the photos that keep it among their top
+classes and its probability there (an inverted index, as a text engine keeps word -> documents).
+
+A query word covers a few classes (`dog`: 118 of 1000), so its mass is read from those classes'
+postings only, never from every photo's row. Derived from the catalog's top classes like the
+vector files: tagged with the store generation, caught up or rebuilt by the derived-file keeper,
+memory-mapped by readers. Arrays: offsets (classes + 1) int64, ids int32 and probabilities float32,
+grouped by class, ids ascending within a class.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from model.imagenet import NUM_CLASSES
+from store.array_files import load_arrays, remove_arrays, save_arrays
+
+SIDECAR_FILE = "postings.json"
+_PREFIX = "postings-"
+_NAMES = ("offsets", "ids", "probabilities")
+
+
+def remove_files(home: Path) -> None:
+    remove_arrays(home, SIDECAR_FILE, _PREFIX)
+
+
+class Postings:
+    """Per class, the photos (ids) that have it among their top classes, with its probability."""
+
+    def __init__(self, offsets: np.ndarray, ids: np.ndarray, probabilities: np.ndarray, generation: int):
+        self.offsets = offsets
+        self.ids = ids
+        self.probabilities = probabilities
+        self.generation = generation
+
+    @classmethod
+    def build(cls, _dims: int, photo_ids: np.ndarray, class_ids: np.ndarray, probabilities: np.ndarray) -> "Postings":
+        """From catalog rows: photo ids (N,), their top class ids and probabilities (N, K)."""
+        k = class_ids.shape[1] if class_ids.ndim == 2 else 0
+        return cls._from_entries(np.asarray(class_ids, np.int64).ravel(), np.repeat(np.asarray(photo_ids, np.int64), k),
+                                 np.asarray(probabilities, np.float32).ravel())
+
+    @classmethod
+    def _from_entries(cls, classes: np.ndarray, ids: np.ndarray, probabilities: np.ndarray) -> "Postings":
+        order = np.lexsort((ids, classes))
+        offsets = np.searchsorted(classes[order], np.arange(NUM_CLASSES + 1)).astype(np.int64)
+        return cls(offsets, ids[order].astype(np.int32), probabilities[order], generation=0)
+
+    @classmethod
+    def load(cls, home: Path, _dims: int) -> "Postings | None":
+        """The saved index, memory-mapped; None when missing or damaged."""
+        loaded = load_arrays(home, SIDECAR_FILE, _NAMES)
+        if loaded is None:
+            return None
+        sidecar, arrays = loaded
+        offsets, ids, probabilities = (arrays[name] for name in _NAMES)
+        if offsets.shape != (NUM_CLASSES + 1,) or ids.shape != probabilities.shape or ids.shape != (offsets[-1],):
+            return None
+        return cls(offsets, ids, probabilities, int(sidecar["generation"]))
+
+    def catch_up(self, photo_ids: np.ndarray, class_ids: np.ndarray, probabilities: np.ndarray,
+                 gone: np.ndarray) -> None:
+        """Apply rows changed since this index's generation: their new top classes, and ids no longer indexed."""
+        changed = np.concatenate([np.asarray(photo_ids, np.int64), np.asarray(gone, np.int64)])
+        keep = ~np.isin(self.ids, changed)
+        classes = np.repeat(np.arange(NUM_CLASSES), np.diff(self.offsets))[keep]
+        fresh = self.build(0, photo_ids, class_ids, probabilities)
+        fresh_classes = np.repeat(np.arange(NUM_CLASSES), np.diff(fresh.offsets))
+        merged = self._from_entries(np.concatenate([classes, fresh_classes]),
+                                    np.concatenate([np.asarray(self.ids[keep], np.int64), fresh.ids.astype(np.int64)]),
+                                    np.concatenate([self.probabilities[keep], fresh.probabilities]))
+        self.offsets, self.ids, self.probabilities = merged.offsets, merged.ids, merged.probabilities
+
+    def mass(self, classes: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per photo, the weighted sum of its probabilities on classes: (ids ascending, mass), only photos
+        that keep one of the classes."""
+        spans = [(self.offsets[c], self.offsets[c + 1]) for c in np.asarray(classes, np.int64)]
+        ids = np.concatenate([self.ids[a:b] for a, b in spans] or [np.empty(0, np.int32)])
+        if ids.size == 0:
+            return np.empty(0, np.int64), np.empty(0, np.float32)
+        parts = np.concatenate([self.probabilities[a:b] * w for (a, b), w in zip(spans, weights)])
+        totals = np.bincount(ids, weights=parts)
+        found = np.flatnonzero(np.bincount(ids))
+        return found.astype(np.int64), totals[found].astype(np.float32)
+
+    def save(self, home: Path, generation: int) -> None:
+        save_arrays(home, SIDECAR_FILE, _PREFIX, generation,
+                    {"offsets": self.offsets, "ids": self.ids, "probabilities": self.probabilities})
+        self.generation = generation
