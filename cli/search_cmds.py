@@ -18,7 +18,8 @@ _IN = typer.Option(None, "--in", metavar="DIR", help="Only photos under this fol
 _AFTER = typer.Option(None, "--after", metavar="DATE", help="Only photos taken on/after DATE (YYYY-MM-DD or ISO date-time; EXIF time, else mtime).")
 _BEFORE = typer.Option(None, "--before", metavar="DATE", help="Only photos taken before DATE.")
 _PATHS = typer.Option(False, "--paths", help="Print only the paths, one per line (for xargs).")
-_JSON = typer.Option(False, "--json", help="Print a JSON list of {rank, score, path, width, height, taken}.")
+_JSON = typer.Option(False, "--json", help="Print a JSON list of {rank, score, path, width, height, taken, cosine, mass, why}.")
+_MIN_SCORE = typer.Option(None, "--min-score", metavar="X", help="Drop results scoring below X (none left: an empty list, said on stderr).")
 _HTML = typer.Option(None, "--html", metavar="FILE", help="Write a self-contained HTML contact sheet to FILE.")
 _THUMBNAILS = typer.Option(None, "--thumbnails/--no-thumbnails",
                            help="Table: a thumbnail column (default: on a colour terminal, off when piped).")
@@ -43,9 +44,13 @@ def _check_outputs(paths: bool, as_json: bool, html: Optional[Path]) -> None:
         raise UsageError("choose one output: --paths, --json or --html FILE")
 
 
-def _show(results, title: str, paths: bool, as_json: bool, html: Optional[Path], thumbnails: Optional[bool]) -> None:
+def _show(results, title: str, paths: bool, as_json: bool, html: Optional[Path], thumbnails: Optional[bool],
+          min_score: Optional[float]) -> None:
     from search import render
 
+    if not results:
+        typer.echo("no photos matched" + (f" with a score of at least {min_score:g}" if min_score is not None else ""),
+                   err=True)
     if paths:
         typer.echo(render.render_paths(results), nl=False)
     elif as_json:
@@ -55,8 +60,6 @@ def _show(results, title: str, paths: bool, as_json: bool, html: Optional[Path],
         typer.echo(f"wrote a contact sheet of {len(results)} photos to {out}")
     elif results:
         render.print_table(results, title, thumbnails=thumbnails)
-    else:
-        typer.echo("no photos matched", err=True)
 
 
 def query(
@@ -73,14 +76,25 @@ def query(
     as_json: bool = _JSON,
     html: Optional[Path] = _HTML,
     thumbnails: Optional[bool] = _THUMBNAILS,
+    min_score: Optional[float] = _MIN_SCORE,
+    explain: bool = typer.Option(False, "--explain", help="Also print (on stderr) each word's WordNet senses and the ImageNet classes they cover."),
 ) -> None:
-    """Find photos by words, phrases or photos, with + and - and weights."""
+    """Find photos by words, phrases or photos, with + and - and weights.
+
+    Score = cosine + 10 x mass: mass is the classifier's probability on the ImageNet classes below
+    the words' WordNet noun senses (`bird` covers toucan, jay, ...); words that cover none rank by cosine."""
     from search.engine import search_text
 
     _check_outputs(paths, as_json, html)
+    if explain:
+        from search.meaning import explain as explain_terms
+        from search.query_parser import parse_query
+        from search.render import render_explanation
+
+        typer.echo(render_explanation(explain_terms(parse_query(text, add or (), subtract or ()))), err=True)
     results = search_text(text, _settings(home, model), n, add=add or (), subtract=subtract or (),
-                          filters=_filters(under, after, before))
-    _show(results, f"query: {text}", paths, as_json, html, thumbnails)
+                          filters=_filters(under, after, before), min_score=min_score)
+    _show(results, f"query: {text}", paths, as_json, html, thumbnails, min_score)
 
 
 def similar(
@@ -96,14 +110,15 @@ def similar(
     as_json: bool = _JSON,
     html: Optional[Path] = _HTML,
     thumbnails: Optional[bool] = _THUMBNAILS,
+    min_score: Optional[float] = _MIN_SCORE,
 ) -> None:
-    """Find photos that look like IMAGE."""
+    """Find photos that look like IMAGE (score: cosine of the photos' vectors)."""
     from search.engine import search_similar
 
     _check_outputs(paths, as_json, html)
     results = search_similar(image, _settings(home, model), n, include_self=include_self,
-                             filters=_filters(under, after, before))
-    _show(results, f"similar to: {image}", paths, as_json, html, thumbnails)
+                             filters=_filters(under, after, before), min_score=min_score)
+    _show(results, f"similar to: {image}", paths, as_json, html, thumbnails, min_score)
 
 
 def register(app: typer.Typer) -> None:

@@ -22,11 +22,14 @@ from indexer.decode import DecodePool, Decoded, Work
 from indexer.plan import plan_changes
 from indexer.progress import Progress, QuietProgress
 from indexer.summary import RunSummary
+from indexer.reproject import reproject
+from model.conse import ConseProjection
 from model.manifest import Manifest
+from store.probabilities import keep_top
 from store.catalog import Store
 from store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, failure_reason
 
-Embed = Callable[[np.ndarray], np.ndarray]
+Embed = Callable[[np.ndarray], np.ndarray | tuple[np.ndarray, np.ndarray]]  # vectors[, classifier probabilities]
 
 # A debug hook: seconds to sleep after each committed batch, so tests can interrupt a run mid-way.
 DEBUG_DELAY_ENV = "DEVSEARCH_DEBUG_BATCH_DELAY"
@@ -76,15 +79,26 @@ def _batches(decoded: Iterable[Decoded], size: int) -> Iterator[list[Decoded]]:
 def _commit_batch(batch: list[Decoded], store: Store, embed: Embed, summary: RunSummary) -> None:
     good = [d for d in batch if d.error is None]
     bad = [d for d in batch if d.error is not None]
-    vectors = embed(np.stack([d.pixels for d in good])) if good else []
+    vectors, kept = _embed(embed, [d.pixels for d in good])
     store.commit(ChangeSet(
         embedded=[EmbeddedPhoto(d.work.path, d.work.size, d.work.mtime, d.content_hash, d.width, d.height, d.taken,
-                                vector) for d, vector in zip(good, vectors)],
+                                vector, classes) for d, vector, classes in zip(good, vectors, kept)],
         failed=[FailedPhoto(d.work.path, d.work.size, d.work.mtime, d.error) for d in bad],
     ))
     summary.new += sum(d.work.kind == "new" for d in good)
     summary.updated += sum(d.work.kind == "updated" for d in good)
     summary.failed.update(failure_reason(d.error) for d in bad)
+
+
+def _embed(embed: Embed, pixels: list[np.ndarray]) -> tuple[list[np.ndarray], list[bytes | None]]:
+    """Vectors of decoded photos, and what the store keeps of their classifier outputs (None without)."""
+    if not pixels:
+        return [], []
+    out = embed(np.stack(pixels))
+    if not isinstance(out, tuple):
+        return list(out), [None] * len(pixels)
+    vectors, probabilities = out
+    return list(vectors), [top.to_blob() for top in keep_top(probabilities)]
 
 
 def _embed_all(work: list[Work], store: Store, embed: Embed, summary: RunSummary, interrupt: _Interrupt,
@@ -108,18 +122,24 @@ def _embed_all(work: list[Work], store: Store, embed: Embed, summary: RunSummary
 
 
 def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest: Manifest, *, batch_size: int = 32,
-              workers: int = 1, follow_symlinks: bool = False, progress: Progress | None = None) -> RunSummary:
-    """Bring the store up to date with the photos under roots; returns what changed."""
+              workers: int = 1, follow_symlinks: bool = False, progress: Progress | None = None,
+              projection: ConseProjection | None = None) -> RunSummary:
+    """Bring the store up to date with the photos under roots; returns what changed.
+
+    projection: the model's ConSE projection, to re-project photos another projection of its
+    backbone embedded (indexer/reproject.py) before anything is crawled."""
     started_at = datetime.now()
     clock = time.perf_counter()
     folders = resolve_roots([Path(r) for r in roots])
     _bind_model(store, manifest)
     summary = RunSummary()
     with _Interrupt() as interrupt:
+        if projection is not None:
+            summary.reprojected = reproject(store, manifest, projection, stop=lambda: interrupt.requested)
         crawled = crawl(folders, follow_symlinks=follow_symlinks, stop=lambda: interrupt.requested)
         summary.skipped.update(crawled.skipped)
         if not crawled.stopped and not interrupt.requested:  # a partial crawl would make unseen photos look gone
-            plan = plan_changes(crawled, store, folders)
+            plan = plan_changes(crawled, store, folders, manifest.fingerprint)
             store.commit(ChangeSet(moves=plan.moves, deleted=plan.deleted))
             summary.unchanged, summary.moved, summary.deleted = plan.unchanged, len(plan.moves), len(plan.deleted)
             store.add_roots(folders)

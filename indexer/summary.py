@@ -12,6 +12,7 @@ class RunSummary:
     moved: int = 0
     deleted: int = 0
     unchanged: int = 0
+    reprojected: int = 0  # moved to a new projection from their kept top classes, without decoding
     failed: Counter = field(default_factory=Counter)  # reason -> files that failed in this run
     skipped: Counter = field(default_factory=Counter)  # reason -> files or folders not attempted
     elapsed: float = 0.0
@@ -27,7 +28,7 @@ class RunSummary:
 
     def to_dict(self) -> dict:
         return {"new": self.new, "updated": self.updated, "moved": self.moved, "deleted": self.deleted,
-                "unchanged": self.unchanged, "failed": sum(self.failed.values()), "failures": dict(self.failed),
+                "unchanged": self.unchanged, "reprojected": self.reprojected, "failed": sum(self.failed.values()), "failures": dict(self.failed),
                 "skipped": dict(self.skipped), "elapsed_s": round(self.elapsed, 3),
                 "images_per_s": round(self.images_per_second, 2), "interrupted": self.interrupted}
 
@@ -44,6 +45,8 @@ def format_summary(summary: RunSummary) -> list[str]:
         f"{summary.moved:,} moved, {summary.deleted:,} deleted, {summary.unchanged:,} unchanged, {failed:,} failed "
         f"in {summary.elapsed:.1f} s ({summary.images_per_second:.1f} images/s)"
     ]
+    if summary.reprojected:
+        lines.append(f"re-projected {summary.reprojected:,} photos to the new model from their kept classes")
     if failed:
         lines.append(f"failed: {_by_reason(summary.failed)}")
     if summary.skipped:

@@ -7,7 +7,6 @@ Nothing here is pickled.
 """
 from __future__ import annotations
 
-import hashlib
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -29,7 +28,6 @@ from wordspace.lookup import WordLookup
 from wordspace.sources import open_words
 
 HEAD_WEIGHTS = "head.weights.h5"
-LABEL_VECTORS = "label_vectors.npy"
 
 
 class ModelBundle:
@@ -66,13 +64,6 @@ class ModelBundle:
         return conse.project_all(probabilities, self.label_vectors, int(self.manifest.top_t))
 
 
-def _digest_arrays(arrays: list[np.ndarray]) -> str:
-    sha = hashlib.sha256()
-    for array in arrays:
-        sha.update(np.ascontiguousarray(array).tobytes())
-    return sha.hexdigest()
-
-
 def _assemble(manifest: Manifest, settings: Settings, words: WordLookup, head_model: keras.Model | None,
               vectors: np.ndarray | None) -> tuple[keras.Model, Backbone, dict[str, str]]:
     """The end-to-end Keras model, its backbone, and the digests of everything that decides its outputs."""
@@ -81,15 +72,16 @@ def _assemble(manifest: Manifest, settings: Settings, words: WordLookup, head_mo
     feature_map, probabilities = backbone.model(images)
     if manifest.head == "devise":
         embedding = head_model(feature_map)
-        head_digest = _digest_arrays(head_model.get_weights())
+        head_digest = manifests.digest_arrays(head_model.get_weights())
     else:
         constant = keras.ops.convert_to_tensor(vectors)
         embedding = keras.layers.Lambda(
             lambda p: conse_embedding(p, constant, int(manifest.top_t)), name="conse"
         )(probabilities)
-        head_digest = _digest_arrays([vectors, np.array([manifest.top_t])])
+        head_digest = manifests.conse_digest(vectors, int(manifest.top_t))
     model = keras.Model(images, [embedding, probabilities], name="devsearch_embedder")
-    digests = {"backbone": _digest_arrays(backbone.model.get_weights()), "head": head_digest, "words": words.fingerprint}
+    digests = {"backbone": manifests.digest_arrays(backbone.model.get_weights()), "head": head_digest,
+               "words": words.fingerprint}
     return model, backbone, digests
 
 
@@ -121,7 +113,7 @@ def save_bundle(out_dir: Path, *, settings: Settings, backbone: str = manifests.
         manifest = replace(manifest, head_input_shape=tuple(head_model.input_shape[1:]))
     elif head == "conse":
         vectors, missing = conse.imagenet_label_vectors(lookup, load_class_senses())
-        np.save(out_dir / LABEL_VECTORS, vectors, allow_pickle=False)
+        np.save(out_dir / manifests.LABEL_VECTORS, vectors, allow_pickle=False)
         manifest = replace(manifest, top_t=top_t, labels_without_vector=missing, class_vectors=conse.CLASS_VECTORS)
     else:
         raise UsageError(f"unknown head {head!r}: choose devise or conse")
@@ -142,7 +134,7 @@ def load_bundle(model_dir: Path, settings: Settings) -> ModelBundle:
         head_model = build_devise_head(stored.head_input_shape, stored.dims)
         head_model.load_weights(Path(model_dir) / HEAD_WEIGHTS)
     else:
-        vectors = np.load(Path(model_dir) / LABEL_VECTORS, allow_pickle=False)
+        vectors = np.load(Path(model_dir) / manifests.LABEL_VECTORS, allow_pickle=False)
     model, backbone, digests = _assemble(stored, settings, words, head_model, vectors)
     if manifests.fingerprint(stored, digests) != stored.fingerprint:
         raise UsageError(

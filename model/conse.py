@@ -14,6 +14,7 @@ weight and CONSE_TOP_T were chosen on the dev split of tuxpaint-objects (scripts
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -80,6 +81,17 @@ def top_classes(probabilities: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarr
     values = np.take_along_axis(probabilities, picked, axis=1)
     order = np.lexsort((picked, -values), axis=1)
     return np.take_along_axis(picked, order, axis=1).astype(np.int64), np.take_along_axis(values, order, axis=1)
+
+
+@dataclass(frozen=True)
+class ConseProjection:
+    """A ConSE bundle's projection: its class vectors and T, applied to kept top classes."""
+
+    class_vectors: np.ndarray
+    top_t: int
+
+    def __call__(self, class_ids: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+        return project(class_ids, probabilities, self.class_vectors, self.top_t)
 
 
 def project_all(probabilities: np.ndarray, class_vectors: np.ndarray, top_t: int = CONSE_TOP_T) -> np.ndarray:

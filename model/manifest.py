@@ -5,7 +5,7 @@ Its JSON form (`manifest.json` in a bundle, `model.json` in a store) carries a f
 format, so its fingerprint keeps meaning what it meant. Format 2 fingerprints name the backbone and
 the projection (head + word space) separately, `efficientnet-lite0:<hash>/conse+glove-6b-50d:<hash>`:
 a store whose photos' classifier outputs are kept can move to a new projection of the same
-backbone without decoding them again. Plain Python only (no Keras, no word vectors).
+backbone without decoding them again. Plain numpy only (no Keras, no word vectors).
 """
 from __future__ import annotations
 
@@ -14,10 +14,13 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+import numpy as np
+
 from core.errors import UsageError
 from core.files import write_atomically
 
 MANIFEST_FILE = "manifest.json"
+LABEL_VECTORS = "label_vectors.npy"  # a ConSE bundle's class vectors
 FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)
 DEFAULT_WORDS = "glove-6b-50d"
@@ -104,8 +107,25 @@ def fingerprint(manifest: Manifest, digests: dict[str, str]) -> str:
     if manifest.format == 1:
         return f"{manifest.backbone}+{manifest.head}+{manifest.words_name}:{_hash(digests)}"
     projection = {key: value for key, value in digests.items() if key != "backbone"}
-    return (f"{manifest.backbone}:{_hash({'backbone': digests['backbone']})}/"
-            f"{manifest.head}+{manifest.words_name}:{_hash(projection)}")
+    return f"{manifest.backbone}:{_hash({'backbone': digests['backbone']})}/{projection_fingerprint(manifest, projection)}"
+
+
+def projection_fingerprint(manifest: Manifest, digests: dict[str, str]) -> str:
+    """The projection's part of a format-2 fingerprint, from the head's and the words' digests."""
+    return f"{manifest.head}+{manifest.words_name}:{_hash(digests)}"
+
+
+def digest_arrays(arrays: list[np.ndarray]) -> str:
+    """sha256 over the arrays' bytes: a weights digest for fingerprints."""
+    sha = hashlib.sha256()
+    for array in arrays:
+        sha.update(np.ascontiguousarray(array).tobytes())
+    return sha.hexdigest()
+
+
+def conse_digest(class_vectors: np.ndarray, top_t: int) -> str:
+    """The digest of a ConSE head: its class vectors and T."""
+    return digest_arrays([class_vectors, np.array([top_t])])
 
 
 def _hash(digests: dict[str, str]) -> str:
