@@ -17,7 +17,7 @@ def labels(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
     model: Path = typer.Option(None, "--model", help="Model bundle folder (default: the built-in one)."),
 ) -> None:
-    """Show the top ImageNet classes and the nearest words to the photo's embedding."""
+    """Show the top ImageNet classes (with their WordNet paths) and the nearest words to the photo's embedding."""
     from model.image_labels import describe_image
 
     description = describe_image(image, Settings().with_options(model=model), top=top, vocab_limit=WORD_VOCAB_LIMIT)
@@ -34,8 +34,11 @@ def labels(
         table.add_column("#", justify="right")
         table.add_column(key)
         table.add_column("score", justify="right")
+        if key == "label":
+            table.add_column("WordNet path")
         for rank, row in enumerate(rows, 1):
-            table.add_row(str(rank), row[key], f"{row['score']:.3f}")
+            path = [" < ".join(row["path"])] if key == "label" else []
+            table.add_row(str(rank), row[key], f"{row['score']:.3f}", *path)
         console.print(table)
 
 

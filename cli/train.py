@@ -52,13 +52,13 @@ def train(
 
 def evaluate(
     dataset: Path = typer.Argument(..., help="Labelled images to evaluate on (labels.csv or sub-folders)."),
-    model: Path = typer.Option(..., "--model", help="Model bundle folder (from `devsearch train`, or a ConSE bundle)."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model bundle folder (from `devsearch train`; default: the built-in one)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of the tables."),
     holdout_labels: Optional[Path] = typer.Option(None, "--holdout-labels", help="Zero-shot labels (default: those the model held out)."),
     baselines: bool = typer.Option(False, "--baselines", help="Also: softmax, random-embedding DeViSE and ConSE."),
     where: List[str] = typer.Option([], "--where", help=_WHERE_HELP),
 ) -> None:
-    """Flat hit@k, hierarchical precision@k, zero-shot and retrieval by word (the paper's Table 1)."""
+    """Flat hit@k, hierarchical precision@k, zero-shot, retrieval by label, head word and category word."""
     from training.evaluation import evaluate as evaluate_model
     from training.evaluation import markdown_table
 

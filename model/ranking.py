@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.class_senses import ClassSenses, Sense
+from model.class_senses import ClassSenses
 
 BETA = 10.0
 
@@ -59,11 +59,7 @@ def class_weights(terms: Sequence[tuple[float, str | None]], senses: ClassSenses
     return ClassWeights(np.array(kept, dtype=np.int64), np.array([weights[i] for i in kept], dtype=np.float32))
 
 
-def score(cosine: np.ndarray, mass: np.ndarray) -> np.ndarray:
+def score(cosine: np.ndarray, mass: np.ndarray, beta: float = BETA) -> np.ndarray:
     """The ranking score of photos with these cosines and masses."""
-    return cosine + BETA * mass
+    return cosine + beta * mass
 
-
-def explain(texts: Sequence[str], senses: ClassSenses) -> dict[str, list[Sense]]:
-    """Each word term's WordNet senses that cover classes (empty when it ranks by cosine alone)."""
-    return {text: senses.senses(text) for text in texts}

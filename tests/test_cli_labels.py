@@ -26,7 +26,7 @@ def cat_labels(model_cache) -> dict:
 @pytest.mark.slow
 def test_labels_json_has_the_documented_keys(cat_labels):
     assert set(cat_labels) == {"image", "imagenet", "words"}
-    assert set(cat_labels["imagenet"][0]) == {"label", "wnid", "score"}
+    assert set(cat_labels["imagenet"][0]) == {"label", "wnid", "score", "path"}
     assert set(cat_labels["words"][0]) == {"word", "score"}
     assert len(cat_labels["imagenet"]) == len(cat_labels["words"]) == 10
 
@@ -35,6 +35,12 @@ def test_labels_json_has_the_documented_keys(cat_labels):
 def test_the_cat_is_a_cat_class_in_the_top_three(cat_labels):
     top3 = [row["label"] for row in cat_labels["imagenet"][:3]]
     assert any(label in {"tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat"} for label in top3)
+
+
+@pytest.mark.slow
+def test_each_class_shows_its_wordnet_path_up_from_the_class(cat_labels):
+    tabby = next(row for row in cat_labels["imagenet"] if row["label"] == "tabby")
+    assert tabby["path"][:3] == ["tabby", "domestic cat", "cat"]
 
 
 @pytest.mark.slow

@@ -62,6 +62,13 @@ class WordNet:
                     return list(found)
         return []
 
+    def singular(self, word: str) -> str:
+        """A plural noun's singular as WordNet reduces it ("birds" -> "bird", "mice" -> "mouse"), else the word."""
+        for base in self._base_forms(word.lower())[1:]:
+            if base in self._senses:
+                return base
+        return word
+
     def phrase_synsets(self, phrase: str, head: str | None = None) -> list[str]:
         """Noun synsets of a phrase as a whole (a WordNet lemma such as "golden retriever"), else of its head.
 
