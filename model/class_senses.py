@@ -74,6 +74,7 @@ class ClassSenses:
         self._synsets = _Rows(text, "s", split=None)  # synset -> (lemmas, hypernyms, classes)
         self._classes = _Rows(text, "c")  # class index -> (synset,)
         self._wordnet = WordNet(Hierarchy(_Parents(self._synsets)), _Rows(text, "l"), _Rows(text, "e"))
+        self._by_class: dict[int, Sense] = {}
 
     def senses(self, text: str) -> list[Sense]:
         """The noun senses of a word or phrase (else of its head noun) that cover at least one class,
@@ -90,7 +91,9 @@ class ClassSenses:
 
     def class_sense(self, index: int) -> Sense:
         """The synset of ImageNet class `index` (0..999)."""
-        return self.sense(self._classes[str(index)][0])
+        if index not in self._by_class:
+            self._by_class[index] = self.sense(self._classes[str(index)][0])
+        return self._by_class[index]
 
     def path(self, index: int, levels: int = 4) -> list[str]:
         """Names from class `index` up its first hypernyms, e.g. toucan < piciform bird < bird < ..."""

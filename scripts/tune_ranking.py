@@ -24,7 +24,7 @@ from model.class_senses import load_class_senses  # noqa: E402
 from model.conse import (CONSE_TOP_T, HYPERNYM_LEVELS, HYPERNYM_WEIGHT, imagenet_label_vectors,  # noqa: E402
                          project_all, top_classes)
 from model.manifest import DEFAULT_BACKBONE, DEFAULT_WORDS  # noqa: E402
-from model.ranking import BETA, class_weights  # noqa: E402
+from model.ranking import BETA, word_weights  # noqa: E402
 from store.probabilities import TOP_K  # noqa: E402
 from training.datasets import read_dataset  # noqa: E402
 from training.features import dataset_features  # noqa: E402
@@ -82,7 +82,7 @@ def main() -> None:
     print("  " + "  ".join("{:g}: {:.3f}/{:.3f}".format(b, *ap(*chosen, CONSE_TOP_T, b)) for b in BETAS))
 
     print("\nkeeping the top K classes: AP head/category, and the largest mass a category word loses")
-    category_classes = [class_weights([(1.0, w)], senses) for w in queries["category"]]
+    category_classes = [word_weights(w, senses) for w in queries["category"]]
     category_classes = [c for c in category_classes if c]
     for k in KS:
         ids, kept = top_classes(probabilities, k)

@@ -19,7 +19,7 @@ import numpy as np
 
 from core.errors import EmptyStoreError, ImageError
 from core.settings import Settings
-from model.ranking import BETA, NO_CLASSES, ClassWeights
+from model.ranking import BETA, QueryClasses
 from model.resolver import ResolvedModel, resolve_model
 from search.meaning import query_classes, reasons
 from search.filters import Filters
@@ -27,6 +27,7 @@ from search.query_parser import Term, image_path, parse_query
 from search.results import SearchResult
 from search.query_vector import query_vector, unit_nonzero
 from store.catalog import Store
+from store.probabilities import TopClasses, keep_top
 from store.records import Bonus, PhotoRecord
 from store.hashing import content_hash
 
@@ -75,9 +76,14 @@ class Searcher:
 
     def terms(self, terms: Sequence[Term], n: int = 10, *, filters: Filters = Filters(),
               min_score: float | None = None) -> list[SearchResult]:
-        """Photos that best match parsed terms: their weighted vectors' cosine plus their classes' mass."""
-        vector = query_vector(terms, self.words.vector, self.image_vectors, self.dims)
-        classes = query_classes(terms) if self.model.manifest.projects_classes else NO_CLASSES
+        """Photos that best match parsed terms: their weighted vectors' cosine plus their classes' mass
+        (a word's classes are those below its senses, a photo's are its own top classes)."""
+        images = [term.image for term in terms if term.image is not None]
+        photos = dict(zip(images, self.photo_evidence(images))) if images else {}
+        vector = query_vector(terms, self.words.vector, lambda paths: np.stack([photos[p][0] for p in paths]),
+                              self.dims)
+        classes = (query_classes(terms, {path: top for path, (_, top) in photos.items()})
+                   if self.model.manifest.projects_classes else QueryClasses())
         return self.nearest(vector, n, filters, classes=classes, min_score=min_score)
 
     def similar(self, image: Path, n: int = 10, *, include_self: bool = False,
@@ -110,19 +116,26 @@ class Searcher:
 
     def image_vectors(self, paths: Sequence[Path]) -> np.ndarray:
         """Unit vectors of photo files, float32 (len(paths), dims): stored when indexed, else the network's."""
-        out = np.empty((len(paths), self.dims), dtype=np.float32)
-        todo: list[int] = []
-        for i, path in enumerate(paths):
+        return np.stack([vector for vector, _ in self.photo_evidence(paths)])
+
+    def photo_evidence(self, paths: Sequence[Path]) -> list[tuple[np.ndarray, TopClasses | None]]:
+        """Per photo file, its unit vector and its top classes (None when its model keeps none):
+        stored when indexed, else the network's."""
+        out: list[tuple[np.ndarray, TopClasses | None] | None] = []
+        for path in paths:
             known = self.same_photo(path, strict=True)
             if known:
-                out[i] = unit_nonzero(self.store.vector_of(known[0].id))
+                photo_id = known[0].id
+                out.append((unit_nonzero(self.store.vector_of(photo_id)), self.store.top_classes_of([photo_id]).get(photo_id)))
             else:
-                todo.append(i)
+                out.append(None)
+        todo = [i for i, found in enumerate(out) if found is None]
         if todo:
-            out[todo] = self._embed([paths[i] for i in todo])
+            for i, evidence in zip(todo, self._embed([paths[i] for i in todo])):
+                out[i] = evidence
         return out
 
-    def _embed(self, paths: Sequence[Path]) -> np.ndarray:
+    def _embed(self, paths: Sequence[Path]) -> list[tuple[np.ndarray, TopClasses | None]]:
         """Run the network (loaded on first use, checked against the store's model)."""
         from core.photo import decode_photo
 
@@ -132,12 +145,21 @@ class Searcher:
                 pixels.append(decode_photo(path).pixels)
             except ImageError as err:
                 raise ImageError(f"{path}: {err}") from None
-        return np.stack([unit_nonzero(v) for v in self.model.embed(np.stack(pixels))])
+        vectors, probabilities = self.model.network().embed_and_classify(np.stack(pixels))
+        tops = keep_top(probabilities) if self.model.manifest.projects_classes else [None] * len(paths)
+        return [(unit_nonzero(vector), top) for vector, top in zip(vectors, tops)]
 
     # -- k-NN, filters, rows ----------------------------------------------------------------
 
+    def _mass(self, classes: QueryClasses) -> Bonus:
+        """Each photo's mass for the query's classes, from the store's class postings."""
+        words = Bonus(*self.store.class_mass(classes.words.classes, classes.words.weights))
+        if not classes.photos:
+            return words
+        return words + Bonus(*self.store.class_mass(classes.photos.classes, classes.photos.weights, per_length=True))
+
     def nearest(self, vector: np.ndarray, n: int, filters: Filters = Filters(), exclude: Set[int] = frozenset(),
-                classes: ClassWeights = NO_CLASSES, min_score: float | None = None) -> list[SearchResult]:
+                classes: QueryClasses = QueryClasses(), min_score: float | None = None) -> list[SearchResult]:
         """The n best photos for a unit vector (plus BETA x the mass of classes) among those the
         filters allow, minus `exclude`, and scoring at least min_score.
 
@@ -146,7 +168,7 @@ class Searcher:
         """
         if n <= 0:
             return []
-        mass = Bonus(*self.store.class_mass(classes.classes, classes.weights)) if classes else None
+        mass = self._mass(classes) if classes else None
         bonus = Bonus(mass.ids, BETA * mass.values) if mass is not None else None
         if filters.active:
             allowed = self.store.ids_matching(under=filters.under, after=filters.after, before=filters.before)
@@ -167,7 +189,7 @@ class Searcher:
         return [
             SearchResult(rank=rank, score=float(score), path=record.path, width=record.width, height=record.height,
                          taken=record.taken, cosine=float(score) - BETA * float(m), mass=float(m),
-                         why=reasons(tops.get(photo_id), classes))
+                         why=reasons(tops.get(photo_id), classes.combined()))
             for rank, ((photo_id, score), record, m) in enumerate(zip(hits, records, masses), 1)
         ]
 

@@ -2,13 +2,14 @@
 that made a photo match, and the WordNet senses `--explain` shows (model/ranking.py has the why)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from model.class_senses import Sense, load_class_senses
-from model.ranking import ClassWeights, class_weights
+from model.ranking import ClassWeights, QueryClasses, class_weights, photo_classes, word_classes
 from search.query_parser import Term
 from search.results import Reason
 from store.probabilities import TopClasses
@@ -25,9 +26,16 @@ class TermSenses:
     senses: tuple[Sense, ...]
 
 
-def query_classes(terms: Sequence[Term]) -> ClassWeights:
-    """The classes a query's word terms cover, weighted (image terms cover none)."""
-    return class_weights([(t.weight, None if t.is_image else t.text) for t in terms], load_class_senses())
+def query_classes(terms: Sequence[Term], photos: Mapping[Path, TopClasses | None]) -> QueryClasses:
+    """The classes a query's terms stand for, weighted (model/ranking.py): a word the classes below
+    its senses, a photo its own top classes (none when its model keeps none)."""
+    senses = load_class_senses()
+    total = sum(abs(term.weight) for term in terms)
+    words = [(t.weight, *word_classes(t.text, senses)) for t in terms if t.image is None]
+    tops = [(t.weight, photos.get(t.image)) for t in terms if t.image is not None]
+    return QueryClasses(class_weights(words, total),
+                        class_weights([(w, *photo_classes(top.ids, top.probabilities)) for w, top in tops
+                                       if top is not None], total))
 
 
 def reasons(top: TopClasses | None, weights: ClassWeights) -> tuple[Reason, ...]:
@@ -40,9 +48,9 @@ def reasons(top: TopClasses | None, weights: ClassWeights) -> tuple[Reason, ...]
     covered[inside] = weights.classes[at[inside]] == top.ids[inside]
     share = np.where(covered, top.probabilities * weights.weights[np.minimum(at, len(weights.classes) - 1)], 0)
     senses = load_class_senses()
-    return tuple(Reason(senses.class_sense(int(top.ids[i])).name, senses.class_sense(int(top.ids[i])).wnid,
-                        float(top.probabilities[i]))
-                 for i in np.argsort(-share, kind="stable")[:REASONS] if share[i] > 0)
+    named = [(senses.class_sense(int(top.ids[i])), float(top.probabilities[i]))
+             for i in np.argsort(-share, kind="stable")[:REASONS] if share[i] > 0]
+    return tuple(Reason(sense.name, sense.wnid, p) for sense, p in named)
 
 
 def explain(terms: Sequence[Term]) -> list[TermSenses]:

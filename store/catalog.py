@@ -129,12 +129,14 @@ class Store(CatalogReader):
             return []
         return index.knn(vector, k, self.count(), allowed_ids, bonus)
 
-    def class_mass(self, classes: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(photo ids ascending, mass): each photo's kept probabilities on classes, weighted (class postings)."""
+    def class_mass(self, classes: np.ndarray, weights: np.ndarray, *,
+                   per_length: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(photo ids ascending, mass): each photo's kept probabilities on classes, weighted (class
+        postings); per_length: divided by the length of the photo's probability vector."""
         index = self._derived.postings()
         if index is None:
             return np.empty(0, np.int64), np.empty(0, np.float32)
-        return index.mass(classes, weights)
+        return index.mass(classes, weights, per_length=per_length)
 
     # ---- writing (the writer only) ---------------------------------------------------------------
     def _require_writer(self) -> None:

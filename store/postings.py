@@ -5,7 +5,8 @@ A query word covers a few classes (`dog`: 118 of 1000), so its mass is read from
 postings only, never from every photo's row. Derived from the catalog's top classes like the
 vector files: tagged with the store generation, caught up or rebuilt by the derived-file keeper,
 memory-mapped by readers. Arrays: offsets (classes + 1) int64, ids int32 and probabilities float32,
-grouped by class, ids ascending within a class.
+grouped by class, ids ascending within a class; and per photo (photos ascending) the length of its
+kept probability vector, which turns a dot product of two photos' classes into their cosine.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from store.array_files import load_arrays, remove_arrays, save_arrays
 
 SIDECAR_FILE = "postings.json"
 _PREFIX = "postings-"
-_NAMES = ("offsets", "ids", "probabilities")
+_NAMES = ("offsets", "ids", "probabilities", "photos", "norms")
 
 
 def remove_files(home: Path) -> None:
@@ -28,10 +29,13 @@ def remove_files(home: Path) -> None:
 class Postings:
     """Per class, the photos (ids) that have it among their top classes, with its probability."""
 
-    def __init__(self, offsets: np.ndarray, ids: np.ndarray, probabilities: np.ndarray, generation: int):
+    def __init__(self, offsets: np.ndarray, ids: np.ndarray, probabilities: np.ndarray, photos: np.ndarray,
+                 norms: np.ndarray, generation: int):
         self.offsets = offsets
         self.ids = ids
         self.probabilities = probabilities
+        self.photos = photos
+        self.norms = norms
         self.generation = generation
 
     @classmethod
@@ -45,7 +49,9 @@ class Postings:
     def _from_entries(cls, classes: np.ndarray, ids: np.ndarray, probabilities: np.ndarray) -> "Postings":
         order = np.lexsort((ids, classes))
         offsets = np.searchsorted(classes[order], np.arange(NUM_CLASSES + 1)).astype(np.int64)
-        return cls(offsets, ids[order].astype(np.int32), probabilities[order], generation=0)
+        photos, where = np.unique(ids, return_inverse=True)
+        norms = np.sqrt(np.bincount(where, weights=np.square(probabilities, dtype=np.float64), minlength=len(photos)))
+        return cls(offsets, ids[order].astype(np.int32), probabilities[order], photos, norms.astype(np.float32), 0)
 
     @classmethod
     def load(cls, home: Path, _dims: int) -> "Postings | None":
@@ -54,10 +60,11 @@ class Postings:
         if loaded is None:
             return None
         sidecar, arrays = loaded
-        offsets, ids, probabilities = (arrays[name] for name in _NAMES)
-        if offsets.shape != (NUM_CLASSES + 1,) or ids.shape != probabilities.shape or ids.shape != (offsets[-1],):
+        offsets, ids, probabilities, photos, norms = (arrays[name] for name in _NAMES)
+        if (offsets.shape != (NUM_CLASSES + 1,) or ids.shape != probabilities.shape or ids.shape != (offsets[-1],)
+                or photos.shape != norms.shape):
             return None
-        return cls(offsets, ids, probabilities, int(sidecar["generation"]))
+        return cls(offsets, ids, probabilities, photos, norms, int(sidecar["generation"]))
 
     def catch_up(self, photo_ids: np.ndarray, class_ids: np.ndarray, probabilities: np.ndarray,
                  gone: np.ndarray) -> None:
@@ -71,10 +78,11 @@ class Postings:
                                     np.concatenate([np.asarray(self.ids[keep], np.int64), fresh.ids.astype(np.int64)]),
                                     np.concatenate([self.probabilities[keep], fresh.probabilities]))
         self.offsets, self.ids, self.probabilities = merged.offsets, merged.ids, merged.probabilities
+        self.photos, self.norms = merged.photos, merged.norms
 
-    def mass(self, classes: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def mass(self, classes: np.ndarray, weights: np.ndarray, *, per_length: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Per photo, the weighted sum of its probabilities on classes: (ids ascending, mass), only photos
-        that keep one of the classes."""
+        that keep one of the classes; per_length: divided by the length of the photo's probabilities."""
         spans = [(self.offsets[c], self.offsets[c + 1]) for c in np.asarray(classes, np.int64)]
         ids = np.concatenate([self.ids[a:b] for a, b in spans] or [np.empty(0, np.int32)])
         if ids.size == 0:
@@ -82,9 +90,11 @@ class Postings:
         parts = np.concatenate([self.probabilities[a:b] * w for (a, b), w in zip(spans, weights)])
         totals = np.bincount(ids, weights=parts)
         found = np.flatnonzero(np.bincount(ids))
-        return found.astype(np.int64), totals[found].astype(np.float32)
+        mass = totals[found]
+        if per_length:
+            mass = mass / np.maximum(self.norms[np.searchsorted(self.photos, found)], 1e-12)
+        return found.astype(np.int64), mass.astype(np.float32)
 
     def save(self, home: Path, generation: int) -> None:
-        save_arrays(home, SIDECAR_FILE, _PREFIX, generation,
-                    {"offsets": self.offsets, "ids": self.ids, "probabilities": self.probabilities})
+        save_arrays(home, SIDECAR_FILE, _PREFIX, generation, {name: getattr(self, name) for name in _NAMES})
         self.generation = generation

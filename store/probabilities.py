@@ -46,9 +46,18 @@ def keep_top(probabilities: np.ndarray) -> list[TopClasses]:
 
 
 def stack(blobs: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """Blobs (all of TOP_K classes) as matrices: class ids (N, K) int64 and probabilities (N, K) float32."""
-    width = TOP_K * (_IDS.itemsize + _PROBABILITIES.itemsize)
-    raw = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(len(blobs), width)
-    split = TOP_K * _IDS.itemsize
+    """Blobs as matrices: class ids (N, K) int64 and probabilities (N, K) float32, K the longest blob's
+    (shorter ones padded with probability 0, which adds nothing to a mass or a projection)."""
+    entry = _IDS.itemsize + _PROBABILITIES.itemsize
+    k = max((len(blob) // entry for blob in blobs), default=TOP_K)
+    if any(len(blob) != k * entry for blob in blobs):
+        rows = [TopClasses.from_blob(blob) for blob in blobs]
+        ids = np.zeros((len(rows), k), np.int64)
+        probabilities = np.zeros((len(rows), k), np.float32)
+        for row, top in enumerate(rows):
+            ids[row, :len(top.ids)], probabilities[row, :len(top.ids)] = top.ids, top.probabilities
+        return ids, probabilities
+    raw = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(len(blobs), k * entry)
+    split = k * _IDS.itemsize
     ids = np.ascontiguousarray(raw[:, :split]).view(_IDS).astype(np.int64)
     return ids, np.ascontiguousarray(raw[:, split:]).view(_PROBABILITIES).astype(np.float32)

@@ -105,6 +105,10 @@ class Bonus:
         at = np.minimum(np.searchsorted(self.ids, ids), len(self.ids) - 1)
         return np.where(self.ids[at] == ids, self.values[at], 0).astype(np.float32)
 
+    def __add__(self, other: "Bonus") -> "Bonus":
+        ids = np.union1d(self.ids, other.ids)
+        return Bonus(ids, self.of(ids) + other.of(ids))
+
     def within(self, allowed: np.ndarray | None) -> "Bonus":
         """Only the ids in allowed (ascending), or all when None."""
         if allowed is None:

@@ -16,7 +16,7 @@ from core.errors import UnknownWordError
 from core.vectors import unit_rows
 from model.class_senses import load_class_senses
 from model.conse import top_classes
-from model.ranking import BETA, class_weights, score
+from model.ranking import BETA, score, word_weights
 from store.probabilities import TOP_K
 from training.datasets import LabelledImage
 from wordspace.lookup import WordLookup
@@ -54,7 +54,7 @@ def meaning_ranker(embeddings: np.ndarray, words: WordLookup, probabilities: np.
             cosine = embeddings @ words.vector(word)
         except UnknownWordError:
             return None
-        weights = class_weights([(1.0, word)], senses)
+        weights = word_weights(word, senses)
         return score(cosine, weights.mass(*kept), beta) if kept is not None and weights else cosine
 
     return rank
