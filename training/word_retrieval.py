@@ -70,7 +70,7 @@ def retrieval_metrics(rank: Ranker, queries: dict[str, np.ndarray], prefix: str)
             continue
         ranked = relevant[np.argsort(-scores, kind="stable")]
         hits = np.flatnonzero(ranked) + 1
-        per_query.append((ranked[:5].mean(), ranked[:10].mean(), float(np.mean(np.arange(1, len(hits) + 1) / hits))))
+        per_query.append((ranked[:5].sum() / 5, ranked[:10].sum() / 10, float(np.mean(np.arange(1, len(hits) + 1) / hits))))
     if not per_query:
         return {}
     p5, p10, ap = np.mean(per_query, axis=0)
