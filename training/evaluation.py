@@ -27,7 +27,7 @@ from training.datasets import file_digest, label_targets, read_dataset
 from training.features import dataset_features
 from training.word_retrieval import Ranker, category_queries, head_queries, meaning_ranker, retrieval_metrics
 from model.class_senses import load_class_senses
-from model.conse import CONSE_TOP_T, imagenet_label_vectors, project_all
+from model.conse import imagenet_label_vectors, project_all
 from model.manifest import Manifest
 from model.resolver import resolve_model
 from training.fit import (Say, TrainSpec, fit_head, fit_softmax, load_training_set, random_label_vectors,
@@ -41,7 +41,7 @@ MODEL_NAMES = {
     "devise": "DeViSE",
     "random_devise": "random-embedding DeViSE",
     "softmax": "softmax baseline",
-    "conse": f"ConSE (T={CONSE_TOP_T})",
+    "conse": "ConSE",
 }
 
 
