@@ -92,7 +92,7 @@ class Manifest:
     @property
     def projects_classes(self) -> bool:
         """Whether its vectors are a projection of the classifier's outputs (ConSE), which a store keeps."""
-        return self.head == "conse" and self.format >= 2
+        return self.head == "conse" and self.backbone_fingerprint is not None
 
 
 _REQUIRED = ("backbone", "head", "words", "words_name", "dims", "labels", "fingerprint")

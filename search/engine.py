@@ -186,10 +186,11 @@ class Searcher:
         records = self.store.get(ids)
         masses = mass.of(ids) if mass is not None else np.zeros(len(ids), np.float32)
         tops = self.store.top_classes_of(ids) if mass is not None else {}
+        reasons_of = classes.combined()
         return [
             SearchResult(rank=rank, score=float(score), path=record.path, width=record.width, height=record.height,
                          taken=record.taken, cosine=float(score) - BETA * float(m), mass=float(m),
-                         why=reasons(tops.get(photo_id), classes.combined()))
+                         why=reasons(tops.get(photo_id), reasons_of))
             for rank, ((photo_id, score), record, m) in enumerate(zip(hits, records, masses), 1)
         ]
 

@@ -41,7 +41,9 @@ def load_arrays(home: Path, sidecar: str, names: tuple[str, ...]) -> tuple[dict,
     try:
         document = json.loads((home / sidecar).read_text())
         int(document["generation"])
-        arrays = {name: np.load(home / document[name], mmap_mode="r", allow_pickle=False) for name in names}
+        # plain ndarray views of the maps: slicing a np.memmap costs a Python call each time
+        arrays = {name: np.load(home / document[name], mmap_mode="r", allow_pickle=False).view(np.ndarray)
+                  for name in names}
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return document, arrays

@@ -27,6 +27,7 @@ EF_CONSTRUCTION = 200
 EF_QUERY = 100
 EXACT_LIMIT = 20_000  # a filtered query over at most this many photos is exact (a matrix product)
 HEAD_BYTES = 1 << 20
+BONUS_CANDIDATES = 32  # at most this many times k photos from each list, with a bonus
 
 
 def _head_digest(path: Path) -> str:
@@ -105,19 +106,30 @@ class HnswIndex:
             bonus: Bonus | None = None) -> list[tuple[int, float]]:
         """(id, cosine similarity + bonus) best first. live: how many photos are indexed (k is capped by it).
 
-        With a bonus the candidates are the 2k nearest by cosine and the 2k of highest bonus, scored
-        exactly: approximate, like the graph search itself."""
+        With a bonus the candidates are the m nearest by cosine and the m of highest bonus, scored
+        exactly; m grows (2k, 8k, 32k) until no photo outside both lists could beat the k-th score
+        (its cosine and its bonus are each at most the lists' last), as in Fagin's threshold
+        algorithm, or it reaches 32k: approximate, like the graph search itself."""
         if bonus is None or not len(bonus.ids):
             return self._knn(vector, k, live, allowed_ids)
         allowed = None if allowed_ids is None else np.unique(np.asarray(allowed_ids, dtype=np.int64))
         bonus = bonus.within(allowed)
-        nearest = [photo_id for photo_id, _ in self._knn(vector, 2 * k, live, allowed)]
-        candidates = np.unique(np.concatenate([np.array(nearest, dtype=np.int64),
-                                               bonus.ids[top_k(bonus.values, 2 * k)]]))
-        cosines = self._exact(np.asarray(vector, dtype=np.float32), len(candidates), candidates)
-        ids = np.array([photo_id for photo_id, _ in cosines], dtype=np.int64)
-        scores = np.array([score for _, score in cosines], dtype=np.float32) + bonus.of(ids)
-        return [(int(ids[i]), float(scores[i])) for i in top_k(scores, k)]
+        limit = live if allowed is None else len(allowed)
+        m = 2 * k
+        while True:
+            nearest = self._knn(vector, m, live, allowed)
+            by_bonus = top_k(bonus.values, m)
+            candidates = np.unique(np.concatenate([np.array([i for i, _ in nearest], dtype=np.int64),
+                                                   bonus.ids[by_bonus]]))
+            cosines = self._exact(np.asarray(vector, dtype=np.float32), len(candidates), candidates)
+            ids = np.array([photo_id for photo_id, _ in cosines], dtype=np.int64)
+            scores = np.array([score for _, score in cosines], dtype=np.float32) + bonus.of(ids)
+            best = top_k(scores, k)
+            outside = (nearest[-1][1] if nearest else 0.0) + max(
+                float(bonus.values[by_bonus[-1]]) if len(by_bonus) == m else 0.0, 0.0)
+            if m >= min(limit, BONUS_CANDIDATES * k) or len(best) < k or scores[best[-1]] >= outside:
+                return [(int(ids[i]), float(scores[i])) for i in best]
+            m *= 4
 
     def _knn(self, vector: np.ndarray, k: int, live: int, allowed_ids: np.ndarray | None) -> list[tuple[int, float]]:
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)

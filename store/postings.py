@@ -81,15 +81,13 @@ class Postings:
         self.photos, self.norms = merged.photos, merged.norms
 
     def mass(self, classes: np.ndarray, weights: np.ndarray, *, per_length: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Per photo, the weighted sum of its probabilities on classes: (ids ascending, mass), only photos
-        that keep one of the classes; per_length: divided by the length of the photo's probabilities."""
-        spans = [(self.offsets[c], self.offsets[c + 1]) for c in np.asarray(classes, np.int64)]
-        ids = np.concatenate([self.ids[a:b] for a, b in spans] or [np.empty(0, np.int32)])
-        if ids.size == 0:
-            return np.empty(0, np.int64), np.empty(0, np.float32)
-        parts = np.concatenate([self.probabilities[a:b] * w for (a, b), w in zip(spans, weights)])
-        totals = np.bincount(ids, weights=parts)
-        found = np.flatnonzero(np.bincount(ids))
+        """Per photo, the weighted sum of its probabilities on classes: (ids ascending, mass), the photos
+        whose mass is not 0; per_length: divided by the length of the photo's probabilities."""
+        totals = np.zeros(int(self.photos[-1]) + 1 if len(self.photos) else 0, dtype=np.float32)
+        for c, weight in zip(np.asarray(classes, np.int64), np.asarray(weights, np.float32)):
+            start, end = self.offsets[c], self.offsets[c + 1]
+            totals[self.ids[start:end]] += self.probabilities[start:end] * weight  # ids are unique in a class
+        found = np.flatnonzero(totals)
         mass = totals[found]
         if per_length:
             mass = mass / np.maximum(self.norms[np.searchsorted(self.photos, found)], 1e-12)
