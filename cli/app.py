@@ -42,9 +42,9 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    from cli import index, labels, search_cmds, train, words
+    from cli import index, labels, search_cmds, serve, train, words
 
-    for module in (labels, words, search_cmds, index, train):
+    for module in (labels, words, search_cmds, index, train, serve):
         module.register(app)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cli.options import HOME
+from cli.options import HOME, model_option
 from core.settings import Settings
 
 
@@ -15,7 +15,7 @@ def index(
     home: Path = HOME,
     batch_size: int = typer.Option(None, "--batch-size", min=1, help="Photos per network batch and per commit."),
     workers: int = typer.Option(None, "--workers", min=1, help="Decoding processes (default: all cores)."),
-    model: Path = typer.Option(None, "--model", help="Model bundle folder (default: the store's, else the built-in one)."),
+    model: Path = model_option("Model bundle folder (default: the store's, else the built-in one)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Forget everything in the store and index PATH from scratch (e.g. with another model)."),
     follow_symlinks: bool = typer.Option(False, "--follow-symlinks", help="Descend into symbolic links (each folder once)."),
 ) -> None:
@@ -40,26 +40,10 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """What the store holds: photos by status, failures by reason, roots, model, size, last run."""
-    from store.report import store_status
+    from store.report import format_status, store_status
 
     report = store_status(Settings().with_options(home=home).home)
-    if as_json:
-        typer.echo(json.dumps(report, indent=2))
-        return
-    failures = ", ".join(f"{n:,} {reason}" for reason, n in report["failures"].items())
-    lines = [
-        f"home      {report['home']}",
-        f"photos    {report['images']:,} indexed, {report['failed']:,} failed, {report['deleted']:,} deleted",
-        *([f"failures  {failures}"] if failures else []),
-        f"roots     {', '.join(report['roots']) or '(none)'}",
-        f"model     {report['model'] or '(none yet)'}",
-        f"size      {report['store_bytes'] / 1e6:.1f} MB",
-    ]
-    run = report["last_run"]
-    if run:
-        lines.append(f"last run  {run['finished_at']} {run['outcome']}: {run['new']:,} new, {run['updated']:,} updated, "
-                     f"{run['moved']:,} moved, {run['deleted']:,} deleted, {run['failed']:,} failed")
-    typer.echo("\n".join(lines))
+    typer.echo(json.dumps(report, indent=2) if as_json else "\n".join(format_status(report)))
 
 
 def register(app: typer.Typer) -> None:

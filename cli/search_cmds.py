@@ -10,10 +10,10 @@ from typing import List, Optional
 
 import typer
 
-from cli.options import HOME
+from cli.options import HOME, model_option
 
 _N = typer.Option(10, "-n", "--top", metavar="N", min=1, max=100_000, help="How many photos to return.")
-_MODEL = typer.Option(None, "--model", metavar="DIR", help="Model bundle folder; must be the model the store was built with.")
+_MODEL = model_option("Model bundle folder; must be the model the store was built with.")
 _IN = typer.Option(None, "--in", metavar="DIR", help="Only photos under this folder.")
 _AFTER = typer.Option(None, "--after", metavar="DATE", help="Only photos taken on/after DATE (YYYY-MM-DD or ISO date-time; EXIF time, else mtime).")
 _BEFORE = typer.Option(None, "--before", metavar="DATE", help="Only photos taken before DATE.")
@@ -87,11 +87,10 @@ def query(
 
     _check_outputs(paths, as_json, html)
     if explain:
-        from search.meaning import explain as explain_terms
-        from search.query_parser import parse_query
+        from search.meaning import explain as explain_query
         from search.render import render_explanation
 
-        typer.echo(render_explanation(explain_terms(parse_query(text, add or (), subtract or ()))), err=True)
+        typer.echo(render_explanation(explain_query(text, add or (), subtract or ())), err=True)
     results = search_text(text, _settings(home, model), n, add=add or (), subtract=subtract or (),
                           filters=_filters(under, after, before), min_score=min_score)
     _show(results, f"query: {text}", paths, as_json, html, thumbnails, min_score)

@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from cli.options import WORDS, datasets_argument, holdout_labels_option, model_option
 from core.settings import Settings
 
 _WHERE_HELP = "Keep only labels.csv rows with COLUMN=VALUE (repeatable), e.g. kind=photo."
@@ -23,13 +24,13 @@ def _holdout(path: Optional[Path]) -> Optional[list[str]]:
 
 
 def train(
-    datasets: List[Path] = typer.Argument(..., help="Dataset folders: labels.csv (file,label[,...]) or one sub-folder per label."),
+    datasets: List[Path] = datasets_argument("Dataset folders: labels.csv (file,label[,...]) or one sub-folder per label."),
     out: Path = typer.Option(..., "--out", help="Folder to write the model bundle to."),
     backbone: str = typer.Option("efficientnet-lite0", "--backbone", help="efficientnet-lite0 or resnet50."),
-    words: str = typer.Option("glove-6b-50d", "--words", help="Word vectors: glove-6b-50d or a word2vec/GloVe/fastText file."),
+    words: str = WORDS,
     loss: str = typer.Option("cosine", "--loss", help="cosine (1 - cos) or hinge (the paper's rank loss, margin 0.1)."),
     epochs: int = typer.Option(30, "--epochs", min=1, help="Passes over the training features."),
-    holdout_labels: Optional[Path] = typer.Option(None, "--holdout-labels", help="File of labels (one a line) kept out of training."),
+    holdout_labels: Optional[Path] = holdout_labels_option("File of labels (one a line) kept out of training."),
     holdout_fraction: Optional[float] = typer.Option(None, "--holdout-fraction", help="Keep this random fraction of the labels out of training."),
     seed: int = typer.Option(0, "--seed", help="Seed for the held-out pick, initialisation and shuffling."),
     random_words: bool = typer.Option(False, "--random-words", help="Control: random label vectors instead of word vectors."),
@@ -51,10 +52,10 @@ def train(
 
 
 def evaluate(
-    dataset: Path = typer.Argument(..., help="Labelled images to evaluate on (labels.csv or sub-folders)."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Model bundle folder (from `devsearch train`; default: the built-in one)."),
+    dataset: Path = datasets_argument("Labelled images to evaluate on (labels.csv or sub-folders)."),
+    model: Path = model_option("Model bundle folder (from `devsearch train`; default: the built-in one)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of the tables."),
-    holdout_labels: Optional[Path] = typer.Option(None, "--holdout-labels", help="Zero-shot labels (default: those the model held out)."),
+    holdout_labels: Optional[Path] = holdout_labels_option("Zero-shot labels (default: those the model held out)."),
     baselines: bool = typer.Option(False, "--baselines", help="Also: softmax, random-embedding DeViSE and ConSE."),
     where: List[str] = typer.Option([], "--where", help=_WHERE_HELP),
 ) -> None:

@@ -6,10 +6,12 @@ model, which takes uint8.
 """
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import ExifTags, Image, ImageOps
@@ -75,13 +77,22 @@ def fit_to_input(image: Image.Image) -> np.ndarray:
     return np.asarray(image.crop((left, top, left + INPUT_SIZE, top + INPUT_SIZE)), dtype=np.uint8)
 
 
-def decode_photo(path: str | Path, max_pixels: int = MAX_PIXELS) -> DecodedPhoto:
-    """Decode one photo for the network; every failure is an ImageError whose message is the reason."""
-    path = Path(path)
+def _is_empty(source: Path | BinaryIO) -> bool:
+    if isinstance(source, Path):
+        return not source.exists() or source.stat().st_size == 0
+    return source.seek(0, os.SEEK_END) == 0
+
+
+def decode_photo(source: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS) -> DecodedPhoto:
+    """Decode one photo for the network; every failure is an ImageError whose message is the reason.
+
+    source: a file's path, or an open binary file (`devsearch serve` decodes uploads from memory).
+    """
+    source = Path(source) if isinstance(source, (str, os.PathLike)) else source
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with Image.open(source) as image:
                 if image.width * image.height > max_pixels:
                     raise ImageError(f"too large: {image.width}x{image.height} pixels is over the {max_pixels:,} limit")
                 taken = _exif_taken(image)
@@ -100,18 +111,17 @@ def decode_photo(path: str | Path, max_pixels: int = MAX_PIXELS) -> DecodedPhoto
     except ImageError:
         raise
     except FileNotFoundError:
-        raise ImageError(f"no such file: {path}") from None
+        raise ImageError(f"no such file: {source}") from None
     except PermissionError:
         raise ImageError("unreadable: permission denied") from None
     except IsADirectoryError:
-        raise ImageError(f"is a directory, not a photo: {path}") from None
+        raise ImageError(f"is a directory, not a photo: {source}") from None
     except Image.DecompressionBombError as exc:
         raise ImageError(f"too large: {exc}") from None
     except Image.DecompressionBombWarning as exc:
         raise ImageError(f"too large: {exc}") from None
     except Image.UnidentifiedImageError:
-        size = path.stat().st_size if path.exists() else 0
-        raise ImageError("empty file (0 bytes)" if size == 0 else "not an image (unrecognised format)") from None
+        raise ImageError("empty file (0 bytes)" if _is_empty(source) else "not an image (unrecognised format)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageError(f"corrupt or truncated image: {exc}") from None
     return DecodedPhoto(pixels=pixels, width=width, height=height, taken=taken)

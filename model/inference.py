@@ -1,7 +1,7 @@
 """A compiled inference function for a Keras model, on whichever backend Keras runs.
 
-`model.predict` per batch costs host-side copies and Python overhead; DESIGN.md measured 5-8x
-slower on the GPU. This compiles `model(x, training=False)` once per input shape instead.
+`model.predict` per batch costs host-side copies and Python overhead: 5-8x slower on the GPU
+(docs/ARCHITECTURE.md, performance rules). This compiles `model(x, training=False)` once per input shape instead.
 """
 from __future__ import annotations
 

@@ -190,7 +190,7 @@ class Searcher:
         return [
             SearchResult(rank=rank, score=float(score), path=record.path, width=record.width, height=record.height,
                          taken=record.taken, cosine=float(score) - BETA * float(m), mass=float(m),
-                         why=reasons(tops.get(photo_id), reasons_of))
+                         why=reasons(tops.get(photo_id), reasons_of), id=record.id)
             for rank, ((photo_id, score), record, m) in enumerate(zip(hits, records, masses), 1)
         ]
 

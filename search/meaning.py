@@ -2,7 +2,7 @@
 that made a photo match, and the WordNet senses `--explain` shows (model/ranking.py has the why)."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +10,7 @@ import numpy as np
 
 from model.class_senses import Sense, load_class_senses
 from model.ranking import ClassWeights, QueryClasses, class_weights, photo_classes, word_classes
-from search.query_parser import Term
+from search.query_parser import Term, parse_query
 from search.results import Reason
 from store.probabilities import TopClasses
 
@@ -53,7 +53,8 @@ def reasons(top: TopClasses | None, weights: ClassWeights) -> tuple[Reason, ...]
     return tuple(Reason(sense.name, sense.wnid, p) for sense, p in named)
 
 
-def explain(terms: Sequence[Term]) -> list[TermSenses]:
-    """Each word term with its covering senses, for `--explain`."""
+def explain(query: str, add: Iterable[str] = (), subtract: Iterable[str] = ()) -> list[TermSenses]:
+    """Each word term of a query with its covering senses, for `--explain`."""
     senses = load_class_senses()
-    return [TermSenses(t.text, t.weight, tuple(senses.senses(t.text))) for t in terms if not t.is_image]
+    return [TermSenses(t.text, t.weight, tuple(senses.senses(t.text)))
+            for t in parse_query(query, add, subtract) if not t.is_image]

@@ -33,6 +33,7 @@ class SearchResult:
     cosine: float
     mass: float = 0.0
     why: tuple[Reason, ...] = ()
+    id: int | None = None  # the photo's catalog id (the server addresses photos by it)
 
     def as_dict(self) -> dict:
         """The `--json` shape: taken as ISO 8601 or null."""

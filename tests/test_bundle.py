@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +13,8 @@ from model.heads import build_devise_head
 from model.manifest import MANIFEST_FILE, read_manifest
 from model.resolver import resolve_model
 from core.photo import decode_photo
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 pytestmark = pytest.mark.slow
 
 

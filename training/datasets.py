@@ -58,11 +58,17 @@ def parse_where(filters: Sequence[str]) -> dict[str, str]:
     return parsed
 
 
-def read_dataset(folder: Path, where: Sequence[str] = ()) -> Dataset:
-    """The images of one dataset folder, filtered; a missing or empty dataset is a UsageError."""
+def check_dataset_folder(folder: Path) -> Path:
+    """folder, when it exists; a UsageError that says what a dataset is otherwise."""
     folder = Path(folder)
     if not folder.is_dir():
         raise UsageError(f"dataset {folder} not found: {_HOW}")
+    return folder
+
+
+def read_dataset(folder: Path, where: Sequence[str] = ()) -> Dataset:
+    """The images of one dataset folder, filtered; a missing or empty dataset is a UsageError."""
+    folder = check_dataset_folder(folder)
     filters = parse_where(where)
     if (folder / LABELS_FILE).is_file():
         dataset = _read_labels_csv(folder, filters)

@@ -15,7 +15,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from indexer.pipeline import run_index
+from indexer.summary import format_summary
 from model.manifest import Manifest
+from store.catalog import Store
 
 REPO = Path(__file__).resolve().parent.parent
 DIMS = 13
@@ -78,10 +81,16 @@ GOOD = ("jpeg", "png", "webp", "gif", "tiff", "rotated")
 BAD = ("corrupt", "empty", "text")
 
 
+def index_tree(root: Path, home: Path, embed=quadrant_colours, **options):
+    """Index root into the store at home, in this process, with the quadrant-colour embedding."""
+    with Store.open(home, writer=True) as store:
+        return run_index([root], store, embed, MANIFEST, batch_size=4, workers=2, **options)
+
+
 def start_indexer(root: Path, home: Path, **debug_env: str) -> subprocess.Popen:
-    """tests/test_indexer_support.py in its own process (its decode workers see debug_env too)."""
+    """tests/indexer_support.py in its own process (its decode workers see debug_env too)."""
     env = {**os.environ, **debug_env, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, "-m", "tests.test_indexer_support", str(home), str(root)],
+    return subprocess.Popen([sys.executable, "-m", "tests.indexer_support", str(home), str(root)],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -100,10 +109,6 @@ def indexed_rows(home: Path) -> int:
 
 def main(home: str, *roots: str) -> None:
     """Index roots into home with the quadrant-colour embedding (a slow run needs the debug delay)."""
-    from indexer.pipeline import run_index
-    from indexer.summary import format_summary
-    from store.catalog import Store
-
     with Store.open(Path(home), writer=True) as store:
         print("locked", flush=True)
         summary = run_index(list(roots), store, quadrant_colours, MANIFEST, batch_size=2, workers=1)
