@@ -165,7 +165,7 @@ class Store(CatalogReader):
             return
         fingerprint = getattr(self.model_manifest(), "fingerprint", None)
         generation, added, removed = self._catalog_writer().commit(changes, fingerprint)
-        self._derived.apply(added, removed, generation)
+        self._derived.apply(added, removed, generation, replaced=len(changes.reprojected))
 
     def add_roots(self, folders: Iterable[str]) -> None:
         self._catalog_writer().add_roots(folders)
