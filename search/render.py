@@ -84,8 +84,13 @@ def print_table(results: Sequence[SearchResult], title: str, *, thumbnails: bool
     table.add_column("path", overflow="fold")
     table.add_column("size", justify="right")
     table.add_column("taken")
-    table.add_column("why")
-    rows = [[str(r.rank), f"{r.score:.3f}", r.path, _size(r), _taken(r), render_why(r)] for r in results]
+    parts = any(r.mass for r in results)  # the score's parts, when classes counted
+    if parts:
+        table.add_column("cosine", justify="right")
+        table.add_column("mass", justify="right")
+        table.add_column("why")
+    rows = [[str(r.rank), f"{r.score:.3f}", r.path, _size(r), _taken(r),
+             *([f"{r.cosine:.3f}", f"{r.mass:.3f}", render_why(r)] if parts else [])] for r in results]
     if thumbnails:
         rows = [[thumb, *row] for thumb, row in zip(_in_threads(terminal_thumbnail, [r.path for r in results]), rows)]
     for row in rows:

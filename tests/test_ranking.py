@@ -151,7 +151,9 @@ def test_explain_names_the_senses_and_the_classes_they_cover(store_home):
     assert "planet: no ImageNet class below its noun senses: ranked by cosine" in result.stderr
 
 
-def test_the_table_shows_the_top_reason(store_home):
+def test_the_table_shows_the_score_parts_and_the_top_reason(store_home):
     result = CliRunner().invoke(app, ["query", "bird", "-n", "1", "--home", str(store_home), "--no-thumbnails"],
                                 env={"COLUMNS": "200"})
-    assert "toucan 0.50" in result.stdout
+    row = next(line for line in result.stdout.splitlines() if "toucan.jpg" in line)
+    cosine = f"{PHOTOS['toucan'][0][0]:.3f}"  # the vector's "bird" axis
+    assert [cell.strip() for cell in row.strip("│").split("│")][-3:] == [cosine, "0.700", "toucan 0.50"]
