@@ -19,7 +19,8 @@ _AFTER = typer.Option(None, "--after", metavar="DATE", help="Only photos taken o
 _BEFORE = typer.Option(None, "--before", metavar="DATE", help="Only photos taken before DATE.")
 _PATHS = typer.Option(False, "--paths", help="Print only the paths, one per line (for xargs); a name with a newline or control character is printed escaped, as $'...'.")
 _NULL = typer.Option(False, "-0", "--null", help="Print only the paths, each ended by NUL, as their exact bytes (for xargs -0).")
-_JSON = typer.Option(False, "--json", help="Print a JSON list of {rank, score, path, width, height, taken}.")
+_JSON = typer.Option(False, "--json", help="Print a JSON list of {rank, score, path, width, height, taken, cosine, mass, why}.")
+_MIN_SCORE = typer.Option(None, "--min-score", metavar="X", help="Drop results scoring below X (none left: an empty list, said on stderr).")
 _HTML = typer.Option(None, "--html", metavar="FILE", help="Write a self-contained HTML contact sheet to FILE.")
 _THUMBNAILS = typer.Option(None, "--thumbnails/--no-thumbnails",
                            help="Table: a thumbnail column (default: on a colour terminal, off when piped).")
@@ -50,9 +51,12 @@ def _check_outputs(paths: bool, null: bool, as_json: bool, html: Optional[Path])
 
 
 def _show(results, title: str, paths: bool, null: bool, as_json: bool, html: Optional[Path],
-          thumbnails: Optional[bool]) -> None:
+          thumbnails: Optional[bool], min_score: Optional[float]) -> None:
     from search import render
 
+    if not results:
+        typer.echo("no photos matched" + (f" with a score of at least {min_score:g}" if min_score is not None else ""),
+                   err=True)
     if null:
         typer.echo(render.render_null(results), nl=False)
     elif paths:
@@ -66,8 +70,6 @@ def _show(results, title: str, paths: bool, null: bool, as_json: bool, html: Opt
         typer.echo(f"wrote a contact sheet of {len(results)} photos to {visible(str(out))}")
     elif results:
         render.print_table(results, title, thumbnails=thumbnails)
-    else:
-        typer.echo("no photos matched", err=True)
 
 
 def query(
@@ -85,14 +87,24 @@ def query(
     as_json: bool = _JSON,
     html: Optional[Path] = _HTML,
     thumbnails: Optional[bool] = _THUMBNAILS,
+    min_score: Optional[float] = _MIN_SCORE,
+    explain: bool = typer.Option(False, "--explain", help="Also print (on stderr) each word's WordNet senses and the ImageNet classes they cover."),
 ) -> None:
-    """Find photos by words, phrases or photos, with + and - and weights."""
+    """Find photos by words, phrases or photos, with + and - and weights.
+
+    Score = cosine + 10 x mass: mass is the classifier's probability on the ImageNet classes below
+    the words' WordNet noun senses (`bird` covers toucan, jay, ...); words that cover none rank by cosine."""
     from search.engine import search_text
 
     _check_outputs(paths, null, as_json, html)
+    if explain:
+        from search.meaning import explain as explain_query
+        from search.render import render_explanation
+
+        typer.echo(render_explanation(explain_query(text, add or (), subtract or ())), err=True)
     results = search_text(text, _settings(home, model), n, add=add or (), subtract=subtract or (),
-                          filters=_filters(under, after, before))
-    _show(results, f"query: {text}", paths, null, as_json, html, thumbnails)
+                          filters=_filters(under, after, before), min_score=min_score)
+    _show(results, f"query: {text}", paths, null, as_json, html, thumbnails, min_score)
 
 
 def similar(
@@ -111,15 +123,16 @@ def similar(
     thumbnails: Optional[bool] = _THUMBNAILS,
     backend: Optional[str] = BACKEND,
     precision: Optional[str] = PRECISION,
+    min_score: Optional[float] = _MIN_SCORE,
 ) -> None:
-    """Find photos that look like IMAGE."""
+    """Find photos that look like IMAGE (score: cosine of the photos' vectors)."""
     from search.engine import search_similar
 
     _check_outputs(paths, null, as_json, html)
     settings = _settings(home, model, backend=backend, precision=precision)
     results = search_similar(image, settings, n, include_self=include_self,
-                             filters=_filters(under, after, before))
-    _show(results, f"similar to: {image}", paths, null, as_json, html, thumbnails)
+                             filters=_filters(under, after, before), min_score=min_score)
+    _show(results, f"similar to: {image}", paths, null, as_json, html, thumbnails, min_score)
 
 
 def register(app: typer.Typer) -> None:

@@ -28,11 +28,14 @@ from indexer.gpu_decode import GpuJpegDecoder
 from indexer.plan import plan_changes
 from indexer.progress import Progress, QuietProgress
 from indexer.summary import RunSummary
+from indexer.reproject import reproject
+from model.conse import ConseProjection
 from model.manifest import Manifest
+from store.probabilities import keep_top
 from store.catalog import Store
 from store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, failure_reason
 
-Embed = Callable[[np.ndarray], np.ndarray]
+Embed = Callable[[np.ndarray], np.ndarray | tuple[np.ndarray, np.ndarray]]  # vectors[, classifier probabilities]
 
 # A debug hook: seconds to sleep after each network batch, so tests can interrupt a run mid-way.
 DEBUG_DELAY_ENV = "DEVSEARCH_DEBUG_BATCH_DELAY"
@@ -84,13 +87,24 @@ def _embed_batch(batch: list[Decoded], embed: Embed, summary: RunSummary) -> tup
     """Run one network batch; the photos to commit, and the summary counts them."""
     good = [d for d in batch if d.error is None]
     bad = [d for d in batch if d.error is not None]
-    vectors = embed(np.stack([d.pixels for d in good])) if good else []
+    vectors, kept = _embed(embed, [d.pixels for d in good])
     summary.new += sum(d.work.kind == "new" for d in good)
     summary.updated += sum(d.work.kind == "updated" for d in good)
     summary.failed.update(failure_reason(d.error) for d in bad)
-    return ([EmbeddedPhoto(d.work.path, d.work.size, d.work.mtime, d.content_hash, d.width, d.height, d.taken, vector)
-             for d, vector in zip(good, vectors)],
+    return ([EmbeddedPhoto(d.work.path, d.work.size, d.work.mtime, d.content_hash, d.width, d.height, d.taken, vector,
+                           classes) for d, vector, classes in zip(good, vectors, kept)],
             [FailedPhoto(d.work.path, d.work.size, d.work.mtime, d.error) for d in bad])
+
+
+def _embed(embed: Embed, pixels: list[np.ndarray]) -> tuple[list[np.ndarray], list[bytes | None]]:
+    """Vectors of decoded photos, and what the store keeps of their classifier outputs (None without)."""
+    if not pixels:
+        return [], []
+    out = embed(np.stack(pixels))
+    if not isinstance(out, tuple):
+        return list(out), [None] * len(pixels)
+    vectors, probabilities = out
+    return list(vectors), [top.to_blob() for top in keep_top(probabilities)]
 
 
 def _embed_all(work: list[Work], embed: Embed, summary: RunSummary, interrupt: _Interrupt, batch_size: int,
@@ -135,22 +149,26 @@ def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest:
               commit_every: int = COMMIT_EVERY, commit_seconds: float = COMMIT_SECONDS, workers: int = 1,
               follow_symlinks: bool = False, progress: Progress | None = None,
               network: Callable[[], dict | None] = lambda: None,
-              jpeg_decoder: GpuJpegDecoder | None = None) -> RunSummary:
+              jpeg_decoder: GpuJpegDecoder | None = None, projection: ConseProjection | None = None) -> RunSummary:
     """Bring the store up to date with the photos under roots; returns what changed.
 
     network: what ran the network (backend, device, precision), None when nothing was embedded;
-    kept with the run's summary. jpeg_decoder: decode JPEGs on the GPU instead of in the workers."""
+    kept with the run's summary. jpeg_decoder: decode JPEGs on the GPU instead of in the workers.
+    projection: the model's ConSE projection, to re-project photos another projection of its
+    backbone embedded (indexer/reproject.py) before anything is crawled."""
     started_at = datetime.now()
     clock = time.perf_counter()
     folders = resolve_roots([Path(r) for r in roots])
     _bind_model(store, manifest)
     summary = RunSummary()
     with _Interrupt() as interrupt:
+        if projection is not None:
+            summary.reprojected = reproject(store, manifest, projection, stop=lambda: interrupt.requested)
         crawled = crawl(folders, follow_symlinks=follow_symlinks, stop=lambda: interrupt.requested)
         summary.skipped.update(crawled.skipped)
         plan = None
         if not crawled.stopped and not interrupt.requested:  # a partial crawl would make unseen photos look gone
-            plan = plan_changes(crawled, store, folders, stop=lambda: interrupt.requested)
+            plan = plan_changes(crawled, store, folders, manifest.fingerprint, stop=lambda: interrupt.requested)
         if plan is not None:
             store.commit(ChangeSet(moves=plan.moves, deleted=plan.deleted))
             summary.unchanged, summary.moved, summary.deleted = plan.unchanged, len(plan.moves), len(plan.deleted)

@@ -2,6 +2,10 @@
 
 The model is loaded only when there is something to embed, so re-running on an unchanged tree
 never imports TensorFlow; its manifest (plain JSON) is enough to check the store's binding.
+A store may move to another model without --rebuild (model.resolver.can_move_to): to a new
+projection of the same backbone (its photos are re-projected from their kept top classes, no
+decoding), or, when it follows the built-in model, to the current one (photos without kept
+classes are embedded again as they are met).
 """
 from __future__ import annotations
 
@@ -14,7 +18,8 @@ from indexer.gpu_decode import GpuJpegDecoder
 from indexer.pipeline import run_index
 from indexer.progress import Progress
 from indexer.summary import RunSummary
-from model.resolver import resolve_model
+from model.manifest import Manifest
+from model.resolver import ResolvedModel, can_move_to, model_to_index_with
 from store.catalog import Store
 
 
@@ -26,10 +31,19 @@ def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False,
     with Store.open(settings.home, writer=True, set_aside_damaged=rebuild) as store:
         if rebuild:
             store.reset()
-        model = resolve_model(settings, store.model_manifest())
-        store.check_model(model.manifest.fingerprint)
-        return run_index(roots, store, partial(model.embed, pad_to=settings.batch_size), model.manifest,
+        bound = store.model_manifest()
+        model = model_to_index_with(settings, bound)
+        _settle_binding(store, bound, model, settings)
+        return run_index(roots, store, partial(model.embed_for_store, pad_to=settings.batch_size), model.manifest,
                          batch_size=settings.batch_size, commit_every=settings.commit_every,
                          commit_seconds=settings.commit_seconds, workers=settings.workers,
                          follow_symlinks=follow_symlinks, progress=progress, network=model.runtime,
-                         jpeg_decoder=jpeg_decoder)
+                         jpeg_decoder=jpeg_decoder,
+                         projection=model.projection() if model.manifest.projects_classes else None)
+
+
+def _settle_binding(store: Store, bound: Manifest | None, model: ResolvedModel, settings: Settings) -> None:
+    """Bind the store to the model, moving it when it may; otherwise refuse a mismatch (--rebuild)."""
+    if bound is not None and bound.fingerprint != model.manifest.fingerprint and can_move_to(bound, model.manifest, settings):
+        store.bind_model(model.manifest)
+    store.check_model(model.manifest.fingerprint)

@@ -23,9 +23,13 @@ from typing import BinaryIO
 
 from core.names import is_safe, shown_path, visible
 from core.notices import warn
+from model.class_senses import load_class_senses
+from model.ranking import BETA
+from search.meaning import TermSenses
 from search.results import SearchResult
 
 THUMBNAIL_PX = 256
+EXPLAIN_CLASSES = 8  # class names listed per sense by --explain
 TERMINAL_THUMBNAIL_CELLS = 12  # columns; rows are half that (two pixels per cell, cells twice as tall as wide)
 
 
@@ -49,11 +53,32 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def render_json(results: Sequence[SearchResult]) -> str:
-    """A JSON list of {"rank", "score", "path", "width", "height", "taken"}. A name that is not valid
-    UTF-8 keeps its exact bytes as surrogate escapes ("\\udce9" for the byte 0xE9, as Python's
-    os.fsdecode does), so `os.fsencode(row["path"])` gives the file's name back."""
+    """A JSON list of {"rank", "score", "path", "width", "height", "taken", "cosine", "mass", "why"}. A
+    name that is not valid UTF-8 keeps its exact bytes as surrogate escapes ("\\udce9" for the byte 0xE9,
+    as Python's os.fsdecode does), so `os.fsencode(row["path"])` gives the file's name back."""
     text = json.dumps([r.as_dict() for r in results], indent=2, ensure_ascii=False)
     return _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def render_why(result: SearchResult) -> str:
+    """The class that carried most of a result's mass, e.g. "toucan 0.81" (empty without mass)."""
+    return f"{result.why[0].name} {result.why[0].p:.2f}" if result.why else ""
+
+
+def render_explanation(terms: Sequence[TermSenses]) -> str:
+    """`--explain`: each word's WordNet noun senses and the ImageNet classes they cover."""
+    lines = [f"score = cosine + {BETA:g} x mass (the probability on the classes below the words' senses)"]
+    for term in terms:
+        if not term.senses:
+            lines.append(f"{term.text}: no ImageNet class below its noun senses: ranked by cosine")
+            continue
+        lines.append(f"{term.text} (weight {term.weight:g}): {len(term.senses)} sense{'s' if len(term.senses) != 1 else ''}")
+        senses = load_class_senses()
+        for sense in term.senses:
+            names = [senses.class_sense(i).name for i in sense.classes]
+            shown = ", ".join(names[:EXPLAIN_CLASSES]) + (f", ... ({len(names)} in all)" if len(names) > EXPLAIN_CLASSES else "")
+            lines.append(f"  {sense.name} ({sense.wnid}; {', '.join(sense.lemmas)}): {shown}")
+    return "\n".join(lines)
 
 
 def _size(result: SearchResult) -> str:
@@ -84,7 +109,13 @@ def print_table(results: Sequence[SearchResult], title: str, *, thumbnails: bool
     table.add_column("path", overflow="fold")
     table.add_column("size", justify="right")
     table.add_column("taken")
-    rows = [[str(r.rank), f"{r.score:.3f}", Text(shown_path(r.path)), _size(r), _taken(r)] for r in results]
+    parts = any(r.mass for r in results)  # the score's parts, when classes counted
+    if parts:
+        table.add_column("cosine", justify="right")
+        table.add_column("mass", justify="right")
+        table.add_column("why")
+    rows = [[str(r.rank), f"{r.score:.3f}", Text(shown_path(r.path)), _size(r), _taken(r),
+             *([f"{r.cosine:.3f}", f"{r.mass:.3f}", render_why(r)] if parts else [])] for r in results]
     if thumbnails:
         rows = [[thumb, *row] for thumb, row in zip(_in_threads(terminal_thumbnail, [r.path for r in results]), rows)]
     for row in rows:
@@ -175,6 +206,7 @@ figure {{ margin: 0; background: #fff; border: 1px solid #ddd; border-radius: 6p
 .missing {{ color: #999; font-size: 0.9em; }}
 figcaption {{ font-size: 0.8em; margin-top: 6px; word-break: break-all; }}
 .score {{ font-weight: 600; }}
+.parts {{ color: #666; }}
 </style></head>
 <body>
 <h1>{title}</h1>
@@ -186,7 +218,7 @@ figcaption {{ font-size: 0.8em; margin-top: 6px; word-break: break-all; }}
 """
 
 _FIGURE = """<figure><div class="thumb">{image}</div>
-<figcaption><span class="score">#{rank} &middot; {score:.3f}</span><br><a href="{href}">{path}</a>{details}</figcaption></figure>"""
+<figcaption><span class="score">#{rank} &middot; {score:.3f}</span> <span class="parts">{parts}</span><br><a href="{href}">{path}</a>{details}</figcaption></figure>"""
 
 
 def _figure(result: SearchResult) -> str:
@@ -195,15 +227,24 @@ def _figure(result: SearchResult) -> str:
     image = f'<img src="{uri}" alt="{alt}">' if uri else '<span class="missing">(photo unreadable)</span>'
     details = " &middot; ".join(x for x in (_size(result), _taken(result)) if x)
     return _FIGURE.format(
-        image=image, rank=result.rank, score=result.score,
+        image=image, rank=result.rank, score=result.score, parts=html.escape(_parts(result)),
         href=html.escape(Path(result.path).as_uri() if Path(result.path).is_absolute() else result.path, quote=True),
         path=html.escape(shown_path(result.path)), details=f"<br>{html.escape(details)}" if details else "",
     )
 
 
+def _parts(result: SearchResult) -> str:
+    """The score's parts, e.g. "= cosine 0.210 + 10 x mass 0.060 (toucan 0.81)"; empty without mass."""
+    if not result.mass:
+        return ""
+    why = f" ({render_why(result)})" if result.why else ""
+    return f"= cosine {result.cosine:.3f} + {BETA:g} x mass {result.mass:.3f}{why}"
+
+
 def contact_sheet(results: Sequence[SearchResult], title: str) -> str:
     """The HTML page: every thumbnail embedded, so the file opens anywhere on its own."""
-    summary = f"{len(results)} photo{'s' if len(results) != 1 else ''}, best first; score = cosine similarity."
+    summary = (f"{len(results)} photo{'s' if len(results) != 1 else ''}, best first; "
+               f"score = cosine similarity + {BETA:g} x mass (probability on the query words' classes).")
     return _PAGE.format(title=html.escape(visible(title)), summary=summary,
                         figures="\n".join(_in_threads(_figure, list(results))))
 

@@ -28,10 +28,11 @@ from store.binding import MODEL_FILE, ModelBinding
 from store.derived import DerivedFiles
 from store.flat import FlatVectors
 from store.hnsw import HnswIndex
+from store.postings import Postings
 from store.lock import WriterLock
 from store.migrate import ensure_schema
 from store.reader import CATALOG_FILE, CatalogReader, catalog_error, connect, translates_catalog_errors
-from store.records import ChangeSet
+from store.records import Bonus, ChangeSet
 
 __all__ = ["CATALOG_FILE", "Store", "check_home"]
 
@@ -200,16 +201,25 @@ class Store(CatalogReader):
 
     # ---- searching -------------------------------------------------------------------------
     def knn(self, vector: np.ndarray, k: int, *, allowed_ids: np.ndarray | None = None,
-            exact: bool = False) -> list[tuple[int, float]]:
-        """(photo id, cosine similarity), best first; with allowed_ids, up to k among those.
+            exact: bool = False, bonus: Bonus | None = None) -> list[tuple[int, float]]:
+        """(photo id, cosine similarity + bonus), best first; with allowed_ids, up to k among those.
 
         exact=True scores every photo from the memory-mapped flat file, which is what a process
         answering one query should do; otherwise the HNSW graph answers (loaded once, then fast).
         """
         if exact:
-            return self._derived.answer(FlatVectors, vector, lambda flat: flat.knn(vector, k, allowed_ids))
+            return self._derived.answer(FlatVectors, vector, lambda flat: flat.knn(vector, k, allowed_ids, bonus), bonus)
         return self._derived.answer(HnswIndex, vector,
-                                    lambda index: index.knn(vector, k, self.count(), allowed_ids))
+                                    lambda index: index.knn(vector, k, self.count(), allowed_ids, bonus), bonus)
+
+    def class_mass(self, classes: np.ndarray, weights: np.ndarray, *,
+                   per_length: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(photo ids ascending, mass): each photo's kept probabilities on classes, weighted (class
+        postings); per_length: divided by the length of the photo's probability vector."""
+        index = self._derived.current(Postings)
+        if index is None:
+            return np.empty(0, np.int64), np.empty(0, np.float32)
+        return index.mass(classes, weights, per_length=per_length)
 
     # ---- writing (the writer only) ---------------------------------------------------------------
     def _require_writer(self) -> None:

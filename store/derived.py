@@ -1,4 +1,5 @@
-"""The derived-file keeper: files made from the catalog (the HNSW graph, the flat matrix) kept in step with it.
+"""The derived-file keeper: files made from the catalog (the HNSW graph, the flat matrix, the class
+postings) kept in step with it.
 
 SQLite is the truth; a derived file is trusted only as far as it can be checked. Each one is saved
 as data files under fresh names plus a sidecar `<kind>.json`, renamed into place last, which records
@@ -31,7 +32,9 @@ from core.notices import warn
 from core.vectors import unit_rows
 from store.flat import FlatVectors
 from store.hnsw import HnswIndex
+from store.postings import Postings
 from store.reader import CatalogReader
+from store.records import Bonus
 
 SIDECAR_FORMAT = 2
 SCORE_TOLERANCE = 1e-4  # float32 dot products of the same unit vectors agree far closer than this
@@ -62,7 +65,7 @@ class DerivedFile(Protocol):
     def describe(self) -> dict: ...
 
 
-KINDS: tuple[type[DerivedFile], ...] = (HnswIndex, FlatVectors)
+KINDS: tuple[type[DerivedFile], ...] = (HnswIndex, FlatVectors, Postings)
 
 
 class _Rejected(Exception):
@@ -182,8 +185,10 @@ class DerivedFiles:
 
     # ---- checked answers --------------------------------------------------------------------
     def answer(self, kind: type[DerivedFile], query: np.ndarray,
-               search: Callable[[DerivedFile], list[tuple[int, float]]]) -> list[tuple[int, float]]:
-        """search(derived file) for a unit query, its hits checked against the catalog's vectors.
+               search: Callable[[DerivedFile], list[tuple[int, float]]],
+               bonus: Bonus | None = None) -> list[tuple[int, float]]:
+        """search(derived file) for a unit query, its hits checked against the catalog's vectors
+        (a hit's score is its cosine plus its bonus, when the search adds one).
 
         A hit whose photo is not indexed, or whose score is not what the catalog's vector gives,
         means the file is wrong: it is rebuilt from the catalog (one line on stderr) and asked again.
@@ -198,7 +203,7 @@ class DerivedFiles:
                 if self._catalog.generation() != derived.generation:
                     continue
                 vectors = self._catalog.indexed_vectors_of([photo_id for photo_id, _ in hits], self._dims())
-            if _hits_agree(query, hits, vectors):
+            if _hits_agree(query, hits, vectors, bonus):
                 return hits
             warn(f"the {kind.LABEL} in {self.home} gave answers the catalog does not bear out: "
                  "rebuilt it from the catalog")
@@ -269,10 +274,12 @@ class DerivedFiles:
         self._current.clear()
 
 
-def _hits_agree(query: np.ndarray, hits: list[tuple[int, float]], vectors: dict[int, np.ndarray]) -> bool:
-    """Whether every hit is an indexed photo scored as its catalog vector scores."""
-    for photo_id, score in hits:
+def _hits_agree(query: np.ndarray, hits: list[tuple[int, float]], vectors: dict[int, np.ndarray],
+                bonus: Bonus | None) -> bool:
+    """Whether every hit is an indexed photo scored as its catalog vector scores (plus its bonus)."""
+    extra = bonus.of([photo_id for photo_id, _ in hits]) if bonus is not None else np.zeros(len(hits))
+    for (photo_id, score), added in zip(hits, extra):
         vector = vectors.get(photo_id)
-        if vector is None or not abs(float(unit_rows(vector) @ query) - score) <= SCORE_TOLERANCE:
+        if vector is None or not abs(float(unit_rows(vector) @ query) + float(added) - score) <= SCORE_TOLERANCE:
             return False
     return True

@@ -10,28 +10,12 @@ carried forward.
 """
 from __future__ import annotations
 
-import io
-
 import numpy as np
 
 from core.vectors import top_k, unit_rows
+from store.npy import npy_view
 from store.reader import CatalogReader
-
-_MAX_NPY_HEADER = 1 << 16
-
-
-def _npy_view(data) -> np.ndarray:
-    """The array a .npy file holds, as a read-only view of its bytes (np.load(mmap_mode="r") would map
-    the file a second time and fault every page in again)."""
-    head = io.BytesIO(bytes(data[:_MAX_NPY_HEADER]))
-    version = np.lib.format.read_magic(head)
-    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-    shape, fortran_order, dtype = read_header(head)
-    if fortran_order or dtype.hasobject:
-        raise ValueError("not a C-ordered array of numbers")
-    count = int(np.prod(shape))
-    return np.frombuffer(data, dtype=dtype, count=count, offset=head.tell()).reshape(shape)
-
+from store.records import Bonus
 
 class FlatVectors:
     """ids (int64, ascending) and their unit vectors (float32 rows), in memory or mapped from disk."""
@@ -63,7 +47,7 @@ class FlatVectors:
     def load(cls, files: dict, dims: int, sidecar: dict) -> "FlatVectors":
         """The saved pair, as views of the mapped files; ValueError when it is not the shape described."""
         rows = int(sidecar["rows"])
-        vectors, ids = _npy_view(files["vectors"].data), _npy_view(files["ids"].data)
+        vectors, ids = npy_view(files["vectors"].data), npy_view(files["ids"].data)
         if vectors.shape != (rows, dims) or vectors.dtype != np.float32 or ids.shape != (rows,) or ids.dtype != np.int64:
             raise ValueError(f"holds {vectors.shape} {vectors.dtype} vectors and {ids.shape} {ids.dtype} ids")
         return cls(ids, vectors, int(sidecar["generation"]))
@@ -79,14 +63,21 @@ class FlatVectors:
         order = np.argsort(merged_ids, kind="stable")
         self.ids, self.vectors = merged_ids[order], np.concatenate([self.vectors[keep], fresh.vectors])[order]
 
-    def knn(self, vector: np.ndarray, k: int, allowed_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(id, cosine similarity) best first, exact; ties go to the smaller id (ids are ascending)."""
+    def knn(self, vector: np.ndarray, k: int, allowed_ids: np.ndarray | None = None,
+            bonus: Bonus | None = None) -> list[tuple[int, float]]:
+        """(id, cosine similarity + bonus) best first, exact; ties go to the smaller id (ids are ascending)."""
         query = unit_rows(np.ravel(vector))
         ids, vectors = self.ids, self.vectors
         if allowed_ids is not None:
             rows = self._rows_of(np.unique(np.asarray(allowed_ids, dtype=np.int64)))
             ids, vectors = ids[rows], vectors[rows]
         scores = vectors @ query
+        if bonus is not None and len(bonus.ids):
+            at = np.searchsorted(ids, bonus.ids)
+            inside = at < len(ids)
+            at, values = at[inside], bonus.values[inside]
+            hit = ids[at] == bonus.ids[inside]
+            scores[at[hit]] += values[hit]
         return [(int(ids[i]), float(scores[i])) for i in top_k(scores, k)]
 
     def _rows_of(self, wanted: np.ndarray) -> np.ndarray:

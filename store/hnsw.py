@@ -12,12 +12,15 @@ import numpy as np
 
 from core.vectors import top_k, unit_rows
 from store.reader import CatalogReader
+from store.records import Bonus
 
 SPACE = "cosine"
 M = 16
 EF_CONSTRUCTION = 200
 EF_QUERY = 100
 EXACT_LIMIT = 20_000  # a filtered query over at most this many photos is exact (a matrix product)
+BONUS_CANDIDATES = 32  # at most this many times k photos from each list, with a bonus
+REBUILD_AFTER = 1000  # changed vectors in one catch-up beyond which (and a fifth of the graph) it is built anew
 
 
 def _new_index(dims: int):
@@ -73,6 +76,11 @@ class HnswIndex:
     def catch_up(self, catalog: CatalogReader, dims: int) -> None:
         """Apply rows changed since this index's generation: (re)embedded ids, and ids no longer indexed."""
         ids, vectors, gone = catalog.changed_since(self.generation, dims)
+        if len(ids) > max(REBUILD_AFTER, self.index.get_current_count() // 5):
+            # replacing vectors in hnswlib is far slower than building anew (about 2k against 10k photos/s
+            # here), which matters when a new projection replaces every vector
+            self.index = self.build(catalog, dims).index
+            return
         self.add(ids, vectors)
         self.remove(gone)
 
@@ -84,8 +92,36 @@ class HnswIndex:
             except RuntimeError:
                 pass
 
-    def knn(self, vector: np.ndarray, k: int, live: int, allowed_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(id, cosine similarity) best first. live: how many photos are indexed (k is capped by it)."""
+    def knn(self, vector: np.ndarray, k: int, live: int, allowed_ids: np.ndarray | None = None,
+            bonus: Bonus | None = None) -> list[tuple[int, float]]:
+        """(id, cosine similarity + bonus) best first. live: how many photos are indexed (k is capped by it).
+
+        With a bonus the candidates are the m nearest by cosine and the m of highest bonus, scored
+        exactly; m grows (2k, 8k, 32k) until no photo outside both lists could beat the k-th score
+        (its cosine and its bonus are each at most the lists' last), as in Fagin's threshold
+        algorithm, or it reaches 32k: approximate, like the graph search itself."""
+        if bonus is None or not len(bonus.ids):
+            return self._knn(vector, k, live, allowed_ids)
+        allowed = None if allowed_ids is None else np.unique(np.asarray(allowed_ids, dtype=np.int64))
+        bonus = bonus.within(allowed)
+        limit = live if allowed is None else len(allowed)
+        m = 2 * k
+        while True:
+            nearest = self._knn(vector, m, live, allowed)
+            by_bonus = top_k(bonus.values, m)
+            candidates = np.unique(np.concatenate([np.array([i for i, _ in nearest], dtype=np.int64),
+                                                   bonus.ids[by_bonus]]))
+            cosines = self._exact(np.asarray(vector, dtype=np.float32), len(candidates), candidates)
+            ids = np.array([photo_id for photo_id, _ in cosines], dtype=np.int64)
+            scores = np.array([score for _, score in cosines], dtype=np.float32) + bonus.of(ids)
+            best = top_k(scores, k)
+            outside = (nearest[-1][1] if nearest else 0.0) + max(
+                float(bonus.values[by_bonus[-1]]) if len(by_bonus) == m else 0.0, 0.0)
+            if m >= min(limit, BONUS_CANDIDATES * k) or len(best) < k or scores[best[-1]] >= outside:
+                return [(int(ids[i]), float(scores[i])) for i in best]
+            m *= 4
+
+    def _knn(self, vector: np.ndarray, k: int, live: int, allowed_ids: np.ndarray | None) -> list[tuple[int, float]]:
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         if allowed_ids is not None:
             allowed = np.unique(np.asarray(allowed_ids, dtype=np.int64))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from core.errors import StoreError
 
-SCHEMA_HEAD = "0005"
+SCHEMA_HEAD = "0006"
 
 
 def schema_revision(catalog: Path) -> str | None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import DamagedStoreError, StoreError
+from store.probabilities import TopClasses, stack
 from store.records import KnownFile, PhotoRecord, failure_reason, prefix_range
 
 CATALOG_FILE = "catalog.sqlite"
@@ -254,8 +255,31 @@ class CatalogReader:
     def files_under(self, folder: str) -> dict[str, KnownFile]:
         """path -> KnownFile for every row inside folder: one query, plain tuples (the hot path)."""
         sql, params = _under_sql(folder)
-        rows = self._db.execute(f"SELECT path, id, size, mtime, status FROM photos WHERE {sql}", params)
-        return {path: KnownFile(photo_id, size, mtime, status) for path, photo_id, size, mtime, status in rows}
+        rows = self._db.execute(f"SELECT path, id, size, mtime, status, model FROM photos WHERE {sql}", params)
+        return {path: KnownFile(photo_id, size, mtime, status, model)
+                for path, photo_id, size, mtime, status, model in rows}
+
+    def top_classes_of(self, ids: Sequence[int]) -> dict[int, TopClasses]:
+        """The kept top classes of these photos (those that have some)."""
+        found: dict[int, TopClasses] = {}
+        wanted = [int(i) for i in ids]
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT id, top_classes FROM photos WHERE id IN ({marks}) AND top_classes IS NOT NULL", chunk)
+            found.update((photo_id, TopClasses.from_blob(blob)) for photo_id, blob in rows)
+        return found
+
+    def classes_to_reproject(self, fingerprint: str, backbone: str, after_id: int,
+                             limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Indexed photos embedded by another model of this backbone, with their top classes, ids above
+        after_id, at most limit: (ids, class ids (N, K), probabilities (N, K))."""
+        rows = self._db.execute(
+            "SELECT id, top_classes FROM photos WHERE status = 'indexed' AND top_classes IS NOT NULL "
+            "AND model != ? AND substr(model, 1, ?) = ? AND id > ? ORDER BY id LIMIT ?",
+            (fingerprint, len(backbone) + 1, backbone + "/", after_id, limit)).fetchall()
+        return (np.array([photo_id for photo_id, _ in rows], dtype=np.int64), *stack([blob for _, blob in rows]))
 
     def movable_sizes(self, folders: Iterable[str]) -> set[int]:
         """Sizes of photos whose vector a moved file could take over: deleted ones, and indexed ones
@@ -313,6 +337,22 @@ class CatalogReader:
         live = [(photo_id, blob) for photo_id, status, blob in rows if status == "indexed" and blob is not None]
         gone = np.array([photo_id for photo_id, status, _ in rows if status != "indexed"], dtype=np.int64)
         return (*_vectors_of(self.home / CATALOG_FILE, dims, live), gone)
+
+    def indexed_classes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ids, class ids (N, K), probabilities (N, K)) of every indexed photo that keeps its top classes."""
+        rows = self._db.execute("SELECT id, top_classes FROM photos WHERE status = 'indexed' "
+                                "AND top_classes IS NOT NULL").fetchall()
+        return (np.array([photo_id for photo_id, _ in rows], dtype=np.int64), *stack([blob for _, blob in rows]))
+
+    def classes_changed_since(self, generation: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(ids, class ids, probabilities) of photos (re)indexed after generation with top classes, and
+        the ids changed since that no longer have any (gone, failed, or embedded without a classifier)."""
+        rows = self._db.execute("SELECT id, status, top_classes FROM photos WHERE generation > ?",
+                                (generation,)).fetchall()
+        live = [(photo_id, blob) for photo_id, status, blob in rows if status == "indexed" and blob is not None]
+        gone = np.array([photo_id for photo_id, status, blob in rows if status != "indexed" or blob is None],
+                        dtype=np.int64)
+        return (np.array([photo_id for photo_id, _ in live], dtype=np.int64), *stack([blob for _, blob in live]), gone)
 
     def close(self) -> None:
         self._db.close()

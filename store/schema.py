@@ -44,6 +44,7 @@ photos = Table(
     Column("status", String(16), nullable=False),  # indexed | failed | deleted
     Column("error", ExactText),  # may name the file
     Column("embedding", LargeBinary),  # float32 unit vector, native byte order
+    Column("top_classes", LargeBinary),  # the classifier's top classes, store/probabilities.py; NULL without one
     Column("model", String(200)),  # fingerprint of the model that made the embedding
     Column("indexed_at", DateTime),
     Column("generation", Integer, nullable=False, server_default="0"),  # store generation of the last change

@@ -13,13 +13,13 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 
 from core.vectors import unit_rows
 from store.engine import open_engine
-from store.records import ChangeSet, Move, prefix_range
+from store.records import ChangeSet, Move, Reprojected, prefix_range
 from store.schema import meta, photos, roots, runs, skipped
 
 _CHUNK = 500  # ids per IN (...) statement
@@ -68,8 +68,16 @@ def _apply_move(conn: Connection, move: Move, at_generation: int) -> None:
         return
     conn.execute(update(photos).where(photos.c.id == owner).values(
         content_hash=source.content_hash, width=source.width, height=source.height, taken=source.taken,
-        embedding=source.embedding, model=source.model, indexed_at=source.indexed_at, **location))
+        embedding=source.embedding, top_classes=source.top_classes, model=source.model,
+        indexed_at=source.indexed_at, **location))
     conn.execute(update(photos).where(photos.c.id == source.id).values(status="deleted", generation=at_generation))
+
+
+def _reproject(conn: Connection, rows: list[Reprojected], fingerprint: str | None, at_generation: int) -> None:
+    """New vectors for indexed photos, in one executemany."""
+    statement = update(photos).where(photos.c.id == bindparam("photo_id")).values(
+        embedding=bindparam("vector"), model=fingerprint, generation=at_generation)
+    conn.execute(statement, [{"photo_id": p.id, "vector": _blob(p.vector)} for p in rows])
 
 
 def _blob(vector: np.ndarray) -> bytes:
@@ -107,16 +115,18 @@ class CatalogWriter:
             for photo in changes.embedded:
                 values = dict(size=photo.size, mtime=photo.mtime, content_hash=photo.content_hash, width=photo.width,
                               height=photo.height, taken=photo.taken, status="indexed", error=None,
-                              embedding=_blob(photo.vector), model=fingerprint, indexed_at=now,
-                              generation=at_generation)
+                              embedding=_blob(photo.vector), top_classes=photo.top_classes, model=fingerprint,
+                              indexed_at=now, generation=at_generation)
                 _upsert(conn, photo.path, values)
             for photo in changes.failed:
                 values = dict(size=photo.size, mtime=photo.mtime, content_hash=None, width=None,
                               height=None, taken=None, status="failed", error=photo.error, embedding=None,
-                              model=None, indexed_at=now, generation=at_generation)
+                              top_classes=None, model=None, indexed_at=now, generation=at_generation)
                 _upsert(conn, photo.path, values)
             if changes.deleted:
                 _mark_deleted(conn, changes.deleted, at_generation)
+            if changes.reprojected:
+                _reproject(conn, changes.reprojected, fingerprint, at_generation)
 
     def forget_everything(self) -> None:
         """`--rebuild`: every photo and root goes, and the catalog takes a new identity (no file derived

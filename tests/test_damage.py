@@ -72,11 +72,11 @@ DAMAGES = {
 def test_the_suite_covers_every_file_of_a_store(pristine) -> None:
     """A new kind of store file must join the suite (its names are matched by prefix below)."""
     kinds = {name.split("-")[0].split(".")[0] for name in store_files(pristine["home"])}
-    assert kinds == {"catalog", "model", "flat", "hnsw", "writer"}
+    assert kinds == {"catalog", "model", "flat", "hnsw", "postings", "writer"}
 
 
 @pytest.mark.parametrize("damage", list(DAMAGES))
-@pytest.mark.parametrize("index", range(8))
+@pytest.mark.parametrize("index", range(14))
 def test_a_query_on_a_damaged_file_is_right_or_one_clean_line(pristine, tmp_path, damage, index) -> None:
     names = store_files(pristine["home"])
     if index >= len(names):
@@ -92,7 +92,7 @@ def test_a_query_on_a_damaged_file_is_right_or_one_clean_line(pristine, tmp_path
 
 
 @pytest.mark.parametrize("damage", ["middle-4k", "half", "deleted", "json-object"])
-@pytest.mark.parametrize("prefix", ["hnsw", "flat", "catalog"])
+@pytest.mark.parametrize("prefix", ["hnsw", "flat", "postings", "catalog"])
 def test_a_long_lived_searcher_on_a_damaged_file_is_right_or_refuses(pristine, tmp_path, damage, prefix) -> None:
     """HNSW answers only here (a server's searcher): the same promise."""
     for name in [n for n in store_files(pristine["home"]) if n.startswith(prefix)]:
@@ -112,10 +112,10 @@ def test_the_next_index_after_damage_leaves_sound_files(pristine, tmp_path) -> N
     from store.catalog import Store
     from store.derived import file_crc32
 
-    for name in [n for n in store_files(pristine["home"]) if n.startswith(("flat", "hnsw"))]:
+    for name in [n for n in store_files(pristine["home"]) if n.startswith(("flat", "hnsw", "postings"))]:
         home = damaged(pristine, tmp_path / name, name, middle(4096) if not name.endswith(".json") else DAMAGES["json-list"])
         Store.open(home, writer=True).close()
-        for sidecar in ("flat.json", "hnsw.json"):
+        for sidecar in ("flat.json", "hnsw.json", "postings.json"):
             for entry in json.loads((home / sidecar).read_text())["files"].values():
                 assert file_crc32(home / entry["name"]) == entry["crc32"], (name, sidecar)
         for query in QUERIES:
@@ -140,7 +140,7 @@ def test_a_damaged_vector_in_the_catalog_is_a_clean_line_not_a_ranking(pristine,
     assert f"the vector of photo {best.id}" in result.stderr and "--rebuild" in result.stderr
 
 
-@pytest.mark.parametrize("index", range(8))
+@pytest.mark.parametrize("index", range(14))
 def test_a_store_file_replaced_by_a_fifo_never_hangs(pristine, tmp_path, index) -> None:
     """SQLite, json and numpy would wait forever reading a FIFO: every store file is opened as a
     regular file or not at all."""

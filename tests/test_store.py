@@ -14,7 +14,8 @@ import pytest
 from core.errors import EmptyStoreError, ModelMismatchError, StoreError, StoreLockedError
 from model.manifest import Manifest
 from store.catalog import Store
-from store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, Move
+from store.hnsw import REBUILD_AFTER
+from store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, Move, Reprojected
 
 MANIFEST = Manifest(fingerprint="test-space:1", dims=4, backbone="none", head="none", words="none", words_name="none",
                     labels="none")
@@ -287,3 +288,19 @@ def test_a_file_that_is_not_a_catalog_is_a_store_error(tmp_path: Path) -> None:
     (tmp_path / "catalog.sqlite").write_text("this is not a database " * 100)
     with pytest.raises(StoreError, match="is damaged .*--rebuild"):
         Store.open(tmp_path)
+
+
+def test_re_projecting_many_photos_leaves_both_derived_files_finding_the_new_vectors(tmp_path: Path, exact) -> None:
+    count = REBUILD_AFTER + 200
+    rng = np.random.default_rng(7)
+    with Store.open(tmp_path / "home", writer=True) as store:
+        store.bind_model(MANIFEST)
+        store.commit(ChangeSet(embedded=[photo(f"/p/{i}.jpg", unit(*rng.normal(size=4))) for i in range(count)]))
+    with Store.open(tmp_path / "home", writer=True) as store:
+        ids = store.ids_matching()
+        moved = {int(i): unit(*rng.normal(size=4)) for i in ids}
+        store.commit(ChangeSet(reprojected=[Reprojected(i, v) for i, v in moved.items()]))
+    target = int(ids[123])
+    with Store.open(tmp_path / "home") as store:
+        assert store.knn(moved[target], 1, exact=exact)[0][0] == target
+        np.testing.assert_allclose(store.vector_of(target), moved[target], atol=1e-6)

@@ -19,6 +19,7 @@ import numpy as np
 from core.errors import UsageError
 from core.files import open_regular
 from core.formats import IMAGE_EXTENSIONS
+from model.conse import label_vectors
 from wordspace.lookup import WordLookup
 
 LABELS_FILE = "labels.csv"
@@ -164,8 +165,6 @@ def label_targets(labels: Sequence[str], words: WordLookup) -> tuple[list[str], 
     A label is looked up as written, then with possessives and punctuation dropped
     ("grandma's old rag doll" -> "grandma old rag doll"), since word spaces split those off.
     """
-    from model.heads import label_vectors  # keras: only when vectors are attached
-
     matrix, _ = label_vectors([[label, _plain(label)] for label in labels], words)
     known = np.abs(matrix).sum(axis=1) > 0
     kept = [label for label, ok in zip(labels, known) if ok]
