@@ -18,6 +18,9 @@ def index(
     model: Path = typer.Option(None, "--model", help="Model bundle folder (default: the store's, else the built-in one)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Forget everything in the store and index PATH from scratch (e.g. with another model)."),
     follow_symlinks: bool = typer.Option(False, "--follow-symlinks", help="Descend into symbolic links (each folder once)."),
+    ray: str = typer.Option(None, "--ray", metavar="ADDRESS",
+                            help="Decode and embed on a Ray cluster: local, auto or ray://HOST:PORT "
+                                 "(needs the [ray] extra; every node must see PATH at the same path)."),
 ) -> None:
     """Index photos: new and changed ones are embedded, moved ones keep their vectors, gone ones are deleted."""
     import sys
@@ -28,7 +31,7 @@ def index(
 
     settings = Settings().with_options(home=home, batch_size=batch_size, workers=workers, model=model)
     summary = index_paths(paths, settings, rebuild=rebuild, follow_symlinks=follow_symlinks,
-                          progress=make_progress(sys.stderr))
+                          progress=make_progress(sys.stderr), ray=ray)
     for line in format_summary(summary):
         typer.echo(line)
     if summary.interrupted:

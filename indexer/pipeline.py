@@ -11,9 +11,11 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -26,6 +28,14 @@ from store.catalog import Store
 from store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, failure_reason
 
 Embed = Callable[[np.ndarray], np.ndarray]
+Embedded = tuple[list[Decoded], np.ndarray]  # a batch, and the vectors of its decoded photos in order
+
+
+class RemoteEmbedding(Protocol):
+    """Decoding and embedding elsewhere (a Ray cluster: indexer/ray_runner.py); this process still commits."""
+
+    def embedded(self, work: list[Work], batch_size: int, progress: Progress) -> Generator[Embedded, None, None]: ...
+
 
 # A debug hook: seconds to sleep after each committed batch, so tests can interrupt a run mid-way.
 DEBUG_DELAY_ENV = "DEVSEARCH_DEBUG_BATCH_DELAY"
@@ -72,10 +82,10 @@ def _batches(decoded: Iterable[Decoded], size: int) -> Iterator[list[Decoded]]:
         yield batch
 
 
-def _commit_batch(batch: list[Decoded], store: Store, embed: Embed, summary: RunSummary) -> None:
+def _commit_batch(batch: list[Decoded], vectors: np.ndarray, store: Store, summary: RunSummary) -> None:
+    """One transaction: the decoded photos of batch (vectors: theirs, in order) and its failures."""
     good = [d for d in batch if d.error is None]
     bad = [d for d in batch if d.error is not None]
-    vectors = embed(np.stack([d.pixels for d in good])) if good else []
     store.commit(ChangeSet(
         embedded=[EmbeddedPhoto(d.work.path, d.work.size, d.work.mtime, d.content_hash, d.width, d.height, d.taken,
                                 vector) for d, vector in zip(good, vectors)],
@@ -86,29 +96,44 @@ def _commit_batch(batch: list[Decoded], store: Store, embed: Embed, summary: Run
     summary.failed.update(failure_reason(d.error) for d in bad)
 
 
+def _embedded(batches: Iterable[list[Decoded]], embed: Embed) -> Iterator[Embedded]:
+    for batch in batches:
+        good = [d.pixels for d in batch if d.error is None]
+        yield batch, (embed(np.stack(good)) if good else np.empty((0, 0), np.float32))
+
+
+def _commit_all(embedded: Iterable[Embedded], total: int, store: Store, summary: RunSummary, interrupt: _Interrupt,
+                progress: Progress) -> None:
+    delay = float(os.environ.get(DEBUG_DELAY_ENV) or 0)
+    progress.start(total)
+    try:
+        for batch, vectors in embedded:
+            _commit_batch(batch, vectors, store, summary)
+            progress.advance(len(batch))
+            if delay:
+                time.sleep(delay)
+            if interrupt.requested:
+                break
+    finally:
+        progress.finish()
+
+
 def _embed_all(work: list[Work], store: Store, embed: Embed, summary: RunSummary, interrupt: _Interrupt,
                batch_size: int, workers: int, progress: Progress) -> None:
     workers = max(1, workers)
     chunk = max(1, min(MAX_CHUNK, batch_size // (2 * workers)))
     ahead = 2 * math.ceil(batch_size / chunk) + workers  # two batches in flight keep workers busy during embed
-    delay = float(os.environ.get(DEBUG_DELAY_ENV) or 0)
-    progress.start(len(work))
-    try:
-        with DecodePool(min(workers, math.ceil(len(work) / chunk))) as pool:
-            for batch in _batches(pool.decode(work, chunk, ahead), batch_size):
-                _commit_batch(batch, store, embed, summary)
-                progress.advance(len(batch))
-                if delay:
-                    time.sleep(delay)
-                if interrupt.requested:
-                    break
-    finally:
-        progress.finish()
+    with DecodePool(min(workers, math.ceil(len(work) / chunk))) as pool:
+        batches = _batches(pool.decode(work, chunk, ahead), batch_size)
+        _commit_all(_embedded(batches, embed), len(work), store, summary, interrupt, progress)
 
 
 def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest: dict, *, batch_size: int = 32,
-              workers: int = 1, follow_symlinks: bool = False, progress: Progress | None = None) -> RunSummary:
-    """Bring the store up to date with the photos under roots; returns what changed."""
+              workers: int = 1, follow_symlinks: bool = False, progress: Progress | None = None,
+              remote: RemoteEmbedding | None = None) -> RunSummary:
+    """Bring the store up to date with the photos under roots; returns what changed.
+
+    With remote, the files to embed are decoded and embedded there (embed is not called here)."""
     started_at = datetime.now()
     clock = time.perf_counter()
     folders = resolve_roots([Path(r) for r in roots])
@@ -122,9 +147,12 @@ def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest:
             store.commit(ChangeSet(moves=plan.moves, deleted=plan.deleted))
             summary.unchanged, summary.moved, summary.deleted = plan.unchanged, len(plan.moves), len(plan.deleted)
             store.add_roots(folders)
-            if plan.work and not interrupt.requested:
-                _embed_all(plan.work, store, embed, summary, interrupt, batch_size, workers,
-                           progress or QuietProgress())
+            progress = progress or QuietProgress()
+            if plan.work and not interrupt.requested and remote is not None:
+                with closing(remote.embedded(plan.work, batch_size, progress)) as embedded:
+                    _commit_all(embedded, len(plan.work), store, summary, interrupt, progress)
+            elif plan.work and not interrupt.requested:
+                _embed_all(plan.work, store, embed, summary, interrupt, batch_size, workers, progress)
         summary.interrupted = interrupt.requested
         summary.elapsed = time.perf_counter() - clock
         store.save()

@@ -12,8 +12,9 @@ import numpy as np
 from core.errors import ModelMismatchError
 from core.settings import Settings
 from indexer.crawl import resolve_roots
-from indexer.pipeline import run_index
+from indexer.pipeline import RemoteEmbedding, run_index
 from indexer.progress import Progress
+from indexer.ray_cluster import require_ray
 from indexer.summary import RunSummary
 from store.catalog import Store
 
@@ -57,13 +58,24 @@ def _choose_model(store: Store, settings: Settings) -> LazyModel:
     return model
 
 
+def _on_ray(address: str, settings: Settings, manifest: dict) -> RemoteEmbedding:
+    """Decoding and embedding on the Ray cluster at address; each actor loads the model itself."""
+    from indexer.ray_runner import RayEmbedding
+
+    return RayEmbedding(address, LazyModel(settings, manifest).embed, int(manifest["dims"]), settings.workers)
+
+
 def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False, follow_symlinks: bool = False,
-                progress: Progress | None = None) -> RunSummary:
-    """Index the photos under paths into the store at settings.home."""
+                progress: Progress | None = None, ray: str | None = None) -> RunSummary:
+    """Index the photos under paths into the store at settings.home (decoding and embedding on the Ray
+    cluster at address ray when given: local, auto or ray://host:port)."""
     roots = resolve_roots(paths)
+    if ray is not None:
+        require_ray(ray)
     with Store.open(settings.home, writer=True) as store:
         if rebuild:
             store.reset()
         model = _choose_model(store, settings)
         return run_index(roots, store, model.embed, model.manifest, batch_size=settings.batch_size,
-                         workers=settings.workers, follow_symlinks=follow_symlinks, progress=progress)
+                         workers=settings.workers, follow_symlinks=follow_symlinks, progress=progress,
+                         remote=None if ray is None else _on_ray(ray, settings, model.manifest))
