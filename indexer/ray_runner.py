@@ -16,7 +16,7 @@ import math
 import socket
 import time
 import warnings
-from collections.abc import Generator
+from collections.abc import Generator, Iterable, Iterator
 from datetime import datetime
 
 import numpy as np
@@ -31,6 +31,8 @@ from indexer.ray_cluster import ClusterShape, connected
 MAX_BLOCK = 32  # files per decode task: what a worker that dies can cost before the retry
 ACTORS_READY_S = 600  # how long the embedding actors may take to start (a cluster scaling up, say)
 SHAPE_EVERY_S = 10.0  # how often the progress line's worker count is refreshed
+COMMIT_ROWS = 2048  # photos per transaction at most: commits of 2,048 run near the writer's ceiling
+COMMIT_EVERY_S = 1.0  # a batch waits at most about this long for others to share its commit
 SHARED_STORAGE_HINT = "every Ray node must see the photos at the same path"
 
 
@@ -93,6 +95,26 @@ def _embedded(batch: dict[str, np.ndarray]) -> Embedded:
     return decoded, batch["vector"][batch["error"] == ""]
 
 
+def _commits(batches: Iterable[dict[str, np.ndarray]]) -> Iterator[Embedded]:
+    """The embedded batches as they arrive, grouped into commits of up to COMMIT_ROWS photos or
+    COMMIT_EVERY_S seconds: a fast cluster gets few large transactions (the writer's cost is mostly
+    per commit), a slow one still commits about every second."""
+    pending: list[Embedded] = []
+    rows, since = 0, time.monotonic()
+    for batch in batches:
+        pending.append(_embedded(batch))
+        rows += len(pending[-1][0])
+        if rows >= COMMIT_ROWS or time.monotonic() - since >= COMMIT_EVERY_S:
+            yield _joined(pending)
+            pending, rows, since = [], 0, time.monotonic()
+    if pending:
+        yield _joined(pending)
+
+
+def _joined(parts: list[Embedded]) -> Embedded:
+    return [item for decoded, _ in parts for item in decoded], np.concatenate([vectors for _, vectors in parts])
+
+
 def _user_error(exc: BaseException) -> DevsearchError | None:
     """The error of ours (a missing model asset on a worker, say) inside Ray's wrappers, if any."""
     seen = set()
@@ -130,29 +152,15 @@ class RayEmbedding:
 
     def _stream(self, work: list[Work], batch_size: int, block: int,
                 progress: Progress) -> Generator[Embedded, None, None]:
-        import ray.data
+        import ray
 
-        context = ray.data.DataContext.get_current()
-        context.max_errored_blocks = -1  # a block whose worker died is dropped; its files are tried again
-        context.enable_progress_bars = False
-        context.wait_for_min_actors_s = ACTORS_READY_S  # decoding starts once the embedders hold their model
         shape = ClusterShape.now()
-        gpus = 1 if shape.gpus else 0
-        dataset = ray.data.from_items(
-            [{"path": w.path, "size": w.size, "mtime": w.mtime, "kind": w.kind} for w in work],
-            override_num_blocks=math.ceil(len(work) / block))
-        with warnings.catch_warnings():  # retry limits are still ray_remote_args, deprecated without a successor
-            warnings.simplefilter("ignore", DeprecationWarning)
-            dataset = dataset.map_batches(decode_block, batch_size=None, num_cpus=1, max_retries=0)
-            dataset = dataset.map_batches(EmbedActor, fn_constructor_args=(self.embed, self.dims, batch_size),
-                                          batch_size=batch_size,
-                                          compute=ray.data.ActorPoolStrategy(size=shape.embedders()),
-                                          num_gpus=gpus, num_cpus=0 if gpus else 1, max_task_retries=1)
         progress.workers(shape.describe())
         refreshed = time.monotonic()
         try:
-            for batch in dataset.iter_batches(batch_size=batch_size, batch_format="numpy"):
-                yield _embedded(batch)
+            for batch in _commits(self._dataset(work, batch_size, block, shape).iter_batches(
+                    batch_size=None, batch_format="numpy")):
+                yield batch
                 if time.monotonic() - refreshed > SHAPE_EVERY_S:
                     progress.workers(ClusterShape.now().describe())
                     refreshed = time.monotonic()
@@ -161,3 +169,23 @@ class RayEmbedding:
             raise _user_error(exc) or ClusterError(
                 f"the Ray job failed ({first_line}): see the Ray logs (/tmp/ray/session_latest/logs on the head "
                 "node)") from None
+
+    def _dataset(self, work: list[Work], batch_size: int, block: int, shape: ClusterShape):
+        """files -> decode tasks (block files each) -> embedding actors (batch_size rows each), as a Ray Dataset."""
+        import ray.data
+
+        context = ray.data.DataContext.get_current()
+        context.max_errored_blocks = -1  # a block whose worker died is dropped; its files are tried again
+        context.enable_progress_bars = False
+        context.wait_for_min_actors_s = ACTORS_READY_S  # decoding starts once the embedders hold their model
+        gpus = 1 if shape.gpus else 0
+        dataset = ray.data.from_items(
+            [{"path": w.path, "size": w.size, "mtime": w.mtime, "kind": w.kind} for w in work],
+            override_num_blocks=math.ceil(len(work) / block))
+        with warnings.catch_warnings():  # retry limits are still ray_remote_args, deprecated without a successor
+            warnings.simplefilter("ignore", DeprecationWarning)
+            dataset = dataset.map_batches(decode_block, batch_size=None, num_cpus=1, max_retries=0)
+            return dataset.map_batches(EmbedActor, fn_constructor_args=(self.embed, self.dims, batch_size),
+                                       batch_size=batch_size,
+                                       compute=ray.data.ActorPoolStrategy(size=shape.embedders()),
+                                       num_gpus=gpus, num_cpus=0 if gpus else 1, max_task_retries=1)

@@ -150,12 +150,12 @@ class Store(CatalogReader):
         self._binding.forget()
 
     def commit(self, changes: ChangeSet) -> None:
-        """Write one batch in one transaction, then apply it to the in-memory HNSW index."""
+        """Write one batch in one transaction. The vector files catch up with the catalog when next
+        used or saved, in bulk: the commit itself is SQL only."""
         if not changes:
             return
         fingerprint = (self.model_manifest() or {}).get("fingerprint")
-        generation, added, removed = self._catalog_writer().commit(changes, fingerprint)
-        self._derived.apply(added, removed, generation)
+        self._catalog_writer().commit(changes, fingerprint)
 
     def add_roots(self, folders: Iterable[str]) -> None:
         self._catalog_writer().add_roots(folders)

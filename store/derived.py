@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 from core.files import saved_generation
 from store import flat, hnsw
 from store.flat import FlatVectors
@@ -19,8 +17,8 @@ from store.reader import CatalogReader
 
 
 class DerivedFiles:
-    """The HNSW graph (loaded once, then patched by this writer's commits) and the flat matrix
-    (reloaded when the catalog has moved on), for the store in home."""
+    """The HNSW graph (loaded once, then caught up in memory) and the flat matrix (reloaded, then
+    caught up) whenever the catalog has moved on, for the store in home."""
 
     def __init__(self, home: Path, catalog: CatalogReader, dims: Callable[[], int | None]):
         self.home = home
@@ -32,10 +30,10 @@ class DerivedFiles:
         self._flat_dirty = False
 
     def hnsw(self) -> HnswIndex | None:
-        """The HNSW index, loaded once; the writer keeps it current with apply()."""
-        if self._hnsw is None:
-            self._hnsw, current = self._current(HnswIndex)
-            self._hnsw_dirty = not current
+        """The HNSW index, loaded once, then caught up in bulk with whatever commits moved the catalog on."""
+        if self._hnsw is None or self._hnsw.generation != self._catalog.generation():
+            self._hnsw, current = self._current(HnswIndex, self._hnsw)
+            self._hnsw_dirty = self._hnsw_dirty or not current
         return self._hnsw
 
     def flat(self) -> FlatVectors | None:
@@ -45,14 +43,15 @@ class DerivedFiles:
             self._flat_dirty = not current
         return self._flat
 
-    def _current(self, kind: type[HnswIndex] | type[FlatVectors]):
-        """(derived file as of the catalog's generation, whether the saved file already was that)."""
+    def _current(self, kind: type[HnswIndex] | type[FlatVectors], derived: HnswIndex | FlatVectors | None = None):
+        """(derived as of the catalog's generation, whether it already was that): the one in memory
+        when given, else the saved file, caught up; rebuilt when missing or ahead of the catalog."""
         dims = self._dims()
         if dims is None:
             return None, True
         with self._catalog.snapshot():
             generation = self._catalog.generation()
-            derived = kind.load(self.home, dims)
+            derived = derived if derived is not None else kind.load(self.home, dims)
             current = derived is not None and derived.generation == generation
             if derived is None or derived.generation > generation:
                 derived = kind.build(dims, *self._catalog.indexed_vectors(dims))
@@ -60,19 +59,6 @@ class DerivedFiles:
                 derived.catch_up(*self._catalog.changed_since(derived.generation, dims))
         derived.generation = generation
         return derived, current
-
-    def apply(self, added: dict[int, np.ndarray], removed: list[int], generation: int) -> None:
-        """Apply one commit to the in-memory HNSW index (the flat matrix catches up when saved)."""
-        index = self.hnsw()
-        if index is None:
-            return
-        for photo_id in removed:
-            added.pop(photo_id, None)
-        if added:
-            index.add(list(added), np.stack(list(added.values())))
-        index.remove(removed)
-        index.generation = generation
-        self._hnsw_dirty = True
 
     def save(self) -> None:
         """Save each derived file (atomically) that is behind the catalog: changed by this writer's

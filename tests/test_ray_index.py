@@ -145,7 +145,7 @@ def test_an_embedding_worker_killed_mid_run_costs_nothing(tmp_path, drivers) -> 
 
 def test_a_killed_driver_then_a_native_run_leaves_a_complete_consistent_store(tmp_path, drivers) -> None:
     root = photo_folder(tmp_path / "many", 24)
-    process = start_indexer(root, tmp_path / "home", "--ray", "local", DEVSEARCH_DEBUG_BATCH_DELAY="0.3")
+    process = start_indexer(root, tmp_path / "home", "--ray", "local", DEVSEARCH_TEST_EMBED_DELAY="0.5")
     drivers.append(process)
     wait_for_rows(tmp_path / "home", 4)
     process.send_signal(signal.SIGKILL)
