@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.errors import DevsearchError  # noqa: E402
 from core.settings import Settings  # noqa: E402
+from model.manifest import Manifest  # noqa: E402
 from wordspace.sources import BUILTIN, open_words  # noqa: E402
 from search.engine import open_searcher  # noqa: E402
 from store.catalog import Store  # noqa: E402
@@ -51,8 +52,8 @@ CLUSTERS = 2000       # subjects, drawn from the 20k most frequent words (plus "
 SPREAD = 0.6          # noise scale per unit vector: cos(photo, its subject) ~ 0.85
 BATCH = 5000
 QUERY_VOCAB = 5000    # warm/recall queries: random words among the most frequent
-MANIFEST = {"format": 1, "fingerprint": "bench+synthetic+glove-6b-50d:0000000000000000", "dims": DIMS,
-            "words": BUILTIN, "words_name": BUILTIN, "backbone": "none", "head": "synthetic", "labels": "none"}
+MANIFEST = Manifest(fingerprint="bench+synthetic+glove-6b-50d:0000000000000000", dims=DIMS, words=BUILTIN,
+                    words_name=BUILTIN, backbone="none", head="synthetic", labels="none")
 
 
 def synthetic_vectors(words, count: int, rng: np.random.Generator) -> np.ndarray:

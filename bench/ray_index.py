@@ -22,6 +22,7 @@ import os
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,7 +53,7 @@ class CommitTimes:
         pass
 
 
-def timed_run(folder: Path, home: Path, bundle, batch_size: int, workers: int, remote=None) -> dict:
+def timed_run(folder: Path, home: Path, model, batch_size: int, workers: int, remote=None) -> dict:
     """One run_index into a fresh store: steady images/s, start-up and wall seconds, who worked."""
     from indexer.pipeline import run_index
     from store.catalog import Store
@@ -60,8 +61,8 @@ def timed_run(folder: Path, home: Path, bundle, batch_size: int, workers: int, r
     progress = CommitTimes()
     with Store.open(home, writer=True) as store:
         started = time.perf_counter()
-        summary = run_index([folder], store, bundle.embed, bundle.manifest, batch_size=batch_size, workers=workers,
-                            progress=progress, remote=remote)
+        summary = run_index([folder], store, partial(model.embed, pad_to=batch_size), model.manifest,
+                            batch_size=batch_size, workers=workers, progress=progress, remote=remote)
         wall = time.perf_counter() - started
     assert summary.new == len(list(folder.glob("*.jpg"))) and not summary.failed, summary
     (first, _), (last, _) = progress.times[0], progress.times[-1]
@@ -79,8 +80,7 @@ def main() -> None:
 
     from indexer.ray_cluster import connected
     from indexer.ray_runner import RayEmbedding
-    from indexer.service import LazyModel
-    from model.bundle import load_bundle
+    from model.resolver import ResolvedModel, resolve_model
 
     width, height = (int(v) for v in args.size.split("x"))
     with tempfile.TemporaryDirectory(prefix="devsearch-bench-ray-") as tmp:
@@ -88,17 +88,19 @@ def main() -> None:
         folder = base / "photos"
         make_photos(folder, args.n, width, height)
         settings = Settings(home=base / "unused")
-        bundle = load_bundle(settings)
+        model = resolve_model(settings)
+        model.network()  # loaded here once, before any run
         print(f"cores {os.cpu_count()}, workers {args.workers}, batch {args.batch_size}, {args.n} photos {args.size}, "
               f"load average {os.getloadavg()[0]:.2f}", flush=True)
         started = time.perf_counter()
         with connected("local", args.workers):
             print(f"local Ray cluster started in {time.perf_counter() - started:.1f} s", flush=True)
-            remote = RayEmbedding("local", LazyModel(settings, bundle.manifest).embed, int(bundle.manifest["dims"]),
+            unloaded = ResolvedModel(model.manifest, settings)  # each actor loads its own
+            remote = RayEmbedding("local", partial(unloaded.embed, pad_to=args.batch_size), model.manifest.dims,
                                   args.workers)
             runs = {}
             for name, on in (("native", None), ("ray local", remote), ("native again", None)):
-                run = runs[name] = timed_run(folder, base / f"home-{len(runs)}", bundle, args.batch_size,
+                run = runs[name] = timed_run(folder, base / f"home-{len(runs)}", model, args.batch_size,
                                              args.workers, on)
                 print(f"{name:>12}: steady {run['steady']:5.1f} images/s; start-up {run['startup']:5.1f} s, "
                       f"wall {run['wall']:5.1f} s ({run['on']})", flush=True)

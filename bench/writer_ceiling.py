@@ -25,12 +25,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from model.manifest import Manifest  # noqa: E402
 from store.catalog import Store  # noqa: E402
 from store.records import ChangeSet, EmbeddedPhoto  # noqa: E402
 
 DIMS = 50
 COMMIT_SIZES = (32, 256, 2048)
-MANIFEST = {"fingerprint": "bench-writer:1", "dims": DIMS}
+MANIFEST = Manifest(fingerprint="bench-writer:1", dims=DIMS, backbone="none", head="synthetic", words="none",
+                    words_name="none", labels="none")
 GPU_NODE = {"12 MP": 267.0, "2 MP": 1036.0}  # DESIGN.md, H200 box, JPEG decode on 16 processes (not measured here)
 
 

@@ -8,13 +8,10 @@ from __future__ import annotations
 import os
 import sys
 
-# TensorFlow's C++ start-up chatter would come before our one-line errors; warnings and errors stay.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import typer
+from typer.core import TyperGroup
 
-import typer  # noqa: E402
-from typer.core import TyperGroup  # noqa: E402
-
-from core.errors import DevsearchError  # noqa: E402
+from core.errors import DevsearchError
 
 
 class _DevsearchGroup(TyperGroup):
@@ -42,9 +39,9 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    from cli import index, labels, search_cmds, train, words
+    from cli import index, labels, search_cmds, serve, train, words
 
-    for module in (labels, words, search_cmds, index, train):
+    for module in (labels, words, search_cmds, index, train, serve):
         module.register(app)
 
 

@@ -6,16 +6,22 @@ from pathlib import Path
 
 import typer
 
-from cli.options import HOME
-from core.settings import Settings
+from cli.options import BACKEND, HOME, PRECISION, model_option
+from core.settings import DECODERS, Settings
 
 
 def index(
     paths: list[Path] = typer.Argument(..., help="Folders (or single photos) to index."),
     home: Path = HOME,
-    batch_size: int = typer.Option(None, "--batch-size", min=1, help="Photos per network batch and per commit."),
-    workers: int = typer.Option(None, "--workers", min=1, help="Decoding processes (default: all cores)."),
-    model: Path = typer.Option(None, "--model", help="Model bundle folder (default: the store's, else the built-in one)."),
+    batch_size: int = typer.Option(None, "--batch-size", min=1, help="Photos per network batch (default: DEVSEARCH_BATCH_SIZE or 32)."),
+    commit_every: int = typer.Option(None, "--commit-every", min=1, metavar="N", help="Commit at most N photos at once (default: 1024) ..."),
+    commit_seconds: float = typer.Option(None, "--commit-seconds", min=0, metavar="S", help="... or what is done every S seconds (default: 2)."),
+    workers: int = typer.Option(None, "--workers", min=1, help="Decoding processes (default: the usable cores)."),
+    backend: str = BACKEND,
+    precision: str = PRECISION,
+    decoder: str = typer.Option(None, "--decoder", metavar="|".join(DECODERS),
+                                help="Where JPEGs are decoded (default: DEVSEARCH_DECODER or cpu; gpu needs torchvision and CUDA)."),
+    model: Path = model_option("Model bundle folder (default: the store's, else the built-in one)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Forget everything in the store and index PATH from scratch (e.g. with another model)."),
     follow_symlinks: bool = typer.Option(False, "--follow-symlinks", help="Descend into symbolic links (each folder once)."),
     ray: str = typer.Option(None, "--ray", metavar="ADDRESS",
@@ -29,7 +35,9 @@ def index(
     from indexer.service import index_paths
     from indexer.summary import format_summary
 
-    settings = Settings().with_options(home=home, batch_size=batch_size, workers=workers, model=model)
+    settings = Settings().with_options(home=home, batch_size=batch_size, workers=workers, model=model,
+                                       commit_every=commit_every, commit_seconds=commit_seconds, backend=backend,
+                                       precision=precision, decoder=decoder)
     summary = index_paths(paths, settings, rebuild=rebuild, follow_symlinks=follow_symlinks,
                           progress=make_progress(sys.stderr), ray=ray)
     for line in format_summary(summary):
@@ -43,26 +51,10 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """What the store holds: photos by status, failures by reason, roots, model, size, last run."""
-    from store.report import store_status
+    from store.report import format_status, store_status
 
     report = store_status(Settings().with_options(home=home).home)
-    if as_json:
-        typer.echo(json.dumps(report, indent=2))
-        return
-    failures = ", ".join(f"{n:,} {reason}" for reason, n in report["failures"].items())
-    lines = [
-        f"home      {report['home']}",
-        f"photos    {report['images']:,} indexed, {report['failed']:,} failed, {report['deleted']:,} deleted",
-        *([f"failures  {failures}"] if failures else []),
-        f"roots     {', '.join(report['roots']) or '(none)'}",
-        f"model     {report['model'] or '(none yet)'}",
-        f"size      {report['store_bytes'] / 1e6:.1f} MB",
-    ]
-    run = report["last_run"]
-    if run:
-        lines.append(f"last run  {run['finished_at']} {run['outcome']}: {run['new']:,} new, {run['updated']:,} updated, "
-                     f"{run['moved']:,} moved, {run['deleted']:,} deleted, {run['failed']:,} failed")
-    typer.echo("\n".join(lines))
+    typer.echo(json.dumps(report, indent=2) if as_json else "\n".join(format_status(report)))
 
 
 def register(app: typer.Typer) -> None:

@@ -10,10 +10,10 @@ from typing import List, Optional
 
 import typer
 
-from cli.options import HOME
+from cli.options import BACKEND, HOME, PRECISION, model_option
 
 _N = typer.Option(10, "-n", "--top", metavar="N", min=1, max=100_000, help="How many photos to return.")
-_MODEL = typer.Option(None, "--model", metavar="DIR", help="Model bundle folder; must be the model the store was built with.")
+_MODEL = model_option("Model bundle folder; must be the model the store was built with.")
 _IN = typer.Option(None, "--in", metavar="DIR", help="Only photos under this folder.")
 _AFTER = typer.Option(None, "--after", metavar="DATE", help="Only photos taken on/after DATE (YYYY-MM-DD or ISO date-time; EXIF time, else mtime).")
 _BEFORE = typer.Option(None, "--before", metavar="DATE", help="Only photos taken before DATE.")
@@ -24,10 +24,10 @@ _THUMBNAILS = typer.Option(None, "--thumbnails/--no-thumbnails",
                            help="Table: a thumbnail column (default: on a colour terminal, off when piped).")
 
 
-def _settings(home: Optional[Path], model: Optional[Path]):
+def _settings(home: Optional[Path], model: Optional[Path], **network: Optional[str]):
     from core.settings import Settings
 
-    return Settings().with_options(home=home, model=model)
+    return Settings().with_options(home=home, model=model, **network)
 
 
 def _filters(under: Optional[Path], after: Optional[str], before: Optional[str]):
@@ -96,12 +96,15 @@ def similar(
     as_json: bool = _JSON,
     html: Optional[Path] = _HTML,
     thumbnails: Optional[bool] = _THUMBNAILS,
+    backend: Optional[str] = BACKEND,
+    precision: Optional[str] = PRECISION,
 ) -> None:
     """Find photos that look like IMAGE."""
     from search.engine import search_similar
 
     _check_outputs(paths, as_json, html)
-    results = search_similar(image, _settings(home, model), n, include_self=include_self,
+    settings = _settings(home, model, backend=backend, precision=precision)
+    results = search_similar(image, settings, n, include_self=include_self,
                              filters=_filters(under, after, before))
     _show(results, f"similar to: {image}", paths, as_json, html, thumbnails)
 

@@ -10,12 +10,10 @@ from typing import List, Optional
 
 import typer
 
-from wordspace.sources import BUILTIN
+from cli.options import WORDS
 
 words_app = typer.Typer(help="Word vectors: train them (DeViSE phase 1) and explore them.",
                         no_args_is_help=True)
-
-_WORDS_HELP = f"word vectors: {BUILTIN!r} (builtin) or a word2vec/GloVe/fastText file"
 
 
 def register(app: typer.Typer) -> None:
@@ -30,26 +28,19 @@ def _lookup(source: str):
 
 
 def _render(title: str, neighbours: list[tuple[str, float]], as_json: bool, query: dict) -> None:
-    if as_json:
-        rows = [{"word": w, "similarity": round(s, 6)} for w, s in neighbours]
-        typer.echo(json.dumps({**query, "neighbours": rows}, ensure_ascii=False))
-        return
-    from rich.console import Console
-    from rich.table import Table
+    from wordspace.render import neighbours_json, print_neighbours
 
-    table = Table(title=title)
-    table.add_column("word")
-    table.add_column("cosine", justify="right")
-    for word, score in neighbours:
-        table.add_row(word, f"{score:.3f}")
-    Console().print(table)
+    if as_json:
+        typer.echo(neighbours_json(query, neighbours))
+    else:
+        print_neighbours(title, neighbours)
 
 
 @words_app.command()
 def similar(
     word: str = typer.Argument(..., help="a word or a quoted phrase"),
     n: int = typer.Option(10, "-n", help="how many neighbours"),
-    words: str = typer.Option(BUILTIN, "--words", help=_WORDS_HELP),
+    words: str = WORDS,
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """The words nearest to WORD."""
@@ -61,7 +52,7 @@ def similar(
 def analogy(
     a: str = typer.Argument(...), b: str = typer.Argument(...), c: str = typer.Argument(...),
     n: int = typer.Option(5, "-n", help="how many answers"),
-    words: str = typer.Option(BUILTIN, "--words", help=_WORDS_HELP),
+    words: str = WORDS,
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """A is to B as C is to ? (nearest to B - A + C, the inputs excluded)."""

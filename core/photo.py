@@ -6,10 +6,12 @@ model, which takes uint8.
 """
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import ExifTags, Image, ImageOps
@@ -33,10 +35,11 @@ except ImportError:  # pragma: no cover - depends on the install
 class DecodedPhoto:
     """A photo ready for the network, with what the catalog records about it."""
 
-    pixels: np.ndarray  # uint8 (224, 224, 3)
+    pixels: np.ndarray | None  # uint8 (224, 224, 3); None for a JPEG left to the GPU (see decode_photo)
     width: int  # as displayed, after EXIF orientation
     height: int
     taken: datetime | None  # EXIF DateTimeOriginal, when present
+    orientation: int = 1  # the EXIF orientation, already applied to pixels
 
 
 def _exif_taken(image: Image.Image) -> datetime | None:
@@ -64,24 +67,44 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+def resized_size(width: int, height: int) -> tuple[int, int]:
+    """(width, height) with the shorter side at 256, the aspect ratio kept."""
+    scale = RESIZE_SHORTER / min(width, height)
+    return max(RESIZE_SHORTER, round(width * scale)), max(RESIZE_SHORTER, round(height * scale))
+
+
+def centre_crop(pixels: np.ndarray) -> np.ndarray:
+    """The centre 224x224 of a (height, width, 3) array at least that large."""
+    top = (pixels.shape[0] - INPUT_SIZE) // 2
+    left = (pixels.shape[1] - INPUT_SIZE) // 2
+    return pixels[top:top + INPUT_SIZE, left:left + INPUT_SIZE]
+
+
 def fit_to_input(image: Image.Image) -> np.ndarray:
     """Shorter side to 256, then the centre 224x224 crop, as uint8 (224, 224, 3)."""
-    width, height = image.size
-    scale = RESIZE_SHORTER / min(width, height)
-    new_size = (max(RESIZE_SHORTER, round(width * scale)), max(RESIZE_SHORTER, round(height * scale)))
-    image = image.resize(new_size, Image.Resampling.BILINEAR, reducing_gap=None)
-    left = (new_size[0] - INPUT_SIZE) // 2
-    top = (new_size[1] - INPUT_SIZE) // 2
-    return np.asarray(image.crop((left, top, left + INPUT_SIZE, top + INPUT_SIZE)), dtype=np.uint8)
+    image = image.resize(resized_size(*image.size), Image.Resampling.BILINEAR, reducing_gap=None)
+    return np.ascontiguousarray(centre_crop(np.asarray(image, dtype=np.uint8)))
 
 
-def decode_photo(path: str | Path, max_pixels: int = MAX_PIXELS) -> DecodedPhoto:
-    """Decode one photo for the network; every failure is an ImageError whose message is the reason."""
-    path = Path(path)
+def _is_empty(source: Path | BinaryIO) -> bool:
+    if isinstance(source, Path):
+        return not source.exists() or source.stat().st_size == 0
+    return source.seek(0, os.SEEK_END) == 0
+
+
+def decode_photo(source: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS, *,
+                 leave_jpeg: bool = False) -> DecodedPhoto:
+    """Decode one photo for the network; every failure is an ImageError whose message is the reason.
+
+    source: a file's path, or an open binary file (`devsearch serve` decodes uploads from memory).
+    leave_jpeg: read only the header of an RGB or greyscale JPEG (pixels None), for a decoder on the
+    GPU to decode; every other photo is decoded here as usual.
+    """
+    source = Path(source) if isinstance(source, (str, os.PathLike)) else source
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with Image.open(source) as image:
                 if image.width * image.height > max_pixels:
                     raise ImageError(f"too large: {image.width}x{image.height} pixels is over the {max_pixels:,} limit")
                 taken = _exif_taken(image)
@@ -90,6 +113,8 @@ def decode_photo(path: str | Path, max_pixels: int = MAX_PIXELS) -> DecodedPhoto
                 width, height = image.size  # before draft, which shrinks it
                 if orientation in (5, 6, 7, 8):
                     width, height = height, width
+                if leave_jpeg and image.format == "JPEG" and image.mode in ("RGB", "L"):
+                    return DecodedPhoto(pixels=None, width=width, height=height, taken=taken, orientation=orientation)
                 if image.format == "JPEG":
                     # DCT scaling: decode at the smallest size that still covers the 256 target
                     target = RESIZE_SHORTER / min(image.size)
@@ -100,18 +125,17 @@ def decode_photo(path: str | Path, max_pixels: int = MAX_PIXELS) -> DecodedPhoto
     except ImageError:
         raise
     except FileNotFoundError:
-        raise ImageError(f"no such file: {path}") from None
+        raise ImageError(f"no such file: {source}") from None
     except PermissionError:
         raise ImageError("unreadable: permission denied") from None
     except IsADirectoryError:
-        raise ImageError(f"is a directory, not a photo: {path}") from None
+        raise ImageError(f"is a directory, not a photo: {source}") from None
     except Image.DecompressionBombError as exc:
         raise ImageError(f"too large: {exc}") from None
     except Image.DecompressionBombWarning as exc:
         raise ImageError(f"too large: {exc}") from None
     except Image.UnidentifiedImageError:
-        size = path.stat().st_size if path.exists() else 0
-        raise ImageError("empty file (0 bytes)" if size == 0 else "not an image (unrecognised format)") from None
+        raise ImageError("empty file (0 bytes)" if _is_empty(source) else "not an image (unrecognised format)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageError(f"corrupt or truncated image: {exc}") from None
-    return DecodedPhoto(pixels=pixels, width=width, height=height, taken=taken)
+    return DecodedPhoto(pixels=pixels, width=width, height=height, taken=taken, orientation=orientation)

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import UsageError
+from core.formats import HEIF_EXTENSIONS, PHOTO_EXTENSIONS
 from core.photo import HEIF_SUPPORTED
 
-PHOTO_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
-HEIF_EXTENSIONS = frozenset({".heic", ".heif"})
 SKIP_HEIF = "HEIC/HEIF needs pillow-heif: pip install 'devsearch[heif]'"
 SKIP_SYMLINK = "symbolic link not followed (use --follow-symlinks)"
 SKIP_UNREADABLE = "folder not readable"

@@ -48,20 +48,23 @@ class Decoded:
 
     work: Work
     content_hash: str | None = None
-    pixels: np.ndarray | None = None  # uint8 (224, 224, 3)
+    pixels: np.ndarray | None = None  # uint8 (224, 224, 3); None for a JPEG left to the GPU decoder
     width: int | None = None
     height: int | None = None
     taken: datetime | None = None
     error: str | None = None
+    orientation: int = 1  # EXIF orientation, for the GPU decoder to apply
 
 
-def decode_one(work: Work) -> Decoded:
-    """Never raises for a bad file: whatever goes wrong becomes the failure reason."""
+def decode_one(work: Work, leave_jpeg: bool = False) -> Decoded:
+    """Never raises for a bad file: whatever goes wrong becomes the failure reason.
+
+    leave_jpeg: JPEGs are only hashed and their header read (indexer/gpu_decode.py decodes them)."""
     if os.environ.get(DEBUG_CRASH_ENV) and Path(work.path).name == os.environ[DEBUG_CRASH_ENV]:
         os.kill(os.getpid(), signal.SIGSEGV)
     try:
         digest = content_hash(Path(work.path))
-        photo = decode_photo(work.path)
+        photo = decode_photo(work.path, leave_jpeg=leave_jpeg)
     except ImageError as exc:
         return Decoded(work, error=str(exc))
     except PermissionError:
@@ -70,11 +73,11 @@ def decode_one(work: Work) -> Decoded:
         return Decoded(work, error=f"unreadable: {exc.strerror or exc}")
     except Exception as exc:  # a decoder bug on a hostile file must not stop the run
         return Decoded(work, error=f"cannot decode: {type(exc).__name__}: {exc}")
-    return Decoded(work, digest, photo.pixels, photo.width, photo.height, photo.taken)
+    return Decoded(work, digest, photo.pixels, photo.width, photo.height, photo.taken, orientation=photo.orientation)
 
 
-def decode_chunk(works: list[Work]) -> list[Decoded]:
-    return [decode_one(work) for work in works]
+def decode_chunk(works: list[Work], leave_jpeg: bool = False) -> list[Decoded]:
+    return [decode_one(work, leave_jpeg) for work in works]
 
 
 def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
@@ -98,8 +101,9 @@ class DecodePool:
     worker finish its chunk and exit.
     """
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, leave_jpeg: bool = False):
         self._workers = max(1, workers)
+        self._leave_jpeg = leave_jpeg
         self._executor = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
@@ -140,7 +144,7 @@ class DecodePool:
     def _submit(self, works: list[Work]) -> Future:
         """A future for the chunk; one that fails at once when the pool already broke under another."""
         try:
-            return self._executor.submit(decode_chunk, works)
+            return self._executor.submit(decode_chunk, works, self._leave_jpeg)
         except BrokenProcessPool as broken:
             future: Future = Future()
             future.set_exception(broken)

@@ -1,8 +1,11 @@
 """One index run: crawl, diff against the store, decode in workers, embed in batches, commit.
 
 `embed` is any function from uint8 (N, 224, 224, 3) to unit float32 (N, dims): the CLI passes the
-model bundle's compiled one. Each batch is one transaction, so an interrupted run keeps everything
-up to its last batch; Ctrl-C lets the batch in flight finish, then the run saves and stops.
+model bundle's compiled one. The network's batch size and the commit size are separate: photos are
+committed at most every `commit_every` photos or `commit_seconds` seconds, each commit one
+transaction, on a writer thread while the next batches run (indexer/commits.py). An interrupted run
+keeps everything up to its last commit; Ctrl-C lets the batch in flight finish, commits what is
+done, then the run saves and stops.
 """
 from __future__ import annotations
 
@@ -19,11 +22,15 @@ from typing import Protocol
 
 import numpy as np
 
+from core.settings import COMMIT_EVERY, COMMIT_SECONDS
+from indexer.commits import CommitWriter
 from indexer.crawl import crawl, resolve_roots
 from indexer.decode import DecodePool, Decoded, Work
+from indexer.gpu_decode import GpuJpegDecoder
 from indexer.plan import plan_changes
 from indexer.progress import Progress, QuietProgress
 from indexer.summary import RunSummary
+from model.manifest import Manifest
 from store.catalog import Store
 from store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, failure_reason
 
@@ -37,7 +44,7 @@ class RemoteEmbedding(Protocol):
     def embedded(self, work: list[Work], batch_size: int, progress: Progress) -> Generator[Embedded, None, None]: ...
 
 
-# A debug hook: seconds to sleep after each committed batch, so tests can interrupt a run mid-way.
+# A debug hook: seconds to sleep after each network batch, so tests can interrupt a run mid-way.
 DEBUG_DELAY_ENV = "DEVSEARCH_DEBUG_BATCH_DELAY"
 MAX_CHUNK = 8  # files per task sent to a decode worker
 
@@ -64,11 +71,11 @@ class _Interrupt:
             signal.signal(signal.SIGINT, self._previous)
 
 
-def _bind_model(store: Store, manifest: dict) -> None:
+def _bind_model(store: Store, manifest: Manifest) -> None:
     if store.model_manifest() is None:
         store.bind_model(manifest)
     else:
-        store.check_model(manifest["fingerprint"])
+        store.check_model(manifest.fingerprint)
 
 
 def _batches(decoded: Iterable[Decoded], size: int) -> Iterator[list[Decoded]]:
@@ -82,33 +89,40 @@ def _batches(decoded: Iterable[Decoded], size: int) -> Iterator[list[Decoded]]:
         yield batch
 
 
-def _commit_batch(batch: list[Decoded], vectors: np.ndarray, store: Store, summary: RunSummary) -> None:
-    """One transaction: the decoded photos of batch (vectors: theirs, in order) and its failures."""
+def _photos(batch: list[Decoded], vectors: np.ndarray,
+            summary: RunSummary) -> tuple[list[EmbeddedPhoto], list[FailedPhoto]]:
+    """What to commit for one embedded batch (vectors: its decoded photos', in order); the summary counts them."""
     good = [d for d in batch if d.error is None]
     bad = [d for d in batch if d.error is not None]
-    store.commit(ChangeSet(
-        embedded=[EmbeddedPhoto(d.work.path, d.work.size, d.work.mtime, d.content_hash, d.width, d.height, d.taken,
-                                vector) for d, vector in zip(good, vectors)],
-        failed=[FailedPhoto(d.work.path, d.work.size, d.work.mtime, d.error) for d in bad],
-    ))
     summary.new += sum(d.work.kind == "new" for d in good)
     summary.updated += sum(d.work.kind == "updated" for d in good)
     summary.failed.update(failure_reason(d.error) for d in bad)
+    return ([EmbeddedPhoto(d.work.path, d.work.size, d.work.mtime, d.content_hash, d.width, d.height, d.taken, vector)
+             for d, vector in zip(good, vectors)],
+            [FailedPhoto(d.work.path, d.work.size, d.work.mtime, d.error) for d in bad])
 
 
-def _embedded(batches: Iterable[list[Decoded]], embed: Embed) -> Iterator[Embedded]:
-    for batch in batches:
-        good = [d.pixels for d in batch if d.error is None]
-        yield batch, (embed(np.stack(good)) if good else np.empty((0, 0), np.float32))
+def _embedded_here(work: list[Work], embed: Embed, batch_size: int, workers: int,
+                   jpeg_decoder: GpuJpegDecoder | None) -> Generator[Embedded, None, None]:
+    """Decode in worker processes on this machine, embed on this thread, one network batch at a time."""
+    workers = max(1, workers)
+    chunk = max(1, min(MAX_CHUNK, batch_size // (2 * workers)))
+    ahead = 2 * math.ceil(batch_size / chunk) + workers  # two batches in flight keep workers busy during embed
+    with DecodePool(min(workers, math.ceil(len(work) / chunk)), leave_jpeg=jpeg_decoder is not None) as pool:
+        for batch in _batches(pool.decode(work, chunk, ahead), batch_size):
+            if jpeg_decoder is not None:
+                batch = jpeg_decoder.complete(batch)
+            good = [d.pixels for d in batch if d.error is None]
+            yield batch, (embed(np.stack(good)) if good else np.empty((0, 0), np.float32))
 
 
-def _commit_all(embedded: Iterable[Embedded], total: int, store: Store, summary: RunSummary, interrupt: _Interrupt,
-                progress: Progress) -> None:
+def _gather_all(embedded: Iterable[Embedded], total: int, summary: RunSummary, interrupt: _Interrupt,
+                commits: CommitWriter, progress: Progress) -> None:
     delay = float(os.environ.get(DEBUG_DELAY_ENV) or 0)
     progress.start(total)
     try:
         for batch, vectors in embedded:
-            _commit_batch(batch, vectors, store, summary)
+            commits.add(*_photos(batch, vectors, summary))
             progress.advance(len(batch))
             if delay:
                 time.sleep(delay)
@@ -118,22 +132,31 @@ def _commit_all(embedded: Iterable[Embedded], total: int, store: Store, summary:
         progress.finish()
 
 
-def _embed_all(work: list[Work], store: Store, embed: Embed, summary: RunSummary, interrupt: _Interrupt,
-               batch_size: int, workers: int, progress: Progress) -> None:
-    workers = max(1, workers)
-    chunk = max(1, min(MAX_CHUNK, batch_size // (2 * workers)))
-    ahead = 2 * math.ceil(batch_size / chunk) + workers  # two batches in flight keep workers busy during embed
-    with DecodePool(min(workers, math.ceil(len(work) / chunk))) as pool:
-        batches = _batches(pool.decode(work, chunk, ahead), batch_size)
-        _commit_all(_embedded(batches, embed), len(work), store, summary, interrupt, progress)
+def _embed_and_commit(work: list[Work], store: Store, embedded: Generator[Embedded, None, None], summary: RunSummary,
+                      interrupt: _Interrupt, commit_every: int, commit_seconds: float, progress: Progress) -> None:
+    """Embed on this thread (or take what a cluster embedded), commit on the writer's; on an error or a
+    second Ctrl-C only the commit in progress completes, on a normal end or a first Ctrl-C everything
+    embedded is committed."""
+    commits = CommitWriter(store, commit_every, commit_seconds)
+    try:
+        with closing(embedded):
+            _gather_all(embedded, len(work), summary, interrupt, commits, progress)
+    except BaseException:
+        commits.close(keep_gathered=False)
+        raise
+    commits.close(keep_gathered=True)
 
 
-def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest: dict, *, batch_size: int = 32,
-              workers: int = 1, follow_symlinks: bool = False, progress: Progress | None = None,
-              remote: RemoteEmbedding | None = None) -> RunSummary:
+def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest: Manifest, *, batch_size: int = 32,
+              commit_every: int = COMMIT_EVERY, commit_seconds: float = COMMIT_SECONDS, workers: int = 1,
+              follow_symlinks: bool = False, progress: Progress | None = None,
+              network: Callable[[], dict | None] = lambda: None,
+              jpeg_decoder: GpuJpegDecoder | None = None, remote: RemoteEmbedding | None = None) -> RunSummary:
     """Bring the store up to date with the photos under roots; returns what changed.
 
-    With remote, the files to embed are decoded and embedded there (embed is not called here)."""
+    network: what ran the network (backend, device, precision), None when nothing was embedded;
+    kept with the run's summary. jpeg_decoder: decode JPEGs on the GPU instead of in the workers.
+    remote: decode and embed there instead (embed is not called here)."""
     started_at = datetime.now()
     clock = time.perf_counter()
     folders = resolve_roots([Path(r) for r in roots])
@@ -147,13 +170,14 @@ def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest:
             store.commit(ChangeSet(moves=plan.moves, deleted=plan.deleted))
             summary.unchanged, summary.moved, summary.deleted = plan.unchanged, len(plan.moves), len(plan.deleted)
             store.add_roots(folders)
-            progress = progress or QuietProgress()
-            if plan.work and not interrupt.requested and remote is not None:
-                with closing(remote.embedded(plan.work, batch_size, progress)) as embedded:
-                    _commit_all(embedded, len(plan.work), store, summary, interrupt, progress)
-            elif plan.work and not interrupt.requested:
-                _embed_all(plan.work, store, embed, summary, interrupt, batch_size, workers, progress)
+            if plan.work and not interrupt.requested:
+                progress = progress or QuietProgress()
+                embedded = (_embedded_here(plan.work, embed, batch_size, workers, jpeg_decoder) if remote is None
+                            else remote.embedded(plan.work, batch_size, progress))
+                _embed_and_commit(plan.work, store, embedded, summary, interrupt, commit_every, commit_seconds,
+                                  progress)
         summary.interrupted = interrupt.requested
+        summary.network = network()
         summary.elapsed = time.perf_counter() - clock
         store.save()
         store.record_run(started_at, "interrupted" if summary.interrupted else "complete", summary.to_dict())

@@ -21,10 +21,14 @@ EXTRA = "pip install 'devsearch[ray]'"
 LOCAL_OBJECT_STORE_BYTES = 1 << 30  # a local cluster shares this machine's memory: keep its store small
 
 
-def require_ray(address: str) -> None:
-    """Refuse an address of another form, or a missing extra, before anything starts."""
+def require_ray(address: str, decoder: str = "cpu") -> None:
+    """Refuse an address of another form, a GPU decoder (on Ray, decoding is the cluster's CPU tasks'),
+    or a missing extra, before anything starts."""
     if address not in ("local", "auto") and not address.startswith("ray://"):
         raise UsageError(f"--ray {address!r} is not a Ray address: use local, auto or ray://HOST:PORT")
+    if decoder != "cpu":
+        raise UsageError(f"--decoder {decoder} decodes on this machine: with --ray the cluster's CPU workers decode; "
+                         "leave out one of the two")
     if importlib.util.find_spec("ray") is None:
         raise UsageError(f"--ray needs Ray, the optional extra [ray]: {EXTRA}")
 

@@ -3,8 +3,8 @@
 The stream: the files to (re)index -> decode tasks on the cluster's CPUs (each reads its files by
 path, so every node must see the photo folders at the same path: shared storage) -> a pool of
 embedding actors (one model load each, one GPU each when the cluster has GPUs) fed batches of a
-fixed size -> back to this process, where the store's one writer commits each batch in one
-transaction (indexer/pipeline.py), exactly as a local run does.
+fixed size -> back to this process, where the store's one writer commits them in batch transactions
+(indexer/pipeline.py and indexer/commits.py), exactly as a local run does.
 
 A worker that dies costs only its files in flight: the decode block or embedding batch it held is
 dropped, not the run. Every file that did not come back is then tried once more, alone in its own
@@ -16,7 +16,7 @@ import math
 import socket
 import time
 import warnings
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator
 from datetime import datetime
 
 import numpy as np
@@ -31,8 +31,6 @@ from indexer.ray_cluster import ClusterShape, connected
 MAX_BLOCK = 32  # files per decode task: what a worker that dies can cost before the retry
 ACTORS_READY_S = 600  # how long the embedding actors may take to start (a cluster scaling up, say)
 SHAPE_EVERY_S = 10.0  # how often the progress line's worker count is refreshed
-COMMIT_ROWS = 2048  # photos per transaction at most: commits of 2,048 run near the writer's ceiling
-COMMIT_EVERY_S = 1.0  # a batch waits at most about this long for others to share its commit
 SHARED_STORAGE_HINT = "every Ray node must see the photos at the same path"
 
 
@@ -95,26 +93,6 @@ def _embedded(batch: dict[str, np.ndarray]) -> Embedded:
     return decoded, batch["vector"][batch["error"] == ""]
 
 
-def _commits(batches: Iterable[dict[str, np.ndarray]]) -> Iterator[Embedded]:
-    """The embedded batches as they arrive, grouped into commits of up to COMMIT_ROWS photos or
-    COMMIT_EVERY_S seconds: a fast cluster gets few large transactions (the writer's cost is mostly
-    per commit), a slow one still commits about every second."""
-    pending: list[Embedded] = []
-    rows, since = 0, time.monotonic()
-    for batch in batches:
-        pending.append(_embedded(batch))
-        rows += len(pending[-1][0])
-        if rows >= COMMIT_ROWS or time.monotonic() - since >= COMMIT_EVERY_S:
-            yield _joined(pending)
-            pending, rows, since = [], 0, time.monotonic()
-    if pending:
-        yield _joined(pending)
-
-
-def _joined(parts: list[Embedded]) -> Embedded:
-    return [item for decoded, _ in parts for item in decoded], np.concatenate([vectors for _, vectors in parts])
-
-
 def _user_error(exc: BaseException) -> DevsearchError | None:
     """The error of ours (a missing model asset on a worker, say) inside Ray's wrappers, if any."""
     seen = set()
@@ -158,9 +136,9 @@ class RayEmbedding:
         progress.workers(shape.describe())
         refreshed = time.monotonic()
         try:
-            for batch in _commits(self._dataset(work, batch_size, block, shape).iter_batches(
-                    batch_size=None, batch_format="numpy")):
-                yield batch
+            for batch in self._dataset(work, batch_size, block, shape).iter_batches(batch_size=None,
+                                                                                     batch_format="numpy"):
+                yield _embedded(batch)  # one network batch; the writer thread groups them into commits
                 if time.monotonic() - refreshed > SHAPE_EVERY_S:
                     progress.workers(ClusterShape.now().describe())
                     refreshed = time.monotonic()

@@ -7,6 +7,7 @@ import keras
 import numpy as np
 
 from core.errors import UnknownWordError
+from model.imagenet import imagenet_classes
 from wordspace.lookup import WordLookup
 
 CONSE_TOP_T = 10
@@ -38,6 +39,18 @@ def conse_embedding(probabilities, label_vectors, top_t: int = CONSE_TOP_T):
     picked = ops.take(label_vectors, top_i, axis=0)  # (N, T, D)
     mixed = ops.sum(picked * weights[..., None], axis=1)
     return mixed / ops.maximum(ops.norm(mixed, axis=1, keepdims=True), 1e-12)
+
+
+def conse_vectors(probabilities: np.ndarray, label_vectors: np.ndarray, top_t: int = CONSE_TOP_T) -> np.ndarray:
+    """conse_embedding on numpy arrays: the ConSE vectors of classifier outputs computed earlier."""
+    ops = keras.ops
+    embedded = conse_embedding(ops.convert_to_tensor(probabilities), ops.convert_to_tensor(label_vectors), top_t)
+    return ops.convert_to_numpy(embedded)
+
+
+def imagenet_label_vectors(words: WordLookup) -> tuple[np.ndarray, int]:
+    """ConSE's class vectors: label_vectors of the 1000 ImageNet classes' synonyms."""
+    return label_vectors([c.names for c in imagenet_classes()], words)
 
 
 def label_vectors(class_names: Sequence[Sequence[str]], words: WordLookup) -> tuple[np.ndarray, int]:

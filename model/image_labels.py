@@ -1,20 +1,34 @@
-"""What the model sees in one photo: the classifier's top classes and the embedding's nearest words."""
+"""What the model sees in one photo: the classifier's top classes and the embedding's nearest words.
+
+The photo is decoded before Keras is imported (model.bundle), so a wrong path fails in a fraction
+of a second instead of after TensorFlow's 3-4 s start.
+"""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.settings import Settings
-from model.bundle import load_bundle
-from model.imagenet import imagenet_classes
 from core.photo import decode_photo
+from core.settings import Settings
+from model.imagenet import imagenet_classes
+from model.resolver import resolve_model
+
+if TYPE_CHECKING:
+    from model.bundle import ModelBundle
+
+WORD_VOCAB_LIMIT = 100_000  # nearest words among the most frequent ones: rare tokens are mostly noise
 
 
-def describe_image(image: Path, settings: Settings, top: int = 5, vocab_limit: int | None = None) -> dict:
-    """`{"image", "imagenet": [{"label", "wnid", "score"}], "words": [{"word", "score"}]}` for one photo."""
+def describe_image(image: Path, settings: Settings, top: int = 5, vocab_limit: int | None = WORD_VOCAB_LIMIT,
+                   bundle: ModelBundle | None = None) -> dict:
+    """`{"image", "imagenet": [{"label", "wnid", "score"}], "words": [{"word", "score"}]}` for one photo.
+
+    bundle: an already loaded model (a long-lived server keeps one); else the settings' is loaded.
+    """
     photo = decode_photo(image)
-    bundle = load_bundle(settings)
+    bundle = bundle or resolve_model(settings).network()
     embeddings, probabilities = bundle.embed_and_classify(photo.pixels[None])
     classes = imagenet_classes()
     best = np.argsort(-probabilities[0])[:top]
@@ -29,3 +43,20 @@ def describe_image(image: Path, settings: Settings, top: int = 5, vocab_limit: i
             for word, score in bundle.words.nearest(embeddings[0], top, restrict=vocab_limit)
         ],
     }
+
+
+def print_description(description: dict) -> None:
+    """The two tables of `devsearch labels`: ImageNet classes, then the nearest words."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for title, rows, key in (("ImageNet classes", description["imagenet"], "label"),
+                             ("Nearest words (DeViSE guesses)", description["words"], "word")):
+        table = Table(title=title, title_justify="left")
+        table.add_column("#", justify="right")
+        table.add_column(key)
+        table.add_column("score", justify="right")
+        for rank, row in enumerate(rows, 1):
+            table.add_row(str(rank), row[key], f"{row['score']:.3f}")
+        console.print(table)

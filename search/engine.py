@@ -16,7 +16,7 @@ import numpy as np
 
 from core.errors import EmptyStoreError, ImageError
 from core.settings import Settings
-from model.manifest import open_words_for, read_manifest
+from model.resolver import ResolvedModel, resolve_model
 from search.filters import Filters
 from search.query_parser import Term, image_path, parse_query
 from search.results import SearchResult
@@ -28,16 +28,14 @@ from store.hashing import content_hash
 _MTIME_TOLERANCE = 1e-6
 
 
-def bound_manifest(store: Store, settings: Settings) -> dict:
+def bound_model(store: Store, settings: Settings) -> ResolvedModel:
     """The model the store was built with; `--model DIR` must be that same model (same fingerprint)."""
-    manifest = store.model_manifest()  # Store.open already refused a store with no indexed photo
-    if manifest is None:
+    bound = store.model_manifest()  # Store.open already refused a store with no indexed photo
+    if bound is None:
         raise EmptyStoreError(f"no photos indexed in {settings.home}: run `devsearch index PATH` first")
-    if settings.model is None:
-        return manifest
-    given = read_manifest(Path(settings.model))
-    store.check_model(given["fingerprint"])
-    return given
+    model = resolve_model(settings, bound)
+    store.check_model(model.manifest.fingerprint)
+    return model
 
 
 class Searcher:
@@ -50,10 +48,9 @@ class Searcher:
         self.store = store
         self.settings = settings
         self.exact = exact
-        self.manifest = bound_manifest(store, settings)
-        self.dims = int(self.manifest["dims"])
-        self.words = open_words_for(self.manifest, settings)
-        self._bundle = None
+        self.model = bound_model(store, settings)
+        self.dims = self.model.manifest.dims
+        self.words = self.model.words
 
     def close(self) -> None:
         self.store.close()
@@ -127,13 +124,7 @@ class Searcher:
                 pixels.append(decode_photo(path).pixels)
             except ImageError as err:
                 raise ImageError(f"{path}: {err}") from None
-        if self._bundle is None:
-            from model.bundle import load_bundle  # TensorFlow/Keras: only for an image not in the store
-
-            bundle = load_bundle(self.settings, self.manifest)
-            self.store.check_model(bundle.fingerprint)
-            self._bundle = bundle
-        return np.stack([unit_nonzero(v) for v in self._bundle.embed(np.stack(pixels))])
+        return np.stack([unit_nonzero(v) for v in self.model.embed(np.stack(pixels))])
 
     # -- k-NN, filters, rows ----------------------------------------------------------------
 
@@ -159,7 +150,7 @@ class Searcher:
         records = self.store.get([photo_id for photo_id, _ in hits])
         return [
             SearchResult(rank=rank, score=float(score), path=record.path, width=record.width,
-                         height=record.height, taken=record.taken)
+                         height=record.height, taken=record.taken, id=record.id)
             for rank, ((_, score), record) in enumerate(zip(hits, records), 1)
         ]
 

@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import ImageError, UsageError
+from core.formats import IMAGE_EXTENSIONS
 
-IMAGE_EXTENSIONS = frozenset(
-    ".jpg .jpeg .jpe .png .gif .bmp .tif .tiff .webp .heic .heif .avif".split()
-)
 # an operator between terms: + or - with whitespace (or the query's start/end) on both sides
 _OPERATOR = re.compile(r"(?:^|\s+)([+-])(?=\s|$)")
 _WEIGHT = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*:\s*(.*)$", re.S)
@@ -35,9 +33,14 @@ class Term:
         return self.image is not None
 
 
+def shaped_like_path(text: str) -> bool:
+    """Whether a term is written like a photo path (has a `/` or an image extension)."""
+    return "/" in text or Path(text).suffix.lower() in IMAGE_EXTENSIONS
+
+
 def looks_like_image(text: str) -> bool:
     """Whether a term means a photo file: an existing file, or something shaped like a path."""
-    if "/" in text or Path(text).suffix.lower() in IMAGE_EXTENSIONS:
+    if shaped_like_path(text):
         return True
     try:
         return Path(text).expanduser().is_file()
@@ -55,8 +58,12 @@ def image_path(text: str) -> Path:
     return path.resolve()
 
 
-def parse_term(raw: str, sign: float = 1.0) -> Term:
-    """One term with its optional `W:` prefix; sign is -1 for subtracted terms."""
+def parse_term(raw: str, sign: float = 1.0, *, files: bool = True) -> Term:
+    """One term with its optional `W:` prefix; sign is -1 for subtracted terms.
+
+    files=False (a query from the web page): the file system is never looked at; a term shaped
+    like a photo path is a UsageError, everything else a word or phrase.
+    """
     weight = 1.0
     match = _WEIGHT.match(raw)
     if match:
@@ -65,6 +72,11 @@ def parse_term(raw: str, sign: float = 1.0) -> Term:
     text = " ".join(raw.split())
     if not text:
         raise UsageError("empty term in the query: write it like `dog`, `2:golden retriever + beach - people`")
+    if not files:
+        if shaped_like_path(text):
+            raise UsageError(f"{text!r} looks like a photo path, and paths are not read here: "
+                             "drop the photo onto the page, or pick it, to search by example")
+        return Term(weight=sign * weight, text=text)
     image = image_path(text) if looks_like_image(text) else None
     return Term(weight=sign * weight, text=text, image=image)
 
@@ -81,14 +93,18 @@ def split_terms(query: str) -> list[tuple[float, str]]:
     return pairs
 
 
-def parse_query(text: str, add: Iterable[str] = (), subtract: Iterable[str] = ()) -> list[Term]:
-    """All terms of a query string plus `--add`/`--subtract` terms; UsageError when there are none."""
+def parse_query(text: str, add: Iterable[str] = (), subtract: Iterable[str] = (), *,
+                files: bool = True) -> list[Term]:
+    """All terms of a query string plus `--add`/`--subtract` terms; UsageError when there are none.
+
+    files=False: words and phrases only, the file system untouched (see parse_term).
+    """
     add, subtract = list(add), list(subtract)
     terms: list[Term] = []
     if text.strip():
-        terms += [parse_term(raw, sign) for sign, raw in split_terms(text)]
-    terms += [parse_term(raw) for raw in add]
-    terms += [parse_term(raw, -1.0) for raw in subtract]
+        terms += [parse_term(raw, sign, files=files) for sign, raw in split_terms(text)]
+    terms += [parse_term(raw, files=files) for raw in add]
+    terms += [parse_term(raw, -1.0, files=files) for raw in subtract]
     if not terms:
         raise UsageError("empty query: give a word, a phrase or a photo, e.g. `devsearch query dog`")
     return terms

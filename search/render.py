@@ -14,6 +14,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from search.results import SearchResult
 
@@ -74,14 +75,16 @@ def _in_threads(function, items: list) -> list:
         return list(pool.map(function, items))
 
 
-def load_thumbnail(path: str | Path, size: int):
-    """The photo upright (EXIF orientation), fitted into size x size, as RGB on white; None if unreadable."""
+def load_thumbnail(path: str | Path | BinaryIO, size: int):
+    """The photo (a path or an open file) upright (EXIF orientation), fitted into size x size, as RGB
+    on white; None if unreadable."""
     from PIL import Image, ImageOps
 
     try:
         with Image.open(path) as image:
-            if image.format == "JPEG":
-                image.draft("RGB", (size, size))
+            if image.format == "JPEG":  # DCT scaling to the smallest size that still covers the fitted one
+                scale = size / max(image.size)
+                image.draft("RGB", (max(1, round(image.width * scale)), max(1, round(image.height * scale))))
             image = ImageOps.exif_transpose(image)
             image.thumbnail((size, size))
             if image.mode not in ("RGB", "L"):

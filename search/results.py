@@ -15,6 +15,7 @@ class SearchResult:
     width: int | None
     height: int | None
     taken: datetime | None
+    id: int | None = None  # the photo's catalog id (the server addresses photos by it)
 
     def as_dict(self) -> dict:
         """The `--json` shape: taken as ISO 8601 or null."""

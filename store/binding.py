@@ -6,6 +6,7 @@ from pathlib import Path
 
 from core.errors import ModelMismatchError, StoreError
 from core.files import write_atomically
+from model.manifest import Manifest, ManifestError
 
 MODEL_FILE = "model.json"
 
@@ -15,34 +16,34 @@ class ModelBinding:
 
     def __init__(self, home: Path):
         self.home = home
-        self._manifest: dict | None = None
+        self._manifest: Manifest | None = None
 
-    def manifest(self) -> dict | None:
+    def manifest(self) -> Manifest | None:
         """The manifest the store is bound to, None before the first index."""
         if self._manifest is None:
             path = self.home / MODEL_FILE
             try:
-                self._manifest = json.loads(path.read_text())
+                self._manifest = Manifest.from_json(json.loads(path.read_text()))
             except FileNotFoundError:
                 return None
-            except (OSError, json.JSONDecodeError) as exc:
+            except (OSError, json.JSONDecodeError, ManifestError) as exc:
                 raise StoreError(f"cannot read {path}: {exc}: run `devsearch index --rebuild PATH`") from None
         return self._manifest
 
     def check(self, fingerprint: str) -> None:
         """Refuse to mix embedding spaces."""
         bound = self.manifest()
-        if bound is not None and bound["fingerprint"] != fingerprint:
+        if bound is not None and bound.fingerprint != fingerprint:
             raise ModelMismatchError(
-                f"the store in {self.home} was built with model {bound['fingerprint']}, not {fingerprint}: "
+                f"the store in {self.home} was built with model {bound.fingerprint}, not {fingerprint}: "
                 "run `devsearch index --rebuild PATH` to re-index with this model, or use another --home"
             )
 
-    def bind(self, manifest: dict) -> None:
-        """Bind an empty store to a model (model.json, written atomically)."""
-        write_atomically(self.home / MODEL_FILE,
-                         lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2, sort_keys=True)))
-        self._manifest = dict(manifest)
+    def bind(self, manifest: Manifest) -> None:
+        """Bind an empty store to a model (model.json, written atomically, with the bundle's folder)."""
+        text = json.dumps(manifest.to_json(with_path=True), indent=2, sort_keys=True)
+        write_atomically(self.home / MODEL_FILE, lambda tmp: Path(tmp).write_text(text))
+        self._manifest = manifest
 
     def forget(self) -> None:
         (self.home / MODEL_FILE).unlink(missing_ok=True)

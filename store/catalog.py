@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import EmptyStoreError, StoreError
+from model.manifest import Manifest
 from store.binding import ModelBinding
 from store.derived import DerivedFiles
 from store.lock import WriterLock
@@ -95,7 +96,7 @@ class Store(CatalogReader):
         self.close()
 
     # ---- the model the store is bound to ---------------------------------------------------
-    def model_manifest(self) -> dict | None:
+    def model_manifest(self) -> Manifest | None:
         """The manifest the store is bound to (model.json in home), None before the first index."""
         return self._binding.manifest()
 
@@ -103,14 +104,14 @@ class Store(CatalogReader):
         """Refuse to mix embedding spaces: vectors of two models are not comparable."""
         self._binding.check(fingerprint)
 
-    def bind_model(self, manifest: dict) -> None:
+    def bind_model(self, manifest: Manifest) -> None:
         """Bind an empty store to a model (model.json, written atomically)."""
         self._require_writer()
         self._binding.bind(manifest)
 
     def _bound_dims(self) -> int | None:
         manifest = self.model_manifest()
-        return None if manifest is None else int(manifest["dims"])
+        return None if manifest is None else manifest.dims
 
     # ---- searching -------------------------------------------------------------------------
     def knn(self, vector: np.ndarray, k: int, *, allowed_ids: np.ndarray | None = None,
@@ -154,7 +155,7 @@ class Store(CatalogReader):
         used or saved, in bulk: the commit itself is SQL only."""
         if not changes:
             return
-        fingerprint = (self.model_manifest() or {}).get("fingerprint")
+        fingerprint = getattr(self.model_manifest(), "fingerprint", None)
         self._catalog_writer().commit(changes, fingerprint)
 
     def add_roots(self, folders: Iterable[str]) -> None:

@@ -1,4 +1,4 @@
-"""`devsearch status`: what a store holds, as one dict (also the --json output)."""
+"""`devsearch status`: what a store holds, as one dict (the --json output) and as lines of text."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,5 +22,30 @@ def store_status(home: Path) -> dict:
         status.update(
             images=store.count("indexed"), failed=store.count("failed"), deleted=store.count("deleted"),
             failures=store.failure_counts(), roots=store.roots(),
-            model=manifest["fingerprint"] if manifest else None, last_run=store.last_run())
+            model=manifest.fingerprint if manifest else None, last_run=store.last_run())
     return status
+
+
+def format_status(status: dict) -> list[str]:
+    """The lines `devsearch status` prints for a store_status dict."""
+    failures = ", ".join(f"{n:,} {reason}" for reason, n in status["failures"].items())
+    lines = [
+        f"home      {status['home']}",
+        f"photos    {status['images']:,} indexed, {status['failed']:,} failed, {status['deleted']:,} deleted",
+        *([f"failures  {failures}"] if failures else []),
+        f"roots     {', '.join(status['roots']) or '(none)'}",
+        f"model     {status['model'] or '(none yet)'}",
+        f"size      {status['store_bytes'] / 1e6:.1f} MB",
+    ]
+    run = status["last_run"]
+    if run:
+        lines.append(f"last run  {run['finished_at']} {run['outcome']}: {run['new']:,} new, {run['updated']:,} updated, "
+                     f"{run['moved']:,} moved, {run['deleted']:,} deleted, {run['failed']:,} failed")
+        if run.get("network"):
+            lines.append(f"network   {describe_network(run['network'])}")
+    return lines
+
+
+def describe_network(network: dict) -> str:
+    """`jax on gpu: NVIDIA H200, bfloat16`: what ran the network, for the index summary and `status`."""
+    return f"{network['backend']} on {network['device']}, {network['precision']}"

@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from core.errors import UsageError
 from core.settings import Settings
-from model.bundle import load_bundle, save_bundle
+from model.bundle import save_bundle
 from model.heads import build_devise_head
 from model.manifest import MANIFEST_FILE, read_manifest
+from model.resolver import resolve_model
 from core.photo import decode_photo
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 pytestmark = pytest.mark.slow
 
 
@@ -25,12 +25,12 @@ def photos() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def default_bundle(model_cache):
-    return load_bundle(Settings(cache=model_cache, model=None))
+    return resolve_model(Settings(cache=model_cache, model=None)).network()
 
 
 def test_default_bundle_is_efficientnet_conse_glove(default_bundle):
     manifest = default_bundle.manifest
-    assert (manifest["backbone"], manifest["head"], manifest["words"]) == ("efficientnet-lite0", "conse", "glove-6b-50d")
+    assert (manifest.backbone, manifest.head, manifest.words) == ("efficientnet-lite0", "conse", "glove-6b-50d")
     assert default_bundle.fingerprint.startswith("efficientnet-lite0+conse+glove-6b-50d:")
 
 
@@ -43,8 +43,8 @@ def test_embeddings_are_unit_vectors_in_the_word_space(default_bundle, photos):
 def test_a_saved_bundle_reloads_with_the_same_fingerprint_and_outputs(tmp_path, model_cache, default_bundle, photos):
     settings = Settings(cache=model_cache, model=tmp_path / "copy")
     saved = save_bundle(tmp_path / "copy", settings=settings)
-    reloaded = load_bundle(settings)
-    assert saved["fingerprint"] == reloaded.fingerprint == default_bundle.fingerprint
+    reloaded = resolve_model(settings).network()
+    assert saved.fingerprint == reloaded.fingerprint == default_bundle.fingerprint
     np.testing.assert_allclose(reloaded.embed(photos), default_bundle.embed(photos), atol=1e-5)
 
 
@@ -52,14 +52,14 @@ def test_a_devise_bundle_round_trips_and_its_fingerprint_follows_the_weights(tmp
     head = build_devise_head((7, 7, 1280), 50)
     settings = Settings(cache=model_cache, model=tmp_path / "devise")
     first = save_bundle(tmp_path / "devise", settings=settings, head="devise", head_model=head)
-    before = load_bundle(settings)
-    assert before.fingerprint == first["fingerprint"]
+    before = resolve_model(settings).network()
+    assert before.fingerprint == first.fingerprint
     outputs = before.embed(photos)
 
     head.get_layer("word_projection").kernel.assign(head.get_layer("word_projection").kernel * 2 + 0.01)
     second = save_bundle(tmp_path / "devise2", settings=settings, head="devise", head_model=head)
-    assert second["fingerprint"] != first["fingerprint"]
-    np.testing.assert_allclose(load_bundle(settings).embed(photos), outputs, atol=1e-5)
+    assert second.fingerprint != first.fingerprint
+    np.testing.assert_allclose(resolve_model(settings).embed(photos), outputs, atol=1e-5)
 
 
 def test_a_bundle_whose_weights_changed_behind_its_manifest_is_refused(tmp_path, model_cache):
@@ -69,7 +69,7 @@ def test_a_bundle_whose_weights_changed_behind_its_manifest_is_refused(tmp_path,
     vectors = np.load(folder / "label_vectors.npy")
     np.save(folder / "label_vectors.npy", vectors[::-1].copy())
     with pytest.raises(UsageError, match="does not match its manifest"):
-        load_bundle(settings)
+        resolve_model(settings).network()
 
 
 def test_a_folder_without_a_manifest_is_not_a_bundle(tmp_path):

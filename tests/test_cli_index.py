@@ -13,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.app import app
-from tests.test_indexer_support import BAD, GOOD, indexed_rows, make_tree, photo, photo_folder, start_slow_indexer
+from model.manifest import Manifest, write_manifest
+from tests.indexer_support import BAD, GOOD, index_tree, indexed_rows, make_tree, photo, photo_folder, start_slow_indexer
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -57,7 +58,7 @@ def test_progress_is_plain_lines_when_not_on_a_terminal(real_run) -> None:
 
 def test_rerun_on_an_unchanged_tree_never_imports_tensorflow(tmp_path) -> None:
     make_tree(tmp_path / "tree")
-    start_slow_indexer(tmp_path / "tree", tmp_path / "home").communicate(timeout=60)
+    index_tree(tmp_path / "tree", tmp_path / "home")
     result = devsearch("index", str(tmp_path / "tree"), "--home", str(tmp_path / "home"),
                        python_flags=["-X", "importtime"])
     assert result.returncode == 0 and f"{len(GOOD) + len(BAD)} unchanged" in result.stdout
@@ -112,11 +113,10 @@ def test_another_model_on_a_bound_store_says_to_rebuild(tmp_path) -> None:
     root = tmp_path / "one"
     root.mkdir()
     photo(1).save(root / "a.jpg")
-    first = start_slow_indexer(root, tmp_path / "home")
-    first.communicate(timeout=60)
+    index_tree(root, tmp_path / "home")
     other = tmp_path / "other-model"
-    other.mkdir()
-    (other / "manifest.json").write_text(json.dumps({"format": 1, "fingerprint": "other-space:9", "dims": 50}))
+    write_manifest(other, Manifest(fingerprint="other-space:9", dims=50, backbone="none", head="none", words="none",
+                                   words_name="none", labels="none"))
     result = CliRunner().invoke(app, ["index", str(root), "--home", str(tmp_path / "home"), "--model", str(other)])
     assert result.exit_code == 7 and "--rebuild" in result.stderr and "other-space:9" in result.stderr
 
@@ -130,7 +130,7 @@ def test_status_of_a_store_that_does_not_exist_is_all_zeros(tmp_path) -> None:
 
 def test_status_as_text_names_the_failures(tmp_path) -> None:
     make_tree(tmp_path / "tree")
-    start_slow_indexer(tmp_path / "tree", tmp_path / "home").communicate(timeout=60)
+    index_tree(tmp_path / "tree", tmp_path / "home")
     result = CliRunner().invoke(app, ["status", "--home", str(tmp_path / "home")])
     assert result.exit_code == 0
     assert f"{len(GOOD)} indexed, {len(BAD)} failed" in result.stdout and "empty file (0 bytes)" in result.stdout

@@ -11,9 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.app import app
+from model.image_labels import print_description
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
-REPO = Path(__file__).parent.parent
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -43,13 +44,14 @@ def test_cat_is_among_the_ten_nearest_words_to_the_cat(cat_labels):
 
 
 @pytest.mark.slow
-def test_coffee_is_espresso_in_a_real_process(model_cache):
+def test_coffee_is_espresso_in_a_real_process_with_nothing_on_stderr(model_cache):
     result = subprocess.run(
         [sys.executable, "-m", "cli", "labels", str(FIXTURES / "coffee.jpg"), "--json", "-n", "3"],
         cwd=REPO, capture_output=True, text=True, env={**os.environ, "DEVSEARCH_CACHE": str(model_cache)},
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["imagenet"][0]["label"] == "espresso"
+    assert result.stderr == ""  # TensorFlow's start-up lines (oneDNN, cpu_feature_guard) are muted
 
 
 def test_a_missing_image_is_one_line_and_exit_6(tmp_path):
@@ -64,3 +66,12 @@ def test_a_text_file_is_not_an_image(tmp_path):
     fake.write_text("not a photo")
     result = CliRunner().invoke(app, ["labels", str(fake)])
     assert result.exit_code == 6 and "not an image" in result.stderr
+
+
+def test_the_tables_rank_the_classes_then_the_words(capsys):
+    print_description({"image": "cup.jpg", "imagenet": [{"label": "espresso", "wnid": "n07920052", "score": 0.912}],
+                       "words": [{"word": "coffee", "score": 0.81}, {"word": "tea", "score": 0.7}]})
+    out = capsys.readouterr().out
+    rows = [[cell.strip() for cell in line.strip("│").split("│")] for line in out.splitlines() if line.startswith("│")]
+    assert rows == [["1", "espresso", "0.912"], ["1", "coffee", "0.810"], ["2", "tea", "0.700"]]
+    assert out.index("ImageNet classes") < out.index("espresso") < out.index("Nearest words") < out.index("coffee")

@@ -1,9 +1,11 @@
-"""The indexer on a real photo tree, with a small honest embedding (tests/test_indexer_support.py)."""
+"""The indexer on a real photo tree, with a small honest embedding (tests/indexer_support.py)."""
 from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +16,8 @@ from indexer.crawl import SKIP_HEIF, crawl
 from indexer.pipeline import run_index
 from store.catalog import Store
 from indexer.decode import CRASHED
-from tests.test_indexer_support import (BAD, GOOD, MANIFEST, indexed_rows, make_tree, photo, photo_folder, quadrant_colours,
-                                        start_indexer, start_slow_indexer)
+from tests.indexer_support import (BAD, GOOD, MANIFEST, index_tree, indexed_rows, make_tree, photo, photo_folder,
+                                   quadrant_colours, start_indexer, start_slow_indexer)
 
 class CountingEmbed:
     """quadrant_colours, counting the images it is given."""
@@ -28,11 +30,6 @@ class CountingEmbed:
         return quadrant_colours(images)
 
 
-def index(root: Path, home: Path, embed=quadrant_colours, **options):
-    with Store.open(home, writer=True) as store:
-        return run_index([root], store, embed, MANIFEST, batch_size=4, workers=2, **options)
-
-
 @pytest.fixture
 def tree(tmp_path: Path) -> dict[str, Path]:
     return make_tree(tmp_path / "tree")
@@ -41,7 +38,7 @@ def tree(tmp_path: Path) -> dict[str, Path]:
 @pytest.fixture
 def indexed(tree: dict[str, Path], tmp_path: Path) -> Path:
     """The store home after a first run over the tree."""
-    index(tmp_path / "tree", tmp_path / "home")
+    index_tree(tmp_path / "tree", tmp_path / "home")
     return tmp_path / "home"
 
 
@@ -52,11 +49,11 @@ def record(home: Path, path: Path):
 
 def searchable_ids(home: Path) -> set[int]:
     with Store.open(home) as store:
-        return {i for i, _ in store.knn(np.ones(MANIFEST["dims"], np.float32), 1000)}
+        return {i for i, _ in store.knn(np.ones(MANIFEST.dims, np.float32), 1000)}
 
 
 def test_first_run_indexes_every_good_photo(tree, tmp_path) -> None:
-    summary = index(tmp_path / "tree", tmp_path / "home")
+    summary = index_tree(tmp_path / "tree", tmp_path / "home")
     assert (summary.new, sum(summary.failed.values())) == (len(GOOD), len(BAD))
     assert all(record(tmp_path / "home", tree[name]).status == "indexed" for name in GOOD)
 
@@ -74,7 +71,7 @@ def test_exif_rotation_is_applied_to_the_size(tree, indexed) -> None:
 
 
 def test_the_symlink_loop_is_skipped_with_a_reason(tree, tmp_path) -> None:
-    summary = index(tmp_path / "tree", tmp_path / "home")
+    summary = index_tree(tmp_path / "tree", tmp_path / "home")
     assert summary.skipped == {"symbolic link not followed (use --follow-symlinks)": 1}
 
 
@@ -90,7 +87,7 @@ def test_following_symlinks_enters_each_folder_once(tree, tmp_path) -> None:
     outside.mkdir()
     photo(7).save(outside / "g.jpg")
     os.symlink(outside, tmp_path / "tree" / "linked")
-    summary = index(tmp_path / "tree", tmp_path / "home", follow_symlinks=True)
+    summary = index_tree(tmp_path / "tree", tmp_path / "home", follow_symlinks=True)
     assert summary.new == len(GOOD) + 1
     assert record(tmp_path / "home", tmp_path / "tree" / "linked" / "g.jpg").status == "indexed"
 
@@ -102,14 +99,14 @@ def test_the_hnsw_index_holds_exactly_the_indexed_photos(indexed) -> None:
 
 def test_a_second_run_decodes_nothing(tree, indexed, tmp_path) -> None:
     embed = CountingEmbed()
-    summary = index(tmp_path / "tree", indexed, embed)
+    summary = index_tree(tmp_path / "tree", indexed, embed)
     assert (embed.images, summary.unchanged, summary.decoded) == (0, len(GOOD) + len(BAD), 0)
 
 
 def test_an_edited_photo_is_embedded_again_under_its_id(tree, indexed, tmp_path) -> None:
     before = record(indexed, tree["jpeg"])
     photo(99).save(tree["jpeg"], quality=80)
-    summary = index(tmp_path / "tree", indexed)
+    summary = index_tree(tmp_path / "tree", indexed)
     after = record(indexed, tree["jpeg"])
     assert (summary.updated, after.id) == (1, before.id) and after.content_hash != before.content_hash
 
@@ -119,7 +116,7 @@ def test_a_moved_photo_keeps_its_id_and_vector_without_embedding(tree, indexed, 
     moved = tmp_path / "tree" / "album" / "renamed.png"
     tree["png"].rename(moved)
     embed = CountingEmbed()
-    summary = index(tmp_path / "tree", indexed, embed)
+    summary = index_tree(tmp_path / "tree", indexed, embed)
     assert (summary.moved, summary.deleted, embed.images) == (1, 0, 0)
     assert record(indexed, moved).id == before.id and record(indexed, tree["png"]) is None
 
@@ -128,24 +125,24 @@ def test_a_photo_moved_in_from_another_root_keeps_its_id(tree, tmp_path) -> None
     other = tmp_path / "other"
     other.mkdir()
     photo(8).save(other / "h.jpg")
-    index(other, tmp_path / "home")
+    index_tree(other, tmp_path / "home")
     before = record(tmp_path / "home", other / "h.jpg")
     (other / "h.jpg").rename(tmp_path / "tree" / "h.jpg")
-    summary = index(tmp_path / "tree", tmp_path / "home")
+    summary = index_tree(tmp_path / "tree", tmp_path / "home")
     assert (summary.moved, record(tmp_path / "home", tmp_path / "tree" / "h.jpg").id) == (1, before.id)
 
 
 def test_a_copy_is_embedded_as_a_new_photo(tree, indexed, tmp_path) -> None:
     copy = tmp_path / "tree" / "copy.jpg"
     copy.write_bytes(tree["jpeg"].read_bytes())
-    summary = index(tmp_path / "tree", indexed)
+    summary = index_tree(tmp_path / "tree", indexed)
     assert (summary.new, summary.moved) == (1, 0)
 
 
 def test_a_removed_photo_is_deleted_and_leaves_the_search(tree, indexed, tmp_path) -> None:
     gone = record(indexed, tree["webp"])
     tree["webp"].unlink()
-    summary = index(tmp_path / "tree", indexed)
+    summary = index_tree(tmp_path / "tree", indexed)
     assert summary.deleted == 1 and record(indexed, tree["webp"]).status == "deleted"
     assert gone.id not in searchable_ids(indexed)
 
@@ -153,28 +150,28 @@ def test_a_removed_photo_is_deleted_and_leaves_the_search(tree, indexed, tmp_pat
 def test_a_photo_put_back_where_it_was_deleted_is_restored_without_embedding(tree, indexed, tmp_path) -> None:
     data = tree["gif"].read_bytes()
     tree["gif"].unlink()
-    index(tmp_path / "tree", indexed)
+    index_tree(tmp_path / "tree", indexed)
     tree["gif"].write_bytes(data)
     embed = CountingEmbed()
-    summary = index(tmp_path / "tree", indexed, embed)
+    summary = index_tree(tmp_path / "tree", indexed, embed)
     assert (summary.moved, embed.images, record(indexed, tree["gif"]).status) == (1, 0, "indexed")
 
 
 def test_a_failed_file_is_not_retried_while_unchanged(tree, indexed, tmp_path) -> None:
-    summary = index(tmp_path / "tree", indexed)
+    summary = index_tree(tmp_path / "tree", indexed)
     assert sum(summary.failed.values()) == 0 and record(indexed, tree["empty"]).status == "failed"
 
 
 def test_a_failed_file_is_retried_once_it_changed(tree, indexed, tmp_path) -> None:
     photo(9).save(tree["empty"], format="JPEG")
-    summary = index(tmp_path / "tree", indexed)
+    summary = index_tree(tmp_path / "tree", indexed)
     assert (summary.updated, record(indexed, tree["empty"]).status) == (1, "indexed")
 
 
 def test_a_photo_that_became_unreadable_is_failed_and_leaves_the_search(tree, indexed, tmp_path) -> None:
     before = record(indexed, tree["tiff"])
     tree["tiff"].write_bytes(tree["tiff"].read_bytes()[:200])
-    index(tmp_path / "tree", indexed)
+    index_tree(tmp_path / "tree", indexed)
     assert record(indexed, tree["tiff"]).status == "failed" and before.id not in searchable_ids(indexed)
 
 
@@ -182,7 +179,7 @@ def test_an_unreadable_file_is_failed_with_its_reason(tree, tmp_path) -> None:
     if os.geteuid() == 0:
         pytest.skip("root reads every file")
     tree["jpeg"].chmod(0)
-    index(tmp_path / "tree", tmp_path / "home")
+    index_tree(tmp_path / "tree", tmp_path / "home")
     assert record(tmp_path / "home", tree["jpeg"]).error == "unreadable: permission denied"
 
 
@@ -200,20 +197,20 @@ def test_hidden_files_are_not_photos(tmp_path) -> None:
 
 def test_a_missing_root_is_a_usage_error(tmp_path) -> None:
     with pytest.raises(UsageError, match="no such file or directory"):
-        index(tmp_path / "missing", tmp_path / "home")
+        index_tree(tmp_path / "missing", tmp_path / "home")
 
 
 def test_a_store_of_another_model_is_refused(tree, indexed, tmp_path) -> None:
     with Store.open(indexed, writer=True) as store, pytest.raises(ModelMismatchError, match="--rebuild"):
-        run_index([tmp_path / "tree"], store, quadrant_colours, {**MANIFEST, "fingerprint": "other:2"})
+        run_index([tmp_path / "tree"], store, quadrant_colours, replace(MANIFEST, fingerprint="other:2"))
 
 
 def test_rebuild_with_another_model_embeds_everything_again(tree, indexed, tmp_path) -> None:
-    other = {**MANIFEST, "fingerprint": "other-space:2"}
+    other = replace(MANIFEST, fingerprint="other-space:2")
     with Store.open(indexed, writer=True) as store:
         store.reset()
         summary = run_index([tmp_path / "tree"], store, quadrant_colours, other)
-        assert (summary.new, store.count(), store.model_manifest()["fingerprint"]) == (len(GOOD), len(GOOD), "other-space:2")
+        assert (summary.new, store.count(), store.model_manifest().fingerprint) == (len(GOOD), len(GOOD), "other-space:2")
 
 
 def test_ctrl_c_commits_the_batch_in_flight_and_stops(tmp_path) -> None:
@@ -226,10 +223,30 @@ def test_ctrl_c_commits_the_batch_in_flight_and_stops(tmp_path) -> None:
         os.kill(os.getpid(), signal.SIGINT)
         return quadrant_colours(images)
 
-    summary = index(root, tmp_path / "home", interrupted_after_first_batch)
+    summary = index_tree(root, tmp_path / "home", interrupted_after_first_batch)
     assert summary.interrupted and summary.new == 4
     with Store.open(tmp_path / "home") as store:
         assert store.count() == 4 and store.last_run()["outcome"] == "interrupted"
+
+
+def rows_per_commit(home: Path) -> list[int]:
+    """How many photos each commit wrote (every commit bumps the store generation)."""
+    with sqlite3.connect(home / "catalog.sqlite") as db:
+        return [n for _, n in db.execute("SELECT generation, COUNT(*) FROM photos GROUP BY generation ORDER BY generation")]
+
+
+def test_photos_are_committed_every_commit_every_photos_not_every_batch(tmp_path) -> None:
+    root = photo_folder(tmp_path / "many", 12)
+    with Store.open(tmp_path / "home", writer=True) as store:
+        run_index([root], store, quadrant_colours, MANIFEST, batch_size=2, commit_every=6, commit_seconds=3600)
+    assert rows_per_commit(tmp_path / "home") == [6, 6]
+
+
+def test_what_is_done_is_committed_once_commit_seconds_have_passed(tmp_path) -> None:
+    root = photo_folder(tmp_path / "many", 12)
+    with Store.open(tmp_path / "home", writer=True) as store:
+        run_index([root], store, quadrant_colours, MANIFEST, batch_size=2, commit_every=1000, commit_seconds=0)
+    assert rows_per_commit(tmp_path / "home") == [2] * 6
 
 
 def test_kill_9_mid_run_then_rerun_leaves_a_consistent_store(tmp_path) -> None:
@@ -243,7 +260,7 @@ def test_kill_9_mid_run_then_rerun_leaves_a_consistent_store(tmp_path) -> None:
     with Store.open(tmp_path / "home") as store:
         before = {r.path: r.id for r in store.get(store.ids_matching())}
     assert 4 <= len(before) < 24
-    index(root, tmp_path / "home")
+    index_tree(root, tmp_path / "home")
     with Store.open(tmp_path / "home") as store:
         after = {r.path: r.id for r in store.get(store.ids_matching())}
         rows = store.count("indexed") + store.count("failed") + store.count("deleted")

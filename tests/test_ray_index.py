@@ -20,11 +20,9 @@ import numpy as np
 import pytest
 
 from indexer.decode import CRASHED
-from indexer.pipeline import run_index
 from store.catalog import Store
 from tests.conftest import FIXTURES
-from tests.test_indexer_support import (MANIFEST, REPO, indexed_rows, photo_folder, quadrant_colours,
-                                        start_indexer)
+from tests.indexer_support import MANIFEST, REPO, index_tree, indexed_rows, photo_folder, start_indexer
 
 pytestmark = [pytest.mark.ray,
               pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="needs the [ray] extra")]
@@ -153,10 +151,9 @@ def test_a_killed_driver_then_a_native_run_leaves_a_complete_consistent_store(tm
     with Store.open(tmp_path / "home") as store:
         before = {r.path: r.id for r in store.get(store.ids_matching())}
     assert 4 <= len(before) < 24
-    with Store.open(tmp_path / "home", writer=True) as store:
-        summary = run_index([root], store, quadrant_colours, MANIFEST, batch_size=4, workers=2)
+    summary = index_tree(root, tmp_path / "home")
     with Store.open(tmp_path / "home") as store:
         after = {r.path: r.id for r in store.get(store.ids_matching())}
-        searchable = {i for i, _ in store.knn(np.ones(MANIFEST["dims"], np.float32), 100)}
+        searchable = {i for i, _ in store.knn(np.ones(MANIFEST.dims, np.float32), 100)}
     assert (summary.new, summary.unchanged) == (24 - len(before), len(before))
     assert len(after) == 24 and {p: after[p] for p in before} == before and searchable == set(after.values())

@@ -120,7 +120,7 @@ def test_store_built_with_another_model_is_an_error(indexed, tmp_path):
     from store.catalog import Store
 
     with Store.open(Path(indexed["home"])) as store:
-        manifest = json.loads(Path(store.model_manifest()["path"], "manifest.json").read_text())
+        manifest = json.loads(Path(store.model_manifest().path, "manifest.json").read_text())
     manifest["fingerprint"] = manifest["fingerprint"][:-4] + "beef"
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     result = run(indexed, "query", "cat", "--model", str(tmp_path))

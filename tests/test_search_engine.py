@@ -1,89 +1,19 @@
-"""k-NN, arithmetic, filters and self-exclusion on a real store built from hand-made unit vectors.
-
-No network: the photos' vectors are written through the store's writer API, and the word space is
-a tiny bundle-local lookup, so these run in well under a second each.
-"""
+"""k-NN, arithmetic, filters and self-exclusion on a real store built from hand-made unit vectors
+(the `library` fixture: tests/tiny_library.py)."""
 from __future__ import annotations
 
-import os
 import shutil
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from core.errors import EmptyStoreError, ImageError, ModelMismatchError, UnknownWordError, UsageError
 from core.settings import Settings
-from model.manifest import BUNDLED_WORDS_DIR, FORMAT_VERSION, write_manifest
-from wordspace.lookup import build_lookup
 from search.engine import open_searcher, search_similar, search_text
 from search.filters import Filters, make_filters
 from store.catalog import Store
-from store.records import ChangeSet, EmbeddedPhoto
-from store.hashing import content_hash
-from tests.conftest import FIXTURES
-
-DIMS = 4
-AXES = {"dog": 0, "beach": 1, "cat": 2, "people": 3}
-FINGERPRINT = "test+conse+tiny:0123456789abcdef"
-
-
-def axis(*weights: float) -> np.ndarray:
-    vec = np.asarray(weights, dtype=np.float32)
-    return vec / np.linalg.norm(vec)
-
-
-def make_bundle(folder: Path, fingerprint: str = FINGERPRINT) -> dict:
-    """A model folder with a manifest and its own 4-d word space (one axis per word)."""
-    words = list(AXES)
-    build_lookup(words, np.eye(DIMS, dtype=np.float32), folder / BUNDLED_WORDS_DIR, source="test")
-    manifest = {"format": FORMAT_VERSION, "fingerprint": fingerprint, "dims": DIMS, "words": BUNDLED_WORDS_DIR,
-                "words_name": "tiny", "backbone": "test", "head": "conse", "labels": "none"}
-    write_manifest(folder, manifest)
-    return {**manifest, "path": str(folder)}
-
-
-def build_store(home: Path, model_dir: Path, photos: dict[Path, tuple[np.ndarray, datetime | None]]) -> Settings:
-    """A store bound to a tiny bundle, holding each existing file in photos with the given vector."""
-    manifest = make_bundle(model_dir)
-    with Store.open(home, writer=True) as store:
-        store.bind_model(manifest)
-        embedded = []
-        for path, (vector, taken) in photos.items():
-            stat = path.stat()
-            embedded.append(EmbeddedPhoto(path=str(path), size=stat.st_size, mtime=stat.st_mtime,
-                                          content_hash=content_hash(path), width=64, height=48, taken=taken,
-                                          vector=vector))
-        store.commit(ChangeSet(embedded=embedded))
-    return Settings(home=home, cache=home.parent / "cache", model=None)
-
-
-def photo_file(folder: Path, name: str, mtime: datetime | None = None) -> Path:
-    """A distinct small file standing for a photo (its bytes only matter for the content hash)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_bytes(f"photo {name}".encode())
-    if mtime is not None:
-        os.utime(path, (mtime.timestamp(), mtime.timestamp()))
-    return path
-
-
-@pytest.fixture
-def library(tmp_path: Path) -> dict:
-    """Photos along the word axes, some in a second folder, some with capture times."""
-    root = tmp_path / "photos"
-    files = {
-        "dog": (photo_file(root, "dog.jpg"), axis(1, 0, 0, 0), datetime(2020, 1, 1)),
-        "dog_beach": (photo_file(root, "dog_beach.jpg"), axis(1, 1, 0, 0), datetime(2021, 6, 1)),
-        "beach": (photo_file(root, "beach.jpg"), axis(0.1, 1, 0, 0), datetime(2022, 7, 1)),
-        "beach_people": (photo_file(root, "beach_people.jpg"), axis(0.5, 1, 0, 1), None),
-        "cat": (photo_file(root / "cats", "cat.jpg"), axis(0, 0, 1, 0), datetime(2023, 1, 1)),
-        "cat2": (photo_file(root / "cats", "cat2.jpg", mtime=datetime(2024, 3, 1)), axis(0.1, 0, 1, 0.1), None),
-    }
-    settings = build_store(tmp_path / "home", tmp_path / "model",
-                           {path: (vec, taken) for path, vec, taken in files.values()})
-    return {"settings": settings, "root": root, "files": {k: v[0] for k, v in files.items()}}
+from tests.tiny_library import make_bundle
 
 
 def names(results) -> list[str]:

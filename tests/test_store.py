@@ -12,13 +12,15 @@ import numpy as np
 import pytest
 
 from core.errors import EmptyStoreError, ModelMismatchError, StoreError, StoreLockedError
+from model.manifest import Manifest
 from store.catalog import Store
 from store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, Move
 from store import flat
 from core.files import saved_generation
 from store.hnsw import INDEX_FILE, SIDECAR_FILE
 
-MANIFEST = {"fingerprint": "test-space:1", "dims": 4, "backbone": "none", "head": "none", "words": "none"}
+MANIFEST = Manifest(fingerprint="test-space:1", dims=4, backbone="none", head="none", words="none", words_name="none",
+                    labels="none")
 
 
 def unit(*values: float) -> np.ndarray:

@@ -56,25 +56,25 @@ def test_trained_head_names_new_images_of_its_labels_far_above_chance(trained, m
 
 @pytest.mark.slow
 def test_trained_model_is_a_bundle_that_embeds_photos(trained, model_cache):
-    from model.bundle import load_bundle
+    from model.resolver import resolve_model
 
     root, _ = trained
-    bundle = load_bundle(Settings(cache=model_cache, model=root / "model"))
+    bundle = resolve_model(Settings(cache=model_cache, model=root / "model")).network()
     pixels = np.asarray(Image.open(next((root / "train" / "images").iterdir())).convert("RGB").resize((224, 224)))
     vectors = bundle.embed(pixels[None])
-    assert bundle.manifest["head"] == "devise"
+    assert bundle.manifest.head == "devise"
     assert vectors.shape == (1, 50)
     assert np.linalg.norm(vectors[0]) == pytest.approx(1.0, abs=1e-4)
 
 
 @pytest.mark.slow
 def test_random_words_model_lives_in_its_own_label_space(trained, model_cache):
-    from model.manifest import open_words_for, read_manifest
+    from model.resolver import resolve_model
 
     root, _ = trained
     spec = TrainSpec(datasets=[str(root / "train")], epochs=2, random_words=True)
     train(spec, root / "random", Settings(cache=model_cache))
-    words = open_words_for(read_manifest(root / "random"), Settings(cache=model_cache))
+    words = resolve_model(Settings(cache=model_cache, model=root / "random")).words
     assert np.allclose(words.vector("sun"), random_label_vectors(["sun"], 50)[0], atol=1e-5)
 
 

@@ -1,4 +1,4 @@
-"""Reading word vectors into gensim (devise/words.py): every accepted format, sniffed from the file."""
+"""Reading word vectors into gensim (wordspace/sources.py): every accepted format, sniffed from the file."""
 from __future__ import annotations
 
 import gzip
@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from core.errors import UsageError
-from wordspace.sources import open_words
-from wordspace.sources import load_keyed_vectors, sniff_format
+from wordspace.sources import BUILTIN, load_keyed_vectors, open_words, sniff_format
 
 WORDS = ["the", "dog", "café", "golden_retriever"]
 VECTORS = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75], [0.0, 3.0, 1.0], [-2.0, 0.5, 0.125]], dtype=np.float32)
@@ -97,7 +96,10 @@ def test_a_missing_file_is_a_usage_error(tmp_path: Path):
         load_keyed_vectors(tmp_path / "missing.bin")
 
 
-def test_the_builtin_loads_as_keyed_vectors():
-    kv = load_keyed_vectors("glove-6b-50d")
-    assert kv.vectors.shape == (400_000, 50)
-    assert kv.most_similar("king", topn=5)[0][0] in {"prince", "queen"}
+def test_the_builtin_as_keyed_vectors_is_the_word_space_queries_use(model_cache: Path):
+    """Training and tools (gensim) and the query path (the memory-mapped lookup) see one space."""
+    kv = load_keyed_vectors(BUILTIN)
+    lookup = open_words(BUILTIN, model_cache)
+    assert kv.index_to_key[:1000] == lookup.words[:1000] and len(kv.index_to_key) == len(lookup) == 400_000
+    for word in ("dog", "golden", "retriever"):
+        assert np.allclose(kv[word] / np.linalg.norm(kv[word]), lookup.vector(word), atol=1e-6)

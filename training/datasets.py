@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import UsageError
+from core.formats import IMAGE_EXTENSIONS
 from wordspace.lookup import WordLookup
 
 LABELS_FILE = "labels.csv"
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".heic", ".heif"}
 _HOW = "give a folder with labels.csv (file,label[,...]) or one sub-folder of images per label"
 
 
@@ -57,11 +57,17 @@ def parse_where(filters: Sequence[str]) -> dict[str, str]:
     return parsed
 
 
-def read_dataset(folder: Path, where: Sequence[str] = ()) -> Dataset:
-    """The images of one dataset folder, filtered; a missing or empty dataset is a UsageError."""
+def check_dataset_folder(folder: Path) -> Path:
+    """folder, when it exists; a UsageError that says what a dataset is otherwise."""
     folder = Path(folder)
     if not folder.is_dir():
         raise UsageError(f"dataset {folder} not found: {_HOW}")
+    return folder
+
+
+def read_dataset(folder: Path, where: Sequence[str] = ()) -> Dataset:
+    """The images of one dataset folder, filtered; a missing or empty dataset is a UsageError."""
+    folder = check_dataset_folder(folder)
     filters = parse_where(where)
     if (folder / LABELS_FILE).is_file():
         dataset = _read_labels_csv(folder, filters)
@@ -127,7 +133,7 @@ def _read_subfolders(folder: Path) -> Dataset:
     for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
         label = " ".join(sub.name.replace("_", " ").split())
         for image in sorted(sub.iterdir()):
-            if image.is_file() and image.suffix.lower() in IMAGE_SUFFIXES:
+            if image.is_file() and image.suffix.lower() in IMAGE_EXTENSIONS:
                 images.append(LabelledImage(image, label, folder))
     return Dataset(images, [])
 

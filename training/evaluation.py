@@ -16,19 +16,16 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import keras
 import numpy as np
 
 from core.errors import UsageError
 from core.settings import Settings
 from training import metrics
-from model.backbones import load_backbone
-from model.bundle import HEAD_WEIGHTS, LABEL_VECTORS
 from training.datasets import file_digest, label_targets, read_dataset
 from training.features import dataset_features
-from model.heads import CONSE_TOP_T, build_devise_head, conse_embedding, label_vectors
-from model.imagenet import imagenet_classes
-from model.manifest import open_words_for, read_manifest
+from model.heads import CONSE_TOP_T, conse_vectors, imagenet_label_vectors
+from model.manifest import Manifest
+from model.resolver import resolve_model
 from training.fit import (Say, TrainSpec, fit_head, fit_softmax, load_training_set, random_label_vectors,
                              read_training)
 from wordspace.sources import open_words
@@ -48,19 +45,19 @@ def evaluate(dataset_dir: Path, model_dir: Path, settings: Settings, *, where: S
              holdout_labels: list[str] | None = None, baselines: bool = False, say: Say = lambda _: None) -> dict:
     """Metrics of the model (and, with baselines, the controls) on the dataset; see the module doc."""
     dataset = read_dataset(dataset_dir, where)
-    manifest = read_manifest(model_dir)
+    bundle = resolve_model(replace(settings, model=Path(model_dir))).network()
+    manifest = bundle.manifest
     training = read_training(model_dir)
     trained_on = set(training["image_digests"]) if training else set()
     images = [image for image in dataset.images if file_digest(image.path) not in trained_on]
     excluded = len(dataset.images) - len(images)
     if not images:
         raise UsageError(f"every image of {dataset_dir} was used to train {model_dir}: evaluate on other images")
-    words = open_words_for(manifest, settings)
+    words = bundle.words
     labels, vectors, skipped = label_targets(dataset.labels, words)  # candidates: all, not just untrained images
     index = {label: i for i, label in enumerate(labels)}
     images = [image for image in images if image.label in index]
-    backbone = load_backbone(manifest["backbone"], settings.cache)
-    features = dataset_features(images, backbone, settings.cache, "plain", settings.batch_size, say)
+    features = dataset_features(images, bundle.backbone, settings.cache, "plain", settings.batch_size, say)
     usable = [row for row in range(len(images)) if row not in features.failed]
     maps = np.asarray(features.maps[usable], dtype=np.float32)
     probabilities = np.asarray(features.probabilities[usable], dtype=np.float32)
@@ -68,7 +65,7 @@ def evaluate(dataset_dir: Path, model_dir: Path, settings: Settings, *, where: S
     holdout = holdout_labels if holdout_labels is not None else (training or {}).get("spec", {}).get("holdout_labels", [])
     zeroshot = [label for label in labels if label in set(holdout)]
 
-    scores = {_model_key(manifest): _bundle_scores(manifest, Path(model_dir), maps, probabilities, vectors)}
+    scores = {_model_key(manifest): metrics.cosine_scores(bundle.project(maps, probabilities), vectors)}
     if baselines:
         scores.update(_baseline_scores(manifest, training, settings, labels, maps, probabilities, words, say))
     heads = {image.label: image.fields.get("head") or None for image in dataset.images}
@@ -118,36 +115,19 @@ def _label_ancestors(labels: Sequence[str], heads: dict[str, str | None]) -> lis
     return result
 
 
-def _model_key(manifest: dict) -> str:
-    if manifest["head"] != "devise":
+def _model_key(manifest: Manifest) -> str:
+    if manifest.head != "devise":
         return "conse"
-    return "random_devise" if manifest.get("random_words") else "devise"
+    return "random_devise" if manifest.random_words else "devise"
 
 
-def _bundle_scores(manifest: dict, model_dir: Path, maps: np.ndarray, probabilities: np.ndarray,
-                   vectors: np.ndarray) -> np.ndarray:
-    """The given bundle's scores, from the cached backbone outputs instead of its full network."""
-    if manifest["head"] == "devise":
-        head = build_devise_head(manifest["head_input_shape"], int(manifest["dims"]))
-        head.load_weights(model_dir / HEAD_WEIGHTS)
-        return metrics.cosine_scores(head.predict(maps, batch_size=256, verbose=0), vectors)
-    imagenet_vectors = np.load(model_dir / LABEL_VECTORS, allow_pickle=False)
-    return metrics.cosine_scores(_conse(probabilities, imagenet_vectors, int(manifest["top_t"])), vectors)
-
-
-def _conse(probabilities: np.ndarray, imagenet_vectors: np.ndarray, top_t: int) -> np.ndarray:
-    ops = keras.ops
-    embedded = conse_embedding(ops.convert_to_tensor(probabilities), ops.convert_to_tensor(imagenet_vectors), top_t)
-    return ops.convert_to_numpy(embedded)
-
-
-def _baseline_scores(manifest: dict, training: dict | None, settings: Settings, labels: list[str],
+def _baseline_scores(manifest: Manifest, training: dict | None, settings: Settings, labels: list[str],
                      maps: np.ndarray, probabilities: np.ndarray, words, say: Say) -> dict[str, np.ndarray]:
     """ConSE, and (for a model trained here) the softmax and random-embedding controls on its training data."""
     scores = {}
-    if manifest["head"] == "devise":
-        imagenet_vectors, _ = label_vectors([c.names for c in imagenet_classes()], words)
-        scores["conse"] = metrics.cosine_scores(_conse(probabilities, imagenet_vectors, CONSE_TOP_T),
+    if manifest.head == "devise":
+        imagenet_vectors, _ = imagenet_label_vectors(words)
+        scores["conse"] = metrics.cosine_scores(conse_vectors(probabilities, imagenet_vectors, CONSE_TOP_T),
                                                 label_targets(labels, words)[1])
     if training is None:
         say("no training.json in the model folder: softmax and random-embedding baselines skipped")

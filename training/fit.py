@@ -165,16 +165,15 @@ def train(spec: TrainSpec, out_dir: Path, settings: Settings, say: Say = lambda 
     trained, losses = fit_head(data, spec.loss, spec.epochs, spec.seed, say)
     head = build_devise_head(trained.input_shape[1:], data.label_vectors.shape[1])  # without optimizer state
     head.set_weights(trained.get_weights())
-    extra = {"labels": "trained", "loss": spec.loss, "random_words": spec.random_words}
+    trained_head = dict(head="devise", head_model=head, labels="trained", loss=spec.loss, random_words=spec.random_words)
     out_dir = Path(out_dir)
     if spec.random_words:
         with tempfile.TemporaryDirectory() as tmp:
             vectors_file = _write_word2vec(Path(tmp) / "random-words.txt", data.labels, data.label_vectors)
             manifest = save_bundle(out_dir, settings=settings, backbone=spec.backbone, words=str(vectors_file),
-                                   head="devise", head_model=head, extra=extra)
+                                   **trained_head)
     else:
-        manifest = save_bundle(out_dir, settings=settings, backbone=spec.backbone, words=spec.words,
-                               head="devise", head_model=head, extra=extra)
+        manifest = save_bundle(out_dir, settings=settings, backbone=spec.backbone, words=spec.words, **trained_head)
     summary = {
         "spec": asdict(spec),
         "labels": data.labels,
@@ -185,7 +184,7 @@ def train(spec: TrainSpec, out_dir: Path, settings: Settings, say: Say = lambda 
         "epoch_losses": losses,
     }
     (out_dir / TRAINING_FILE).write_text(json.dumps(summary, indent=1))
-    return {**summary, "fingerprint": manifest["fingerprint"], "path": manifest["path"]}
+    return {**summary, "fingerprint": manifest.fingerprint, "path": str(manifest.path)}
 
 
 def read_training(model_dir: Path) -> dict | None:

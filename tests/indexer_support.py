@@ -16,10 +16,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from indexer.pipeline import run_index
+from indexer.summary import format_summary
+from model.manifest import Manifest
+from store.catalog import Store
+
 REPO = Path(__file__).resolve().parent.parent
 DIMS = 13
-MANIFEST = {"fingerprint": "test-quadrant-colours:1", "dims": DIMS, "backbone": "none", "head": "quadrant-colours",
-            "words": "none", "path": ""}
+MANIFEST = Manifest(fingerprint="test-quadrant-colours:1", dims=DIMS, backbone="none", head="quadrant-colours",
+                    words="none", words_name="none", labels="none")
 
 
 def quadrant_colours(images: np.ndarray) -> np.ndarray:
@@ -77,11 +82,17 @@ GOOD = ("jpeg", "png", "webp", "gif", "tiff", "rotated")
 BAD = ("corrupt", "empty", "text")
 
 
+def index_tree(root: Path, home: Path, embed=quadrant_colours, **options):
+    """Index root into the store at home, in this process, with the quadrant-colour embedding."""
+    with Store.open(home, writer=True) as store:
+        return run_index([root], store, embed, MANIFEST, batch_size=4, workers=2, **options)
+
+
 def start_indexer(root: Path, home: Path, *options: str, **debug_env: str) -> subprocess.Popen:
-    """tests/test_indexer_support.py in its own process (its decode workers see debug_env too);
+    """tests/indexer_support.py in its own process (its decode workers see debug_env too);
     options: `--ray ADDRESS` to decode and embed on a Ray cluster."""
     env = {**os.environ, **debug_env, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, "-m", "tests.test_indexer_support", str(home), *options, str(root)],
+    return subprocess.Popen([sys.executable, "-m", "tests.indexer_support", str(home), *options, str(root)],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -107,10 +118,6 @@ def paced_quadrant_colours(images: np.ndarray) -> np.ndarray:
 def main(home: str, *arguments: str) -> None:
     """Index roots into home with the quadrant-colour embedding (a slow run needs the debug delay);
     arguments are the roots, optionally after `--ray ADDRESS` (decode and embed on that Ray cluster)."""
-    from indexer.pipeline import run_index
-    from indexer.summary import format_summary
-    from store.catalog import Store
-
     roots, remote = list(arguments), None
     if roots[:1] == ["--ray"]:
         from indexer.ray_runner import RayEmbedding

@@ -1,0 +1,112 @@
+"""Which model a command uses, and its network loaded (and checked) only when a photo must be embedded.
+
+One rule for every command: `--model DIR` first, then the model the store is bound to, then the
+default bundle (the packaged trained one, else ConSE made once in the cache). Reading the choice
+needs only manifests and the word lookup, so the query path imports this without Keras; the Keras
+bundle (model/bundle.py) is imported the first time a network is needed.
+"""
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from core.errors import ModelMismatchError
+from core.settings import Settings
+from model.backend import import_keras
+from model.manifest import BUNDLED_WORDS_DIR, MANIFEST_FILE, Manifest, read_manifest
+from wordspace.lookup import WordLookup
+from wordspace.sources import open_words
+
+if TYPE_CHECKING:
+    from model.bundle import ModelBundle
+
+
+def packaged_model_dir() -> Path | None:
+    """The trained bundle shipped inside the package, when there is one."""
+    folder = Path(str(resources.files("model") / "default_model"))
+    return folder if (folder / MANIFEST_FILE).is_file() else None
+
+
+def conse_model_dir(settings: Settings) -> Path:
+    """Where the training-free default (EfficientNet-Lite0 + ConSE + GloVe-50d) is materialised."""
+    return settings.cache / "models" / "efficientnet-lite0-conse-glove-6b-50d"
+
+
+def default_model_dir(settings: Settings) -> Path:
+    """The shipped trained bundle if there is one, else the ConSE bundle (made once in the cache)."""
+    packaged = packaged_model_dir()
+    if packaged is not None:
+        return packaged
+    folder = conse_model_dir(settings)
+    if not (folder / MANIFEST_FILE).is_file():
+        import_keras(settings.backend)
+        from model.bundle import save_bundle  # Keras: only the first time the default is needed
+
+        save_bundle(folder, settings=settings)
+    return folder
+
+
+def open_words_for(manifest: Manifest, settings: Settings) -> WordLookup:
+    """The word space a bundle (or a store bound to it) uses: its own copy, or a named/shared source."""
+    if manifest.words == BUNDLED_WORDS_DIR:
+        return WordLookup.open(Path(manifest.path) / BUNDLED_WORDS_DIR)
+    return open_words(manifest.words, settings.cache)
+
+
+class ResolvedModel:
+    """The chosen model: its manifest and word space now, its network on first use."""
+
+    def __init__(self, manifest: Manifest, settings: Settings):
+        self.manifest = manifest
+        self.settings = settings
+        self._words: WordLookup | None = None
+        self._bundle: ModelBundle | None = None
+
+    @property
+    def words(self) -> WordLookup:
+        if self._words is None:
+            self._words = open_words_for(self.manifest, self.settings)
+        return self._words
+
+    def network(self) -> ModelBundle:
+        """The bundle's network, loaded once; it must be the space the manifest names."""
+        if self._bundle is None:
+            import_keras(self.settings.backend)  # the backend is chosen before Keras is first imported
+            from model.bundle import load_bundle  # Keras: only when a photo must be embedded
+
+            bundle = load_bundle(self._folder(), self.settings)
+            if bundle.fingerprint != self.manifest.fingerprint:
+                raise ModelMismatchError(
+                    f"the model found for this store is {bundle.fingerprint}, but the store was built with "
+                    f"{self.manifest.fingerprint}: run `devsearch index --rebuild PATH`, or pass its --model"
+                )
+            self._bundle = bundle
+        return self._bundle
+
+    def embed(self, images: np.ndarray, pad_to: int | None = None) -> np.ndarray:
+        """Unit word-space vectors of uint8 images (N, 224, 224, 3); pad_to: the batch size the caller
+        runs at, so a short last batch reuses the compiled shape."""
+        return self.network().embed(images, pad_to)
+
+    def runtime(self) -> dict[str, str] | None:
+        """Backend, device and precision of the network, None when it was never loaded."""
+        return None if self._bundle is None else self._bundle.runtime()
+
+    def _folder(self) -> Path:
+        """Where the manifest came from, else (a bound bundle that has since gone) the default."""
+        path = self.manifest.path
+        if path is not None and (Path(path) / MANIFEST_FILE).is_file():
+            return Path(path)
+        return default_model_dir(self.settings)
+
+
+def resolve_model(settings: Settings, bound: Manifest | None = None) -> ResolvedModel:
+    """--model first, then the store's bound model, then the default; the caller checks the binding."""
+    if settings.model is not None:
+        return ResolvedModel(read_manifest(Path(settings.model)), settings)
+    if bound is not None:
+        return ResolvedModel(bound, settings)
+    return ResolvedModel(read_manifest(default_model_dir(settings)), settings)

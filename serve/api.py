@@ -1,0 +1,165 @@
+"""The JSON API the page uses (and anyone may): search, similar, photo details, labels, status.
+
+    GET  /api/search?q=&n=&offset=&in=&after=&before=&min_score=&sort=relevance|date
+    GET  /api/similar/{id}?n=&offset=&...      photos like an indexed one, without it
+    POST /api/similar?n=&offset=&...           photos like an uploaded one (multipart, field `image`)
+    GET  /api/photos/{id}                      what the catalog knows about one photo
+    GET  /api/photos/{id}/labels               what the model sees in it (ImageNet classes, nearest words)
+    GET  /api/status                           counts, failures by reason, roots, model, last run
+
+A result list is {"results": [{"rank", "score", "id", "path", "width", "height", "taken", "thumb",
+"preview", "photo", ...}], "offset", "n", "more"}, plus whatever else the engine's results carry
+(e.g. why a photo matched). Errors are {"error": message} with 400 (bad query or parameter), 404
+(no such photo), 413 (upload too large), 415 (not a photo) or 503 (the store cannot be read).
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from core.errors import UsageError
+from search.filters import make_filters
+from search.query_parser import parse_query
+from search.results import SearchResult
+from serve.files import is_under, open_photo
+from serve.library import MAX_DEPTH, Page
+from serve.services import Services
+from serve.uploads import check_photo, read_upload
+from store.report import store_status
+
+DEFAULT_N = 60
+MAX_N = 200
+SORTS = ("relevance", "date")
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name, "")
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        raise UsageError(f"{name}={raw!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise UsageError(f"{name}={value} is out of range: give {low} to {high}")
+    return value
+
+
+def _folder(raw: str, roots: list[str]) -> str:
+    """`in=`: an absolute folder inside an indexed one (no other path of this machine is looked at)."""
+    if not os.path.isabs(raw):
+        raise UsageError(f"in={raw!r}: give an absolute folder path")
+    if not is_under(os.path.realpath(raw), roots):
+        raise UsageError(f"in={raw!r} is not inside an indexed folder ({', '.join(roots)})")
+    return raw
+
+
+async def _page(request: Request) -> Page:
+    """n, offset, in, after, before, min_score and sort of a search request."""
+    params = request.query_params
+    n = _int(request, "n", DEFAULT_N, 1, MAX_N)
+    offset = _int(request, "offset", 0, 0, MAX_DEPTH - n)
+    sort = params.get("sort") or "relevance"
+    if sort not in SORTS:
+        raise UsageError(f"sort={sort!r}: choose relevance or date")
+    min_score = None
+    if params.get("min_score"):
+        try:
+            min_score = float(params["min_score"])
+        except ValueError:
+            raise UsageError(f"min_score={params['min_score']!r} is not a number") from None
+    folder = None
+    if params.get("in"):
+        services = _services(request)
+        roots = await services.lanes.run(services.lanes.search, services.library.roots)
+        folder = _folder(params["in"], roots)
+    filters = make_filters(folder, params.get("after") or None, params.get("before") or None)
+    return Page(n=n, offset=offset, filters=filters, min_score=min_score, sort=sort)
+
+
+def result_json(result: SearchResult) -> dict:
+    """One result as the API gives it: the engine's own fields plus the photo's id and URLs."""
+    return {**result.as_dict(), "id": result.id, "thumb": f"/thumb/{result.id}",
+            "preview": f"/thumb/{result.id}?size=large", "photo": f"/photo/{result.id}"}
+
+
+def _results(results: list[SearchResult], page: Page, **extra: object) -> JSONResponse:
+    more = len(results) == page.n and page.offset + page.n < MAX_DEPTH
+    return JSONResponse({**extra, "offset": page.offset, "n": page.n, "more": more,
+                         "results": [result_json(r) for r in results]})
+
+
+async def search(request: Request) -> JSONResponse:
+    services = _services(request)
+    query = request.query_params.get("q", "")
+    terms = parse_query(query, files=False)
+    page = await _page(request)
+    results = await services.lanes.run(services.lanes.search, services.library.search, terms, page)
+    return _results(results, page, query=query)
+
+
+async def similar(request: Request) -> JSONResponse:
+    services = _services(request)
+    photo_id = request.path_params["id"]
+    page = await _page(request)
+    results = await services.lanes.run(services.lanes.search, services.library.similar, photo_id, page)
+    return _results(results, page, similar_to=photo_id)
+
+
+async def similar_upload(request: Request) -> JSONResponse:
+    services = _services(request)
+    page = await _page(request)
+    data = await read_upload(request)
+    key = services.examples.key(data)
+    vector = services.examples.get(key)
+    if vector is None:
+        check_photo(data)
+        vector = await services.lanes.run(services.lanes.model, services.network.embed, data, services.library.model)
+        services.examples.put(key, vector)
+    results = await services.lanes.run(services.lanes.search, services.library.nearest, vector, page)
+    return _results(results, page, example=key[:16])
+
+
+async def photo(request: Request) -> JSONResponse:
+    services = _services(request)
+    photo_id = request.path_params["id"]
+    record = await services.lanes.run(services.lanes.search, services.library.photo, photo_id)
+    return JSONResponse({
+        "id": record.id, "path": record.path, "name": os.path.basename(record.path),
+        "folder": os.path.dirname(record.path), "bytes": record.size, "width": record.width,
+        "height": record.height, "taken": record.taken.isoformat() if record.taken else None,
+        "modified": datetime.fromtimestamp(record.mtime).isoformat(timespec="seconds"), "indexed_at": record.indexed_at.isoformat() if record.indexed_at else None,
+        "thumb": f"/thumb/{record.id}", "preview": f"/thumb/{record.id}?size=large", "photo": f"/photo/{record.id}",
+    })
+
+
+async def labels(request: Request) -> JSONResponse:
+    services = _services(request)
+    library, lanes = services.library, services.lanes
+    record, roots = await lanes.run(lanes.search, library.located, request.path_params["id"])
+    with open_photo(record.path, roots) as served:  # re-checked, as a served file is
+        path = served.path
+    description = await lanes.run(lanes.model, services.network.describe, path, library.model)
+    return JSONResponse({"id": record.id, "imagenet": description["imagenet"], "words": description["words"]})
+
+
+async def status(request: Request) -> JSONResponse:
+    services = _services(request)
+    report = await services.lanes.run(services.lanes.pictures, store_status, services.library.home)
+    return JSONResponse({**report, "serving_generation": services.library.generation})
+
+
+ROUTES = [
+    Route("/api/search", search),
+    Route("/api/similar/{id:int}", similar),
+    Route("/api/similar", similar_upload, methods=["POST"]),
+    Route("/api/photos/{id:int}", photo),
+    Route("/api/photos/{id:int}/labels", labels),
+    Route("/api/status", status),
+]

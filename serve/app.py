@@ -1,0 +1,68 @@
+"""The ASGI app: routes, error responses, the freshness watcher, and the security guard around it all."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from core.errors import DevsearchError, StoreError, UnknownWordError
+from serve import api, media
+from serve.freshness import keep_fresh
+from serve.library import PhotoNotFound
+from serve.security import Guard, require_token_off_loopback
+from serve.services import Services
+
+STATIC = Path(__file__).parent / "static"
+
+
+async def _page(request: Request) -> FileResponse:
+    return FileResponse(STATIC / "index.html", headers={"cache-control": "no-cache"})
+
+
+def _error(status: int, message: str, **extra: object) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    return _error(exc.status_code, exc.detail)
+
+
+async def _devsearch_error(request: Request, exc: DevsearchError) -> JSONResponse:
+    if isinstance(exc, UnknownWordError):
+        return _error(400, str(exc), word=exc.word, suggestions=exc.suggestions)
+    return _error(503 if isinstance(exc, StoreError) else 400, str(exc))
+
+
+async def _not_found(request: Request, exc: PhotoNotFound) -> JSONResponse:
+    return _error(404, "no such photo: it is not indexed, or its file is gone or outside the indexed folders")
+
+
+def create_app(services: Services, *, host: str = "127.0.0.1", token: str | None = None) -> Guard:
+    """The whole server as one ASGI app; a bind other machines can reach needs a token (UsageError)."""
+    require_token_off_loopback(host, token)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        watcher = asyncio.create_task(keep_fresh(services.library, services.lanes))
+        try:
+            yield
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+    app = Starlette(
+        routes=[Route("/", _page), *api.ROUTES, *media.ROUTES,
+                Mount("/static", StaticFiles(directory=STATIC), name="static")],
+        exception_handlers={HTTPException: _http_error, DevsearchError: _devsearch_error, PhotoNotFound: _not_found},
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return Guard(app, token=token)

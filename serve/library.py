@@ -1,0 +1,140 @@
+"""The collection as the server sees it: one long-lived searcher, renewed when `devsearch index` commits.
+
+This is the only module of serve/ that touches the search engine and the store, so a change there
+is a change here. A Searcher is not thread-safe: every method runs on the search lane (one thread,
+serve/lanes.py), except `open_next`, which builds the next searcher on a connection of its own
+while the current one keeps answering.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from core.settings import Settings
+from core.vectors import unit_rows
+from model.resolver import ResolvedModel
+from search.engine import Searcher, open_searcher
+from search.filters import Filters
+from search.query_parser import Term
+from search.results import SearchResult
+from store.records import PhotoRecord
+
+MAX_DEPTH = 2000  # offset + n: how deep a result list may be paged
+DATE_SORT_POOL = 1000  # sort=date orders the best this many matches by date
+
+
+class PhotoNotFound(LookupError):
+    """No indexed photo has this id (never indexed, failed, or deleted since)."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which slice of a ranking to return, among the photos the filters allow."""
+
+    n: int = 60
+    offset: int = 0
+    filters: Filters = Filters()
+    min_score: float | None = None
+    sort: str = "relevance"  # or "date": the best DATE_SORT_POOL matches, newest first
+
+
+def _when(record: PhotoRecord) -> datetime:
+    """The date filters and the date sort use: the capture time, else the file's mtime."""
+    return record.taken or datetime.fromtimestamp(record.mtime)
+
+
+def _warm(searcher: Searcher) -> None:
+    """Load the HNSW graph (and catch it up) now, not during the first request."""
+    dims = searcher.dims
+    searcher.store.knn(np.full(dims, dims ** -0.5, dtype=np.float32), 1)
+
+
+class Library:
+    """The searcher in use plus the catalog reads the pages need."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.searcher, self.generation = self.open_next()
+
+    def close(self) -> None:
+        self.searcher.close()
+
+    # ---- searches ----------------------------------------------------------------------------
+    def search(self, terms: Sequence[Term], page: Page) -> list[SearchResult]:
+        """A page of the photos nearest to parsed word terms (UnknownWordError for a word with no vector)."""
+        return self._page(lambda depth: self.searcher.terms(terms, depth, filters=page.filters), page)
+
+    def similar(self, photo_id: int, page: Page) -> list[SearchResult]:
+        """A page of the photos nearest to an indexed one, without it or other copies of it."""
+        record = self.photo(photo_id)
+        copies = {r.id for r in self.searcher.store.find_by_hash(record.content_hash) if r.status == "indexed"}
+        vector = unit_rows(self.searcher.store.vector_of(photo_id))
+        return self._page(lambda depth: self.searcher.nearest(vector, depth, page.filters, copies | {photo_id}), page)
+
+    def nearest(self, vector: np.ndarray, page: Page) -> list[SearchResult]:
+        """A page of the photos nearest to a unit vector (an uploaded photo's)."""
+        return self._page(lambda depth: self.searcher.nearest(vector, depth, page.filters), page)
+
+    def _page(self, ranking: Callable[[int], list[SearchResult]], page: Page) -> list[SearchResult]:
+        """The page's slice of ranking(depth), the best `depth` results; ranks count from the list's top
+        (a minimum score only cuts the tail of a ranking, so relevance ranks stand as they are)."""
+        if page.sort != "date":
+            ranked = ranking(page.offset + page.n)[page.offset:]
+            return ranked if page.min_score is None else [r for r in ranked if r.score >= page.min_score]
+        ranked = [r for r in ranking(DATE_SORT_POOL) if page.min_score is None or r.score >= page.min_score]
+        when = {record.id: _when(record) for record in self.searcher.store.get([r.id for r in ranked])}
+        ranked.sort(key=lambda r: when[r.id], reverse=True)
+        return [replace(r, rank=page.offset + i) for i, r in enumerate(ranked[page.offset:page.offset + page.n], 1)]
+
+    # ---- photos ------------------------------------------------------------------------------
+    def photo(self, photo_id: int) -> PhotoRecord:
+        """The catalog row of an indexed photo; PhotoNotFound otherwise."""
+        found = self.searcher.store.get([photo_id])
+        if not found or found[0].status != "indexed":
+            raise PhotoNotFound(photo_id)
+        return found[0]
+
+    def located(self, photo_id: int) -> tuple[PhotoRecord, list[str]]:
+        """An indexed photo's row and the roots its file must be under (one trip to the search lane)."""
+        return self.photo(photo_id), self.roots()
+
+    @property
+    def home(self) -> Path:
+        """The store directory (absolute)."""
+        return Path(self.searcher.store.home)
+
+    def roots(self) -> list[str]:
+        """The indexed folders, symbolic links resolved (what a served file must be under)."""
+        return [os.path.realpath(root) for root in self.searcher.store.roots()]
+
+    # ---- the model -----------------------------------------------------------------------------
+    @property
+    def model(self) -> ResolvedModel:
+        """The store's model (its network is loaded on first use, by the model lane)."""
+        return self.searcher.model
+
+    # ---- freshness -----------------------------------------------------------------------------
+    def store_generation(self) -> int:
+        """The store's generation now (the searcher answers as of self.generation)."""
+        return self.searcher.store.generation()
+
+    def open_next(self) -> tuple[Searcher, int]:
+        """A new searcher on the store as it is now, its vectors loaded, and its generation."""
+        searcher = open_searcher(self.settings)
+        try:
+            generation = searcher.store.generation()
+            _warm(searcher)
+        except BaseException:
+            searcher.close()
+            raise
+        return searcher, generation
+
+    def swap(self, searcher: Searcher, generation: int) -> None:
+        """Answer from now on with a searcher made by open_next; the old one is closed."""
+        old, self.searcher, self.generation = self.searcher, searcher, generation
+        old.close()

@@ -1,0 +1,72 @@
+"""Run the gallery: open the store, bind the socket, print the URL, serve until Ctrl-C.
+
+The socket is bound here, before uvicorn starts, so a port in use or a bad host is one line for the
+user, and `--port 0` picks a free port whose URL is still printed.
+"""
+from __future__ import annotations
+
+import secrets
+import socket
+from collections.abc import Callable
+
+from core.errors import UsageError
+from core.settings import Settings
+from serve.app import create_app
+from serve.security import is_loopback
+from serve.services import Services
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port; UsageError when that cannot be had."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        # proto must say TCP: asyncio turns Nagle off (TCP_NODELAY) only on sockets that do, and with
+        # Nagle on, every keep-alive response after the first waits ~40 ms for a delayed ACK
+        sock = socket.socket(family, kind, proto)
+    except (OSError, UnicodeError) as exc:
+        raise UsageError(f"--host {host}: {exc}: give an address of this machine, such as 127.0.0.1") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise UsageError(f"cannot listen on {host}:{port} ({exc.strerror}): choose another --port") from None
+    sock.setblocking(False)
+    return sock
+
+
+def url_of(sock: socket.socket, token: str | None) -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+
+
+def serve(settings: Settings, *, host: str, port: int, token: str | None, say: Callable[[str], None],
+          open_browser: bool = False) -> None:
+    """Serve the store in settings.home on host:port until interrupted.
+
+    A bind other machines can reach without --token gets a generated token, printed in the URL.
+    """
+    import uvicorn
+
+    if token is None and not is_loopback(host):
+        token = secrets.token_urlsafe(18)
+    services = Services.open(settings)
+    try:
+        app = create_app(services, host=host, token=token)
+        sock = bind(host, port)
+        url = url_of(sock, token)
+        say(f"devsearch serve: {url}  ({services.library.home}; Ctrl-C to stop)")
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(url)
+        config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=3)
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        except KeyboardInterrupt:  # uvicorn shuts down gracefully, then re-raises Ctrl-C: the normal way to stop
+            pass
+        say("devsearch serve: stopped")
+    finally:
+        services.close()

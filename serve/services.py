@@ -1,0 +1,31 @@
+"""What the request handlers share: the settings, the library, the network, the thumbnails and the lanes."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.settings import Settings
+from serve.lanes import Lanes
+from serve.library import Library
+from serve.network import Network
+from serve.thumbnails import Thumbnails
+from serve.uploads import ExampleVectors
+
+
+@dataclass
+class Services:
+    settings: Settings
+    library: Library
+    network: Network
+    thumbnails: Thumbnails
+    lanes: Lanes = field(default_factory=Lanes)
+    examples: ExampleVectors = field(default_factory=ExampleVectors)
+
+    @classmethod
+    def open(cls, settings: Settings) -> "Services":
+        """Open the store (EmptyStoreError when nothing is indexed) and load its vectors."""
+        library = Library(settings)
+        return cls(settings, library, Network(), Thumbnails(library.home))
+
+    def close(self) -> None:
+        self.lanes.shutdown()
+        self.library.close()

@@ -1,0 +1,370 @@
+// The gallery page: wires the search box, filters, grid, photo view and library view to the URL state.
+
+import { ApiError, libraryStatus, photoInfo, postPhoto, searchPage, similarPage } from "./api.js";
+import { $, formatCount, h, toast } from "./dom.js";
+import { Grid } from "./grid.js";
+import { showLibrary } from "./library.js";
+import { filterParams, readState, searchKey, urlOf } from "./state.js";
+import { Viewer } from "./viewer.js";
+
+const PAGE = 60;
+const MAX_UPLOAD = 32 * 1024 * 1024;
+const LIVE_DELAY_MS = 350;
+const EXAMPLES = ["cat", "\"golden retriever\"", "2:dog + beach - people", "coffee"];
+
+const input = $("#q");
+const filters = $("#filters");
+const summary = $("#summary");
+const more = $("#more");
+
+let state = readState();
+let example = null;  // a photo dropped or picked: { file, name, url, key }; never in the URL
+let run = null;      // the search on screen: { key, offset, more, loading, abort, fresh }
+let liveTimer = null;
+let similarName = "";  // the name of the photo a similar-search started from, once known
+
+const grid = new Grid($("#grid"), {
+  hrefFor: (result) => urlOf({ ...state, photo: String(result.id) }),
+  onOpen: (index) => openAt(index),
+});
+const viewer = new Viewer({
+  onClose: () => closeViewer(),
+  onMove: (step) => move(step),
+  onSimilar: (id) => navigate({ q: "", similar: String(id) }),
+  onFolder: (folder) => navigate({ in: folder }),
+  onWord: (word) => navigate({ q: word, similar: "" }),
+});
+
+// ---- state and history ------------------------------------------------------------------------
+
+function historyState() {
+  return { example: example ? example.key : null, viewer: Boolean(state.photo) };
+}
+
+// Move to a new state: a new search when what decides the results changed, and a history entry.
+function navigate(changes, { push = true, keepExample = false } = {}) {
+  if (!keepExample) example = null;
+  state = { ...state, photo: "", ...changes };
+  if (viewer.isOpen && !state.photo) viewer.close();
+  const url = urlOf(state);
+  if (url !== location.pathname + location.search || keepExample) {
+    (push ? history.pushState : history.replaceState).call(history, historyState(), "", url);
+  }
+  showControls();
+  search();
+}
+
+window.addEventListener("popstate", (event) => {
+  state = readState();
+  if (!(event.state && example && event.state.example === example.key)) example = null;
+  showControls();
+  search();
+  syncViewer();
+});
+
+function showControls() {
+  if (document.activeElement !== input) input.value = state.q;
+  filters.elements.in.value = state.in;
+  filters.elements.after.value = state.after;
+  filters.elements.before.value = state.before;
+  filters.elements.min.value = state.min || "0";
+  showMinScore();
+  filters.elements.sort.value = state.sort === "date" ? "date" : "relevance";
+  showExampleChip();
+}
+
+function showMinScore() {
+  const value = Number(filters.elements.min.value);
+  filters.elements["min-value"].value = value > 0 ? value.toFixed(2) : "any";
+}
+
+async function showExampleChip() {
+  const chip = $("#example");
+  if (example) {
+    chip.hidden = false;
+    $("img", chip).src = example.url;
+    $(".example-name", chip).textContent = example.name;
+  } else if (state.similar) {
+    chip.hidden = false;
+    const id = state.similar;
+    similarName = "";
+    $("img", chip).src = `/thumb/${encodeURIComponent(id)}`;
+    $(".example-name", chip).textContent = "Similar to…";
+    try {
+      const info = await photoInfo(id);
+      if (state.similar !== id) return;
+      similarName = info.name;
+      $(".example-name", chip).textContent = `Like ${info.name}`;
+      if (run && grid.results.length) summarize(run);
+    } catch {
+      $(".example-name", chip).textContent = `Like photo ${id}`;
+    }
+  } else {
+    chip.hidden = true;
+  }
+}
+
+// ---- searching ------------------------------------------------------------------------------------
+
+function search() {
+  const key = searchKey(state, example);
+  if (run && run.key === key) return;
+  run?.abort.abort();
+  const nothing = !state.q && !state.similar && !example;
+  $("#welcome").hidden = !nothing;
+  if (nothing) {
+    run = null;
+    grid.clear();
+    summary.replaceChildren();
+    summary.className = "summary";
+    more.classList.remove("loading");
+    return;
+  }
+  run = { key, offset: 0, more: true, loading: false, abort: new AbortController(), fresh: true };
+  loadMore();
+}
+
+async function loadMore() {
+  const current = run;
+  if (!current || !current.more || current.loading) return;
+  current.loading = true;
+  more.classList.add("loading");
+  const params = { ...filterParams(state), n: PAGE, offset: current.offset };
+  try {
+    let page;
+    if (example) page = await postPhoto(example.file, params, current.abort.signal);
+    else if (state.similar) page = await similarPage(state.similar, params, current.abort.signal);
+    else page = await searchPage(state.q, params, current.abort.signal);
+    if (current !== run) return;
+    if (current.fresh) {
+      grid.clear();
+      window.scrollTo({ top: 0 });
+      current.fresh = false;
+    }
+    grid.append(page.results);
+    current.offset += page.results.length;
+    current.more = page.more;
+    summarize(current);
+    syncViewerNav();
+  } catch (error) {
+    if (error.name === "AbortError" || current !== run) return;
+    current.more = false;
+    showError(error, current);
+  } finally {
+    current.loading = false;
+    if (current === run) more.classList.remove("loading");
+  }
+  if (current === run && current.more && nearBottom()) loadMore();
+}
+
+function nearBottom() {
+  return more.getBoundingClientRect().top < window.innerHeight + 1200;
+}
+
+new IntersectionObserver((entries) => {
+  if (entries.some((entry) => entry.isIntersecting)) loadMore();
+}, { rootMargin: "1200px 0px" }).observe(more);
+
+function what() {
+  if (example) return ["like ", h("strong", { text: example.name })];
+  if (state.similar) return ["like ", h("strong", { text: similarName || "the photo you picked" })];
+  return ["for ", h("strong", { text: state.q })];
+}
+
+function summarize(current) {
+  summary.className = "summary";
+  const count = grid.results.length;
+  if (!count) {
+    summary.replaceChildren("No photos ", ...what(),
+      state.in || state.after || state.before || Number(state.min) > 0 ? ". Loosen the filters or the minimum score." : ".");
+    return;
+  }
+  const parts = [h("strong", { text: `${formatCount(count)}${current.more ? "+" : ""}` }),
+                 ` photo${count === 1 ? "" : "s"} `, ...what()];
+  parts.push(state.sort === "date" ? " · newest first, among the best 1,000 matches" : " · best first");
+  summary.replaceChildren(...parts);
+}
+
+function showError(error, current) {
+  if (current.fresh) grid.clear();
+  summary.className = "summary error";
+  const message = error instanceof ApiError ? error.message : "Cannot reach the server. Is `devsearch serve` still running?";
+  const suggestions = error.body?.suggestions || [];
+  summary.replaceChildren(suggestions.length ? message.replace(/ Did you mean:.*$/, " Did you mean") : message,
+    ...suggestions.map((word) => h("button", {
+      type: "button", class: "chip", text: word,
+      onclick: () => navigate({ q: replaceWord(state.q, error.body.word, word) }),
+    })));
+}
+
+function replaceWord(query, word, replacement) {
+  return word ? query.split(word).join(replacement) : replacement;
+}
+
+// ---- the search box, example photos, filters --------------------------------------------------------
+
+$("#search").addEventListener("submit", (event) => {
+  event.preventDefault();
+  clearTimeout(liveTimer);
+  const q = input.value.trim();
+  if (q !== state.q || state.similar || example) navigate({ q, similar: "" });
+});
+
+input.addEventListener("input", () => {
+  clearTimeout(liveTimer);
+  liveTimer = setTimeout(() => {
+    const q = input.value.trim();
+    const fromWelcome = !state.q && !state.similar && !example;  // keep the welcome page in the history
+    if (q !== state.q) navigate({ q, similar: "" }, { push: fromWelcome });
+  }, LIVE_DELAY_MS);
+});
+
+$(".example-clear").addEventListener("click", () => navigate({ similar: "" }));
+$("#pick").addEventListener("click", () => $("#file").click());
+$("#file").addEventListener("change", (event) => {
+  const [file] = event.target.files;
+  event.target.value = "";
+  if (file) useExample(file);
+});
+
+function useExample(file) {
+  if (!file.type.startsWith("image/")) return toast(`${file.name} is not a photo`);
+  if (file.size > MAX_UPLOAD) return toast(`${file.name} is over the 32 MB limit`);
+  if (example) URL.revokeObjectURL(example.url);
+  example = { file, name: file.name || "your photo", url: URL.createObjectURL(file), key: crypto.randomUUID() };
+  input.value = "";
+  navigate({ q: "", similar: "" }, { keepExample: true });
+}
+
+let dragDepth = 0;
+const dropzone = $("#dropzone");
+const carriesFiles = (event) => [...(event.dataTransfer?.types || [])].includes("Files");
+window.addEventListener("dragenter", (event) => {
+  if (!carriesFiles(event)) return;
+  dragDepth += 1;
+  dropzone.hidden = false;
+});
+window.addEventListener("dragleave", () => {
+  dragDepth = Math.max(0, dragDepth - 1);
+  if (!dragDepth) dropzone.hidden = true;
+});
+window.addEventListener("dragover", (event) => { if (carriesFiles(event)) event.preventDefault(); });
+window.addEventListener("drop", (event) => {
+  if (!carriesFiles(event)) return;
+  event.preventDefault();
+  dragDepth = 0;
+  dropzone.hidden = true;
+  const [file] = event.dataTransfer.files;
+  if (file) useExample(file);
+});
+
+filters.addEventListener("input", (event) => { if (event.target.name === "min") showMinScore(); });
+filters.addEventListener("change", () => {
+  const form = filters.elements;
+  const min = Number(form.min.value);
+  navigate({ in: form.in.value.trim(), after: form.after.value, before: form.before.value,
+             min: min > 0 ? form.min.value : "", sort: form.sort.value }, { keepExample: true });
+});
+filters.addEventListener("reset", (event) => {
+  event.preventDefault();
+  navigate({ in: "", after: "", before: "", min: "", sort: "" }, { keepExample: true });
+});
+
+// ---- the photo view --------------------------------------------------------------------------------
+
+function indexOf(id) {
+  return grid.results.findIndex((result) => String(result.id) === String(id));
+}
+
+function openAt(index, { replace = false } = {}) {
+  const result = grid.results[index];
+  if (!result) return;
+  const already = viewer.isOpen;
+  state = { ...state, photo: String(result.id) };
+  (replace || already ? history.replaceState : history.pushState).call(history, historyState(), "", urlOf(state));
+  viewer.open(result.id, { result, hasPrev: index > 0, hasNext: index < grid.results.length - 1 || Boolean(run?.more) });
+}
+
+function move(step) {
+  const index = indexOf(state.photo) + step;
+  if (index >= grid.results.length - 3 && run?.more) loadMore();
+  if (index >= 0 && index < grid.results.length) openAt(index, { replace: true });
+}
+
+function closeViewer() {
+  if (!viewer.isOpen) return;
+  const index = indexOf(state.photo);
+  if (history.state?.viewer) {
+    history.back();  // popstate closes it
+  } else {
+    state = { ...state, photo: "" };
+    history.replaceState(historyState(), "", urlOf(state));
+    viewer.close();
+  }
+  if (index >= 0) grid.focus(index);
+}
+
+function syncViewer() {
+  if (!state.photo) {
+    viewer.close();
+    return;
+  }
+  if (viewer.id === state.photo) return;
+  const index = indexOf(state.photo);
+  viewer.open(state.photo, { result: grid.results[index] || null, hasPrev: index > 0,
+                             hasNext: index >= 0 && index < grid.results.length - 1 });
+}
+
+function syncViewerNav() {
+  if (!viewer.isOpen) return;
+  const index = indexOf(state.photo);
+  $("#viewer-prev").disabled = index <= 0;
+  $("#viewer-next").disabled = index < 0 || (index >= grid.results.length - 1 && !run?.more);
+}
+
+// ---- keyboard ----------------------------------------------------------------------------------------
+
+document.addEventListener("keydown", (event) => {
+  const typing = event.target.closest?.("input, textarea, select");
+  if (event.key === "Escape") {
+    if (viewer.isOpen) { event.preventDefault(); closeViewer(); } else if (typing) event.target.blur();
+    return;
+  }
+  if (viewer.isOpen && !typing) {
+    if (event.key === "ArrowLeft") { event.preventDefault(); move(-1); }
+    if (event.key === "ArrowRight") { event.preventDefault(); move(1); }
+    return;
+  }
+  if (event.key === "/" && !typing && !$("#library").open) {
+    event.preventDefault();
+    input.focus();
+    input.select();
+  } else if (event.key === "ArrowDown" && event.target === input && grid.results.length) {
+    event.preventDefault();
+    grid.focus(0);
+  }
+});
+
+// ---- library and welcome -----------------------------------------------------------------------------
+
+$("#library-open").addEventListener("click", showLibrary);
+$("#library-close").addEventListener("click", () => $("#library").close());
+
+async function welcome() {
+  $("#welcome-examples").replaceChildren(...EXAMPLES.map((text) =>
+    h("button", { type: "button", class: "chip", text, onclick: () => navigate({ q: text, similar: "" }) })));
+  try {
+    const status = await libraryStatus();
+    $("#welcome-count").textContent = `${formatCount(status.images)} photo${status.images === 1 ? "" : "s"}`;
+    $("#roots").replaceChildren(...status.roots.map((root) => h("option", { value: root })));
+  } catch {
+    // the welcome text stays generic
+  }
+}
+
+showControls();
+history.replaceState(historyState(), "", urlOf(state));
+welcome();
+search();
+syncViewer();
+if (!state.q && !state.similar && !state.photo) input.focus();

@@ -1,0 +1,122 @@
+// The photo view: the photo large, what the catalog knows about it, "similar photos" in one click,
+// and "what the model sees" (its ImageNet classes and nearest words, as `devsearch labels`).
+
+import { ApiError, photoInfo, photoLabels } from "./api.js";
+import { $, formatBytes, formatDate, h, toast } from "./dom.js";
+import { scoreParts, whyText } from "./grid.js";
+
+export class Viewer {
+  constructor({ onClose, onMove, onSimilar, onFolder, onWord }) {
+    this.element = $("#viewer");
+    this.image = $("#viewer-image");
+    this.callbacks = { onClose, onMove, onSimilar, onFolder, onWord };
+    this.id = null;
+    this.info = null;
+    this.abort = null;
+    $("#viewer-close").addEventListener("click", () => onClose());
+    $("#viewer-prev").addEventListener("click", () => onMove(-1));
+    $("#viewer-next").addEventListener("click", () => onMove(1));
+    $("#viewer-similar").addEventListener("click", () => onSimilar(this.id));
+    $("#viewer-folder-filter").addEventListener("click", () => this.info && onFolder(this.info.folder));
+    $("#viewer-labels").addEventListener("click", () => this.showLabels());
+    this.image.addEventListener("click", () => window.open(this.info?.photo, "_blank", "noopener"));
+  }
+
+  get isOpen() {
+    return !this.element.hidden;
+  }
+
+  // id: the photo; result: its grid entry when it has one (score, thumbnail already loaded); hasPrev/hasNext: arrows.
+  async open(id, { result = null, hasPrev = false, hasNext = false } = {}) {
+    this.abort?.abort();
+    this.abort = new AbortController();
+    const signal = this.abort.signal;
+    this.id = String(id);
+    this.element.hidden = false;
+    document.body.classList.add("viewing");
+    $("#viewer-prev").disabled = !hasPrev;
+    $("#viewer-next").disabled = !hasNext;
+    $("#viewer-labels-out").hidden = true;
+    $("#viewer-labels").disabled = false;
+    if (result) this.show(result.thumb, result.path);
+    let info;
+    try {
+      info = await photoInfo(id, signal);
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      toast(error instanceof ApiError ? error.message : "cannot reach the server");
+      this.callbacks.onClose();
+      return;
+    }
+    this.info = info;
+    this.fill(info, result);
+    const large = new Image();
+    large.addEventListener("load", () => { if (this.id === String(info.id)) this.image.src = large.src; });
+    large.src = info.preview;
+    if (!result) this.show(info.thumb, info.path);
+  }
+
+  show(src, path) {
+    this.image.src = src;
+    this.image.alt = path.split("/").pop();
+  }
+
+  fill(info, result) {
+    $("#viewer-name").textContent = info.name;
+    $("#viewer-folder").textContent = info.folder;
+    const facts = [
+      ["Size", info.width && info.height ? `${info.width} × ${info.height}` : ""],
+      ["File", formatBytes(info.bytes)],
+      ["Taken", formatDate(info.taken)],
+      ["Modified", formatDate(info.modified)],
+      ["Score", result ? [result.score.toFixed(3), scoreParts(result)].filter(Boolean).join(" = ") : ""],
+      ["Why", result ? whyText(result) : ""],
+      ["Rank", result ? `#${result.rank}` : ""],
+    ].filter(([, value]) => value);
+    $("#viewer-facts").replaceChildren(...facts.flatMap(([term, value]) => [h("dt", { text: term }), h("dd", { text: value })]));
+    $("#viewer-original").href = info.photo;
+  }
+
+  async showLabels() {
+    const out = $("#viewer-labels-out");
+    const button = $("#viewer-labels");
+    const id = this.id;
+    button.disabled = true;
+    out.hidden = false;
+    out.replaceChildren(h("p", { class: "muted", text: "Looking… the first time loads the model (a few seconds)." }));
+    try {
+      const labels = await photoLabels(id, this.abort.signal);
+      if (this.id !== id) return;
+      out.replaceChildren(
+        h("h3", { text: "ImageNet classes" }),
+        h("div", { class: "bars" }, labels.imagenet.map(barRow)),
+        h("h3", { text: "Nearest words" }),
+        h("div", { class: "words" }, labels.words.map(({ word, score }) =>
+          h("button", { type: "button", class: "chip", title: `cosine ${score.toFixed(3)}: search for it`, text: word,
+                        onclick: () => this.callbacks.onWord(word) }))),
+      );
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      out.replaceChildren(h("p", { class: "muted", text: error.message }));
+      button.disabled = false;
+    }
+  }
+
+  close() {
+    this.abort?.abort();
+    this.element.hidden = true;
+    document.body.classList.remove("viewing");
+    this.image.removeAttribute("src");
+    this.id = null;
+    this.info = null;
+  }
+}
+
+function barRow({ label, score }) {
+  const fill = h("span", { class: "fill" });
+  fill.style.width = `${Math.max(score * 100, 1.5)}%`;
+  return h("div", { class: "bar-row" },
+    h("span", { text: label }),
+    h("span", { class: "pct", text: `${(score * 100).toFixed(1)}%` }),
+    h("span", { class: "track" }, fill));
+}

@@ -1,0 +1,60 @@
+"""Thumbnails: EXIF-upright JPEGs, decoded at reduced size, cached on disk under the store.
+
+The cache is keyed by the photo's content hash, so a moved or renamed photo keeps its thumbnail
+and an edited one gets a new one; a file whose size or mtime no longer match its catalog row is
+hashed again now. Files live in `<home>/thumbnails/<size>/<2 hex>/<hash>.jpg`, written atomically,
+and may be deleted at any time (they are made again on demand).
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.files import write_atomically
+from search.render import load_thumbnail
+from serve.files import ServedFile
+from store.hashing import content_hash
+from store.records import PhotoRecord
+
+SIZES = {"grid": 480, "large": 1600}  # longest side in pixels: a grid tile at 2x, the photo view
+QUALITY = 82
+FOLDER = "thumbnails"
+_MTIME_TOLERANCE = 1e-6
+
+
+class Unreadable(Exception):
+    """The photo file exists but cannot be decoded into a thumbnail."""
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    jpeg: bytes
+    etag: str
+
+
+class Thumbnails:
+    def __init__(self, home: Path):
+        self.folder = Path(home) / FOLDER
+
+    def _file(self, key: str, size: int) -> Path:
+        return self.folder / str(size) / key[:2] / f"{key}.jpg"
+
+    def get(self, record: PhotoRecord, photo: ServedFile, size: int) -> Thumbnail:
+        """The cached thumbnail of photo, made (and cached) when missing; Unreadable when it cannot be."""
+        unchanged = photo.stat.st_size == record.size and abs(photo.stat.st_mtime - record.mtime) < _MTIME_TOLERANCE
+        key = record.content_hash if unchanged else content_hash(Path(photo.path))
+        etag = f'"{key[:20]}-{size}"'
+        cached = self._file(key, size)
+        try:
+            return Thumbnail(cached.read_bytes(), etag)
+        except FileNotFoundError:
+            pass
+        image = load_thumbnail(photo.handle, size)
+        if image is None:
+            raise Unreadable(photo.path)
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=QUALITY)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(cached, lambda tmp: Path(tmp).write_bytes(out.getvalue()))
+        return Thumbnail(out.getvalue(), etag)

@@ -1,0 +1,61 @@
+"""The package rules of docs/ARCHITECTURE.md: layers, no cycles, no giant package, a Keras-free query side."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPT = REPO / "scripts" / "deps_graph.py"
+QUERY_SIDE = ("core", "wordspace", "store", "search")  # everything `devsearch query` may load
+HEAVY = ("keras", "tensorflow", "gensim", "pyarrow")  # seconds of imports a word query never needs
+
+
+def deps_graph(root: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), str(root)], capture_output=True, text=True, timeout=60)
+
+
+def make_packages(root: Path, modules: dict[str, str]) -> Path:
+    """A tree of packages: {"core/a.py": "source", ...}, each folder with an __init__.py."""
+    for name, source in modules.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        (path.parent / "__init__.py").touch()
+        path.write_text(source)
+    return root
+
+
+def test_the_repository_keeps_its_layers_without_cycles_or_a_giant_package():
+    result = deps_graph(REPO)
+    assert result.returncode == 0, result.stderr
+    listed = {line.split()[1] for line in result.stdout.splitlines() if line[:1].isdigit()}
+    assert listed == {p.parent.name for p in REPO.glob("*/__init__.py")} - {"tests"}
+
+
+@pytest.mark.parametrize("modules,complaint", [
+    ({"core/a.py": "def f():\n    from cli import app\n", "cli/b.py": "import core.a\n"}, "upward import: core"),
+    ({"search/a.py": "import indexer.b\n", "indexer/b.py": "from search import a\n", "core/c.py": ""},
+     "import cycle: indexer -> search -> indexer"),
+    ({"core/a.py": "x = 1\n" * 30, "cli/b.py": "import core\n" * 60}, "'cli' holds 67% of the code's lines"),
+    ({"core/a.py": "", "plugins/b.py": "import core\n"}, "package 'plugins' is in no layer"),
+])
+def test_the_graph_check_fails_on_a_broken_rule(tmp_path, modules, complaint):
+    result = deps_graph(make_packages(tmp_path, modules))
+    assert result.returncode == 1
+    assert complaint in result.stderr
+
+
+def test_the_query_side_packages_load_no_deep_learning_or_arrow():
+    """Every module of the packages a word query uses, imported in a fresh process."""
+    code = (
+        "import importlib, pkgutil, sys\n"
+        f"for package in {QUERY_SIDE!r}:\n"
+        "    for module in pkgutil.walk_packages(importlib.import_module(package).__path__, package + '.'):\n"
+        "        importlib.import_module(module.name)\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,145 @@
+"""`devsearch serve` on real photos with the real default model, through its API and in a real browser.
+
+One store for the module (indexing loads TensorFlow and the weights): the committed cat, coffee,
+astronaut and rocket photos plus three other sample photos. The browser test drives headless
+Chromium (Debian's `chromium` and `chromium-driver`, installed by .ci/run) through Selenium against a
+real `devsearch serve` process, and saves a screenshot of each step.
+"""
+from __future__ import annotations
+
+import io
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageOps
+
+from core.settings import Settings
+from indexer.service import index_paths
+from tests.conftest import FIXTURES
+from tests.serve_library import ROOT, names, serving, start_server
+
+pytestmark = pytest.mark.slow
+
+CAT = "chelsea.jpg"
+CAT_CLASSES = {"tabby", "tiger cat", "Egyptian cat", "Persian cat", "Siamese cat", "lynx"}
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Settings:
+    base = tmp_path_factory.mktemp("serve-e2e")
+    photos = base / "photos"
+    photos.mkdir()
+    for path in [*(FIXTURES / n for n in (CAT, "coffee.jpg", "astronaut.jpg", "rocket.jpg")),
+                 *(ROOT / "samples" / n for n in ("galaxies.jpg", "horse.jpg", "photographer.jpg"))]:
+        shutil.copy(path, photos / path.name)
+    settings = Settings(home=base / "home", cache=model_cache)
+    summary = index_paths([photos], settings)
+    assert summary.new == 7 and not summary.failed
+    return settings
+
+
+@pytest.fixture(scope="module")
+def api(indexed):
+    with serving(indexed) as test_client:
+        yield test_client
+
+
+def cat_id(api) -> int:
+    return api.get("/api/search", params={"q": "cat", "n": 1}).json()["results"][0]["id"]
+
+
+def test_cat_puts_the_cat_photo_first(api):
+    assert names(api.get("/api/search", params={"q": "cat"}))[0] == CAT
+
+
+def test_similar_to_the_cat_leaves_it_out(api):
+    found = names(api.get(f"/api/similar/{cat_id(api)}"))
+    assert CAT not in found and len(found) == 6
+
+
+def test_an_uploaded_photo_of_the_cat_finds_the_cat(api):
+    with Image.open(FIXTURES / CAT) as image:  # another photo of that cat: mirrored and cropped
+        w, h = image.size
+        variant = ImageOps.mirror(image).crop((w // 10, h // 10, w - w // 10, h - h // 10))
+        upload = io.BytesIO()
+        variant.save(upload, "JPEG", quality=90)
+    response = api.post("/api/similar", files={"image": ("my-cat.jpg", upload.getvalue(), "image/jpeg")})
+    assert names(response)[0] == CAT
+
+
+def test_what_the_model_sees_in_the_cat(api):
+    labels = api.get(f"/api/photos/{cat_id(api)}/labels").json()
+    assert {row["label"] for row in labels["imagenet"][:3]} & CAT_CLASSES
+    assert "cat" in [row["word"] for row in labels["words"]]
+
+
+# ---- the page in a real browser -------------------------------------------------------------------------
+
+def chrome():
+    """Headless Chromium through Debian's chromedriver (never a downloaded driver)."""
+    driver_path, browser = shutil.which("chromedriver"), shutil.which("chromium")
+    if driver_path is None or browser is None:
+        pytest.skip("needs Debian's chromium and chromium-driver (.ci/run installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,860"):
+        options.add_argument(argument)
+    return webdriver.Chrome(service=Service(driver_path), options=options)
+
+
+def test_search_open_similar_and_close_in_a_browser(indexed, tmp_path_factory):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    shots = tmp_path_factory.mktemp("serve-screenshots")
+    process, url = start_server(indexed.home, indexed.cache)
+    driver = chrome()
+    wait = WebDriverWait(driver, 30)
+
+    def tiles():
+        return driver.find_elements(By.CSS_SELECTOR, "#grid .tile")
+
+    def viewer_open() -> bool:
+        return driver.find_element(By.ID, "viewer").is_displayed()
+
+    try:
+        driver.get(url)
+        wait.until(lambda d: d.find_element(By.ID, "q").is_displayed())
+        driver.find_element(By.ID, "q").send_keys("cat", Keys.ENTER)
+        wait.until(lambda d: tiles() and len(d.find_elements(By.CSS_SELECTOR, "#grid .tile img.loaded")) == len(tiles()))
+        assert tiles()[0].get_attribute("data-name") == CAT
+        ActionChains(driver).move_to_element(tiles()[0]).perform()  # the score shows on hover
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#grid .tile .badge").is_displayed())
+        driver.save_screenshot(str(shots / "1-results.png"))
+
+        tiles()[0].click()
+        wait.until(lambda d: viewer_open() and d.find_element(By.ID, "viewer-name").text == CAT)
+        assert "photo=" in driver.current_url
+        driver.save_screenshot(str(shots / "2-photo.png"))
+
+        driver.find_element(By.ID, "viewer-similar").click()
+        wait.until(lambda d: "similar=" in d.current_url and not viewer_open() and tiles()
+                   and tiles()[0].get_attribute("data-name") != CAT
+                   and len(d.find_elements(By.CSS_SELECTOR, "#grid .tile img.loaded")) == len(tiles()))
+        assert CAT not in [tile.get_attribute("data-name") for tile in tiles()]
+        driver.save_screenshot(str(shots / "3-similar.png"))
+
+        tiles()[0].click()
+        wait.until(lambda d: viewer_open())
+        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+        wait.until(lambda d: not viewer_open() and "photo=" not in d.current_url)
+        driver.save_screenshot(str(shots / "4-closed.png"))
+        assert not [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    finally:
+        driver.quit()
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    print(f"screenshots in {shots}")
