@@ -39,8 +39,11 @@ def _forwarded_environment() -> dict[str, str]:
 
 
 def _quiet_console() -> None:
-    """Ray's own console lines stay out of the progress line and summary; its log files keep them."""
-    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")  # the C++ core's notices on this process's stderr
+    """Ray's own console lines (a worker's death and traceback, its C++ core's notices, Ray Data's
+    progress) stay out of our progress line and summary, which say what failed; Ray's log files keep
+    them. Set before Ray is first imported: it reads these variables then."""
+    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
+    os.environ.setdefault("RAY_DEDUP_LOGS_SKIP_REGEX", ".")  # what the cluster reports to this process
     import ray.data  # noqa: F401  (configures the ray.data logger, whose console handler is quietened here)
 
     for handler in logging.getLogger("ray.data").handlers:
@@ -53,12 +56,12 @@ def connected(address: str, cpus: int) -> Iterator[None]:
     """Connected to the cluster (a local one started) for the duration; disconnected (stopped) after.
 
     A process already connected (a notebook, a benchmark running several indexes) keeps its connection."""
+    _quiet_console()
     import ray
 
     if ray.is_initialized():
         yield
         return
-    _quiet_console()
     options: dict = {"include_dashboard": False, "logging_level": logging.ERROR, "log_to_driver": False,
                      "runtime_env": {"env_vars": _forwarded_environment()}}
     if address == "local":

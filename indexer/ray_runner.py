@@ -74,15 +74,26 @@ class EmbedActor:
         embed(np.zeros((batch_size, INPUT_SIZE, INPUT_SIZE, 3), np.uint8))
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The rows without their pixels, with their vectors; `fatal` says why the network failed, if it did
+        (no file's fault, so the run must stop, not record the files as failed)."""
         good = batch["error"] == ""
         vectors = np.zeros((len(good), self._dims), np.float32)
-        if good.any():
-            vectors[good] = self._embed(batch["pixels"][good])
-        return {**{name: column for name, column in batch.items() if name != "pixels"}, "vector": vectors}
+        fatal = ""
+        try:
+            if good.any():
+                vectors[good] = self._embed(batch["pixels"][good])
+        except Exception as exc:
+            fatal = f"{type(exc).__name__}: {exc}"
+        return {**{name: column for name, column in batch.items() if name != "pixels"}, "vector": vectors,
+                "fatal": np.full(len(good), fatal, dtype=object)}
 
 
 def _embedded(batch: dict[str, np.ndarray]) -> Embedded:
     """A batch as it came back: its Decoded rows (without pixels) and the vectors of the good ones."""
+    fatal = next((reason for reason in batch["fatal"] if reason), None)
+    if fatal is not None:
+        raise ClusterError(f"an embedding worker failed ({fatal}): see the Ray logs (/tmp/ray/session_latest/logs "
+                           "on the head node)")
     decoded = [
         Decoded(work, content_hash=digest or None, width=int(width) or None, height=int(height) or None,
                 taken=datetime.fromisoformat(taken) if taken else None, error=error or None)
@@ -91,6 +102,11 @@ def _embedded(batch: dict[str, np.ndarray]) -> Embedded:
             batch["error"])
     ]
     return decoded, batch["vector"][batch["error"] == ""]
+
+
+def _last_line(exc: BaseException) -> str:
+    """What went wrong, as the last line of a Ray error (a worker's traceback ends with its exception)."""
+    return next((line.strip() for line in reversed(str(exc).splitlines()) if line.strip()), type(exc).__name__)
 
 
 def _user_error(exc: BaseException) -> DevsearchError | None:
@@ -143,17 +159,18 @@ class RayEmbedding:
                     progress.workers(ClusterShape.now().describe())
                     refreshed = time.monotonic()
         except ray.exceptions.RayError as exc:
-            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise _user_error(exc) or ClusterError(
-                f"the Ray job failed ({first_line}): see the Ray logs (/tmp/ray/session_latest/logs on the head "
-                "node)") from None
+                f"the Ray job failed ({_last_line(exc)}): see the Ray logs (/tmp/ray/session_latest/logs on the "
+                "head node)") from None
 
     def _dataset(self, work: list[Work], batch_size: int, block: int, shape: ClusterShape):
         """files -> decode tasks (block files each) -> embedding actors (batch_size rows each), as a Ray Dataset."""
         import ray.data
 
         context = ray.data.DataContext.get_current()
-        context.max_errored_blocks = -1  # a block whose worker died is dropped; its files are tried again
+        # a block whose worker died is dropped, not the run: its files are tried again. Only a dead worker
+        # errs a block: decode_block and EmbedActor turn every exception into a row value
+        context.max_errored_blocks = -1
         context.enable_progress_bars = False
         context.wait_for_min_actors_s = ACTORS_READY_S  # decoding starts once the embedders hold their model
         gpus = 1 if shape.gpus else 0

@@ -23,7 +23,7 @@ SIDECAR_FILE = "vectors.json"
 SPACE = "cosine"
 M = 16
 EF_CONSTRUCTION = 200
-EF_QUERY = 100
+EF_QUERY = 400  # recall@10 0.992 at 1M clustered photos (0.937 at ef 100), 0.6 ms a query (bench/query_latency.py)
 EXACT_LIMIT = 20_000  # a filtered query over at most this many photos is exact (a matrix product)
 HEAD_BYTES = 1 << 20
 
