@@ -24,6 +24,9 @@ def index(
     model: Path = model_option("Model bundle folder (default: the store's, else the built-in one)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Forget everything in the store and index PATH from scratch (e.g. with another model)."),
     follow_symlinks: bool = typer.Option(False, "--follow-symlinks", help="Descend into symbolic links (each folder once)."),
+    ray: str = typer.Option(None, "--ray", metavar="ADDRESS",
+                            help="Decode and embed on a Ray cluster: local, auto or ray://HOST:PORT "
+                                 "(needs the [ray] extra; every node must see PATH at the same path)."),
 ) -> None:
     """Index photos: new and changed ones are embedded, moved ones keep their vectors, gone ones are deleted."""
     import sys
@@ -36,7 +39,7 @@ def index(
                                        commit_every=commit_every, commit_seconds=commit_seconds, backend=backend,
                                        precision=precision, decoder=decoder)
     summary = index_paths(paths, settings, rebuild=rebuild, follow_symlinks=follow_symlinks,
-                          progress=make_progress(sys.stderr))
+                          progress=make_progress(sys.stderr), ray=ray)
     from core.names import visible
 
     for line in format_summary(summary):

@@ -47,6 +47,12 @@ class ImageError(DevsearchError):
     exit_code = 6
 
 
+class ClusterError(DevsearchError):
+    """The Ray cluster given to `index --ray` cannot be reached, or its job failed."""
+
+    exit_code = 8
+
+
 class StoreError(DevsearchError):
     """The store is missing, empty, locked, too new, or bound to another model."""
 

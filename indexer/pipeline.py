@@ -14,9 +14,11 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -36,6 +38,15 @@ from store.catalog import Store
 from store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, failure_reason
 
 Embed = Callable[[np.ndarray], np.ndarray | tuple[np.ndarray, np.ndarray]]  # vectors[, classifier probabilities]
+# a batch, and what embed gave for its decoded photos in order: vectors, or (vectors, probabilities)
+Embedded = tuple[list[Decoded], np.ndarray | tuple[np.ndarray, np.ndarray]]
+
+
+class RemoteEmbedding(Protocol):
+    """Decoding and embedding elsewhere (a Ray cluster: indexer/ray_runner.py); this process still commits."""
+
+    def embedded(self, work: list[Work], batch_size: int, progress: Progress) -> Generator[Embedded, None, None]: ...
+
 
 # A debug hook: seconds to sleep after each network batch, so tests can interrupt a run mid-way.
 DEBUG_DELAY_ENV = "DEVSEARCH_DEBUG_BATCH_DELAY"
@@ -83,11 +94,13 @@ def _batches(decoded: Iterable[Decoded], size: int) -> Iterator[list[Decoded]]:
         yield batch
 
 
-def _embed_batch(batch: list[Decoded], embed: Embed, summary: RunSummary) -> tuple[list[EmbeddedPhoto], list[FailedPhoto]]:
-    """Run one network batch; the photos to commit, and the summary counts them."""
+def _photos(batch: list[Decoded], out: np.ndarray | tuple[np.ndarray, np.ndarray],
+            summary: RunSummary) -> tuple[list[EmbeddedPhoto], list[FailedPhoto]]:
+    """What to commit for one embedded batch (out: what embed gave for its decoded photos, in order);
+    the summary counts them."""
     good = [d for d in batch if d.error is None]
     bad = [d for d in batch if d.error is not None]
-    vectors, kept = _embed(embed, [d.pixels for d in good])
+    vectors, kept = _kept(out, len(good))
     summary.new += sum(d.work.kind == "new" for d in good)
     summary.updated += sum(d.work.kind == "updated" for d in good)
     summary.failed.update(failure_reason(d.error) for d in bad)
@@ -96,49 +109,56 @@ def _embed_batch(batch: list[Decoded], embed: Embed, summary: RunSummary) -> tup
             [FailedPhoto(d.work.path, d.work.size, d.work.mtime, d.error) for d in bad])
 
 
-def _embed(embed: Embed, pixels: list[np.ndarray]) -> tuple[list[np.ndarray], list[bytes | None]]:
-    """Vectors of decoded photos, and what the store keeps of their classifier outputs (None without)."""
-    if not pixels:
-        return [], []
-    out = embed(np.stack(pixels))
+def _kept(out: np.ndarray | tuple[np.ndarray, np.ndarray], count: int) -> tuple[list[np.ndarray], list[bytes | None]]:
+    """Vectors of a batch's decoded photos, and what the store keeps of their classifier outputs (None without)."""
     if not isinstance(out, tuple):
-        return list(out), [None] * len(pixels)
+        return list(out), [None] * count
     vectors, probabilities = out
     return list(vectors), [top.to_blob() for top in keep_top(probabilities)]
 
 
-def _embed_all(work: list[Work], embed: Embed, summary: RunSummary, interrupt: _Interrupt, batch_size: int,
-               workers: int, commits: CommitWriter, jpeg_decoder: GpuJpegDecoder | None, progress: Progress) -> None:
+def _embedded_here(work: list[Work], embed: Embed, batch_size: int, workers: int,
+                   jpeg_decoder: GpuJpegDecoder | None, stop: Callable[[], bool]) -> Generator[Embedded, None, None]:
+    """Decode in worker processes on this machine, embed on this thread, one network batch at a time;
+    a batch cut short by stop (Ctrl-C) is not embedded."""
     workers = max(1, workers)
     chunk = max(1, min(MAX_CHUNK, batch_size // (2 * workers)))
     ahead = 2 * math.ceil(batch_size / chunk) + workers  # two batches in flight keep workers busy during embed
+    with DecodePool(min(workers, math.ceil(len(work) / chunk)), leave_jpeg=jpeg_decoder is not None) as pool:
+        for batch in _batches(pool.decode(work, chunk, ahead, stop=stop), batch_size):
+            if stop():
+                return
+            if jpeg_decoder is not None:
+                batch = jpeg_decoder.complete(batch)
+            good = [d.pixels for d in batch if d.error is None]
+            yield batch, (embed(np.stack(good)) if good else np.empty((0, 0), np.float32))
+
+
+def _gather_all(embedded: Iterable[Embedded], total: int, summary: RunSummary, interrupt: _Interrupt,
+                commits: CommitWriter, progress: Progress) -> None:
     delay = float(os.environ.get(DEBUG_DELAY_ENV) or 0)
-    progress.start(len(work))
+    progress.start(total)
     try:
-        with DecodePool(min(workers, math.ceil(len(work) / chunk)), leave_jpeg=jpeg_decoder is not None) as pool:
-            for batch in _batches(pool.decode(work, chunk, ahead, stop=lambda: interrupt.requested), batch_size):
-                if interrupt.requested:  # a batch cut short by Ctrl-C is not embedded: stop now
-                    break
-                if jpeg_decoder is not None:
-                    batch = jpeg_decoder.complete(batch)
-                commits.add(*_embed_batch(batch, embed, summary))
-                progress.advance(len(batch))
-                if delay:
-                    time.sleep(delay)
-                if interrupt.requested:
-                    break
+        for batch, out in embedded:
+            commits.add(*_photos(batch, out, summary))
+            progress.advance(len(batch))
+            if delay:
+                time.sleep(delay)
+            if interrupt.requested:
+                break
     finally:
         progress.finish()
 
 
-def _embed_and_commit(work: list[Work], store: Store, embed: Embed, summary: RunSummary, interrupt: _Interrupt,
-                      batch_size: int, workers: int, commit_every: int, commit_seconds: float,
-                      jpeg_decoder: GpuJpegDecoder | None, progress: Progress) -> None:
-    """Embed on this thread, commit on the writer's; on an error or a second Ctrl-C only the commit
-    in progress completes, on a normal end or a first Ctrl-C everything embedded is committed."""
+def _embed_and_commit(work: list[Work], store: Store, embedded: Generator[Embedded, None, None], summary: RunSummary,
+                      interrupt: _Interrupt, commit_every: int, commit_seconds: float, progress: Progress) -> None:
+    """Embed on this thread (or take what a cluster embedded), commit on the writer's; on an error or a
+    second Ctrl-C only the commit in progress completes, on a normal end or a first Ctrl-C everything
+    embedded is committed."""
     commits = CommitWriter(store, commit_every, commit_seconds)
     try:
-        _embed_all(work, embed, summary, interrupt, batch_size, workers, commits, jpeg_decoder, progress)
+        with closing(embedded):
+            _gather_all(embedded, len(work), summary, interrupt, commits, progress)
     except BaseException:
         commits.close(keep_gathered=False)
         raise
@@ -149,13 +169,15 @@ def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest:
               commit_every: int = COMMIT_EVERY, commit_seconds: float = COMMIT_SECONDS, workers: int = 1,
               follow_symlinks: bool = False, progress: Progress | None = None,
               network: Callable[[], dict | None] = lambda: None,
-              jpeg_decoder: GpuJpegDecoder | None = None, projection: ConseProjection | None = None) -> RunSummary:
+              jpeg_decoder: GpuJpegDecoder | None = None, projection: ConseProjection | None = None,
+              remote: RemoteEmbedding | None = None) -> RunSummary:
     """Bring the store up to date with the photos under roots; returns what changed.
 
     network: what ran the network (backend, device, precision), None when nothing was embedded;
     kept with the run's summary. jpeg_decoder: decode JPEGs on the GPU instead of in the workers.
     projection: the model's ConSE projection, to re-project photos another projection of its
-    backbone embedded (indexer/reproject.py) before anything is crawled."""
+    backbone embedded (indexer/reproject.py) before anything is crawled. remote: decode and embed
+    there instead (embed is not called here)."""
     started_at = datetime.now()
     clock = time.perf_counter()
     folders = resolve_roots([Path(r) for r in roots])
@@ -175,8 +197,12 @@ def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest:
             store.add_roots(folders)
             store.record_skipped(folders, crawled.skipped_paths)
             if plan.work and not interrupt.requested:
-                _embed_and_commit(plan.work, store, embed, summary, interrupt, batch_size, workers, commit_every,
-                                  commit_seconds, jpeg_decoder, progress or QuietProgress())
+                progress = progress or QuietProgress()
+                embedded = (_embedded_here(plan.work, embed, batch_size, workers, jpeg_decoder,
+                                           stop=lambda: interrupt.requested) if remote is None
+                            else remote.embedded(plan.work, batch_size, progress))
+                _embed_and_commit(plan.work, store, embedded, summary, interrupt, commit_every, commit_seconds,
+                                  progress)
         summary.interrupted = interrupt.requested
         summary.network = network()
         summary.elapsed = time.perf_counter() - clock

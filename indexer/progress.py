@@ -9,6 +9,7 @@ from typing import Protocol, TextIO
 class Progress(Protocol):
     def start(self, total: int) -> None: ...
     def advance(self, done: int) -> None: ...
+    def workers(self, description: str) -> None: ...  # who does the work, e.g. "3 nodes, 48 CPUs, 2 GPUs"
     def finish(self) -> None: ...
 
 
@@ -17,6 +18,9 @@ class QuietProgress:
         pass
 
     def advance(self, done: int) -> None:
+        pass
+
+    def workers(self, description: str) -> None:
         pass
 
     def finish(self) -> None:
@@ -31,6 +35,7 @@ class PlainProgress:
         self.every = every
         self.total = self.done = 0
         self.started = self.last = 0.0
+        self.on = ""
 
     def start(self, total: int) -> None:
         self.total, self.done = total, 0
@@ -44,10 +49,14 @@ class PlainProgress:
             self.last = now
             self._line(now)
 
+    def workers(self, description: str) -> None:
+        self.on = f" on {description}"
+
     def _line(self, now: float) -> None:
         rate = self.done / max(now - self.started, 1e-9)
         eta = (self.total - self.done) / rate if rate > 0 else 0.0
-        print(f"{self.done:,}/{self.total:,} files, {rate:.1f} images/s, ETA {eta:.0f} s", file=self.stream, flush=True)
+        print(f"{self.done:,}/{self.total:,} files, {rate:.1f} images/s{self.on}, ETA {eta:.0f} s", file=self.stream,
+              flush=True)
 
     def finish(self) -> None:
         if self.total:
@@ -67,6 +76,7 @@ class RichProgress:
                              TimeRemainingColumn(), console=Console(file=stream), transient=False)
         self._task = None
         self._started = 0.0
+        self._on = ""
 
     def start(self, total: int) -> None:
         self._bar.start()
@@ -76,7 +86,11 @@ class RichProgress:
     def advance(self, done: int) -> None:
         self._bar.advance(self._task, done)
         finished = self._bar.tasks[0].completed
-        self._bar.update(self._task, rate=f"{finished / max(time.monotonic() - self._started, 1e-9):.1f} images/s")
+        rate = finished / max(time.monotonic() - self._started, 1e-9)
+        self._bar.update(self._task, rate=f"{rate:.1f} images/s{self._on}")
+
+    def workers(self, description: str) -> None:
+        self._on = f" on {description}"
 
     def finish(self) -> None:
         if self._task is not None:

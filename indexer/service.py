@@ -15,18 +15,31 @@ from pathlib import Path
 from core.settings import Settings
 from indexer.crawl import resolve_roots
 from indexer.gpu_decode import GpuJpegDecoder
-from indexer.pipeline import run_index
+from indexer.pipeline import RemoteEmbedding, run_index
 from indexer.progress import Progress
+from indexer.ray_cluster import require_ray
 from indexer.summary import RunSummary
 from model.manifest import Manifest
 from model.resolver import ResolvedModel, can_move_to, model_to_index_with
 from store.catalog import Store
 
 
+def _on_ray(address: str, settings: Settings, model: ResolvedModel) -> RemoteEmbedding:
+    """Decoding and embedding on the Ray cluster at address; each actor loads the network itself."""
+    from indexer.ray_runner import RayEmbedding
+
+    unloaded = ResolvedModel(model.manifest, settings)  # sent to every actor: the manifest, not a network
+    return RayEmbedding(address, partial(unloaded.embed, pad_to=settings.batch_size), model.manifest.dims,
+                        settings.workers)
+
+
 def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False, follow_symlinks: bool = False,
-                progress: Progress | None = None) -> RunSummary:
-    """Index the photos under paths into the store at settings.home."""
+                progress: Progress | None = None, ray: str | None = None) -> RunSummary:
+    """Index the photos under paths into the store at settings.home (decoding and embedding on the Ray
+    cluster at address `ray` when given: local, auto or ray://host:port)."""
     roots = resolve_roots(paths)
+    if ray is not None:
+        require_ray(ray, settings.decoder)
     jpeg_decoder = GpuJpegDecoder() if settings.decoder == "gpu" else None  # checks torchvision and CUDA
     with Store.open(settings.home, writer=True, set_aside_damaged=rebuild) as store:
         if rebuild:
@@ -39,7 +52,8 @@ def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False,
                          commit_seconds=settings.commit_seconds, workers=settings.workers,
                          follow_symlinks=follow_symlinks, progress=progress, network=model.runtime,
                          jpeg_decoder=jpeg_decoder,
-                         projection=model.projection() if model.manifest.projects_classes else None)
+                         projection=model.projection() if model.manifest.projects_classes else None,
+                         remote=None if ray is None else _on_ray(ray, settings, model))
 
 
 def _settle_binding(store: Store, bound: Manifest | None, model: ResolvedModel, settings: Settings) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, event
 from store.reader import exact_text
 
 BUSY_TIMEOUT_MS = 10_000
+WRITER_CACHE_KIB = 256 * 1024  # the path and hash indexes of a million photos stay in the writer's page cache
 
 
 def open_engine(catalog: Path, *, writer: bool) -> Engine:
@@ -27,6 +28,8 @@ def open_engine(catalog: Path, *, writer: bool) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute(f"PRAGMA synchronous = {'FULL' if writer else 'NORMAL'}")
+        if writer:
+            cursor.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

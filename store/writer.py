@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Connection, and_, bindparam, or_, select, update
+from sqlalchemy import Connection, Dialect, and_, bindparam, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 
@@ -41,10 +41,31 @@ def _bump_generation(conn: Connection) -> int:
     return new
 
 
-def _upsert(conn: Connection, path: str, values: dict) -> int:
-    statement = sqlite_insert(photos).values(path=path, **values)
-    statement = statement.on_conflict_do_update(index_elements=[photos.c.path], set_=values)
-    return conn.execute(statement.returning(photos.c.id)).scalar_one()
+_UPSERTED = ("path", "size", "mtime", "content_hash", "width", "height", "taken", "status", "error", "embedding",
+             "top_classes", "model", "indexed_at", "generation")
+
+
+class _BulkUpsert:
+    """Photos inserted or updated by path (a path already in the catalog keeps its id), all in one
+    driver-level executemany: the hot path of an index run, four times faster here than SQLAlchemy's
+    per-row parameter handling (bench/writer_ceiling.py). The statement is built from the schema, and
+    values go through the dialect's own bind processors, so the rows stored are those SQLAlchemy would store."""
+
+    def __init__(self, dialect: Dialect):
+        updates = ", ".join(f"{name} = excluded.{name}" for name in _UPSERTED[1:])
+        self.sql = (f"INSERT INTO {photos.name} ({', '.join(_UPSERTED)}) VALUES ({', '.join('?' * len(_UPSERTED))}) "
+                    f"ON CONFLICT (path) DO UPDATE SET {updates}")
+        processors = [photos.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _UPSERTED]
+        self._processors = [(column, process) for column, process in enumerate(processors) if process is not None]
+
+    def __call__(self, conn: Connection, rows: list[list]) -> None:
+        """rows: values in _UPSERTED order."""
+        for row in rows:
+            for column, process in self._processors:
+                if row[column] is not None:
+                    row[column] = process(row[column])
+        if rows:
+            conn.exec_driver_sql(self.sql, [tuple(row) for row in rows])
 
 
 def _mark_deleted(conn: Connection, ids: list[int], at_generation: int) -> None:
@@ -99,6 +120,7 @@ class CatalogWriter:
 
     def __init__(self, catalog: Path):
         self._engine = open_engine(catalog, writer=True)
+        self._upsert = _BulkUpsert(self._engine.dialect)
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -106,23 +128,21 @@ class CatalogWriter:
             yield conn
 
     def commit(self, changes: ChangeSet, fingerprint: str | None) -> None:
-        """Write one batch in one transaction, at a new store generation."""
+        """Write one batch in one transaction, at a new store generation (a statement per kind of
+        change, not per photo)."""
         now = datetime.now()
         with self._transaction() as conn:
             at_generation = _bump_generation(conn)
             for move in changes.moves:
                 _apply_move(conn, move, at_generation)
-            for photo in changes.embedded:
-                values = dict(size=photo.size, mtime=photo.mtime, content_hash=photo.content_hash, width=photo.width,
-                              height=photo.height, taken=photo.taken, status="indexed", error=None,
-                              embedding=_blob(photo.vector), top_classes=photo.top_classes, model=fingerprint,
-                              indexed_at=now, generation=at_generation)
-                _upsert(conn, photo.path, values)
-            for photo in changes.failed:
-                values = dict(size=photo.size, mtime=photo.mtime, content_hash=None, width=None,
-                              height=None, taken=None, status="failed", error=photo.error, embedding=None,
-                              top_classes=None, model=None, indexed_at=now, generation=at_generation)
-                _upsert(conn, photo.path, values)
+            self._upsert(conn, [
+                [photo.path, photo.size, photo.mtime, photo.content_hash, photo.width, photo.height, photo.taken,
+                 "indexed", None, _blob(photo.vector), photo.top_classes, fingerprint, now, at_generation]
+                for photo in changes.embedded])
+            self._upsert(conn, [
+                [photo.path, photo.size, photo.mtime, None, None, None, None, "failed", photo.error, None, None, None,
+                 now, at_generation]
+                for photo in changes.failed])
             if changes.deleted:
                 _mark_deleted(conn, changes.deleted, at_generation)
             if changes.reprojected:

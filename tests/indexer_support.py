@@ -10,6 +10,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -87,10 +88,11 @@ def index_tree(root: Path, home: Path, embed=quadrant_colours, **options):
         return run_index([root], store, embed, MANIFEST, batch_size=4, workers=2, **options)
 
 
-def start_indexer(root: Path, home: Path, **debug_env: str) -> subprocess.Popen:
-    """tests/indexer_support.py in its own process (its decode workers see debug_env too)."""
+def start_indexer(root: Path, home: Path, *options: str, **debug_env: str) -> subprocess.Popen:
+    """tests/indexer_support.py in its own process (its decode workers see debug_env too);
+    options: `--ray ADDRESS` to decode and embed on a Ray cluster."""
     env = {**os.environ, **debug_env, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, "-m", "tests.indexer_support", str(home), str(root)],
+    return subprocess.Popen([sys.executable, "-m", "tests.indexer_support", str(home), *options, str(root)],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -107,11 +109,24 @@ def indexed_rows(home: Path) -> int:
         return 0
 
 
-def main(home: str, *roots: str) -> None:
-    """Index roots into home with the quadrant-colour embedding (a slow run needs the debug delay)."""
+def paced_quadrant_colours(images: np.ndarray) -> np.ndarray:
+    """quadrant_colours after DEVSEARCH_TEST_EMBED_DELAY seconds: an embedding worker busy long enough to kill."""
+    time.sleep(float(os.environ.get("DEVSEARCH_TEST_EMBED_DELAY") or 0))
+    return quadrant_colours(images)
+
+
+def main(home: str, *arguments: str) -> None:
+    """Index roots into home with the quadrant-colour embedding (a slow run needs the debug delay);
+    arguments are the roots, optionally after `--ray ADDRESS` (decode and embed on that Ray cluster)."""
+    roots, remote = list(arguments), None
+    if roots[:1] == ["--ray"]:
+        from indexer.ray_runner import RayEmbedding
+
+        remote = RayEmbedding(roots[1], paced_quadrant_colours, DIMS, cpus=2)
+        roots = roots[2:]
     with Store.open(Path(home), writer=True) as store:
         print("locked", flush=True)
-        summary = run_index(list(roots), store, quadrant_colours, MANIFEST, batch_size=2, workers=1)
+        summary = run_index(roots, store, quadrant_colours, MANIFEST, batch_size=2, workers=1, remote=remote)
     print("\n".join(format_summary(summary)), flush=True)
     sys.exit(130 if summary.interrupted else 0)
 

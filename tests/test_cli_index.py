@@ -100,6 +100,15 @@ def test_a_missing_path_is_one_line_and_exit_2(tmp_path) -> None:
     assert result.exit_code == 2 and result.stderr == f"devsearch: error: no such file or directory: {tmp_path / 'nope'}\n"
 
 
+def test_an_unknown_ray_address_is_one_line_and_touches_no_store(tmp_path) -> None:
+    photo_folder(tmp_path / "photos", 1)
+    result = CliRunner().invoke(app, ["index", str(tmp_path / "photos"), "--home", str(tmp_path / "home"),
+                                      "--ray", "cluster"])
+    assert result.exit_code == 2 and not (tmp_path / "home").exists()
+    assert result.stderr == ("devsearch: error: --ray 'cluster' is not a Ray address: "
+                             "use local, auto or ray://HOST:PORT\n")
+
+
 def test_another_model_on_a_bound_store_says_to_rebuild(tmp_path) -> None:
     root = tmp_path / "one"
     root.mkdir()
