@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from core.vectors import unit_rows
 from store.engine import open_engine
 from store.records import ChangeSet, Move, Reprojected, prefix_range
-from store.schema import meta, photos, roots, runs, skipped
+from store.schema import ExactText, meta, photos, roots, runs, skipped
 
 _CHUNK = 500  # ids per IN (...) statement
 
@@ -53,7 +53,9 @@ class _BulkUpsert:
 
     def __init__(self, dialect: Dialect):
         updates = ", ".join(f"{name} = excluded.{name}" for name in _UPSERTED[1:])
-        self.sql = (f"INSERT INTO {photos.name} ({', '.join(_UPSERTED)}) VALUES ({', '.join('?' * len(_UPSERTED))}) "
+        # an exact-bytes name is bound as bytes and cast to TEXT, as ExactText's bind expression says
+        marks = ", ".join("CAST(? AS TEXT)" if isinstance(photos.c[name].type, ExactText) else "?" for name in _UPSERTED)
+        self.sql = (f"INSERT INTO {photos.name} ({', '.join(_UPSERTED)}) VALUES ({marks}) "
                     f"ON CONFLICT (path) DO UPDATE SET {updates}")
         processors = [photos.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _UPSERTED]
         self._processors = [(column, process) for column, process in enumerate(processors) if process is not None]
