@@ -7,7 +7,7 @@ random order, as results come back from a cluster; 50-d vectors, as the default 
 - the derived files' catch-up when the run ends (the HNSW graph and the flat matrix, in bulk from the
   catalog, then saved): out of the commit path, paid once per run;
 - how many workers of a given rate the writer keeps up with: a CPU node at the rate measured here
-  (bench/index_throughput.py), and a GPU node at DESIGN.md's H200 figures (decode-bound, 16 cores:
+  (bench/index_throughput.py), and a GPU node at the earlier H200 figures (docs/ARCHITECTURE.md) (decode-bound, 16 cores:
   267/s for 12 MP photos, 1,036/s for 2 MP) which were NOT measured in this run.
 
     python bench/writer_ceiling.py [--photos 20000] [--prefill 100000] [--cpu-node 21]
@@ -33,7 +33,7 @@ DIMS = 50
 COMMIT_SIZES = (32, 256, 2048)
 MANIFEST = Manifest(fingerprint="bench-writer:1", dims=DIMS, backbone="none", head="synthetic", words="none",
                     words_name="none", labels="none")
-GPU_NODE = {"12 MP": 267.0, "2 MP": 1036.0}  # DESIGN.md, H200 box, JPEG decode on 16 processes (not measured here)
+GPU_NODE = {"12 MP": 267.0, "2 MP": 1036.0}  # earlier H200 measurement (docs/ARCHITECTURE.md), JPEG decode on 16 processes (not measured here)
 
 
 def photos(first: int, count: int, rng: np.random.Generator) -> list[EmbeddedPhoto]:

@@ -1,6 +1,6 @@
 """JPEG decoding on the GPU (nvJPEG, through torchvision), the optional path behind `--decoder gpu`.
 
-On a GPU box the indexer is bound by decoding on the CPU (DESIGN.md: 267 12-MP JPEGs/s on 16 cores).
+On a GPU box the indexer is bound by decoding on the CPU (measured on an H200 box before this session: 267 12-MP JPEGs/s on 16 cores; docs/ARCHITECTURE.md).
 Here the decode workers still hash each file, read its header (size, EXIF orientation and time, the
 pixel-count guard) and decode every photo that is not a plain RGB or greyscale JPEG; the JPEGs reach
 the indexer without pixels and are decoded on the GPU in one batched call per network batch, resized
