@@ -6,15 +6,21 @@ from pathlib import Path
 
 import typer
 
-from cli.options import HOME, model_option
-from core.settings import Settings
+from cli.options import BACKEND, HOME, PRECISION, model_option
+from core.settings import DECODERS, Settings
 
 
 def index(
     paths: list[Path] = typer.Argument(..., help="Folders (or single photos) to index."),
     home: Path = HOME,
-    batch_size: int = typer.Option(None, "--batch-size", min=1, help="Photos per network batch and per commit."),
-    workers: int = typer.Option(None, "--workers", min=1, help="Decoding processes (default: all cores)."),
+    batch_size: int = typer.Option(None, "--batch-size", min=1, help="Photos per network batch (default: DEVSEARCH_BATCH_SIZE or 32)."),
+    commit_every: int = typer.Option(None, "--commit-every", min=1, metavar="N", help="Commit at most N photos at once (default: 1024) ..."),
+    commit_seconds: float = typer.Option(None, "--commit-seconds", min=0, metavar="S", help="... or what is done every S seconds (default: 2)."),
+    workers: int = typer.Option(None, "--workers", min=1, help="Decoding processes (default: the usable cores)."),
+    backend: str = BACKEND,
+    precision: str = PRECISION,
+    decoder: str = typer.Option(None, "--decoder", metavar="|".join(DECODERS),
+                                help="Where JPEGs are decoded (default: DEVSEARCH_DECODER or cpu; gpu needs torchvision and CUDA)."),
     model: Path = model_option("Model bundle folder (default: the store's, else the built-in one)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Forget everything in the store and index PATH from scratch (e.g. with another model)."),
     follow_symlinks: bool = typer.Option(False, "--follow-symlinks", help="Descend into symbolic links (each folder once)."),
@@ -26,24 +32,55 @@ def index(
     from indexer.service import index_paths
     from indexer.summary import format_summary
 
-    settings = Settings().with_options(home=home, batch_size=batch_size, workers=workers, model=model)
+    settings = Settings().with_options(home=home, batch_size=batch_size, workers=workers, model=model,
+                                       commit_every=commit_every, commit_seconds=commit_seconds, backend=backend,
+                                       precision=precision, decoder=decoder)
     summary = index_paths(paths, settings, rebuild=rebuild, follow_symlinks=follow_symlinks,
                           progress=make_progress(sys.stderr))
+    from core.names import visible
+
     for line in format_summary(summary):
-        typer.echo(line)
+        typer.echo(visible(line))
     if summary.interrupted:
         raise typer.Exit(130)
 
 
 def status(
     home: Path = HOME,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (with every failed and skipped path and its reason)."),
+    failed: bool = typer.Option(False, "--failed", help="List every failed and skipped path with its reason."),
 ) -> None:
     """What the store holds: photos by status, failures by reason, roots, model, size, last run."""
     from store.report import format_status, store_status
 
     report = store_status(Settings().with_options(home=home).home)
-    typer.echo(json.dumps(report, indent=2) if as_json else "\n".join(format_status(report)))
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))  # names that are not UTF-8 as \udcXX escapes: exact bytes
+    elif failed:
+        _print_failed(report)
+    else:
+        typer.echo("\n".join(format_status(report)))
+
+
+def _print_failed(report: dict) -> None:
+    """`status --failed`: a table of every failed and skipped path, names shown literally."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from core.names import shown_path, visible
+
+    rows = [("failed", row["error"], row["path"]) for row in report["failed_files"]]
+    rows += [("skipped", row["reason"], row["path"]) for row in report["skipped_files"]]
+    if not rows:
+        typer.echo("nothing failed or was skipped")
+        return
+    table = Table(title=Text(f"{len(rows):,} files not indexed"), title_justify="left")
+    for column in ("", "why", "path"):
+        table.add_column(column, overflow="fold")
+    for what, why, path in rows:
+        table.add_row(what, Text(visible(why or "")), Text(shown_path(path)))
+    Console().print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cli.options import model_option
+from cli.options import BACKEND, PRECISION, model_option
 from core.settings import Settings
 
 
@@ -15,11 +15,14 @@ def labels(
     top: int = typer.Option(5, "-n", "--top", min=1, max=100, help="How many classes and words to show."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
     model: Path = model_option("Model bundle folder (default: the built-in one)."),
+    backend: str = BACKEND,
+    precision: str = PRECISION,
 ) -> None:
     """Show the top ImageNet classes (with their WordNet paths) and the nearest words to the photo's embedding."""
     from model.image_labels import describe_image, print_description
 
-    description = describe_image(image, Settings().with_options(model=model), top=top)
+    settings = Settings().with_options(model=model, backend=backend, precision=precision)
+    description = describe_image(image, settings, top=top)
     if as_json:
         typer.echo(json.dumps(description, indent=2))
     else:

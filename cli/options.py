@@ -13,6 +13,7 @@ from typing import Any
 
 import typer
 
+from core.settings import BACKENDS, PRECISIONS
 from wordspace.sources import BUILTIN, resolve_source
 
 
@@ -64,3 +65,9 @@ def datasets_argument(help: str) -> Any:
 def holdout_labels_option(help: str) -> Any:
     """--holdout-labels FILE, checked to be a readable label list."""
     return typer.Option(None, "--holdout-labels", metavar="FILE", help=help, callback=_each(_label_list))
+BACKEND = typer.Option(None, "--backend", metavar="|".join(BACKENDS),
+                       help="Keras backend for the network (default: DEVSEARCH_BACKEND or auto: "
+                            "JAX when it sees a GPU, else TensorFlow).")
+PRECISION = typer.Option(None, "--precision", metavar="|".join(PRECISIONS),
+                         help="Network arithmetic (default: DEVSEARCH_PRECISION or auto: bfloat16 "
+                              "convolutions on a GPU under JAX, else float32).")

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from cli.options import WORDS, datasets_argument, holdout_labels_option, model_option
+from cli.options import BACKEND, WORDS, datasets_argument, holdout_labels_option, model_option
 from core.settings import Settings
 
 _WHERE_HELP = "Keep only labels.csv rows with COLUMN=VALUE (repeatable), e.g. kind=photo."
@@ -36,15 +36,20 @@ def train(
     random_words: bool = typer.Option(False, "--random-words", help="Control: random label vectors instead of word vectors."),
     augment: List[str] = typer.Option([], "--augment", help="Extra feature views (repeatable): flip, crop."),
     where: List[str] = typer.Option([], "--where", help=_WHERE_HELP),
+    backend: Optional[str] = BACKEND,
 ) -> None:
     """Train a DeViSE head on labelled images and write a model bundle for index/query/similar/labels."""
+    from model.backend import import_keras
+
+    settings = Settings().with_options(backend=backend)
+    import_keras(settings.backend)
     from training.fit import TrainSpec
     from training.fit import train as train_model
 
     spec = TrainSpec(datasets=[str(d.resolve()) for d in datasets], where=list(where), backbone=backbone, words=words,
                      loss=loss, epochs=epochs, holdout_labels=_holdout(holdout_labels) or [], seed=seed,
                      random_words=random_words, augment=list(augment))
-    summary = train_model(spec, out, Settings(), say=_say, holdout_fraction=holdout_fraction)
+    summary = train_model(spec, out, settings, say=_say, holdout_fraction=holdout_fraction)
     typer.echo(f"trained on {summary['images']} images, {len(summary['labels'])} labels "
                f"({len(summary['spec']['holdout_labels'])} held out, {len(summary['skipped_labels'])} without a word vector); "
                f"final loss {summary['epoch_losses'][-1]:.4f}")
@@ -58,12 +63,17 @@ def evaluate(
     holdout_labels: Optional[Path] = holdout_labels_option("Zero-shot labels (default: those the model held out)."),
     baselines: bool = typer.Option(False, "--baselines", help="Also: softmax, random-embedding DeViSE and ConSE."),
     where: List[str] = typer.Option([], "--where", help=_WHERE_HELP),
+    backend: Optional[str] = BACKEND,
 ) -> None:
     """Flat hit@k, hierarchical precision@k, zero-shot, retrieval by label, head word and category word."""
+    from model.backend import import_keras
+
+    settings = Settings().with_options(backend=backend)
+    import_keras(settings.backend)
     from training.evaluation import evaluate as evaluate_model
     from training.evaluation import markdown_table
 
-    result = evaluate_model(dataset, model, Settings(), where=where, holdout_labels=_holdout(holdout_labels),
+    result = evaluate_model(dataset, model, settings, where=where, holdout_labels=_holdout(holdout_labels),
                             baselines=baselines, say=_say)
     typer.echo(json.dumps(result, indent=1) if as_json else markdown_table(result))
 

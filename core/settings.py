@@ -5,6 +5,15 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from core.errors import UsageError
+
+
+COMMIT_EVERY = 1024  # photos: the indexer commits at most this many at once ...
+COMMIT_SECONDS = 2.0  # ... or what it has after this long, whichever comes first
+BACKENDS = ("auto", "tensorflow", "jax", "torch")  # Keras backends (model/backend.py)
+PRECISIONS = ("auto", "float32", "bfloat16")  # network arithmetic (model/inference.py)
+DECODERS = ("cpu", "gpu")  # where the indexer decodes JPEGs (gpu: indexer/gpu_decode.py)
+
 
 def _xdg(var: str, fallback: str) -> Path:
     base = os.environ.get(var)
@@ -29,8 +38,39 @@ def _env_path(name: str) -> Path | None:
 
 
 def _env_int(name: str, default: int) -> int:
+    """A positive whole number from the environment; anything else is a UsageError that names it."""
     value = os.environ.get(name)
-    return int(value) if value else default
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        from core.errors import UsageError
+
+        raise UsageError(f"{name}={value!r} is not a whole number of at least 1: fix or unset it")
+    return number
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def usable_cores() -> int:
+    """Cores this process may run on: its CPU affinity, capped by a cgroup v2 CPU quota (containers)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+    except (OSError, ValueError):
+        return cores
+    return cores if quota == "max" else max(1, min(cores, int(quota) // int(period)))
+
+
+def debug_requested() -> bool:
+    """DEVSEARCH_DEBUG set (and not 0): let libraries' own start-up logging through."""
+    return os.environ.get("DEVSEARCH_DEBUG", "") not in ("", "0")
 
 
 @dataclass(frozen=True)
@@ -41,7 +81,17 @@ class Settings:
     cache: Path = field(default_factory=default_cache)
     model: Path | None = field(default_factory=lambda: _env_path("DEVSEARCH_MODEL"))
     batch_size: int = field(default_factory=lambda: _env_int("DEVSEARCH_BATCH_SIZE", 32))
-    workers: int = field(default_factory=lambda: _env_int("DEVSEARCH_WORKERS", os.cpu_count() or 1))
+    workers: int = field(default_factory=lambda: _env_int("DEVSEARCH_WORKERS", usable_cores()))
+    commit_every: int = field(default_factory=lambda: _env_int("DEVSEARCH_COMMIT_EVERY", COMMIT_EVERY))
+    commit_seconds: float = field(default_factory=lambda: _env_float("DEVSEARCH_COMMIT_SECONDS", COMMIT_SECONDS))
+    backend: str = field(default_factory=lambda: os.environ.get("DEVSEARCH_BACKEND") or "auto")
+    precision: str = field(default_factory=lambda: os.environ.get("DEVSEARCH_PRECISION") or "auto")
+    decoder: str = field(default_factory=lambda: os.environ.get("DEVSEARCH_DECODER") or "cpu")
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("backend", BACKENDS), ("precision", PRECISIONS), ("decoder", DECODERS)):
+            if getattr(self, name) not in allowed:
+                raise UsageError(f"unknown {name} {getattr(self, name)!r}: choose one of {', '.join(allowed)}")
 
     def with_options(self, **options: object) -> "Settings":
         """A copy with the command-line options that were given (None means 'not given')."""

@@ -9,10 +9,12 @@ classes are embedded again as they are met).
 """
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from core.settings import Settings
 from indexer.crawl import resolve_roots
+from indexer.gpu_decode import GpuJpegDecoder
 from indexer.pipeline import run_index
 from indexer.progress import Progress
 from indexer.summary import RunSummary
@@ -25,14 +27,18 @@ def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False,
                 progress: Progress | None = None) -> RunSummary:
     """Index the photos under paths into the store at settings.home."""
     roots = resolve_roots(paths)
-    with Store.open(settings.home, writer=True) as store:
+    jpeg_decoder = GpuJpegDecoder() if settings.decoder == "gpu" else None  # checks torchvision and CUDA
+    with Store.open(settings.home, writer=True, set_aside_damaged=rebuild) as store:
         if rebuild:
             store.reset()
         bound = store.model_manifest()
         model = model_to_index_with(settings, bound)
         _settle_binding(store, bound, model, settings)
-        return run_index(roots, store, model.embed_for_store, model.manifest, batch_size=settings.batch_size,
-                         workers=settings.workers, follow_symlinks=follow_symlinks, progress=progress,
+        return run_index(roots, store, partial(model.embed_for_store, pad_to=settings.batch_size), model.manifest,
+                         batch_size=settings.batch_size, commit_every=settings.commit_every,
+                         commit_seconds=settings.commit_seconds, workers=settings.workers,
+                         follow_symlinks=follow_symlinks, progress=progress, network=model.runtime,
+                         jpeg_decoder=jpeg_decoder,
                          projection=model.projection() if model.manifest.projects_classes else None)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from store.report import describe_network
+
 
 @dataclass
 class RunSummary:
@@ -17,6 +19,7 @@ class RunSummary:
     skipped: Counter = field(default_factory=Counter)  # reason -> files or folders not attempted
     elapsed: float = 0.0
     interrupted: bool = False
+    network: dict | None = None  # {"backend", "device", "precision"} when the network ran
 
     @property
     def decoded(self) -> int:
@@ -30,7 +33,8 @@ class RunSummary:
         return {"new": self.new, "updated": self.updated, "moved": self.moved, "deleted": self.deleted,
                 "unchanged": self.unchanged, "reprojected": self.reprojected, "failed": sum(self.failed.values()), "failures": dict(self.failed),
                 "skipped": dict(self.skipped), "elapsed_s": round(self.elapsed, 3),
-                "images_per_s": round(self.images_per_second, 2), "interrupted": self.interrupted}
+                "images_per_s": round(self.images_per_second, 2), "interrupted": self.interrupted,
+                "network": self.network}
 
 
 def _by_reason(counts: Counter) -> str:
@@ -47,10 +51,12 @@ def format_summary(summary: RunSummary) -> list[str]:
     ]
     if summary.reprojected:
         lines.append(f"re-projected {summary.reprojected:,} photos to the new model from their kept classes")
+    if summary.network:
+        lines.append(f"network: {describe_network(summary.network)}")
     if failed:
         lines.append(f"failed: {_by_reason(summary.failed)}")
     if summary.skipped:
         lines.append(f"skipped: {_by_reason(summary.skipped)}")
     if summary.interrupted:
-        lines.append("everything up to the last batch is saved: run the same command again to resume")
+        lines.append("everything embedded so far is saved: run the same command again to resume")
     return lines

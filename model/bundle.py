@@ -19,9 +19,10 @@ from core.settings import Settings
 from model import manifest as manifests
 from model.backbones import Backbone, load_backbone
 from model import conse
+from model.backend import device_name, resolve_precision
 from model.class_senses import load_class_senses
 from model.heads import build_devise_head, conse_embedding
-from model.inference import compile_inference
+from model.inference import Inference
 from model.manifest import Manifest
 from model.resolver import open_words_for
 from wordspace.lookup import WordLookup
@@ -38,7 +39,8 @@ class ModelBundle:
     """
 
     def __init__(self, manifest: Manifest, model: keras.Model, words: WordLookup, backbone: Backbone,
-                 head_model: keras.Model | None, vectors: np.ndarray | None):
+                 head_model: keras.Model | None, vectors: np.ndarray | None, precision: str = "float32"):
+        """precision: float32, bfloat16, or auto (see model.backend.resolve_precision)."""
         self.manifest = manifest
         self.fingerprint: str = manifest.fingerprint
         self.dims: int = manifest.dims
@@ -47,15 +49,22 @@ class ModelBundle:
         self.backbone = backbone
         self.head_model = head_model
         self.label_vectors = vectors
-        self._infer = compile_inference(model)
+        self.device = device_name()
+        self.inference = Inference(model, resolve_precision(precision, keras.backend.backend(), self.device))
 
-    def embed_and_classify(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """One network pass: (unit embeddings (N, dims), ImageNet probabilities (N, 1000))."""
-        embeddings, probabilities = self._infer(np.ascontiguousarray(images, dtype=np.uint8))
-        return embeddings.astype(np.float32), probabilities.astype(np.float32)
+    def embed_and_classify(self, images: np.ndarray, pad_to: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """One network pass: (unit embeddings (N, dims), ImageNet probabilities (N, 1000)).
 
-    def embed(self, images: np.ndarray) -> np.ndarray:
-        return self.embed_and_classify(images)[0]
+        pad_to: the batch size the caller runs at, so a short batch reuses its compiled shape."""
+        embeddings, probabilities = self.inference(np.ascontiguousarray(images, dtype=np.uint8), pad_to)
+        return embeddings, probabilities
+
+    def embed(self, images: np.ndarray, pad_to: int | None = None) -> np.ndarray:
+        return self.embed_and_classify(images, pad_to)[0]
+
+    def runtime(self) -> dict[str, str]:
+        """What runs the network, for the index summary and `status`: backend, device, precision."""
+        return {"backend": self.inference.backend, "device": self.device, "precision": self.inference.precision}
 
     def project(self, feature_maps: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
         """The head alone, on backbone outputs computed earlier: word-space vectors (N, dims)."""
@@ -141,4 +150,4 @@ def load_bundle(model_dir: Path, settings: Settings) -> ModelBundle:
             f"model bundle {model_dir} does not match its manifest (weights or words changed): "
             "make it again with `devsearch train`, or delete it if it is the cached default"
         )
-    return ModelBundle(stored, model, words, backbone, head_model, vectors)
+    return ModelBundle(stored, model, words, backbone, head_model, vectors, settings.precision)

@@ -74,6 +74,8 @@ class Manifest:
         missing = sorted(f.name for f in fields(cls) if f.name in _REQUIRED and f.name not in values)
         if missing:
             raise ManifestError(f"missing {', '.join(missing)}")
+        if not isinstance(values["fingerprint"], str) or type(values["dims"]) is not int or values["dims"] <= 0:
+            raise ManifestError("it needs a text 'fingerprint' and positive whole 'dims'")
         if values.get("head_input_shape") is not None:
             values["head_input_shape"] = tuple(int(n) for n in values["head_input_shape"])
         if values.get("path") is not None:

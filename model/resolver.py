@@ -15,6 +15,7 @@ import numpy as np
 
 from core.errors import ModelMismatchError, UsageError
 from core.settings import Settings
+from model.backend import import_keras
 from model.conse import CLASS_VECTORS, CONSE_TOP_T, ConseProjection
 from model.manifest import (BUNDLED_WORDS_DIR, LABEL_VECTORS, MANIFEST_FILE, Manifest, conse_digest,
                             projection_fingerprint, read_manifest)
@@ -43,6 +44,7 @@ def default_model_dir(settings: Settings) -> Path:
         return packaged
     folder = conse_model_dir(settings)
     if not (folder / MANIFEST_FILE).is_file():
+        import_keras(settings.backend)
         from model.bundle import save_bundle  # Keras: only the first time the default is needed
 
         save_bundle(folder, settings=settings)
@@ -74,7 +76,8 @@ class ResolvedModel:
     def network(self) -> ModelBundle:
         """The bundle's network, loaded once; it must be the space the manifest names."""
         if self._bundle is None:
-            from model.bundle import load_bundle  # TensorFlow/Keras: only when a photo must be embedded
+            import_keras(self.settings.backend)  # the backend is chosen before Keras is first imported
+            from model.bundle import load_bundle  # Keras: only when a photo must be embedded
 
             bundle = load_bundle(self._folder(), self.settings)
             if bundle.fingerprint != self.manifest.fingerprint:
@@ -85,14 +88,19 @@ class ResolvedModel:
             self._bundle = bundle
         return self._bundle
 
-    def embed(self, images: np.ndarray) -> np.ndarray:
-        """Unit word-space vectors of uint8 images (N, 224, 224, 3)."""
-        return self.network().embed(images)
+    def embed(self, images: np.ndarray, pad_to: int | None = None) -> np.ndarray:
+        """Unit word-space vectors of uint8 images (N, 224, 224, 3); pad_to: the batch size the caller
+        runs at, so a short last batch reuses the compiled shape."""
+        return self.network().embed(images, pad_to)
 
-    def embed_for_store(self, images: np.ndarray) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    def runtime(self) -> dict[str, str] | None:
+        """Backend, device and precision of the network, None when it was never loaded."""
+        return None if self._bundle is None else self._bundle.runtime()
+
+    def embed_for_store(self, images: np.ndarray, pad_to: int | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """What a store keeps of images: their vectors, with the classifier's probabilities when the
         vectors are a projection of them (ConSE), so the store can rank by class and re-project."""
-        vectors, probabilities = self.network().embed_and_classify(images)
+        vectors, probabilities = self.network().embed_and_classify(images, pad_to)
         return (vectors, probabilities) if self.manifest.projects_classes else vectors
 
     def projection(self) -> ConseProjection:

@@ -4,30 +4,31 @@ classes and its probability there (an inverted index, as a text engine keeps wor
 A query word covers a few classes (`dog`: 118 of 1000), so its mass is read from those classes'
 postings only, never from every photo's row. Derived from the catalog's top classes like the
 vector files: tagged with the store generation, caught up or rebuilt by the derived-file keeper,
-memory-mapped by readers. Arrays: offsets (classes + 1) int64, ids int32 and probabilities float32,
-grouped by class, ids ascending within a class; and per photo (photos ascending) the length of its
-kept probability vector, which turns a dot product of two photos' classes into their cosine.
+memory-mapped by readers: a derived file (store/derived.py keeps it, verified, under `postings.json`),
+built anew from the catalog at each save. Arrays: offsets (classes + 1) int64, ids int32 and
+probabilities float32, grouped by class, ids ascending within a class; and per photo (photos
+ascending) the length of its kept probability vector, which turns a dot product of two photos'
+classes into their cosine.
 """
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 
 from model.imagenet import NUM_CLASSES
-from store.array_files import load_arrays, remove_arrays, save_arrays
+from store.npy import npy_view
+from store.reader import CatalogReader
 
-SIDECAR_FILE = "postings.json"
-_PREFIX = "postings-"
 _NAMES = ("offsets", "ids", "probabilities", "photos", "norms")
-
-
-def remove_files(home: Path) -> None:
-    remove_arrays(home, SIDECAR_FILE, _PREFIX)
 
 
 class Postings:
     """Per class, the photos (ids) that have it among their top classes, with its probability."""
+
+    KIND = "postings"
+    LABEL = "class postings"
+    ROLES = {name: f"-{name}.npy" for name in _NAMES}
+    LEGACY_FILES: tuple[str, ...] = ()
+    SAVED_FROM_CATALOG = True
 
     def __init__(self, offsets: np.ndarray, ids: np.ndarray, probabilities: np.ndarray, photos: np.ndarray,
                  norms: np.ndarray, generation: int):
@@ -39,7 +40,11 @@ class Postings:
         self.generation = generation
 
     @classmethod
-    def build(cls, _dims: int, photo_ids: np.ndarray, class_ids: np.ndarray, probabilities: np.ndarray) -> "Postings":
+    def build(cls, catalog: CatalogReader, dims: int) -> "Postings":
+        return cls.of_rows(*catalog.indexed_classes())
+
+    @classmethod
+    def of_rows(cls, photo_ids: np.ndarray, class_ids: np.ndarray, probabilities: np.ndarray) -> "Postings":
         """From catalog rows: photo ids (N,), their top class ids and probabilities (N, K)."""
         k = class_ids.shape[1] if class_ids.ndim == 2 else 0
         return cls._from_entries(np.asarray(class_ids, np.int64).ravel(), np.repeat(np.asarray(photo_ids, np.int64), k),
@@ -54,25 +59,21 @@ class Postings:
         return cls(offsets, ids[order].astype(np.int32), probabilities[order], photos, norms.astype(np.float32), 0)
 
     @classmethod
-    def load(cls, home: Path, _dims: int) -> "Postings | None":
-        """The saved index, memory-mapped; None when missing or damaged."""
-        loaded = load_arrays(home, SIDECAR_FILE, _NAMES)
-        if loaded is None:
-            return None
-        sidecar, arrays = loaded
-        offsets, ids, probabilities, photos, norms = (arrays[name] for name in _NAMES)
+    def load(cls, files: dict, dims: int, sidecar: dict) -> "Postings":
+        """The saved arrays, as views of the mapped files; ValueError when they do not fit together."""
+        offsets, ids, probabilities, photos, norms = (npy_view(files[name].data) for name in _NAMES)
         if (offsets.shape != (NUM_CLASSES + 1,) or ids.shape != probabilities.shape or ids.shape != (offsets[-1],)
                 or photos.shape != norms.shape):
-            return None
+            raise ValueError(f"holds {ids.shape} entries for {offsets[-1]} offsets and {photos.shape} photos")
         return cls(offsets, ids, probabilities, photos, norms, int(sidecar["generation"]))
 
-    def catch_up(self, photo_ids: np.ndarray, class_ids: np.ndarray, probabilities: np.ndarray,
-                 gone: np.ndarray) -> None:
+    def catch_up(self, catalog: CatalogReader, dims: int) -> None:
         """Apply rows changed since this index's generation: their new top classes, and ids no longer indexed."""
+        photo_ids, class_ids, probabilities, gone = catalog.classes_changed_since(self.generation)
         changed = np.concatenate([np.asarray(photo_ids, np.int64), np.asarray(gone, np.int64)])
         keep = ~np.isin(self.ids, changed)
         classes = np.repeat(np.arange(NUM_CLASSES), np.diff(self.offsets))[keep]
-        fresh = self.build(0, photo_ids, class_ids, probabilities)
+        fresh = self.of_rows(photo_ids, class_ids, probabilities)
         fresh_classes = np.repeat(np.arange(NUM_CLASSES), np.diff(fresh.offsets))
         merged = self._from_entries(np.concatenate([classes, fresh_classes]),
                                     np.concatenate([np.asarray(self.ids[keep], np.int64), fresh.ids.astype(np.int64)]),
@@ -93,6 +94,8 @@ class Postings:
             mass = mass / np.maximum(self.norms[np.searchsorted(self.photos, found)], 1e-12)
         return found.astype(np.int64), mass.astype(np.float32)
 
-    def save(self, home: Path, generation: int) -> None:
-        save_arrays(home, SIDECAR_FILE, _PREFIX, generation, {name: getattr(self, name) for name in _NAMES})
-        self.generation = generation
+    def write(self, role: str, path: str) -> None:
+        np.save(path, np.ascontiguousarray(getattr(self, role)))
+
+    def describe(self) -> dict:
+        return {"entries": len(self.ids), "photos": len(self.photos)}

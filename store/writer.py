@@ -6,17 +6,21 @@ importing SQLAlchemy; reads are plain sqlite3 in store/reader.py.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import secrets
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 
+from core.vectors import unit_rows
 from store.engine import open_engine
-from store.records import ChangeSet, Move, Reprojected
-from store.schema import meta, photos, roots, runs
+from store.records import ChangeSet, Move, Reprojected, prefix_range
+from store.schema import meta, photos, roots, runs, skipped
 
 _CHUNK = 500  # ids per IN (...) statement
 
@@ -26,10 +30,14 @@ def _generation(conn: Connection) -> int:
     return int(value) if value is not None else 0
 
 
+def _set_meta(conn: Connection, key: str, value: str) -> None:
+    statement = sqlite_insert(meta).values(key=key, value=value)
+    conn.execute(statement.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": value}))
+
+
 def _bump_generation(conn: Connection) -> int:
     new = _generation(conn) + 1
-    statement = sqlite_insert(meta).values(key="generation", value=str(new))
-    conn.execute(statement.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": str(new)}))
+    _set_meta(conn, "generation", str(new))
     return new
 
 
@@ -45,7 +53,7 @@ def _mark_deleted(conn: Connection, ids: list[int], at_generation: int) -> None:
         conn.execute(update(photos).where(photos.c.id.in_(chunk)).values(status="deleted", generation=at_generation))
 
 
-def _apply_move(conn: Connection, move: Move, at_generation: int, added: dict, removed: list) -> None:
+def _apply_move(conn: Connection, move: Move, at_generation: int) -> None:
     """Give the file at move.path the vector of move.source_id without embedding it again.
 
     Usually the source row just takes the new path (the id stays). When another row already owns
@@ -57,15 +65,12 @@ def _apply_move(conn: Connection, move: Move, at_generation: int, added: dict, r
     location = dict(size=move.size, mtime=move.mtime, status="indexed", error=None, generation=at_generation)
     if owner is None or owner == source.id:
         conn.execute(update(photos).where(photos.c.id == source.id).values(path=move.path, **location))
-        added[source.id] = np.frombuffer(source.embedding, dtype=np.float32).copy()
         return
     conn.execute(update(photos).where(photos.c.id == owner).values(
         content_hash=source.content_hash, width=source.width, height=source.height, taken=source.taken,
         embedding=source.embedding, top_classes=source.top_classes, model=source.model,
         indexed_at=source.indexed_at, **location))
     conn.execute(update(photos).where(photos.c.id == source.id).values(status="deleted", generation=at_generation))
-    added[owner] = np.frombuffer(source.embedding, dtype=np.float32).copy()
-    removed.append(source.id)
 
 
 def _reproject(conn: Connection, rows: list[Reprojected], fingerprint: str | None, at_generation: int) -> None:
@@ -76,7 +81,17 @@ def _reproject(conn: Connection, rows: list[Reprojected], fingerprint: str | Non
 
 
 def _blob(vector: np.ndarray) -> bytes:
-    return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+    """The vector as stored: float32, unit length (readers take any other length for damage)."""
+    return np.ascontiguousarray(unit_rows(np.ravel(vector)), dtype=np.float32).tobytes()
+
+
+@contextmanager
+def _sqlite_errors() -> Iterator[None]:
+    """SQLAlchemy's wrapper off: the store turns sqlite3's own errors into one-line StoreErrors."""
+    try:
+        yield
+    except DBAPIError as exc:
+        raise exc.orig from None
 
 
 class CatalogWriter:
@@ -85,51 +100,67 @@ class CatalogWriter:
     def __init__(self, catalog: Path):
         self._engine = open_engine(catalog, writer=True)
 
-    def commit(self, changes: ChangeSet, fingerprint: str | None) -> tuple[int, dict[int, np.ndarray], list[int]]:
-        """Write one batch in one transaction: (its generation, vectors of ids now indexed, ids no longer)."""
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        with _sqlite_errors(), self._engine.begin() as conn:
+            yield conn
+
+    def commit(self, changes: ChangeSet, fingerprint: str | None) -> None:
+        """Write one batch in one transaction, at a new store generation."""
         now = datetime.now()
-        added: dict[int, np.ndarray] = {}
-        removed: list[int] = []
-        with self._engine.begin() as conn:
+        with self._transaction() as conn:
             at_generation = _bump_generation(conn)
             for move in changes.moves:
-                _apply_move(conn, move, at_generation, added, removed)
+                _apply_move(conn, move, at_generation)
             for photo in changes.embedded:
                 values = dict(size=photo.size, mtime=photo.mtime, content_hash=photo.content_hash, width=photo.width,
                               height=photo.height, taken=photo.taken, status="indexed", error=None,
                               embedding=_blob(photo.vector), top_classes=photo.top_classes, model=fingerprint,
                               indexed_at=now, generation=at_generation)
-                added[_upsert(conn, photo.path, values)] = np.asarray(photo.vector, dtype=np.float32)
+                _upsert(conn, photo.path, values)
             for photo in changes.failed:
                 values = dict(size=photo.size, mtime=photo.mtime, content_hash=None, width=None,
                               height=None, taken=None, status="failed", error=photo.error, embedding=None,
                               top_classes=None, model=None, indexed_at=now, generation=at_generation)
-                removed.append(_upsert(conn, photo.path, values))
+                _upsert(conn, photo.path, values)
             if changes.deleted:
                 _mark_deleted(conn, changes.deleted, at_generation)
-                removed.extend(int(i) for i in changes.deleted)
             if changes.reprojected:
                 _reproject(conn, changes.reprojected, fingerprint, at_generation)
-                added.update((photo.id, np.asarray(photo.vector, dtype=np.float32)) for photo in changes.reprojected)
-        return at_generation, added, removed
 
     def forget_everything(self) -> None:
-        """`--rebuild`: every photo and root goes; run history stays."""
-        with self._engine.begin() as conn:
+        """`--rebuild`: every photo and root goes, and the catalog takes a new identity (no file derived
+        from what it held can pass for its own); run history stays."""
+        with self._transaction() as conn:
             _bump_generation(conn)
+            _set_meta(conn, "store_id", secrets.token_hex(16))
             conn.execute(photos.delete())
             conn.execute(roots.delete())
+            conn.execute(skipped.delete())
 
     def add_roots(self, folders: Iterable[str]) -> None:
         now = datetime.now()
-        with self._engine.begin() as conn:
+        with self._transaction() as conn:
             for folder in folders:
                 statement = sqlite_insert(roots).values(path=folder, added_at=now, last_indexed_at=now)
                 conn.execute(statement.on_conflict_do_update(index_elements=[roots.c.path],
                                                              set_={"last_indexed_at": now}))
 
+    def record_skipped(self, folders: Iterable[str], entries: Iterable[tuple[str, str]]) -> None:
+        """What a complete crawl of folders skipped and why, in place of what the last one did."""
+        now = datetime.now()
+        with self._transaction() as conn:
+            for folder in folders:
+                exact, lowest, above = prefix_range(folder)
+                conn.execute(skipped.delete().where(
+                    or_(skipped.c.path == exact, and_(skipped.c.path >= lowest, skipped.c.path < above))))
+            for path, reason in entries:
+                statement = sqlite_insert(skipped).values(path=path, reason=reason, seen_at=now)
+                conn.execute(statement.on_conflict_do_update(index_elements=[skipped.c.path],
+                                                             set_={"reason": reason, "seen_at": now}))
+
     def record_run(self, started_at: datetime, outcome: str, summary: dict) -> None:
-        with self._engine.begin() as conn:
+        with self._transaction() as conn:
             conn.execute(runs.insert().values(started_at=started_at, finished_at=datetime.now(), outcome=outcome,
                                               summary=json.dumps(summary, sort_keys=True)))
 

@@ -5,8 +5,15 @@ import numpy as np
 import pytest
 
 from model.imagenet import NUM_CLASSES
+from model.manifest import Manifest
+from store.catalog import Store
 from store.postings import Postings
+from store.records import ChangeSet, EmbeddedPhoto
 from store.probabilities import TOP_K, TopClasses, keep_top, stack
+
+
+MANIFEST = Manifest(fingerprint="test:0/conse+tiny:0", dims=4, backbone="test", head="conse", words="none",
+                    words_name="none", labels="imagenet-1k")
 
 
 def random_tops(count: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -35,7 +42,7 @@ def test_blobs_of_fewer_classes_stack_with_zero_probabilities():
 def test_the_postings_mass_is_the_weighted_sum_over_each_photos_kept_classes():
     _, ids, kept = random_tops(200, seed=1)
     photo_ids = np.arange(10, 210)
-    index = Postings.build(0, photo_ids, ids, kept)
+    index = Postings.of_rows(photo_ids, ids, kept)
     classes, weights = np.array([5, 17, 400]), np.array([1.0, 0.5, -2.0], np.float32)
     found, mass = index.mass(classes, weights)
     dense = np.zeros(NUM_CLASSES, np.float32)
@@ -48,31 +55,30 @@ def test_the_postings_mass_is_the_weighted_sum_over_each_photos_kept_classes():
 
 def test_per_length_divides_by_the_length_of_each_photos_probabilities():
     _, ids, kept = random_tops(50, seed=2)
-    index = Postings.build(0, np.arange(50), ids, kept)
+    index = Postings.of_rows(np.arange(50), ids, kept)
     found, plain = index.mass(np.array([ids[0, 0]]), np.array([1.0], np.float32))
     _, scaled = index.mass(np.array([ids[0, 0]]), np.array([1.0], np.float32), per_length=True)
     np.testing.assert_allclose(scaled, plain / np.linalg.norm(kept[found], axis=1), rtol=1e-5)
 
 
-def test_catching_up_equals_building_from_the_new_rows(tmp_path):
-    _, ids, kept = random_tops(120, seed=3)
-    photo_ids = np.arange(120)
-    saved = Postings.build(0, photo_ids[:100], ids[:100], kept[:100])
-    saved.save(tmp_path, generation=4)
-    loaded = Postings.load(tmp_path, 0)
-    assert loaded.generation == 4
-    changed = np.arange(90, 120)  # 90..99 re-embedded with new classes, 100..119 new
-    new_ids, new_kept = np.roll(ids[changed], 1, axis=1), kept[changed]
-    loaded.catch_up(changed, new_ids, new_kept, gone=np.array([3, 4]))
-    keep = np.setdiff1d(np.arange(90), [3, 4])
-    rebuilt = Postings.build(0, np.concatenate([keep, changed]), np.concatenate([ids[keep], new_ids]),
-                             np.concatenate([kept[keep], new_kept]))
-    for name in ("offsets", "ids", "probabilities", "photos", "norms"):
-        np.testing.assert_array_equal(getattr(loaded, name), getattr(rebuilt, name))
+def test_a_store_s_postings_follow_its_commits(tmp_path):
+    _, ids, kept = random_tops(60, seed=3)
+    paths = [f"/p/{i}.jpg" for i in range(60)]
 
+    def embedded(rows, top_ids, top_kept):
+        return [EmbeddedPhoto(paths[i], 100, 1.0, f"{i:064x}", 1, 1, None, np.ones(4, np.float32) / 2,
+                              TopClasses(a, b).to_blob()) for i, a, b in zip(rows, top_ids, top_kept)]
 
-def test_a_damaged_postings_file_is_not_loaded(tmp_path):
-    _, ids, kept = random_tops(10, seed=4)
-    Postings.build(0, np.arange(10), ids, kept).save(tmp_path, generation=1)
-    (tmp_path / "postings.json").write_text("{not json")
-    assert Postings.load(tmp_path, 0) is None
+    with Store.open(tmp_path / "home", writer=True) as store:
+        store.bind_model(MANIFEST)
+        store.commit(ChangeSet(embedded=embedded(range(50), ids[:50], kept[:50])))
+    with Store.open(tmp_path / "home", writer=True) as store:  # the saved postings, caught up
+        by_path = {store.get([i])[0].path: int(i) for i in store.ids_matching()}
+        store.commit(ChangeSet(embedded=embedded(range(40, 60), np.roll(ids[40:60], 1, axis=1), kept[40:60]),
+                               deleted=[by_path["/p/3.jpg"]]))
+        classes, weights = np.array([ids[0, 0], ids[45, 2]]), np.array([1.0, 0.5], np.float32)
+        found, mass = store.class_mass(classes, weights)
+        rows, top_ids, top_kept = store.indexed_classes()
+    expected = Postings.of_rows(rows, top_ids, top_kept).mass(classes, weights)
+    assert found.tolist() == expected[0].tolist() and by_path["/p/3.jpg"] not in found.tolist()
+    np.testing.assert_allclose(mass, expected[1], rtol=1e-6)

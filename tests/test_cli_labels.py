@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -9,6 +13,8 @@ from typer.testing import CliRunner
 from cli.app import app
 from model.image_labels import print_description
 from tests.conftest import FIXTURES
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +47,17 @@ def test_each_class_shows_its_wordnet_path_up_from_the_class(cat_labels):
 @pytest.mark.slow
 def test_cat_is_among_the_ten_nearest_words_to_the_cat(cat_labels):
     assert "cat" in [row["word"] for row in cat_labels["words"]]
+
+
+@pytest.mark.slow
+def test_coffee_is_espresso_in_a_real_process_with_nothing_on_stderr(model_cache):
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "labels", str(FIXTURES / "coffee.jpg"), "--json", "-n", "3"],
+        cwd=REPO, capture_output=True, text=True, env={**os.environ, "DEVSEARCH_CACHE": str(model_cache)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["imagenet"][0]["label"] == "espresso"
+    assert result.stderr == ""  # TensorFlow's start-up lines (oneDNN, cpu_feature_guard) are muted
 
 
 def test_a_missing_image_is_one_line_and_exit_6(tmp_path):

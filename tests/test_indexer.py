@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -226,6 +227,26 @@ def test_ctrl_c_commits_the_batch_in_flight_and_stops(tmp_path) -> None:
     assert summary.interrupted and summary.new == 4
     with Store.open(tmp_path / "home") as store:
         assert store.count() == 4 and store.last_run()["outcome"] == "interrupted"
+
+
+def rows_per_commit(home: Path) -> list[int]:
+    """How many photos each commit wrote (every commit bumps the store generation)."""
+    with sqlite3.connect(home / "catalog.sqlite") as db:
+        return [n for _, n in db.execute("SELECT generation, COUNT(*) FROM photos GROUP BY generation ORDER BY generation")]
+
+
+def test_photos_are_committed_every_commit_every_photos_not_every_batch(tmp_path) -> None:
+    root = photo_folder(tmp_path / "many", 12)
+    with Store.open(tmp_path / "home", writer=True) as store:
+        run_index([root], store, quadrant_colours, MANIFEST, batch_size=2, commit_every=6, commit_seconds=3600)
+    assert rows_per_commit(tmp_path / "home") == [6, 6]
+
+
+def test_what_is_done_is_committed_once_commit_seconds_have_passed(tmp_path) -> None:
+    root = photo_folder(tmp_path / "many", 12)
+    with Store.open(tmp_path / "home", writer=True) as store:
+        run_index([root], store, quadrant_colours, MANIFEST, batch_size=2, commit_every=1000, commit_seconds=0)
+    assert rows_per_commit(tmp_path / "home") == [2] * 6
 
 
 def test_kill_9_mid_run_then_rerun_leaves_a_consistent_store(tmp_path) -> None:

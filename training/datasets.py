@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import UsageError
+from core.files import open_regular
 from core.formats import IMAGE_EXTENSIONS
 from model.conse import label_vectors
 from wordspace.lookup import WordLookup
@@ -181,4 +182,5 @@ def _plain(label: str) -> str:
 
 def file_digest(path: Path) -> str:
     """Content identity of an image (sha256 of its bytes, 16 hex digits): the same photo anywhere."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    with open_regular(path) as handle:
+        return hashlib.sha256(handle.read()).hexdigest()[:16]

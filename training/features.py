@@ -122,10 +122,10 @@ def dataset_features(images: Sequence[LabelledImage], backbone: Backbone, cache:
 
 def _compute(paths: Sequence[Path], backbone: Backbone, folder: Path, key: str, view: str,
              batch_size: int, progress: Progress | None) -> None:
-    from model.inference import compile_inference
+    from model.inference import Inference
 
     folder.mkdir(parents=True, exist_ok=True)
-    infer = compile_inference(backbone.model)
+    infer = Inference(backbone.model)
     map_shape = tuple(int(d) for d in backbone.model.outputs[0].shape[1:])
     tmp = {name: folder / f".{key}.{os.getpid()}.{name}.npy" for name in ("maps", "probs")}
     maps = np.lib.format.open_memmap(tmp["maps"], mode="w+", dtype=np.float16, shape=(len(paths), *map_shape))
