@@ -121,9 +121,9 @@ def similar(
     as_json: bool = _JSON,
     html: Optional[Path] = _HTML,
     thumbnails: Optional[bool] = _THUMBNAILS,
-    min_score: Optional[float] = _MIN_SCORE,
     backend: Optional[str] = BACKEND,
     precision: Optional[str] = PRECISION,
+    min_score: Optional[float] = _MIN_SCORE,
 ) -> None:
     """Find photos that look like IMAGE (score: cosine of the photos' vectors)."""
     from search.engine import search_similar

@@ -168,8 +168,7 @@ def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest:
         summary.skipped.update(crawled.skipped)
         plan = None
         if not crawled.stopped and not interrupt.requested:  # a partial crawl would make unseen photos look gone
-            plan = plan_changes(crawled, store, folders, stop=lambda: interrupt.requested,
-                                fingerprint=manifest.fingerprint)
+            plan = plan_changes(crawled, store, folders, manifest.fingerprint, stop=lambda: interrupt.requested)
         if plan is not None:
             store.commit(ChangeSet(moves=plan.moves, deleted=plan.deleted))
             summary.unchanged, summary.moved, summary.deleted = plan.unchanged, len(plan.moves), len(plan.deleted)

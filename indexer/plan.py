@@ -64,8 +64,8 @@ class _MoveFinder:
         return not inside_roots and not os.path.lexists(record.path)
 
 
-def plan_changes(crawl: Crawl, store: Store, roots: list[str], stop: Callable[[], bool] = lambda: False,
-                 fingerprint: str | None = None) -> Plan | None:
+def plan_changes(crawl: Crawl, store: Store, roots: list[str], fingerprint: str | None = None,
+                 stop: Callable[[], bool] = lambda: False) -> Plan | None:
     """Compare what is on disk under roots with what the catalog knows about them; None when stop
     said so while files were being hashed to find moves (half a plan would be wrong).
 

@@ -49,10 +49,10 @@ def format_summary(summary: RunSummary) -> list[str]:
         f"{summary.moved:,} moved, {summary.deleted:,} deleted, {summary.unchanged:,} unchanged, {failed:,} failed "
         f"in {summary.elapsed:.1f} s ({summary.images_per_second:.1f} images/s)"
     ]
-    if summary.reprojected:
-        lines.append(f"re-projected {summary.reprojected:,} photos to the new model from their kept classes")
     if summary.network:
         lines.append(f"network: {describe_network(summary.network)}")
+    if summary.reprojected:
+        lines.append(f"re-projected {summary.reprojected:,} photos to the new model from their kept classes")
     if failed:
         lines.append(f"failed: {_by_reason(summary.failed)}")
     if summary.skipped:

@@ -53,9 +53,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def render_json(results: Sequence[SearchResult]) -> str:
-    """A JSON list of {"rank", "score", "path", "width", "height", "taken", "cosine", "mass", "why"}.
-    A name that is not valid UTF-8 keeps its exact bytes as surrogate escapes ("\\udce9" for the byte 0xE9, as Python's
-    os.fsdecode does), so `os.fsencode(row["path"])` gives the file's name back."""
+    """A JSON list of {"rank", "score", "path", "width", "height", "taken", "cosine", "mass", "why"}. A
+    name that is not valid UTF-8 keeps its exact bytes as surrogate escapes ("\\udce9" for the byte 0xE9,
+    as Python's os.fsdecode does), so `os.fsencode(row["path"])` gives the file's name back."""
     text = json.dumps([r.as_dict() for r in results], indent=2, ensure_ascii=False)
     return _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 

@@ -30,14 +30,10 @@ class SearchResult:
     width: int | None
     height: int | None
     taken: datetime | None
-    cosine: float | None = None  # None: the score itself (no mass)
+    cosine: float
     mass: float = 0.0
     why: tuple[Reason, ...] = ()
     id: int | None = None  # the photo's catalog id (the server addresses photos by it)
-
-    def __post_init__(self) -> None:
-        if self.cosine is None:
-            object.__setattr__(self, "cosine", self.score)
 
     def as_dict(self) -> dict:
         """The `--json` shape: taken as ISO 8601 or null."""

@@ -10,7 +10,7 @@ as data files under fresh names plus a sidecar `<kind>.json`, renamed into place
 A file that fails a check is rebuilt from the catalog, with one line on stderr. A file that is only
 behind (a crash before it was saved) is caught up from the rows changed since its generation.
 K-NN answers are checked once more: each hit's score must be what the catalog's own vector for that
-photo gives, plus the bonus the query gave it (answer()), so a file can never name the wrong photo.
+photo gives (answer()), so a file can never name the wrong photo.
 
 Any derived file uses this mechanism by providing the DerivedFile interface below.
 """
@@ -184,10 +184,11 @@ class DerivedFiles:
         return sidecar, files
 
     # ---- checked answers --------------------------------------------------------------------
-    def answer(self, kind: type[DerivedFile], query: np.ndarray, search: Callable[[DerivedFile], list[tuple[int, float]]],
+    def answer(self, kind: type[DerivedFile], query: np.ndarray,
+               search: Callable[[DerivedFile], list[tuple[int, float]]],
                bonus: Bonus | None = None) -> list[tuple[int, float]]:
-        """search(derived file) for a unit query, its hits checked against the catalog's vectors (and
-        the bonus the search added to each).
+        """search(derived file) for a unit query, its hits checked against the catalog's vectors
+        (a hit's score is its cosine plus its bonus, when the search adds one).
 
         A hit whose photo is not indexed, or whose score is not what the catalog's vector gives,
         means the file is wrong: it is rebuilt from the catalog (one line on stderr) and asked again.
@@ -275,7 +276,7 @@ class DerivedFiles:
 
 def _hits_agree(query: np.ndarray, hits: list[tuple[int, float]], vectors: dict[int, np.ndarray],
                 bonus: Bonus | None) -> bool:
-    """Whether every hit is an indexed photo scored as its catalog vector (plus its bonus) scores."""
+    """Whether every hit is an indexed photo scored as its catalog vector scores (plus its bonus)."""
     extra = bonus.of([photo_id for photo_id, _ in hits]) if bonus is not None else np.zeros(len(hits))
     for (photo_id, score), added in zip(hits, extra):
         vector = vectors.get(photo_id)

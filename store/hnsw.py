@@ -20,7 +20,7 @@ EF_CONSTRUCTION = 200
 EF_QUERY = 100
 EXACT_LIMIT = 20_000  # a filtered query over at most this many photos is exact (a matrix product)
 BONUS_CANDIDATES = 32  # at most this many times k photos from each list, with a bonus
-REBUILD_AFTER = 1000  # changed photos beyond which catching up builds the graph anew
+REBUILD_AFTER = 1000  # changed vectors in one catch-up beyond which (and a fifth of the graph) it is built anew
 
 
 def _new_index(dims: int):
@@ -74,12 +74,11 @@ class HnswIndex:
         self.index.add_items(np.asarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
 
     def catch_up(self, catalog: CatalogReader, dims: int) -> None:
-        """Apply rows changed since this index's generation: (re)embedded ids, and ids no longer indexed.
-
-        Past REBUILD_AFTER changed photos the graph is built anew instead: hnswlib replaces vectors far
-        slower than it builds (2k against 10k photos/s here), and a re-projection changes them all."""
+        """Apply rows changed since this index's generation: (re)embedded ids, and ids no longer indexed."""
         ids, vectors, gone = catalog.changed_since(self.generation, dims)
-        if len(ids) > REBUILD_AFTER:
+        if len(ids) > max(REBUILD_AFTER, self.index.get_current_count() // 5):
+            # replacing vectors in hnswlib is far slower than building anew (about 2k against 10k photos/s
+            # here), which matters when a new projection replaces every vector
             self.index = self.build(catalog, dims).index
             return
         self.add(ids, vectors)

@@ -1,8 +1,6 @@
-"""A .npy file's array as a read-only view of bytes already in memory (a mapped derived file).
-
-np.load(mmap_mode="r") would map the file a second time and fault every page in again; the
-derived-file keeper has mapped and checksummed it already (store/derived.py).
-"""
+"""A .npy file's array as a view of bytes already mapped (the derived-file keeper maps each data file
+once, to check its checksum; np.load(mmap_mode="r") would map it a second time and fault every page in
+again)."""
 from __future__ import annotations
 
 import io

@@ -4,11 +4,9 @@ classes and its probability there (an inverted index, as a text engine keeps wor
 A query word covers a few classes (`dog`: 118 of 1000), so its mass is read from those classes'
 postings only, never from every photo's row. Derived from the catalog's top classes like the
 vector files: tagged with the store generation, caught up or rebuilt by the derived-file keeper,
-memory-mapped by readers: a derived file (store/derived.py keeps it, verified, under `postings.json`),
-built anew from the catalog at each save. Arrays: offsets (classes + 1) int64, ids int32 and
-probabilities float32, grouped by class, ids ascending within a class; and per photo (photos
-ascending) the length of its kept probability vector, which turns a dot product of two photos'
-classes into their cosine.
+memory-mapped by readers, checked like every derived file (store/derived.py). Arrays: offsets (classes + 1) int64, ids int32 and probabilities float32,
+grouped by class, ids ascending within a class; and per photo (photos ascending) the length of its
+kept probability vector, which turns a dot product of two photos' classes into their cosine.
 """
 from __future__ import annotations
 
@@ -60,16 +58,20 @@ class Postings:
 
     @classmethod
     def load(cls, files: dict, dims: int, sidecar: dict) -> "Postings":
-        """The saved arrays, as views of the mapped files; ValueError when they do not fit together."""
+        """The saved index, as views of the mapped files; ValueError when its arrays do not fit together."""
         offsets, ids, probabilities, photos, norms = (npy_view(files[name].data) for name in _NAMES)
         if (offsets.shape != (NUM_CLASSES + 1,) or ids.shape != probabilities.shape or ids.shape != (offsets[-1],)
                 or photos.shape != norms.shape):
-            raise ValueError(f"holds {ids.shape} entries for {offsets[-1]} offsets and {photos.shape} photos")
+            raise ValueError("its arrays do not fit together")
         return cls(offsets, ids, probabilities, photos, norms, int(sidecar["generation"]))
 
     def catch_up(self, catalog: CatalogReader, dims: int) -> None:
         """Apply rows changed since this index's generation: their new top classes, and ids no longer indexed."""
-        photo_ids, class_ids, probabilities, gone = catalog.classes_changed_since(self.generation)
+        self.apply_rows(*catalog.classes_changed_since(self.generation))
+
+    def apply_rows(self, photo_ids: np.ndarray, class_ids: np.ndarray, probabilities: np.ndarray,
+                   gone: np.ndarray) -> None:
+        """Replace the entries of photo_ids by their new top classes, and drop the ids in gone."""
         changed = np.concatenate([np.asarray(photo_ids, np.int64), np.asarray(gone, np.int64)])
         keep = ~np.isin(self.ids, changed)
         classes = np.repeat(np.arange(NUM_CLASSES), np.diff(self.offsets))[keep]
@@ -98,4 +100,4 @@ class Postings:
         np.save(path, np.ascontiguousarray(getattr(self, role)))
 
     def describe(self) -> dict:
-        return {"entries": len(self.ids), "photos": len(self.photos)}
+        return {"photos": len(self.photos)}

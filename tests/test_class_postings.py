@@ -5,15 +5,8 @@ import numpy as np
 import pytest
 
 from model.imagenet import NUM_CLASSES
-from model.manifest import Manifest
-from store.catalog import Store
 from store.postings import Postings
-from store.records import ChangeSet, EmbeddedPhoto
 from store.probabilities import TOP_K, TopClasses, keep_top, stack
-
-
-MANIFEST = Manifest(fingerprint="test:0/conse+tiny:0", dims=4, backbone="test", head="conse", words="none",
-                    words_name="none", labels="imagenet-1k")
 
 
 def random_tops(count: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -61,24 +54,16 @@ def test_per_length_divides_by_the_length_of_each_photos_probabilities():
     np.testing.assert_allclose(scaled, plain / np.linalg.norm(kept[found], axis=1), rtol=1e-5)
 
 
-def test_a_store_s_postings_follow_its_commits(tmp_path):
-    _, ids, kept = random_tops(60, seed=3)
-    paths = [f"/p/{i}.jpg" for i in range(60)]
+def test_catching_up_equals_building_from_the_new_rows():
+    _, ids, kept = random_tops(120, seed=3)
+    photo_ids = np.arange(120)
+    loaded = Postings.of_rows(photo_ids[:100], ids[:100], kept[:100])
+    changed = np.arange(90, 120)  # 90..99 re-embedded with new classes, 100..119 new
+    new_ids, new_kept = np.roll(ids[changed], 1, axis=1), kept[changed]
+    loaded.apply_rows(changed, new_ids, new_kept, gone=np.array([3, 4]))
+    keep = np.setdiff1d(np.arange(90), [3, 4])
+    rebuilt = Postings.of_rows(np.concatenate([keep, changed]), np.concatenate([ids[keep], new_ids]),
+                             np.concatenate([kept[keep], new_kept]))
+    for name in ("offsets", "ids", "probabilities", "photos", "norms"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(rebuilt, name))
 
-    def embedded(rows, top_ids, top_kept):
-        return [EmbeddedPhoto(paths[i], 100, 1.0, f"{i:064x}", 1, 1, None, np.ones(4, np.float32) / 2,
-                              TopClasses(a, b).to_blob()) for i, a, b in zip(rows, top_ids, top_kept)]
-
-    with Store.open(tmp_path / "home", writer=True) as store:
-        store.bind_model(MANIFEST)
-        store.commit(ChangeSet(embedded=embedded(range(50), ids[:50], kept[:50])))
-    with Store.open(tmp_path / "home", writer=True) as store:  # the saved postings, caught up
-        by_path = {store.get([i])[0].path: int(i) for i in store.ids_matching()}
-        store.commit(ChangeSet(embedded=embedded(range(40, 60), np.roll(ids[40:60], 1, axis=1), kept[40:60]),
-                               deleted=[by_path["/p/3.jpg"]]))
-        classes, weights = np.array([ids[0, 0], ids[45, 2]]), np.array([1.0, 0.5], np.float32)
-        found, mass = store.class_mass(classes, weights)
-        rows, top_ids, top_kept = store.indexed_classes()
-    expected = Postings.of_rows(rows, top_ids, top_kept).mass(classes, weights)
-    assert found.tolist() == expected[0].tolist() and by_path["/p/3.jpg"] not in found.tolist()
-    np.testing.assert_allclose(mass, expected[1], rtol=1e-6)

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from cli.app import app
 from core.errors import DevsearchError
 from core.settings import Settings
-from search.engine import open_searcher
 from model.imagenet import NUM_CLASSES
+from search.engine import open_searcher
 from store.probabilities import keep_top
 from tests.tiny_library import build_store, photo_file
 
@@ -117,10 +117,10 @@ def test_the_next_index_after_damage_leaves_sound_files(pristine, tmp_path) -> N
     from store.catalog import Store
     from store.derived import file_crc32
 
-    for name in [n for n in store_files(pristine["home"]) if n.startswith(("flat", "hnsw"))]:
+    for name in [n for n in store_files(pristine["home"]) if n.startswith(("flat", "hnsw", "postings"))]:
         home = damaged(pristine, tmp_path / name, name, middle(4096) if not name.endswith(".json") else DAMAGES["json-list"])
         Store.open(home, writer=True).close()
-        for sidecar in ("flat.json", "hnsw.json"):
+        for sidecar in ("flat.json", "hnsw.json", "postings.json"):
             for entry in json.loads((home / sidecar).read_text())["files"].values():
                 assert file_crc32(home / entry["name"]) == entry["crc32"], (name, sidecar)
         for query in QUERIES:

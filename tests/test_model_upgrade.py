@@ -54,8 +54,8 @@ def test_a_store_of_an_older_version_answers_by_cosine_and_is_upgraded_by_index(
     with sqlite3.connect(settings.home / CATALOG_FILE) as db:  # as the previous version left it
         db.execute("UPDATE photos SET top_classes = NULL, model = ?", (OLD_DEFAULT["fingerprint"],))
     (settings.home / MODEL_FILE).write_text(json.dumps(OLD_DEFAULT))
-    for derived in settings.home.glob("postings*"):  # that version made no class postings
-        derived.unlink()
+    for path in settings.home.glob("postings*"):  # the previous version kept no class postings
+        path.unlink()
 
     before = bird_query(settings.home)
     assert len(before) == 3 and all(row["mass"] == 0 and row["score"] == row["cosine"] for row in before)

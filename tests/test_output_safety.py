@@ -27,7 +27,7 @@ paths = st.lists(st.text(name_chars, min_size=1, max_size=12), min_size=1, max_s
 
 
 def result(path: str, rank: int = 1) -> SearchResult:
-    return SearchResult(rank, 0.5, path, 4, 3, None)
+    return SearchResult(rank, 0.5, path, 4, 3, None, cosine=0.5)
 
 
 @settings(max_examples=200, deadline=None)
