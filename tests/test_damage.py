@@ -15,7 +15,9 @@ from typer.testing import CliRunner
 from cli.app import app
 from core.errors import DevsearchError
 from core.settings import Settings
+from model.imagenet import NUM_CLASSES
 from search.engine import open_searcher
+from store.probabilities import keep_top
 from tests.tiny_library import build_store, photo_file
 
 QUERIES = ["dog", "beach + 0.5:cat", "people - dog"]
@@ -23,12 +25,15 @@ QUERIES = ["dog", "beach + 0.5:cat", "people - dog"]
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory) -> dict:
-    """A store of 400 photos with random vectors in the tiny 4-d word space, and its true answers."""
+    """A store of 400 photos with random vectors in the tiny 4-d word space and random kept top
+    classes (so word queries read the class postings too), and its true answers."""
     base = tmp_path_factory.mktemp("damage")
     rng = np.random.default_rng(11)
     photos = {photo_file(base / "photos", f"{i:03}.jpg"): (v / np.linalg.norm(v), None)
               for i, v in enumerate(rng.normal(size=(400, 4)).astype(np.float32))}
-    settings = build_store(base / "home", base / "model", photos)
+    classes = {path: keep_top(rng.dirichlet(np.full(NUM_CLASSES, 0.05), size=1))[0].to_blob() for path in photos}
+    settings = build_store(base / "home", base / "model", photos, fingerprint="test:0000/conse+tiny:0000",
+                           classes=classes)
     truth = {query: json.loads(query_json(str(settings.home), query).stdout) for query in QUERIES}
     return {"home": settings.home, "truth": truth, "cache": settings.cache}
 

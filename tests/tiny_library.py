@@ -39,9 +39,11 @@ def make_bundle(folder: Path, fingerprint: str = FINGERPRINT) -> Manifest:
     return manifest.at(folder)
 
 
-def build_store(home: Path, model_dir: Path, photos: dict[Path, tuple[np.ndarray, datetime | None]]) -> Settings:
-    """A store bound to a tiny bundle, holding each existing file in photos with the given vector."""
-    manifest = make_bundle(model_dir)
+def build_store(home: Path, model_dir: Path, photos: dict[Path, tuple[np.ndarray, datetime | None]], *,
+                fingerprint: str = FINGERPRINT, classes: dict[Path, bytes] | None = None) -> Settings:
+    """A store bound to a tiny bundle, holding each existing file in photos with the given vector
+    (and kept top classes, store/probabilities.py's form, when given)."""
+    manifest = make_bundle(model_dir, fingerprint)
     with Store.open(home, writer=True) as store:
         store.bind_model(manifest)
         embedded = []
@@ -49,7 +51,7 @@ def build_store(home: Path, model_dir: Path, photos: dict[Path, tuple[np.ndarray
             stat = path.stat()
             embedded.append(EmbeddedPhoto(path=str(path), size=stat.st_size, mtime=stat.st_mtime,
                                           content_hash=content_hash(path), width=64, height=48, taken=taken,
-                                          vector=vector))
+                                          vector=vector, top_classes=(classes or {}).get(path)))
         store.commit(ChangeSet(embedded=embedded))
     return Settings(home=home, cache=home.parent / "cache", model=None)
 
