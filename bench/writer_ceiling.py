@@ -1,14 +1,16 @@
 """The single store writer's ceiling: photos committed per second with their vectors, by commit size.
 
 An index run on a cluster funnels every photo through one writer (the driver's). This prints, for
-commits of 32, 256 and 2,048 photos into a store that already holds --prefill photos (paths in
-random order, as results come back from a cluster; 50-d vectors, as the default model's):
+commits of 32, 256, 1,024 (the default --commit-every) and 4,096 photos into a store that already
+holds --prefill photos (paths in random order, as results come back from a cluster; 50-d vectors,
+as the default model's):
 - commits/s and photos/s of Store.commit (one transaction each: what the writer does per batch);
-- the derived files' catch-up when the run ends (the HNSW graph and the flat matrix, in bulk from the
-  catalog, then saved): out of the commit path, paid once per run;
-- how many workers of a given rate the writer keeps up with: a CPU node at the rate measured here
-  (bench/index_throughput.py), and a GPU node at DESIGN.md's H200 figures (decode-bound, 16 cores:
-  267/s for 12 MP photos, 1,036/s for 2 MP) which were NOT measured in this run.
+- the derived files' catch-up when the run ends (the HNSW graph and the flat matrix, in bulk from
+  the catalog, then saved): out of the commit path, paid once per run;
+- how many workers of a given rate the writer keeps up with: 2-core CPU nodes like this machine (at
+  its end-to-end rate for 12 MP photos, bench/index_throughput.py), and GPU nodes at DESIGN.md's
+  H200 figures (decode-bound on 16 cores: 267/s for 12 MP photos, 1,036/s for 2 MP), which were
+  NOT measured in this run.
 
     python bench/writer_ceiling.py [--photos 20000] [--prefill 100000] [--cpu-node 21]
 """
@@ -30,7 +32,7 @@ from store.catalog import Store  # noqa: E402
 from store.records import ChangeSet, EmbeddedPhoto  # noqa: E402
 
 DIMS = 50
-COMMIT_SIZES = (32, 256, 2048)
+COMMIT_SIZES = (32, 256, 1024, 4096)  # 1,024 is the default --commit-every
 MANIFEST = Manifest(fingerprint="bench-writer:1", dims=DIMS, backbone="none", head="synthetic", words="none",
                     words_name="none", labels="none")
 GPU_NODE = {"12 MP": 267.0, "2 MP": 1036.0}  # DESIGN.md, H200 box, JPEG decode on 16 processes (not measured here)
@@ -69,7 +71,7 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=20_000, help="photos committed per commit size")
     parser.add_argument("--prefill", type=int, default=100_000, help="photos already in the store")
     parser.add_argument("--cpu-node", type=float, default=21.0,
-                        help="images/s of one CPU node (this machine's end-to-end rate for 12 MP photos)")
+                        help="images/s of one 2-core CPU node (this machine's end-to-end rate for 12 MP photos)")
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; {args.photos:,} photos per commit size "
           f"into a store of {args.prefill:,}")
@@ -78,7 +80,7 @@ def main() -> None:
             rate, derived = measure(Path(tmp) / f"store-{commit}", args.prefill, args.photos, commit)
             keeps_up = ", ".join(f"{rate / node:,.0f} GPU nodes at {name}" for name, node in GPU_NODE.items())
             print(f"commits of {commit:5,}: {rate / commit:6.1f} commits/s, {rate:7,.0f} photos/s, which keeps up with "
-                  f"{rate / args.cpu_node:,.0f} CPU nodes, {keeps_up}; then the derived files' catch-up "
+                  f"{rate / args.cpu_node:,.0f} 2-core CPU nodes, {keeps_up}; then the derived files' catch-up "
                   f"{derived:.1f} s", flush=True)
 
 
