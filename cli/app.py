@@ -6,26 +6,107 @@ same happens under typer's test runner and in a real process.
 from __future__ import annotations
 
 import os
+import re
+import signal
 import sys
+import warnings
 
 import typer
+from typer._click import exceptions as click_errors  # typer's own copy of click
 from typer.core import TyperGroup
 
 from core.errors import DevsearchError
+from core.names import visible
+
+INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
+
+
+# A query term with a leading negative weight, "-1:dog": a word, not an option
+_NEGATIVE_TERM = re.compile(r"^-\s*(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*:")
+EX_SOFTWARE = 70  # an error of devsearch itself (sysexits.h)
 
 
 class _DevsearchGroup(TyperGroup):
-    """Turns the errors users can cause into `devsearch: error: ...` and a non-zero exit."""
+    """Every error ends as one line, `devsearch: error: ...`, and a non-zero exit: the errors users
+    can cause (DevsearchError), usage errors from option parsing, and as a last resort file-system
+    errors and anything unexpected (set DEVSEARCH_DEBUG=1 for the traceback)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[no-untyped-def]
+        args = _negative_terms_last(self, list(sys.argv[1:] if args is None else args))
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click_errors.NoArgsIsHelpError as err:
+            err.show()
+            code = err.exit_code
+        except click_errors.ClickException as err:
+            hint = f" (see `{err.ctx.command_path} --help`)" if getattr(err, "ctx", None) is not None else ""
+            typer.echo(f"devsearch: error: {visible(err.format_message())}{hint}", err=True)
+            code = err.exit_code
+        except typer.Abort:
+            typer.echo("devsearch: error: aborted", err=True)
+            code = 1
+        code = code if isinstance(code, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
 
     def invoke(self, ctx):  # type: ignore[no-untyped-def]
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # Pillow's and numpy's warnings are not for the user's terminal
+                return super().invoke(ctx)
+        except (typer.TyperException, typer.Exit, typer.Abort, BrokenPipeError):
+            raise
         except DevsearchError as err:
-            typer.echo(f"devsearch: error: {err}", err=True)
-            raise typer.Exit(err.exit_code) from None
+            _fail(str(err), err.exit_code)
         except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # another Ctrl-C ends the process at once
             typer.echo("devsearch: interrupted", err=True)
-            raise typer.Exit(130) from None
+            raise typer.Exit(INTERRUPTED) from None
+        except OSError as err:  # the file system said no: a name too long, a disk full, a read-only folder
+            if os.environ.get("DEVSEARCH_DEBUG"):
+                raise
+            where = f": {os.fsdecode(err.filename)}" if err.filename is not None else ""
+            _fail(f"{err.strerror or err}{where}: check the path, the permissions and the free space", 1)
+        except Exception as err:  # a bug of ours: still one line, and how to see more
+            if os.environ.get("DEVSEARCH_DEBUG"):
+                raise
+            _fail(f"internal error ({type(err).__name__}: {err}): please report it; DEVSEARCH_DEBUG=1 shows the "
+                  "traceback", EX_SOFTWARE)
+
+
+def _fail(message: str, code: int) -> None:
+    typer.echo(f"devsearch: error: {visible(message)}", err=True)
+    raise typer.Exit(code)
+
+
+def _negative_terms_last(group: TyperGroup, args: list[str]) -> list[str]:
+    """`devsearch query "-1:dog + cat"`: move query arguments that start with a negative weight after
+    `--`, so click reads them as the TEXT argument and not as an unknown option `-1`."""
+    if not args or args[0] != "query":
+        return args
+    command = group.commands["query"]
+    takes_value = {name for param in command.params if param.param_type_name == "option" and not param.is_flag
+                   for name in param.opts}
+    kept, moved = [args[0]], []
+    rest = iter(args[1:])
+    for arg in rest:
+        if arg == "--":
+            kept.append(arg)
+            kept.extend(rest)
+            break
+        if arg in takes_value:
+            kept.append(arg)
+            value = next(rest, None)
+            if value is not None:
+                kept.append(value)
+        elif _NEGATIVE_TERM.match(arg):
+            moved.append(arg)
+        else:
+            kept.append(arg)
+    if not moved:
+        return args
+    return kept + (moved if "--" in kept else ["--", *moved])
 
 
 app = typer.Typer(
@@ -55,10 +136,12 @@ _NOTHING_TO_TEAR_DOWN = frozenset({"query", "similar", "status"})
 
 
 def main() -> None:
-    """Console-script entry point."""
-    if sys.argv[1:2] and sys.argv[1] in _NOTHING_TO_TEAR_DOWN:
-        _exit_without_teardown(_exit_code(app))
-    app()
+    """Console-script entry point. An interrupted command also ends without teardown: the interpreter
+    would otherwise wait at exit for threads and worker processes still busy with a slow file."""
+    code = _exit_code(app)
+    if code == INTERRUPTED or (sys.argv[1:2] and sys.argv[1] in _NOTHING_TO_TEAR_DOWN):
+        _exit_without_teardown(code)
+    sys.exit(code)
 
 
 def _exit_code(command) -> int:

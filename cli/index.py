@@ -40,21 +40,50 @@ def index(
                                        precision=precision, decoder=decoder)
     summary = index_paths(paths, settings, rebuild=rebuild, follow_symlinks=follow_symlinks,
                           progress=make_progress(sys.stderr), ray=ray)
+    from core.names import visible
+
     for line in format_summary(summary):
-        typer.echo(line)
+        typer.echo(visible(line))
     if summary.interrupted:
         raise typer.Exit(130)
 
 
 def status(
     home: Path = HOME,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (with every failed and skipped path and its reason)."),
+    failed: bool = typer.Option(False, "--failed", help="List every failed and skipped path with its reason."),
 ) -> None:
     """What the store holds: photos by status, failures by reason, roots, model, size, last run."""
     from store.report import format_status, store_status
 
     report = store_status(Settings().with_options(home=home).home)
-    typer.echo(json.dumps(report, indent=2) if as_json else "\n".join(format_status(report)))
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))  # names that are not UTF-8 as \udcXX escapes: exact bytes
+    elif failed:
+        _print_failed(report)
+    else:
+        typer.echo("\n".join(format_status(report)))
+
+
+def _print_failed(report: dict) -> None:
+    """`status --failed`: a table of every failed and skipped path, names shown literally."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from core.names import shown_path, visible
+
+    rows = [("failed", row["error"], row["path"]) for row in report["failed_files"]]
+    rows += [("skipped", row["reason"], row["path"]) for row in report["skipped_files"]]
+    if not rows:
+        typer.echo("nothing failed or was skipped")
+        return
+    table = Table(title=Text(f"{len(rows):,} files not indexed"), title_justify="left")
+    for column in ("", "why", "path"):
+        table.add_column(column, overflow="fold")
+    for what, why, path in rows:
+        table.add_row(what, Text(visible(why or "")), Text(shown_path(path)))
+    Console().print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -18,7 +18,7 @@ def labels(
     backend: str = BACKEND,
     precision: str = PRECISION,
 ) -> None:
-    """Show the top ImageNet classes and the nearest words to the photo's embedding."""
+    """Show the top ImageNet classes (with their WordNet paths) and the nearest words to the photo's embedding."""
     from model.image_labels import describe_image, print_description
 
     settings = Settings().with_options(model=model, backend=backend, precision=precision)

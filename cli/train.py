@@ -58,14 +58,14 @@ def train(
 
 def evaluate(
     dataset: Path = datasets_argument("Labelled images to evaluate on (labels.csv or sub-folders)."),
-    model: Path = model_option("Model bundle folder (from `devsearch train`, or a ConSE bundle).", required=True),
+    model: Path = model_option("Model bundle folder (from `devsearch train`; default: the built-in one)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of the tables."),
     holdout_labels: Optional[Path] = holdout_labels_option("Zero-shot labels (default: those the model held out)."),
     baselines: bool = typer.Option(False, "--baselines", help="Also: softmax, random-embedding DeViSE and ConSE."),
     where: List[str] = typer.Option([], "--where", help=_WHERE_HELP),
     backend: Optional[str] = BACKEND,
 ) -> None:
-    """Flat hit@k, hierarchical precision@k, zero-shot and retrieval by word (the paper's Table 1)."""
+    """Flat hit@k, hierarchical precision@k, zero-shot, retrieval by label, head word and category word."""
     from model.backend import import_keras
 
     settings = Settings().with_options(backend=backend)

@@ -59,6 +59,10 @@ class StoreError(DevsearchError):
     exit_code = 7
 
 
+class DamagedStoreError(StoreError):
+    """The catalog file is not a sound SQLite database of ours."""
+
+
 class StoreLockedError(StoreError):
     """Another writer holds the store."""
 

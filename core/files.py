@@ -1,11 +1,52 @@
-"""Atomic file replacement (store files, bundles, caches): a reader sees the old file or the new one, never half."""
+"""Safe file access: atomic replacement (a reader sees the old file or the new one, never half), and
+opening only regular files for reading (a FIFO named x.jpg would otherwise block its reader forever)."""
 from __future__ import annotations
 
-import json
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+class NotRegularFileError(OSError):
+    """A FIFO, socket, device or directory where a file's bytes were wanted; its strerror is the reason."""
+
+
+def kind_of(mode: int) -> str:
+    """What a stat mode is, in words ("a regular file", "a FIFO", ...)."""
+    return next((name for test, name in _KINDS if test(mode)), "a regular file" if stat.S_ISREG(mode) else "a special file")
+
+
+def _refuse_special(path: str | os.PathLike, mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        raise NotRegularFileError(errno.EINVAL, f"not a regular file ({kind_of(mode)})", os.fsdecode(path))
+
+
+def open_regular(path: str | os.PathLike) -> BinaryIO:
+    """The file open for binary reading, when it is a regular file (symbolic links are followed).
+
+    It is opened non-blocking, so opening a FIFO returns at once, and fstat of the open descriptor
+    decides (no window for a swap between a check and the open); anything but a regular file is a
+    NotRegularFileError. Reads then block as usual.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError:  # a socket cannot be opened at all (ENXIO): say what it is, if it is one
+        _refuse_special(path, os.stat(path).st_mode)
+        raise
+    try:
+        _refuse_special(path, os.fstat(fd).st_mode)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -41,9 +82,8 @@ def write_atomically(target: Path, write: Callable[[str], object], *, mode: int 
     _fsync_dir(target.parent)
 
 
-def saved_generation(sidecar: Path) -> int | None:
-    """The store generation a derived file's sidecar JSON records, None when it has no usable one."""
-    try:
-        return int(json.loads(Path(sidecar).read_text())["generation"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+
+def read_regular_text(path: str | os.PathLike) -> str:
+    """The UTF-8 text of a regular file (open_regular's checks: a FIFO is refused, never waited on)."""
+    with open_regular(path) as handle:
+        return handle.read().decode("utf-8")

@@ -6,17 +6,19 @@ model, which takes uint8.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, ContextManager
 
 import numpy as np
-from PIL import ExifTags, Image, ImageOps
+from PIL import ExifTags, Image
 
 from core.errors import ImageError
+from core.files import NotRegularFileError, open_regular
 
 INPUT_SIZE = 224
 RESIZE_SHORTER = 256
@@ -42,15 +44,33 @@ class DecodedPhoto:
     orientation: int = 1  # the EXIF orientation, already applied to pixels
 
 
-def _exif_taken(image: Image.Image) -> datetime | None:
-    exif = image.getexif()
-    raw = exif.get_ifd(ExifTags.IFD.Exif).get(ExifTags.Base.DateTimeOriginal) or exif.get(ExifTags.Base.DateTime)
-    if not raw:
-        return None
+# EXIF orientation -> the transpose that shows the photo upright (as Pillow's exif_transpose does it)
+_UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+            5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+            8: Image.Transpose.ROTATE_90}
+
+
+def exif_facts(image: Image.Image) -> tuple[datetime | None, int]:
+    """(capture time, orientation 1-8) from EXIF. Metadata is optional: EXIF that is damaged or of the
+    wrong types (a hostile file) counts as absent and never stops the pixels from being read."""
     try:
-        return datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+        exif = image.getexif()
+        orientation = exif.get(ExifTags.Base.Orientation, 1)
+        orientation = orientation if isinstance(orientation, int) and orientation in _UPRIGHT else 1
+        raw = exif.get_ifd(ExifTags.IFD.Exif).get(ExifTags.Base.DateTimeOriginal) or exif.get(ExifTags.Base.DateTime)
+    except Exception:  # Pillow raises struct.error, TypeError, ... on hostile EXIF
+        return None, 1
+    try:
+        taken = datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S") if raw else None
     except ValueError:
-        return None
+        taken = None
+    return taken, orientation
+
+
+def upright(image: Image.Image, orientation: int) -> Image.Image:
+    """The image as it is meant to be seen. Unlike ImageOps.exif_transpose this leaves the EXIF alone,
+    which it would re-encode (and fail on, when a tag holds a value of the wrong type)."""
+    return image.transpose(_UPRIGHT[orientation]) if orientation in _UPRIGHT else image
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
@@ -92,6 +112,11 @@ def _is_empty(source: Path | BinaryIO) -> bool:
     return source.seek(0, os.SEEK_END) == 0
 
 
+def open_photo(source: Path | BinaryIO) -> ContextManager[BinaryIO]:
+    """A path opened only if it is a regular file (a FIFO would hang the read); an open file as it is."""
+    return open_regular(source) if isinstance(source, Path) else contextlib.nullcontext(source)
+
+
 def decode_photo(source: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS, *,
                  leave_jpeg: bool = False) -> DecodedPhoto:
     """Decode one photo for the network; every failure is an ImageError whose message is the reason.
@@ -104,11 +129,10 @@ def decode_photo(source: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS, *,
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(source) as image:
+            with open_photo(source) as handle, Image.open(handle) as image:
                 if image.width * image.height > max_pixels:
                     raise ImageError(f"too large: {image.width}x{image.height} pixels is over the {max_pixels:,} limit")
-                taken = _exif_taken(image)
-                orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+                taken, orientation = exif_facts(image)
                 image.seek(0)  # first frame of a GIF or multi-page TIFF
                 width, height = image.size  # before draft, which shrinks it
                 if orientation in (5, 6, 7, 8):
@@ -120,16 +144,15 @@ def decode_photo(source: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS, *,
                     target = RESIZE_SHORTER / min(image.size)
                     image.draft("RGB", (max(1, int(image.width * target)), max(1, int(image.height * target))))
                 image.load()
-                oriented = ImageOps.exif_transpose(image) if orientation != 1 else image
-                pixels = fit_to_input(_to_rgb(oriented))
+                pixels = fit_to_input(_to_rgb(upright(image, orientation)))
     except ImageError:
         raise
     except FileNotFoundError:
         raise ImageError(f"no such file: {source}") from None
     except PermissionError:
         raise ImageError("unreadable: permission denied") from None
-    except IsADirectoryError:
-        raise ImageError(f"is a directory, not a photo: {source}") from None
+    except NotRegularFileError as exc:
+        raise ImageError(exc.strerror) from None
     except Image.DecompressionBombError as exc:
         raise ImageError(f"too large: {exc}") from None
     except Image.DecompressionBombWarning as exc:
@@ -138,4 +161,8 @@ def decode_photo(source: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS, *,
         raise ImageError("empty file (0 bytes)" if _is_empty(source) else "not an image (unrecognised format)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageError(f"corrupt or truncated image: {exc}") from None
+    except MemoryError:
+        raise ImageError("too large: out of memory while decoding") from None
+    except Exception as exc:  # a decoder bug on a hostile file is that file's failure, never a traceback
+        raise ImageError(f"cannot decode: {type(exc).__name__}: {exc}") from None
     return DecodedPhoto(pixels=pixels, width=width, height=height, taken=taken, orientation=orientation)

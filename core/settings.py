@@ -38,8 +38,19 @@ def _env_path(name: str) -> Path | None:
 
 
 def _env_int(name: str, default: int) -> int:
+    """A positive whole number from the environment; anything else is a UsageError that names it."""
     value = os.environ.get(name)
-    return int(value) if value else default
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        from core.errors import UsageError
+
+        raise UsageError(f"{name}={value!r} is not a whole number of at least 1: fix or unset it")
+    return number
 
 
 def _env_float(name: str, default: float) -> float:

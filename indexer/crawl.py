@@ -6,6 +6,7 @@ device and inode), so a link loop ends. Hidden files and folders (".name") are n
 from __future__ import annotations
 
 import os
+import stat
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,12 +14,13 @@ from pathlib import Path
 
 from core.errors import UsageError
 from core.formats import HEIF_EXTENSIONS, PHOTO_EXTENSIONS
+from core.files import kind_of
 from core.photo import HEIF_SUPPORTED
 
 SKIP_HEIF = "HEIC/HEIF needs pillow-heif: pip install 'devsearch[heif]'"
 SKIP_SYMLINK = "symbolic link not followed (use --follow-symlinks)"
 SKIP_UNREADABLE = "folder not readable"
-SKIP_NAME = "file name is not valid UTF-8"
+SKIP_SPECIAL = "not a regular file"
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class FileStat:
 class Crawl:
     files: list[FileStat] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)  # reason -> count
+    skipped_paths: list[tuple[str, str]] = field(default_factory=list)  # (path, reason), for `status`
     unreadable: list[str] = field(default_factory=list)  # folders whose known photos must not count as gone
     stopped: bool = False  # stop() said so before every folder was read: files is not the whole tree
 
@@ -40,8 +43,12 @@ def resolve_roots(paths: list[Path]) -> list[str]:
     """Absolute, symlink-free roots; a root inside another given root is dropped (crawled once)."""
     resolved = []
     for path in paths:
-        if not os.path.exists(path):
-            raise UsageError(f"no such file or directory: {path}")
+        try:
+            os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            raise UsageError(f"no such file or directory: {path}") from None
+        except OSError as exc:
+            raise UsageError(f"cannot index {path}: {exc.strerror}") from None
         resolved.append(os.path.realpath(path))
     unique = sorted(set(resolved))
     return [r for r in unique if not any(r != o and r.startswith(o.rstrip("/") + "/") for o in unique)]
@@ -65,19 +72,21 @@ class _Walker:
         self.crawl = Crawl()
         self.visited: set[tuple[int, int]] = set()
 
-    def add_file(self, path: str, stat: os.stat_result) -> None:
+    def skip(self, path: str, reason: str) -> None:
+        self.crawl.skipped[reason] += 1
+        self.crawl.skipped_paths.append((path, reason))
+
+    def add_file(self, path: str, status: os.stat_result) -> None:
+        if not stat.S_ISREG(status.st_mode):  # a FIFO, socket or device: never opened
+            self.skip(path, f"{SKIP_SPECIAL} ({kind_of(status.st_mode)})")
+            return
         kind = _photo_kind(path)
         if kind is None:
             return
         if kind == "heif" and not self.heif:
-            self.crawl.skipped[SKIP_HEIF] += 1
+            self.skip(path, SKIP_HEIF)
             return
-        try:
-            path.encode("utf-8")
-        except UnicodeEncodeError:
-            self.crawl.skipped[SKIP_NAME] += 1
-            return
-        self.crawl.files.append(FileStat(path, stat.st_size, stat.st_mtime))
+        self.crawl.files.append(FileStat(path, status.st_size, status.st_mtime))
 
     def walk(self, root: str) -> None:
         root_stat = os.stat(root)
@@ -92,7 +101,7 @@ class _Walker:
                 with os.scandir(folder) as entries:
                     entries = list(entries)
             except OSError:
-                self.crawl.skipped[SKIP_UNREADABLE] += 1
+                self.skip(folder, SKIP_UNREADABLE)
                 self.crawl.unreadable.append(folder)
                 continue
             for entry in entries:
@@ -104,15 +113,15 @@ class _Walker:
         try:
             if entry.is_symlink() and not self.follow:
                 if entry.is_dir() or _photo_kind(entry.name):
-                    self.crawl.skipped[SKIP_SYMLINK] += 1
+                    self.skip(entry.path, SKIP_SYMLINK)
                 return
             if entry.is_dir():
-                stat = entry.stat()
-                key = (stat.st_dev, stat.st_ino)
+                status = entry.stat()
+                key = (status.st_dev, status.st_ino)
                 if key not in self.visited:
                     self.visited.add(key)
                     stack.append(entry.path)
-            elif entry.is_file():
+            elif not entry.is_file() or _photo_kind(entry.name):  # special files are recorded, whatever their name
                 self.add_file(entry.path, entry.stat())
         except OSError:  # a dangling link, or a file removed while we looked
             return

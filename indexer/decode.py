@@ -13,9 +13,10 @@ import multiprocessing
 import os
 import signal
 import threading
+import warnings
 from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,11 +25,15 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import ImageError
+from core.files import NotRegularFileError
 from core.photo import decode_photo
 from store.hashing import content_hash
 
-# A debug hook: a worker decoding a file of this name dies by SIGSEGV, as on a decoder crash.
+# Debug hooks: a worker decoding a file of this name dies by SIGSEGV, as on a decoder crash; or
+# never returns, as on a file system that stopped answering.
 DEBUG_CRASH_ENV = "DEVSEARCH_DEBUG_CRASH_ON"
+DEBUG_HANG_ENV = "DEVSEARCH_DEBUG_HANG_ON"
+WAIT_S = 0.1  # how often a wait for decoded files looks whether to stop
 CRASHED = "cannot decode: the decoder crashed (its worker process died)"
 
 
@@ -62,18 +67,25 @@ def decode_one(work: Work, leave_jpeg: bool = False) -> Decoded:
     leave_jpeg: JPEGs are only hashed and their header read (indexer/gpu_decode.py decodes them)."""
     if os.environ.get(DEBUG_CRASH_ENV) and Path(work.path).name == os.environ[DEBUG_CRASH_ENV]:
         os.kill(os.getpid(), signal.SIGSEGV)
+    if os.environ.get(DEBUG_HANG_ENV) and Path(work.path).name == os.environ[DEBUG_HANG_ENV]:
+        threading.Event().wait()
     try:
         digest = content_hash(Path(work.path))
         photo = decode_photo(work.path, leave_jpeg=leave_jpeg)
     except ImageError as exc:
         return Decoded(work, error=str(exc))
+    except NotRegularFileError as exc:  # swapped for a FIFO or device since the crawl
+        return Decoded(work, error=exc.strerror)
     except PermissionError:
         return Decoded(work, error="unreadable: permission denied")
     except OSError as exc:
         return Decoded(work, error=f"unreadable: {exc.strerror or exc}")
-    except Exception as exc:  # a decoder bug on a hostile file must not stop the run
-        return Decoded(work, error=f"cannot decode: {type(exc).__name__}: {exc}")
     return Decoded(work, digest, photo.pixels, photo.width, photo.height, photo.taken, orientation=photo.orientation)
+
+
+def _finished(future: Future) -> bool:
+    """Whether future is done, after waiting for it a moment."""
+    return wait([future], timeout=WAIT_S).done != set()
 
 
 def decode_chunk(works: list[Work], leave_jpeg: bool = False) -> list[Decoded]:
@@ -86,8 +98,10 @@ def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
 
 
 def _start_worker() -> None:
-    """Leave Ctrl-C to the indexer, and exit when it is gone (after a kill -9 no worker lingers on)."""
+    """Leave Ctrl-C to the indexer, and exit when it is gone (after a kill -9 no worker lingers on).
+    Pillow's warnings about damaged files are not for the terminal: the failure reason says it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    warnings.simplefilter("ignore")
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
@@ -115,8 +129,12 @@ class DecodePool:
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._executor = self._start()
 
-    def decode(self, works: list[Work], chunk: int, ahead: int) -> Iterator[Decoded]:
-        """Decode in chunks of `chunk` files, with at most `ahead` chunks submitted and not yet read."""
+    def decode(self, works: list[Work], chunk: int, ahead: int,
+               stop: Callable[[], bool] = lambda: False) -> Iterator[Decoded]:
+        """Decode in chunks of `chunk` files, with at most `ahead` chunks submitted and not yet read.
+
+        stop is asked while waiting for a chunk (a few times a second): once it says yes, no more
+        results come, however long a worker takes (Ctrl-C must not wait for a slow file)."""
         chunks = (works[start:start + chunk] for start in range(0, len(works), chunk))
         pending: deque[tuple[list[Work], Future]] = deque()
 
@@ -130,6 +148,9 @@ class DecodePool:
         while pending:
             works_in_chunk, future = pending.popleft()
             try:
+                while not _finished(future):
+                    if stop():
+                        return
                 results = future.result()
             except BrokenProcessPool:  # every chunk in flight is lost with the pool: find the culprit
                 suspects = works_in_chunk + [work for in_flight, _ in pending for work in in_flight]

@@ -30,12 +30,16 @@ from indexer.gpu_decode import GpuJpegDecoder
 from indexer.plan import plan_changes
 from indexer.progress import Progress, QuietProgress
 from indexer.summary import RunSummary
+from indexer.reproject import reproject
+from model.conse import ConseProjection
 from model.manifest import Manifest
+from store.probabilities import keep_top
 from store.catalog import Store
 from store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, failure_reason
 
-Embed = Callable[[np.ndarray], np.ndarray]
-Embedded = tuple[list[Decoded], np.ndarray]  # a batch, and the vectors of its decoded photos in order
+Embed = Callable[[np.ndarray], np.ndarray | tuple[np.ndarray, np.ndarray]]  # vectors[, classifier probabilities]
+# a batch, and the vectors and kept top classes (store/probabilities.py) of its decoded photos, in order
+Embedded = tuple[list[Decoded], list[np.ndarray], list[bytes | None]]
 
 
 class RemoteEmbedding(Protocol):
@@ -50,7 +54,8 @@ MAX_CHUNK = 8  # files per task sent to a decode worker
 
 
 class _Interrupt:
-    """First SIGINT: stop after the batch in flight. A second one stops at once (KeyboardInterrupt)."""
+    """First SIGINT: stop after the batch in flight (files still decoding are left for the next run).
+    A second one stops at once (KeyboardInterrupt)."""
 
     def __init__(self):
         self.requested = False
@@ -89,31 +94,44 @@ def _batches(decoded: Iterable[Decoded], size: int) -> Iterator[list[Decoded]]:
         yield batch
 
 
-def _photos(batch: list[Decoded], vectors: np.ndarray,
+def _photos(batch: list[Decoded], vectors: list[np.ndarray], kept: list[bytes | None],
             summary: RunSummary) -> tuple[list[EmbeddedPhoto], list[FailedPhoto]]:
-    """What to commit for one embedded batch (vectors: its decoded photos', in order); the summary counts them."""
+    """What to commit for one embedded batch (vectors and kept: its decoded photos', in order); the
+    summary counts them."""
     good = [d for d in batch if d.error is None]
     bad = [d for d in batch if d.error is not None]
     summary.new += sum(d.work.kind == "new" for d in good)
     summary.updated += sum(d.work.kind == "updated" for d in good)
     summary.failed.update(failure_reason(d.error) for d in bad)
-    return ([EmbeddedPhoto(d.work.path, d.work.size, d.work.mtime, d.content_hash, d.width, d.height, d.taken, vector)
-             for d, vector in zip(good, vectors)],
+    return ([EmbeddedPhoto(d.work.path, d.work.size, d.work.mtime, d.content_hash, d.width, d.height, d.taken, vector,
+                           classes) for d, vector, classes in zip(good, vectors, kept)],
             [FailedPhoto(d.work.path, d.work.size, d.work.mtime, d.error) for d in bad])
 
 
-def _embedded_here(work: list[Work], embed: Embed, batch_size: int, workers: int,
-                   jpeg_decoder: GpuJpegDecoder | None) -> Generator[Embedded, None, None]:
+def embed_photos(embed: Embed, pixels: list[np.ndarray]) -> tuple[list[np.ndarray], list[bytes | None]]:
+    """Vectors of decoded photos, and what the store keeps of their classifier outputs (None without)."""
+    if not pixels:
+        return [], []
+    out = embed(np.stack(pixels))
+    if not isinstance(out, tuple):
+        return list(out), [None] * len(pixels)
+    vectors, probabilities = out
+    return list(vectors), [top.to_blob() for top in keep_top(probabilities)]
+
+
+def _embedded_here(work: list[Work], embed: Embed, batch_size: int, workers: int, jpeg_decoder: GpuJpegDecoder | None,
+                   stop: Callable[[], bool]) -> Generator[Embedded, None, None]:
     """Decode in worker processes on this machine, embed on this thread, one network batch at a time."""
     workers = max(1, workers)
     chunk = max(1, min(MAX_CHUNK, batch_size // (2 * workers)))
     ahead = 2 * math.ceil(batch_size / chunk) + workers  # two batches in flight keep workers busy during embed
     with DecodePool(min(workers, math.ceil(len(work) / chunk)), leave_jpeg=jpeg_decoder is not None) as pool:
-        for batch in _batches(pool.decode(work, chunk, ahead), batch_size):
+        for batch in _batches(pool.decode(work, chunk, ahead, stop=stop), batch_size):
+            if stop():  # a batch cut short by Ctrl-C is not embedded: stop now
+                return
             if jpeg_decoder is not None:
                 batch = jpeg_decoder.complete(batch)
-            good = [d.pixels for d in batch if d.error is None]
-            yield batch, (embed(np.stack(good)) if good else np.empty((0, 0), np.float32))
+            yield batch, *embed_photos(embed, [d.pixels for d in batch if d.error is None])
 
 
 def _gather_all(embedded: Iterable[Embedded], total: int, summary: RunSummary, interrupt: _Interrupt,
@@ -121,8 +139,8 @@ def _gather_all(embedded: Iterable[Embedded], total: int, summary: RunSummary, i
     delay = float(os.environ.get(DEBUG_DELAY_ENV) or 0)
     progress.start(total)
     try:
-        for batch, vectors in embedded:
-            commits.add(*_photos(batch, vectors, summary))
+        for batch, vectors, kept in embedded:
+            commits.add(*_photos(batch, vectors, kept, summary))
             progress.advance(len(batch))
             if delay:
                 time.sleep(delay)
@@ -151,29 +169,38 @@ def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest:
               commit_every: int = COMMIT_EVERY, commit_seconds: float = COMMIT_SECONDS, workers: int = 1,
               follow_symlinks: bool = False, progress: Progress | None = None,
               network: Callable[[], dict | None] = lambda: None,
-              jpeg_decoder: GpuJpegDecoder | None = None, remote: RemoteEmbedding | None = None) -> RunSummary:
+              jpeg_decoder: GpuJpegDecoder | None = None, projection: ConseProjection | None = None,
+              remote: RemoteEmbedding | None = None) -> RunSummary:
     """Bring the store up to date with the photos under roots; returns what changed.
 
     network: what ran the network (backend, device, precision), None when nothing was embedded;
     kept with the run's summary. jpeg_decoder: decode JPEGs on the GPU instead of in the workers.
-    remote: decode and embed there instead (embed is not called here)."""
+    projection: the model's ConSE projection, to re-project photos another projection of its
+    backbone embedded (indexer/reproject.py) before anything is crawled. remote: decode and embed
+    there instead (embed is not called here)."""
     started_at = datetime.now()
     clock = time.perf_counter()
     folders = resolve_roots([Path(r) for r in roots])
     _bind_model(store, manifest)
     summary = RunSummary()
     with _Interrupt() as interrupt:
+        if projection is not None:
+            summary.reprojected = reproject(store, manifest, projection, stop=lambda: interrupt.requested)
         crawled = crawl(folders, follow_symlinks=follow_symlinks, stop=lambda: interrupt.requested)
         summary.skipped.update(crawled.skipped)
+        plan = None
         if not crawled.stopped and not interrupt.requested:  # a partial crawl would make unseen photos look gone
-            plan = plan_changes(crawled, store, folders)
+            plan = plan_changes(crawled, store, folders, manifest.fingerprint, stop=lambda: interrupt.requested)
+        if plan is not None:
             store.commit(ChangeSet(moves=plan.moves, deleted=plan.deleted))
             summary.unchanged, summary.moved, summary.deleted = plan.unchanged, len(plan.moves), len(plan.deleted)
             store.add_roots(folders)
+            store.record_skipped(folders, crawled.skipped_paths)
             if plan.work and not interrupt.requested:
                 progress = progress or QuietProgress()
-                embedded = (_embedded_here(plan.work, embed, batch_size, workers, jpeg_decoder) if remote is None
-                            else remote.embedded(plan.work, batch_size, progress))
+                embedded = (remote.embedded(plan.work, batch_size, progress) if remote is not None else
+                            _embedded_here(plan.work, embed, batch_size, workers, jpeg_decoder,
+                                           stop=lambda: interrupt.requested))
                 _embed_and_commit(plan.work, store, embedded, summary, interrupt, commit_every, commit_seconds,
                                   progress)
         summary.interrupted = interrupt.requested

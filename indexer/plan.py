@@ -7,6 +7,7 @@ photo whose vector it could take over has the same size; only then is its conten
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,8 +64,13 @@ class _MoveFinder:
         return not inside_roots and not os.path.lexists(record.path)
 
 
-def plan_changes(crawl: Crawl, store: Store, roots: list[str]) -> Plan:
-    """Compare what is on disk under roots with what the catalog knows about them."""
+def plan_changes(crawl: Crawl, store: Store, roots: list[str], fingerprint: str | None = None,
+                 stop: Callable[[], bool] = lambda: False) -> Plan | None:
+    """Compare what is on disk under roots with what the catalog knows about them; None when stop
+    said so while files were being hashed to find moves (half a plan would be wrong).
+
+    fingerprint: the model indexing now; an unchanged photo another model embedded (a store moving
+    to a new model, see indexer/service.py) is embedded again."""
     known: dict[str, KnownFile] = {}
     for root in roots:
         known.update(store.files_under(root))
@@ -73,7 +79,10 @@ def plan_changes(crawl: Crawl, store: Store, roots: list[str]) -> Plan:
     for file in crawl.files:
         row = known.pop(file.path, None)
         if row is not None and row.status != "deleted" and row.size == file.size and row.mtime == file.mtime:
-            plan.unchanged += 1
+            if row.status == "indexed" and fingerprint is not None and row.model != fingerprint:
+                plan.work.append(Work(file.path, file.size, file.mtime, "updated"))
+            else:
+                plan.unchanged += 1
         else:
             candidates.append((file, row))
     # what is left in `known` was not seen on disk
@@ -84,6 +93,8 @@ def plan_changes(crawl: Crawl, store: Store, roots: list[str]) -> Plan:
         moves = _MoveFinder(store, roots, gone)
         claimed = moves.claimed
         for file, row in candidates:
+            if stop():
+                return None
             source = moves.source_for(file)
             if source is not None:
                 plan.moves.append(Move(source.id, file.path, file.size, file.mtime))

@@ -24,7 +24,7 @@ import numpy as np
 from core.errors import ClusterError, DevsearchError
 from core.photo import INPUT_SIZE
 from indexer.decode import CRASHED, Decoded, Work, decode_chunk
-from indexer.pipeline import Embed, Embedded
+from indexer.pipeline import Embed, Embedded, embed_photos
 from indexer.progress import Progress
 from indexer.ray_cluster import ClusterShape, connected
 
@@ -74,22 +74,26 @@ class EmbedActor:
         embed(np.zeros((batch_size, INPUT_SIZE, INPUT_SIZE, 3), np.uint8))
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """The rows without their pixels, with their vectors; `fatal` says why the network failed, if it did
-        (no file's fault, so the run must stop, not record the files as failed)."""
+        """The rows without their pixels, with their vectors and kept top classes (b"" for none); `fatal`
+        says why the network failed, if it did (no file's fault: the run must stop, not record files)."""
         good = batch["error"] == ""
         vectors = np.zeros((len(good), self._dims), np.float32)
+        kept = np.full(len(good), b"", dtype=object)
         fatal = ""
         try:
-            if good.any():
-                vectors[good] = self._embed(batch["pixels"][good])
+            good_vectors, good_kept = embed_photos(self._embed, list(batch["pixels"][good]))
+            if good_vectors:
+                vectors[good] = np.stack(good_vectors)
+                kept[good] = [classes or b"" for classes in good_kept]
         except Exception as exc:
             fatal = f"{type(exc).__name__}: {exc}"
         return {**{name: column for name, column in batch.items() if name != "pixels"}, "vector": vectors,
-                "fatal": np.full(len(good), fatal, dtype=object)}
+                "top_classes": kept, "fatal": np.full(len(good), fatal, dtype=object)}
 
 
 def _embedded(batch: dict[str, np.ndarray]) -> Embedded:
-    """A batch as it came back: its Decoded rows (without pixels) and the vectors of the good ones."""
+    """A batch as it came back: its Decoded rows (without pixels), and the vectors and kept top classes
+    of the good ones."""
     fatal = next((reason for reason in batch["fatal"] if reason), None)
     if fatal is not None:
         raise ClusterError(f"an embedding worker failed ({fatal}): see the Ray logs (/tmp/ray/session_latest/logs "
@@ -101,7 +105,8 @@ def _embedded(batch: dict[str, np.ndarray]) -> Embedded:
             _work_columns(batch), batch["content_hash"], batch["width"], batch["height"], batch["taken"],
             batch["error"])
     ]
-    return decoded, batch["vector"][batch["error"] == ""]
+    good = batch["error"] == ""
+    return decoded, list(batch["vector"][good]), [bytes(classes) or None for classes in batch["top_classes"][good]]
 
 
 def _last_line(exc: BaseException) -> str:
@@ -136,13 +141,13 @@ class RayEmbedding:
             missing = {item.path: item for item in work}
             block = max(1, min(MAX_BLOCK, math.ceil(len(work) / (4 * max(ClusterShape.now().cpus, 1)))))
             for attempt_block in (block, 1):  # then each file that did not come back, alone
-                for decoded, vectors in self._stream(list(missing.values()), batch_size, attempt_block, progress):
-                    for item in decoded:
+                for embedded in self._stream(list(missing.values()), batch_size, attempt_block, progress):
+                    for item in embedded[0]:
                         missing.pop(item.work.path, None)
-                    yield decoded, vectors
+                    yield embedded
                 if not missing:
                     return
-            yield [Decoded(item, error=CRASHED) for item in missing.values()], np.empty((0, self.dims), np.float32)
+            yield [Decoded(item, error=CRASHED) for item in missing.values()], [], []
 
     def _stream(self, work: list[Work], batch_size: int, block: int,
                 progress: Progress) -> Generator[Embedded, None, None]:

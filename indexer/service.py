@@ -2,6 +2,10 @@
 
 The model is loaded only when there is something to embed, so re-running on an unchanged tree
 never imports TensorFlow; its manifest (plain JSON) is enough to check the store's binding.
+A store may move to another model without --rebuild (model.resolver.can_move_to): to a new
+projection of the same backbone (its photos are re-projected from their kept top classes, no
+decoding), or, when it follows the built-in model, to the current one (photos without kept
+classes are embedded again as they are met).
 """
 from __future__ import annotations
 
@@ -15,17 +19,9 @@ from indexer.pipeline import RemoteEmbedding, run_index
 from indexer.progress import Progress
 from indexer.ray_cluster import require_ray
 from indexer.summary import RunSummary
-from model.resolver import ResolvedModel, resolve_model
+from model.manifest import Manifest
+from model.resolver import ResolvedModel, can_move_to, model_to_index_with
 from store.catalog import Store
-
-
-def _on_ray(address: str, settings: Settings, model: ResolvedModel) -> RemoteEmbedding:
-    """Decoding and embedding on the Ray cluster at address; each actor loads the network itself."""
-    from indexer.ray_runner import RayEmbedding
-
-    unloaded = ResolvedModel(model.manifest, settings)  # sent to every actor: the manifest, not a network
-    return RayEmbedding(address, partial(unloaded.embed, pad_to=settings.batch_size), model.manifest.dims,
-                        settings.workers)
 
 
 def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False, follow_symlinks: bool = False,
@@ -36,13 +32,32 @@ def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False,
     if ray is not None:
         require_ray(ray, settings.decoder)
     jpeg_decoder = GpuJpegDecoder() if settings.decoder == "gpu" else None  # checks torchvision and CUDA
-    with Store.open(settings.home, writer=True) as store:
+    with Store.open(settings.home, writer=True, set_aside_damaged=rebuild) as store:
         if rebuild:
             store.reset()
-        model = resolve_model(settings, store.model_manifest())
-        store.check_model(model.manifest.fingerprint)
-        return run_index(roots, store, partial(model.embed, pad_to=settings.batch_size), model.manifest,
+        bound = store.model_manifest()
+        model = model_to_index_with(settings, bound)
+        _settle_binding(store, bound, model, settings)
+        return run_index(roots, store, partial(model.embed_for_store, pad_to=settings.batch_size), model.manifest,
                          batch_size=settings.batch_size, commit_every=settings.commit_every,
                          commit_seconds=settings.commit_seconds, workers=settings.workers,
                          follow_symlinks=follow_symlinks, progress=progress, network=model.runtime,
-                         jpeg_decoder=jpeg_decoder, remote=None if ray is None else _on_ray(ray, settings, model))
+                         jpeg_decoder=jpeg_decoder,
+                         projection=model.projection() if model.manifest.projects_classes else None,
+                         remote=None if ray is None else _on_ray(ray, settings, model.manifest))
+
+
+def _on_ray(address: str, settings: Settings, manifest: Manifest) -> RemoteEmbedding:
+    """Decoding and embedding on the Ray cluster at address; each actor loads the network itself."""
+    from indexer.ray_runner import RayEmbedding
+
+    unloaded = ResolvedModel(manifest, settings)  # sent to every actor: a manifest, not a network
+    return RayEmbedding(address, partial(unloaded.embed_for_store, pad_to=settings.batch_size), manifest.dims,
+                        settings.workers)
+
+
+def _settle_binding(store: Store, bound: Manifest | None, model: ResolvedModel, settings: Settings) -> None:
+    """Bind the store to the model, moving it when it may; otherwise refuse a mismatch (--rebuild)."""
+    if bound is not None and bound.fingerprint != model.manifest.fingerprint and can_move_to(bound, model.manifest, settings):
+        store.bind_model(model.manifest)
+    store.check_model(model.manifest.fingerprint)

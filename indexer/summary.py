@@ -14,6 +14,7 @@ class RunSummary:
     moved: int = 0
     deleted: int = 0
     unchanged: int = 0
+    reprojected: int = 0  # moved to a new projection from their kept top classes, without decoding
     failed: Counter = field(default_factory=Counter)  # reason -> files that failed in this run
     skipped: Counter = field(default_factory=Counter)  # reason -> files or folders not attempted
     elapsed: float = 0.0
@@ -30,7 +31,7 @@ class RunSummary:
 
     def to_dict(self) -> dict:
         return {"new": self.new, "updated": self.updated, "moved": self.moved, "deleted": self.deleted,
-                "unchanged": self.unchanged, "failed": sum(self.failed.values()), "failures": dict(self.failed),
+                "unchanged": self.unchanged, "reprojected": self.reprojected, "failed": sum(self.failed.values()), "failures": dict(self.failed),
                 "skipped": dict(self.skipped), "elapsed_s": round(self.elapsed, 3),
                 "images_per_s": round(self.images_per_second, 2), "interrupted": self.interrupted,
                 "network": self.network}
@@ -50,6 +51,8 @@ def format_summary(summary: RunSummary) -> list[str]:
     ]
     if summary.network:
         lines.append(f"network: {describe_network(summary.network)}")
+    if summary.reprojected:
+        lines.append(f"re-projected {summary.reprojected:,} photos to the new model from their kept classes")
     if failed:
         lines.append(f"failed: {_by_reason(summary.failed)}")
     if summary.skipped:

@@ -7,7 +7,6 @@ Nothing here is pickled.
 """
 from __future__ import annotations
 
-import hashlib
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -19,8 +18,10 @@ from core.errors import UsageError
 from core.settings import Settings
 from model import manifest as manifests
 from model.backbones import Backbone, load_backbone
-from model.heads import CONSE_TOP_T, build_devise_head, conse_embedding, conse_vectors, imagenet_label_vectors
+from model import conse
 from model.backend import device_name, resolve_precision
+from model.class_senses import load_class_senses
+from model.heads import build_devise_head, conse_embedding
 from model.inference import Inference
 from model.manifest import Manifest
 from model.resolver import open_words_for
@@ -28,7 +29,6 @@ from wordspace.lookup import WordLookup
 from wordspace.sources import open_words
 
 HEAD_WEIGHTS = "head.weights.h5"
-LABEL_VECTORS = "label_vectors.npy"
 
 
 class ModelBundle:
@@ -70,14 +70,7 @@ class ModelBundle:
         """The head alone, on backbone outputs computed earlier: word-space vectors (N, dims)."""
         if self.head_model is not None:
             return self.head_model.predict(feature_maps, batch_size=256, verbose=0)
-        return conse_vectors(probabilities, self.label_vectors, int(self.manifest.top_t))
-
-
-def _digest_arrays(arrays: list[np.ndarray]) -> str:
-    sha = hashlib.sha256()
-    for array in arrays:
-        sha.update(np.ascontiguousarray(array).tobytes())
-    return sha.hexdigest()
+        return conse.project_all(probabilities, self.label_vectors, int(self.manifest.top_t))
 
 
 def _assemble(manifest: Manifest, settings: Settings, words: WordLookup, head_model: keras.Model | None,
@@ -88,21 +81,22 @@ def _assemble(manifest: Manifest, settings: Settings, words: WordLookup, head_mo
     feature_map, probabilities = backbone.model(images)
     if manifest.head == "devise":
         embedding = head_model(feature_map)
-        head_digest = _digest_arrays(head_model.get_weights())
+        head_digest = manifests.digest_arrays(head_model.get_weights())
     else:
         constant = keras.ops.convert_to_tensor(vectors)
         embedding = keras.layers.Lambda(
             lambda p: conse_embedding(p, constant, int(manifest.top_t)), name="conse"
         )(probabilities)
-        head_digest = _digest_arrays([vectors, np.array([manifest.top_t])])
+        head_digest = manifests.conse_digest(vectors, int(manifest.top_t))
     model = keras.Model(images, [embedding, probabilities], name="devsearch_embedder")
-    digests = {"backbone": _digest_arrays(backbone.model.get_weights()), "head": head_digest, "words": words.fingerprint}
+    digests = {"backbone": manifests.digest_arrays(backbone.model.get_weights()), "head": head_digest,
+               "words": words.fingerprint}
     return model, backbone, digests
 
 
 def save_bundle(out_dir: Path, *, settings: Settings, backbone: str = manifests.DEFAULT_BACKBONE,
                 words: str = manifests.DEFAULT_WORDS, head: str = "conse",
-                head_model: keras.Model | None = None, top_t: int = CONSE_TOP_T,
+                head_model: keras.Model | None = None, top_t: int = conse.CONSE_TOP_T,
                 labels: str = "imagenet-1k", loss: str | None = None, random_words: bool | None = None) -> Manifest:
     """Write a bundle folder and return its manifest (with its path).
 
@@ -127,9 +121,9 @@ def save_bundle(out_dir: Path, *, settings: Settings, backbone: str = manifests.
         head_model.save_weights(out_dir / HEAD_WEIGHTS)
         manifest = replace(manifest, head_input_shape=tuple(head_model.input_shape[1:]))
     elif head == "conse":
-        vectors, missing = imagenet_label_vectors(lookup)
-        np.save(out_dir / LABEL_VECTORS, vectors, allow_pickle=False)
-        manifest = replace(manifest, top_t=top_t, labels_without_vector=missing)
+        vectors, missing = conse.imagenet_label_vectors(lookup, load_class_senses())
+        np.save(out_dir / manifests.LABEL_VECTORS, vectors, allow_pickle=False)
+        manifest = replace(manifest, top_t=top_t, labels_without_vector=missing, class_vectors=conse.CLASS_VECTORS)
     else:
         raise UsageError(f"unknown head {head!r}: choose devise or conse")
     _, _, digests = _assemble(manifest, settings, lookup, head_model, vectors)
@@ -149,7 +143,7 @@ def load_bundle(model_dir: Path, settings: Settings) -> ModelBundle:
         head_model = build_devise_head(stored.head_input_shape, stored.dims)
         head_model.load_weights(Path(model_dir) / HEAD_WEIGHTS)
     else:
-        vectors = np.load(Path(model_dir) / LABEL_VECTORS, allow_pickle=False)
+        vectors = np.load(Path(model_dir) / manifests.LABEL_VECTORS, allow_pickle=False)
     model, backbone, digests = _assemble(stored, settings, words, head_model, vectors)
     if manifests.fingerprint(stored, digests) != stored.fingerprint:
         raise UsageError(

@@ -1,16 +1,12 @@
-"""The two ways an image reaches the word space: the trained DeViSE head and training-free ConSE."""
+"""The two ways an image reaches the word space, as Keras layers: the trained DeViSE head and
+training-free ConSE (its class vectors and a numpy twin of the projection: model/conse.py)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import keras
-import numpy as np
 
-from core.errors import UnknownWordError
-from model.imagenet import imagenet_classes
-from wordspace.lookup import WordLookup
-
-CONSE_TOP_T = 10
+from model.conse import CONSE_TOP_T
 
 
 def build_devise_head(feature_shape: Sequence[int], dims: int, name: str = "devise_head") -> keras.Model:
@@ -39,34 +35,3 @@ def conse_embedding(probabilities, label_vectors, top_t: int = CONSE_TOP_T):
     picked = ops.take(label_vectors, top_i, axis=0)  # (N, T, D)
     mixed = ops.sum(picked * weights[..., None], axis=1)
     return mixed / ops.maximum(ops.norm(mixed, axis=1, keepdims=True), 1e-12)
-
-
-def conse_vectors(probabilities: np.ndarray, label_vectors: np.ndarray, top_t: int = CONSE_TOP_T) -> np.ndarray:
-    """conse_embedding on numpy arrays: the ConSE vectors of classifier outputs computed earlier."""
-    ops = keras.ops
-    embedded = conse_embedding(ops.convert_to_tensor(probabilities), ops.convert_to_tensor(label_vectors), top_t)
-    return ops.convert_to_numpy(embedded)
-
-
-def imagenet_label_vectors(words: WordLookup) -> tuple[np.ndarray, int]:
-    """ConSE's class vectors: label_vectors of the 1000 ImageNet classes' synonyms."""
-    return label_vectors([c.names for c in imagenet_classes()], words)
-
-
-def label_vectors(class_names: Sequence[Sequence[str]], words: WordLookup) -> tuple[np.ndarray, int]:
-    """One unit vector per class: its first synonym the word space knows; zeros where none is known.
-
-    Returns the matrix and how many classes had no vector.
-    """
-    matrix = np.zeros((len(class_names), words.dims), dtype=np.float32)
-    missing = 0
-    for row, synonyms in enumerate(class_names):
-        for name in synonyms:
-            try:
-                matrix[row] = words.vector(name)
-                break
-            except UnknownWordError:
-                continue
-        else:
-            missing += 1
-    return matrix, missing

@@ -1,4 +1,5 @@
-"""What the model sees in one photo: the classifier's top classes and the embedding's nearest words.
+"""What the model sees in one photo: the classifier's top classes (with their WordNet paths, which
+are what general query words match through) and the embedding's nearest words.
 
 The photo is decoded before Keras is imported (model.bundle), so a wrong path fails in a fraction
 of a second instead of after TensorFlow's 3-4 s start.
@@ -12,6 +13,7 @@ import numpy as np
 
 from core.photo import decode_photo
 from core.settings import Settings
+from model.class_senses import load_class_senses
 from model.imagenet import imagenet_classes
 from model.resolver import resolve_model
 
@@ -23,7 +25,8 @@ WORD_VOCAB_LIMIT = 100_000  # nearest words among the most frequent ones: rare t
 
 def describe_image(image: Path, settings: Settings, top: int = 5, vocab_limit: int | None = WORD_VOCAB_LIMIT,
                    bundle: ModelBundle | None = None) -> dict:
-    """`{"image", "imagenet": [{"label", "wnid", "score"}], "words": [{"word", "score"}]}` for one photo.
+    """`{"image", "imagenet": [{"label", "wnid", "score", "path"}], "words": [{"word", "score"}]}` for one
+    photo; path: the class and its first hypernyms, e.g. ["toucan", "piciform bird", "bird", ...].
 
     bundle: an already loaded model (a long-lived server keeps one); else the settings' is loaded.
     """
@@ -31,11 +34,13 @@ def describe_image(image: Path, settings: Settings, top: int = 5, vocab_limit: i
     bundle = bundle or resolve_model(settings).network()
     embeddings, probabilities = bundle.embed_and_classify(photo.pixels[None])
     classes = imagenet_classes()
+    senses = load_class_senses()
     best = np.argsort(-probabilities[0])[:top]
     return {
         "image": str(Path(image)),
         "imagenet": [
-            {"label": classes[i].names[0], "wnid": classes[i].wnid, "score": round(float(probabilities[0, i]), 6)}
+            {"label": classes[i].names[0], "wnid": classes[i].wnid, "score": round(float(probabilities[0, i]), 6),
+             "path": senses.path(int(i))}
             for i in best
         ],
         "words": [
@@ -46,7 +51,7 @@ def describe_image(image: Path, settings: Settings, top: int = 5, vocab_limit: i
 
 
 def print_description(description: dict) -> None:
-    """The two tables of `devsearch labels`: ImageNet classes, then the nearest words."""
+    """The two tables of `devsearch labels`: ImageNet classes (with their WordNet paths), then the nearest words."""
     from rich.console import Console
     from rich.table import Table
 
@@ -57,6 +62,9 @@ def print_description(description: dict) -> None:
         table.add_column("#", justify="right")
         table.add_column(key)
         table.add_column("score", justify="right")
+        if key == "label":
+            table.add_column("WordNet path")
         for rank, row in enumerate(rows, 1):
-            table.add_row(str(rank), row[key], f"{row['score']:.3f}")
+            path = [" < ".join(row["path"])] if key == "label" else []
+            table.add_row(str(rank), row[key], f"{row['score']:.3f}", *path)
         console.print(table)

@@ -1,8 +1,11 @@
 """A model bundle's manifest: what an embedding space is made of, as one typed, frozen value.
 
 Its JSON form (`manifest.json` in a bundle, `model.json` in a store) carries a format number;
-`from_json` reads every format this devsearch knows and `to_json` writes the current one. Plain
-Python only (no Keras, no word vectors): the store and the query path read manifests.
+`from_json` reads every format this devsearch knows and `to_json` writes a manifest in its own
+format, so its fingerprint keeps meaning what it meant. Format 2 fingerprints name the backbone and
+the projection (head + word space) separately, `efficientnet-lite0:<hash>/conse+glove-6b-50d:<hash>`:
+a store whose photos' classifier outputs are kept can move to a new projection of the same
+backbone without decoding them again. Plain numpy only (no Keras, no word vectors).
 """
 from __future__ import annotations
 
@@ -11,12 +14,15 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+import numpy as np
+
 from core.errors import UsageError
 from core.files import write_atomically
 
 MANIFEST_FILE = "manifest.json"
-FORMAT_VERSION = 1
-READABLE_FORMATS = (1,)
+LABEL_VECTORS = "label_vectors.npy"  # a ConSE bundle's class vectors
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
 DEFAULT_WORDS = "glove-6b-50d"
 DEFAULT_BACKBONE = "efficientnet-lite0"
 BUNDLED_WORDS_DIR = "words"  # a bundle's own copy of a user's word space
@@ -42,6 +48,8 @@ class Manifest:
     head_input_shape: tuple[int, ...] | None = None  # DeViSE: the backbone feature map the head takes
     loss: str | None = None  # DeViSE: "cosine" | "hinge"
     random_words: bool | None = None  # DeViSE: the random-embedding control
+    class_vectors: str | None = None  # ConSE: how the class vectors were made, e.g. "hypernyms-2x1.0"
+    format: int = FORMAT_VERSION
     path: Path | None = field(default=None, compare=False)  # the bundle folder it was read from; never in a bundle
 
     def to_json(self, *, with_path: bool = False) -> dict:
@@ -49,7 +57,6 @@ class Manifest:
         data = {key: value for key, value in asdict(self).items() if value is not None and key != "path"}
         if self.head_input_shape is not None:
             data["head_input_shape"] = list(self.head_input_shape)
-        data["format"] = FORMAT_VERSION
         if with_path and self.path is not None:
             data["path"] = str(self.path)
         return data
@@ -60,12 +67,15 @@ class Manifest:
         if not isinstance(data, dict):
             raise ManifestError("not a JSON object")
         if data.get("format") not in READABLE_FORMATS:
-            raise ManifestError(f"bundle format {data.get('format')!r}; this devsearch reads format {FORMAT_VERSION}")
+            raise ManifestError(f"bundle format {data.get('format')!r}; this devsearch reads formats "
+                                f"{', '.join(map(str, READABLE_FORMATS))}")
         known = {f.name for f in fields(cls)}
         values = {key: value for key, value in data.items() if key in known}
         missing = sorted(f.name for f in fields(cls) if f.name in _REQUIRED and f.name not in values)
         if missing:
             raise ManifestError(f"missing {', '.join(missing)}")
+        if not isinstance(values["fingerprint"], str) or type(values["dims"]) is not int or values["dims"] <= 0:
+            raise ManifestError("it needs a text 'fingerprint' and positive whole 'dims'")
         if values.get("head_input_shape") is not None:
             values["head_input_shape"] = tuple(int(n) for n in values["head_input_shape"])
         if values.get("path") is not None:
@@ -76,14 +86,52 @@ class Manifest:
         """The same manifest, as found in folder."""
         return replace(self, path=Path(folder).resolve())
 
+    @property
+    def backbone_fingerprint(self) -> str | None:
+        """The backbone's part of a format-2 fingerprint (None for format 1, which has no parts)."""
+        return self.fingerprint.split("/")[0] if self.format >= 2 and "/" in self.fingerprint else None
+
+    @property
+    def projects_classes(self) -> bool:
+        """Whether its vectors are a projection of the classifier's outputs (ConSE), which a store keeps."""
+        return self.head == "conse" and self.backbone_fingerprint is not None
+
 
 _REQUIRED = ("backbone", "head", "words", "words_name", "dims", "labels", "fingerprint")
 
 
 def fingerprint(manifest: Manifest, digests: dict[str, str]) -> str:
-    """A stable name for an embedding space: readable prefix, then a hash over every part's digest."""
-    payload = json.dumps(digests, sort_keys=True).encode()
-    return f"{manifest.backbone}+{manifest.head}+{manifest.words_name}:{hashlib.sha256(payload).hexdigest()[:16]}"
+    """A stable name for an embedding space from the digests of its backbone, head and words.
+
+    Format 1: one readable prefix and one hash over all digests. Format 2: the backbone's name and
+    hash, then "/", then the projection's (head and word space) name and hash.
+    """
+    if manifest.format == 1:
+        return f"{manifest.backbone}+{manifest.head}+{manifest.words_name}:{_hash(digests)}"
+    projection = {key: value for key, value in digests.items() if key != "backbone"}
+    return f"{manifest.backbone}:{_hash({'backbone': digests['backbone']})}/{projection_fingerprint(manifest, projection)}"
+
+
+def projection_fingerprint(manifest: Manifest, digests: dict[str, str]) -> str:
+    """The projection's part of a format-2 fingerprint, from the head's and the words' digests."""
+    return f"{manifest.head}+{manifest.words_name}:{_hash(digests)}"
+
+
+def digest_arrays(arrays: list[np.ndarray]) -> str:
+    """sha256 over the arrays' bytes: a weights digest for fingerprints."""
+    sha = hashlib.sha256()
+    for array in arrays:
+        sha.update(np.ascontiguousarray(array).tobytes())
+    return sha.hexdigest()
+
+
+def conse_digest(class_vectors: np.ndarray, top_t: int) -> str:
+    """The digest of a ConSE head: its class vectors and T."""
+    return digest_arrays([class_vectors, np.array([top_t])])
+
+
+def _hash(digests: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def read_manifest(model_dir: Path) -> Manifest:

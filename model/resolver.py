@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.errors import ModelMismatchError
+from core.errors import ModelMismatchError, UsageError
 from core.settings import Settings
 from model.backend import import_keras
-from model.manifest import BUNDLED_WORDS_DIR, MANIFEST_FILE, Manifest, read_manifest
+from model.conse import CLASS_VECTORS, CONSE_TOP_T, ConseProjection
+from model.manifest import (BUNDLED_WORDS_DIR, LABEL_VECTORS, MANIFEST_FILE, Manifest, conse_digest,
+                            projection_fingerprint, read_manifest)
 from wordspace.lookup import WordLookup
 from wordspace.sources import open_words
 
@@ -32,7 +34,7 @@ def packaged_model_dir() -> Path | None:
 
 def conse_model_dir(settings: Settings) -> Path:
     """Where the training-free default (EfficientNet-Lite0 + ConSE + GloVe-50d) is materialised."""
-    return settings.cache / "models" / "efficientnet-lite0-conse-glove-6b-50d"
+    return settings.cache / "models" / f"efficientnet-lite0-conse-t{CONSE_TOP_T}-{CLASS_VECTORS}-glove-6b-50d"
 
 
 def default_model_dir(settings: Settings) -> Path:
@@ -86,14 +88,35 @@ class ResolvedModel:
             self._bundle = bundle
         return self._bundle
 
-    def embed(self, images: np.ndarray, pad_to: int | None = None) -> np.ndarray:
-        """Unit word-space vectors of uint8 images (N, 224, 224, 3); pad_to: the batch size the caller
-        runs at, so a short last batch reuses the compiled shape."""
-        return self.network().embed(images, pad_to)
+    def embed(self, images: np.ndarray) -> np.ndarray:
+        """Unit word-space vectors of uint8 images (N, 224, 224, 3)."""
+        return self.network().embed(images)
 
     def runtime(self) -> dict[str, str] | None:
         """Backend, device and precision of the network, None when it was never loaded."""
         return None if self._bundle is None else self._bundle.runtime()
+
+    def embed_for_store(self, images: np.ndarray, pad_to: int | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """What a store keeps of images: their vectors, with the classifier's probabilities when the
+        vectors are a projection of them (ConSE), so the store can rank by class and re-project.
+        pad_to: the batch size the caller runs at, so a short last batch reuses the compiled shape."""
+        vectors, probabilities = self.network().embed_and_classify(images, pad_to)
+        return (vectors, probabilities) if self.manifest.projects_classes else vectors
+
+    def projection(self) -> ConseProjection:
+        """The ConSE projection alone (no Keras), checked against the manifest's fingerprint."""
+        folder = self._folder()
+        try:
+            vectors = np.load(folder / LABEL_VECTORS, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot read the class vectors of the model bundle {folder}: {exc}") from None
+        digests = {"head": conse_digest(vectors, int(self.manifest.top_t)), "words": self.words.fingerprint}
+        if not self.manifest.fingerprint.endswith("/" + projection_fingerprint(self.manifest, digests)):
+            raise UsageError(
+                f"model bundle {folder} does not match its manifest (class vectors or words changed): "
+                "delete it if it is the cached default, or make it again"
+            )
+        return ConseProjection(vectors, int(self.manifest.top_t))
 
     def _folder(self) -> Path:
         """Where the manifest came from, else (a bound bundle that has since gone) the default."""
@@ -110,3 +133,19 @@ def resolve_model(settings: Settings, bound: Manifest | None = None) -> Resolved
     if bound is not None:
         return ResolvedModel(bound, settings)
     return ResolvedModel(read_manifest(default_model_dir(settings)), settings)
+
+
+def model_to_index_with(settings: Settings, bound: Manifest | None) -> ResolvedModel:
+    """resolve_model for `devsearch index`, except that a store indexed with the built-in ConSE model
+    (a ConSE bundle: no command makes others) follows it to the current built-in model."""
+    if settings.model is None and bound is not None and bound.head == "conse":
+        return resolve_model(settings)
+    return resolve_model(settings, bound)
+
+
+def can_move_to(bound: Manifest, new: Manifest, settings: Settings) -> bool:
+    """Whether a store bound to `bound` may be moved to `new` without --rebuild: `new` projects the
+    classifier outputs the store keeps from the same backbone (re-projected, no decoding), or the
+    store follows the built-in model (photos without kept outputs are embedded again)."""
+    same_backbone = bound.backbone_fingerprint is not None and bound.backbone_fingerprint == new.backbone_fingerprint
+    return (new.projects_classes and same_backbone) or (settings.model is None and bound.head == "conse")

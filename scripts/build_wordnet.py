@@ -28,15 +28,17 @@ def read_licence(data_noun: Path) -> list[str]:
     return lines
 
 
-def read_hypernyms(data_noun: Path) -> dict[str, list[str]]:
-    """synset offset -> hypernym offsets ('@' and '@i' pointers to nouns), in file order."""
-    edges: dict[str, list[str]] = {}
+def read_synsets(data_noun: Path) -> dict[str, tuple[list[str], list[str]]]:
+    """synset offset -> (its lemmas, `_` as space, the first being its name; hypernym offsets ('@' and
+    '@i' pointers to nouns)), in file order."""
+    synsets: dict[str, tuple[list[str], list[str]]] = {}
     with data_noun.open(encoding="utf-8") as handle:
         for line in handle:
             if line.startswith("  "):
                 continue
             fields = line.split(" | ", 1)[0].split()
             offset, word_count = fields[0], int(fields[3], 16)
+            lemmas = [fields[4 + 2 * i].replace("_", " ") for i in range(word_count)]
             pos = 4 + 2 * word_count
             pointer_count = int(fields[pos])
             parents = []
@@ -44,8 +46,13 @@ def read_hypernyms(data_noun: Path) -> dict[str, list[str]]:
                 symbol, target, target_pos = fields[pos + 1 + 4 * i: pos + 4 + 4 * i]
                 if symbol in ("@", "@i") and target_pos == "n":
                     parents.append(target)
-            edges[offset] = parents
-    return edges
+            synsets[offset] = (lemmas, parents)
+    return synsets
+
+
+def read_hypernyms(data_noun: Path) -> dict[str, list[str]]:
+    """synset offset -> hypernym offsets, in file order."""
+    return {offset: parents for offset, (_, parents) in read_synsets(data_noun).items()}
 
 
 def read_senses(index_noun: Path) -> dict[str, list[str]]:

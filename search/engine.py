@@ -1,6 +1,9 @@
 """Searches against the store: a query or a photo becomes one vector, then k-NN with filters, then rows.
 
-A `Searcher` holds an open store and its word space, so a long-lived caller (the benchmark, a
+Word queries rank by meaning, not only by cosine: score = cosine + BETA x mass, the classifier's
+probability on the classes below the query words' WordNet senses (model/ranking.py), read from the
+store's class postings; a store that keeps no classes (an older store, a DeViSE model) ranks by
+cosine. A `Searcher` holds an open store and its word space, so a long-lived caller (the benchmark, a
 server) pays the opening cost once and searches the HNSW graph; `search_text` and `search_similar`
 are the one-shot forms the CLI calls, and search exactly over the flat vector file instead (for a
 single query, loading the graph costs more than scoring every photo). The network is loaded only
@@ -16,13 +19,16 @@ import numpy as np
 
 from core.errors import EmptyStoreError, ImageError
 from core.settings import Settings
+from model.ranking import BETA, QueryClasses
 from model.resolver import ResolvedModel, resolve_model
+from search.meaning import query_classes, reasons
 from search.filters import Filters
 from search.query_parser import Term, image_path, parse_query
 from search.results import SearchResult
 from search.query_vector import query_vector, unit_nonzero
 from store.catalog import Store
-from store.records import PhotoRecord
+from store.probabilities import TopClasses, keep_top
+from store.records import Bonus, PhotoRecord
 from store.hashing import content_hash
 
 _MTIME_TOLERANCE = 1e-6
@@ -64,22 +70,30 @@ class Searcher:
     # -- the two searches ------------------------------------------------------------------
 
     def text(self, query: str, n: int = 10, *, add: Iterable[str] = (), subtract: Iterable[str] = (),
-             filters: Filters = Filters()) -> list[SearchResult]:
-        """Photos nearest to a query (words, phrases, image paths, weights, + and -)."""
-        return self.terms(parse_query(query, add, subtract), n, filters=filters)
+             filters: Filters = Filters(), min_score: float | None = None) -> list[SearchResult]:
+        """Photos that best match a query (words, phrases, image paths, weights, + and -)."""
+        return self.terms(parse_query(query, add, subtract), n, filters=filters, min_score=min_score)
 
-    def terms(self, terms: Sequence[Term], n: int = 10, *, filters: Filters = Filters()) -> list[SearchResult]:
-        """Photos nearest to the weighted sum of parsed terms."""
-        vector = query_vector(terms, self.words.vector, self.image_vectors, self.dims)
-        return self.nearest(vector, n, filters)
+    def terms(self, terms: Sequence[Term], n: int = 10, *, filters: Filters = Filters(),
+              min_score: float | None = None) -> list[SearchResult]:
+        """Photos that best match parsed terms: their weighted vectors' cosine plus their classes' mass
+        (a word's classes are those below its senses, a photo's are its own top classes)."""
+        images = [term.image for term in terms if term.image is not None]
+        photos = dict(zip(images, self.photo_evidence(images))) if images else {}
+        vector = query_vector(terms, self.words.vector, lambda paths: np.stack([photos[p][0] for p in paths]),
+                              self.dims)
+        classes = (query_classes(terms, {path: top for path, (_, top) in photos.items()})
+                   if self.model.manifest.projects_classes else QueryClasses())
+        return self.nearest(vector, n, filters, classes=classes, min_score=min_score)
 
     def similar(self, image: Path, n: int = 10, *, include_self: bool = False,
-                filters: Filters = Filters()) -> list[SearchResult]:
-        """Photos nearest to a photo; the photo itself (same path or same content) is left out unless asked."""
+                filters: Filters = Filters(), min_score: float | None = None) -> list[SearchResult]:
+        """Photos nearest to a photo (cosine of their vectors); the photo itself (same path or same
+        content) is left out unless asked."""
         path = image_path(str(image))
         vector = self.image_vectors([path])[0]
         exclude = set() if include_self else {record.id for record in self.same_photo(path, strict=False)}
-        return self.nearest(vector, n, filters, exclude=exclude)
+        return self.nearest(vector, n, filters, exclude=exclude, min_score=min_score)
 
     # -- vectors of photo files -----------------------------------------------------------
 
@@ -102,19 +116,26 @@ class Searcher:
 
     def image_vectors(self, paths: Sequence[Path]) -> np.ndarray:
         """Unit vectors of photo files, float32 (len(paths), dims): stored when indexed, else the network's."""
-        out = np.empty((len(paths), self.dims), dtype=np.float32)
-        todo: list[int] = []
-        for i, path in enumerate(paths):
+        return np.stack([vector for vector, _ in self.photo_evidence(paths)])
+
+    def photo_evidence(self, paths: Sequence[Path]) -> list[tuple[np.ndarray, TopClasses | None]]:
+        """Per photo file, its unit vector and its top classes (None when its model keeps none):
+        stored when indexed, else the network's."""
+        out: list[tuple[np.ndarray, TopClasses | None] | None] = []
+        for path in paths:
             known = self.same_photo(path, strict=True)
             if known:
-                out[i] = unit_nonzero(self.store.vector_of(known[0].id))
+                photo_id = known[0].id
+                out.append((unit_nonzero(self.store.vector_of(photo_id)), self.store.top_classes_of([photo_id]).get(photo_id)))
             else:
-                todo.append(i)
+                out.append(None)
+        todo = [i for i, found in enumerate(out) if found is None]
         if todo:
-            out[todo] = self._embed([paths[i] for i in todo])
+            for i, evidence in zip(todo, self._embed([paths[i] for i in todo])):
+                out[i] = evidence
         return out
 
-    def _embed(self, paths: Sequence[Path]) -> np.ndarray:
+    def _embed(self, paths: Sequence[Path]) -> list[tuple[np.ndarray, TopClasses | None]]:
         """Run the network (loaded on first use, checked against the store's model)."""
         from core.photo import decode_photo
 
@@ -124,34 +145,53 @@ class Searcher:
                 pixels.append(decode_photo(path).pixels)
             except ImageError as err:
                 raise ImageError(f"{path}: {err}") from None
-        return np.stack([unit_nonzero(v) for v in self.model.embed(np.stack(pixels))])
+        vectors, probabilities = self.model.network().embed_and_classify(np.stack(pixels))
+        tops = keep_top(probabilities) if self.model.manifest.projects_classes else [None] * len(paths)
+        return [(unit_nonzero(vector), top) for vector, top in zip(vectors, tops)]
 
     # -- k-NN, filters, rows ----------------------------------------------------------------
 
-    def nearest(self, vector: np.ndarray, n: int, filters: Filters = Filters(),
-                exclude: Set[int] = frozenset()) -> list[SearchResult]:
-        """The n best photos for a unit vector among those the filters allow, minus `exclude`.
+    def _mass(self, classes: QueryClasses) -> Bonus:
+        """Each photo's mass for the query's classes, from the store's class postings."""
+        words = Bonus(*self.store.class_mass(classes.words.classes, classes.words.weights))
+        if not classes.photos:
+            return words
+        return words + Bonus(*self.store.class_mass(classes.photos.classes, classes.photos.weights, per_length=True))
+
+    def nearest(self, vector: np.ndarray, n: int, filters: Filters = Filters(), exclude: Set[int] = frozenset(),
+                classes: QueryClasses = QueryClasses(), min_score: float | None = None) -> list[SearchResult]:
+        """The n best photos for a unit vector (plus BETA x the mass of classes) among those the
+        filters allow, minus `exclude`, and scoring at least min_score.
 
         With a filter the store searches only the allowed ids (it over-fetches, raises ef, or
         goes exact when they are few), so n matching photos come back whenever n exist.
         """
         if n <= 0:
             return []
+        mass = self._mass(classes) if classes else None
+        bonus = Bonus(mass.ids, BETA * mass.values) if mass is not None else None
         if filters.active:
             allowed = self.store.ids_matching(under=filters.under, after=filters.after, before=filters.before)
             if exclude:
                 allowed = allowed[~np.isin(allowed, np.fromiter(exclude, dtype=np.int64))]
             if allowed.size == 0:
                 return []
-            hits = self.store.knn(vector, n, allowed_ids=allowed, exact=self.exact)
+            hits = self.store.knn(vector, n, allowed_ids=allowed, exact=self.exact, bonus=bonus)
         else:
-            hits = [hit for hit in self.store.knn(vector, n + len(exclude), exact=self.exact)
+            hits = [hit for hit in self.store.knn(vector, n + len(exclude), exact=self.exact, bonus=bonus)
                     if hit[0] not in exclude][:n]
-        records = self.store.get([photo_id for photo_id, _ in hits])
+        if min_score is not None:
+            hits = [hit for hit in hits if hit[1] >= min_score]
+        ids = [photo_id for photo_id, _ in hits]
+        records = self.store.get(ids)
+        masses = mass.of(ids) if mass is not None else np.zeros(len(ids), np.float32)
+        tops = self.store.top_classes_of(ids) if mass is not None else {}
+        reasons_of = classes.combined()
         return [
-            SearchResult(rank=rank, score=float(score), path=record.path, width=record.width,
-                         height=record.height, taken=record.taken, id=record.id)
-            for rank, ((_, score), record) in enumerate(zip(hits, records), 1)
+            SearchResult(rank=rank, score=float(score), path=record.path, width=record.width, height=record.height,
+                         taken=record.taken, cosine=float(score) - BETA * float(m), mass=float(m),
+                         why=reasons(tops.get(photo_id), reasons_of), id=record.id)
+            for rank, ((photo_id, score), record, m) in enumerate(zip(hits, records, masses), 1)
         ]
 
 
@@ -166,16 +206,17 @@ def open_searcher(settings: Settings, *, exact: bool = False) -> Searcher:
 
 
 def search_text(query: str, settings: Settings, n: int = 10, *, add: Iterable[str] = (),
-                subtract: Iterable[str] = (), filters: Filters = Filters()) -> list[SearchResult]:
+                subtract: Iterable[str] = (), filters: Filters = Filters(),
+                min_score: float | None = None) -> list[SearchResult]:
     """One-shot `devsearch query`: parse first (a bad query fails before the store is opened)."""
     terms = parse_query(query, add, subtract)
     with open_searcher(settings, exact=True) as searcher:
-        return searcher.terms(terms, n, filters=filters)
+        return searcher.terms(terms, n, filters=filters, min_score=min_score)
 
 
 def search_similar(image: Path, settings: Settings, n: int = 10, *, include_self: bool = False,
-                   filters: Filters = Filters()) -> list[SearchResult]:
+                   filters: Filters = Filters(), min_score: float | None = None) -> list[SearchResult]:
     """One-shot `devsearch similar`: a missing photo fails before the store is opened."""
     path = image_path(str(image))
     with open_searcher(settings, exact=True) as searcher:
-        return searcher.similar(path, n, include_self=include_self, filters=filters)
+        return searcher.similar(path, n, include_self=include_self, filters=filters, min_score=min_score)

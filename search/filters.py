@@ -5,8 +5,9 @@ local times, the way the catalog stores them.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from core.errors import UsageError
@@ -36,9 +37,20 @@ def parse_date(text: str, option: str) -> datetime:
         raise UsageError(
             f"{option} {text!r} is not a date: use YYYY-MM-DD or an ISO date-time like 2024-06-01T14:30"
         ) from None
-    if value.tzinfo is not None:
-        value = value.astimezone().replace(tzinfo=None)
-    return value
+    return _local(value) if value.tzinfo is not None else value
+
+
+def _local(moment: datetime) -> datetime:
+    """An aware time as naive local time; one beyond the years 1-9999 there becomes the first or last
+    representable moment, which orders the same against every photo (`0001-01-01T00:00+14:00`)."""
+    try:
+        return moment.astimezone().replace(tzinfo=None)
+    except (OverflowError, OSError, ValueError):
+        offset = datetime.now().astimezone().utcoffset() - moment.utcoffset()
+        try:
+            return moment.replace(tzinfo=None) + offset
+        except OverflowError:
+            return datetime.min if offset < timedelta(0) else datetime.max
 
 
 def make_filters(under: Path | None = None, after: str | None = None, before: str | None = None) -> Filters:
@@ -49,7 +61,11 @@ def make_filters(under: Path | None = None, after: str | None = None, before: st
         raise UsageError(f"--after {after} is not before --before {before}: nothing could match")
     folder = None
     if under is not None:
-        folder = Path(under).expanduser().resolve()
-        if not folder.is_dir():
+        try:
+            folder = Path(os.path.expanduser(under)).resolve()
+            is_folder = folder.is_dir()
+        except OSError as exc:
+            raise UsageError(f"--in {under}: {exc.strerror}") from None
+        if not is_folder:
             raise UsageError(f"--in {under}: no such folder")
     return Filters(under=folder, after=start, before=end)

@@ -7,14 +7,31 @@ everything else is a word or phrase for the word space. Parsing touches no model
 """
 from __future__ import annotations
 
+import math
+import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import ImageError, UsageError
+from core.files import kind_of
 from core.formats import IMAGE_EXTENSIONS
 
+# English function words: a query made only of these has nothing to find (and GloVe places them all
+# near each other, far from any photo's subject)
+STOP_WORDS = frozenset("""
+a an the this that these those some any each every no not
+i me my myself we us our ours ourselves you your yours yourself yourselves he him his himself she her hers
+herself it its itself they them their theirs themselves what which who whom whose
+am is are was were be been being have has had having do does did doing will would shall should can could
+may might must
+and but or nor so yet if then else than because as until while of at by for with about against between
+into through during before after to from in on onto upon within without per via
+there here when where why how all both few more most other such only own same too very just also
+s t don't doesn't isn't aren't wasn't weren't won't can't
+""".split())
 # an operator between terms: + or - with whitespace (or the query's start/end) on both sides
 _OPERATOR = re.compile(r"(?:^|\s+)([+-])(?=\s|$)")
 _WEIGHT = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*:\s*(.*)$", re.S)
@@ -43,18 +60,27 @@ def looks_like_image(text: str) -> bool:
     if shaped_like_path(text):
         return True
     try:
-        return Path(text).expanduser().is_file()
-    except OSError:  # a name too long for the file system is a word, not a file
+        return Path(os.path.expanduser(text)).is_file()
+    except (OSError, ValueError):  # a name too long for the file system (or holding NUL) is a word, not a file
         return False
 
 
 def image_path(text: str) -> Path:
-    """The resolved path of an existing file named by text; ImageError when missing or a folder."""
-    path = Path(text).expanduser()
-    if path.is_dir():
+    """The resolved path of an existing regular file named by text; ImageError when it is missing,
+    a folder, a FIFO or other special file, or cannot be looked at (a name too long, ...)."""
+    path = Path(os.path.expanduser(text))
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise ImageError(f"no such photo: {text}: check the path (words with '/' or an image extension are read as files)") from None
+    except OSError as exc:
+        raise ImageError(f"cannot look at {text}: {exc.strerror}: check the path") from None
+    except ValueError:  # a NUL byte: no file can have this name
+        raise ImageError(f"no such photo: {text}: a file name cannot hold a NUL byte") from None
+    if stat.S_ISDIR(mode):
         raise ImageError(f"{text} is a directory, not a photo: give an image file")
-    if not path.is_file():
-        raise ImageError(f"no such photo: {text}: check the path (words with '/' or an image extension are read as files)")
+    if not stat.S_ISREG(mode):
+        raise ImageError(f"{text} is not a regular file ({kind_of(mode)}): give an image file")
     return path.resolve()
 
 
@@ -68,6 +94,9 @@ def parse_term(raw: str, sign: float = 1.0, *, files: bool = True) -> Term:
     match = _WEIGHT.match(raw)
     if match:
         weight = float(match.group(1))
+        if not math.isfinite(weight):
+            raise UsageError(f"the weight {match.group(1)} in {raw.strip()!r} is not a finite number: use a weight "
+                             "like 2 or 0.5")
         raw = match.group(2)
     text = " ".join(raw.split())
     if not text:
@@ -107,4 +136,12 @@ def parse_query(text: str, add: Iterable[str] = (), subtract: Iterable[str] = ()
     terms += [parse_term(raw, -1.0, files=files) for raw in subtract]
     if not terms:
         raise UsageError("empty query: give a word, a phrase or a photo, e.g. `devsearch query dog`")
+    words = {word for term in terms for word in _words(term.text)}
+    if words and words <= STOP_WORDS and not any(term.is_image for term in terms):
+        raise UsageError(f"the query holds only stop words ({', '.join(sorted(words))}), which say nothing about "
+                         "a photo: add a word that names something, e.g. `dog`")
     return terms
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+(?:'[^\W_]+)?", text.lower())

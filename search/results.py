@@ -1,4 +1,4 @@
-"""One search hit as the outputs see it: rank, score and what the catalog knows about the photo."""
+"""One search hit as the outputs see it: rank, score and its parts, and what the catalog knows about the photo."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,8 +6,23 @@ from datetime import datetime
 
 
 @dataclass(frozen=True)
+class Reason:
+    """A class that carried a photo's mass: its name, WordNet id and probability in the photo."""
+
+    name: str
+    wnid: str
+    p: float
+
+    def as_dict(self) -> dict:
+        return {"class": self.name, "wnid": self.wnid, "p": round(self.p, 4)}
+
+
+@dataclass(frozen=True)
 class SearchResult:
-    """A ranked photo; score is the cosine similarity to the query vector (higher is closer)."""
+    """A ranked photo; score = cosine + BETA x mass (model/ranking.py), higher is closer.
+
+    cosine: similarity of the photo's vector to the query's; mass: the query's weighted probability
+    on the classes below its words (0 when they cover none); why: the classes that carried it."""
 
     rank: int
     score: float
@@ -15,6 +30,9 @@ class SearchResult:
     width: int | None
     height: int | None
     taken: datetime | None
+    cosine: float
+    mass: float = 0.0
+    why: tuple[Reason, ...] = ()
     id: int | None = None  # the photo's catalog id (the server addresses photos by it)
 
     def as_dict(self) -> dict:
@@ -26,4 +44,7 @@ class SearchResult:
             "width": self.width,
             "height": self.height,
             "taken": self.taken.isoformat() if self.taken is not None else None,
+            "cosine": round(self.cosine, 6),
+            "mass": round(self.mass, 6),
+            "why": [reason.as_dict() for reason in self.why],
         }

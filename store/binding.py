@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from core.errors import ModelMismatchError, StoreError
-from core.files import write_atomically
+from core.files import read_regular_text, write_atomically
 from model.manifest import Manifest, ManifestError
 
 MODEL_FILE = "model.json"
@@ -23,11 +23,14 @@ class ModelBinding:
         if self._manifest is None:
             path = self.home / MODEL_FILE
             try:
-                self._manifest = Manifest.from_json(json.loads(path.read_text()))
+                self._manifest = Manifest.from_json(json.loads(read_regular_text(path)))
             except FileNotFoundError:
                 return None
-            except (OSError, json.JSONDecodeError, ManifestError) as exc:
-                raise StoreError(f"cannot read {path}: {exc}: run `devsearch index --rebuild PATH`") from None
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise StoreError(f"cannot read {path} ({exc}): run `devsearch index --rebuild PATH`") from None
+            except ManifestError as exc:
+                raise StoreError(f"{path} is not a model manifest ({exc}): "
+                                 "run `devsearch index --rebuild PATH` to index again with a model") from None
         return self._manifest
 
     def check(self, fingerprint: str) -> None:

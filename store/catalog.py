@@ -6,29 +6,95 @@ Store is the facade its callers open; each role lives in its own module:
 - store/writer.py: the writes, SQLAlchemy Core, one transaction per batch bumping the store
   generation; imported on the writer's first write only;
 - store/binding.py: the model the store is bound to (model.json);
-- store/derived.py: the HNSW graph and the flat matrix, loaded, caught up or rebuilt, and saved.
+- store/derived.py: the files derived from the catalog (HNSW graph, flat matrix): verified before
+  they answer, caught up or rebuilt from the catalog, saved.
 """
 from __future__ import annotations
 
+import errno
+import os
 import sqlite3
+import stat
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
-from core.errors import EmptyStoreError, StoreError
+from core.errors import DamagedStoreError, EmptyStoreError, StoreError
+from core.files import kind_of
 from model.manifest import Manifest
-from store.binding import ModelBinding
+from store.binding import MODEL_FILE, ModelBinding
 from store.derived import DerivedFiles
+from store.flat import FlatVectors
+from store.hnsw import HnswIndex
+from store.postings import Postings
 from store.lock import WriterLock
 from store.migrate import ensure_schema
-from store.reader import CatalogReader, connect
-from store.records import ChangeSet
+from store.reader import CATALOG_FILE, CatalogReader, catalog_error, connect, translates_catalog_errors
+from store.records import Bonus, ChangeSet
 
-CATALOG_FILE = "catalog.sqlite"
+__all__ = ["CATALOG_FILE", "Store", "check_home"]
 
 
+def check_home(home: Path) -> None:
+    """A store folder that exists must be a folder (not a file, nor under one)."""
+    try:
+        mode = _mode_of(home)
+    except NotADirectoryError:
+        raise StoreError(f"the store folder {home} lies under a file: give --home (or DEVSEARCH_HOME) a folder") from None
+    if mode is not None and not stat.S_ISDIR(mode):
+        raise StoreError(f"the store folder {home} is {kind_of(mode)}, not a folder: "
+                         "give --home (or DEVSEARCH_HOME) a folder (a new one is created)")
+
+
+def _mode_of(path: Path) -> int | None:
+    """path's stat mode, None when there is nothing there; a StoreError when it cannot be looked at
+    (NotADirectoryError, for a path under a file, is left to the caller)."""
+    try:
+        return path.stat().st_mode
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        raise
+    except OSError as exc:
+        raise StoreError(f"cannot use {path}: {exc.strerror}: give another --home") from None
+
+
+def _check_catalog_files(catalog: Path) -> None:
+    """The catalog and its WAL files, where they exist, must be regular files: SQLite would wait
+    forever reading a FIFO put in their place."""
+    for suffix in ("", "-wal", "-shm"):
+        path = catalog.with_name(catalog.name + suffix)
+        mode = _mode_of(path)
+        if mode is not None and not stat.S_ISREG(mode):
+            raise DamagedStoreError(f"{path} is {kind_of(mode)}, not a catalog file: move it away and restore the "
+                                    "catalog from a backup, or run `devsearch index --rebuild PATH`")
+
+
+def _take_lock(home: Path) -> WriterLock:
+    """The writer lock, in a home created when needed; a folder we may not write is a StoreError."""
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        lock = WriterLock(home)
+        lock.acquire()
+    except OSError as exc:
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise StoreError(f"the store {home} is read-only here ({exc.strerror}): "
+                             "give a writable --home (or DEVSEARCH_HOME)") from None
+        raise
+    return lock
+
+
+def _set_aside(catalog: Path) -> None:
+    """Keep a damaged catalog (and its WAL files) under another name, for a restore or a post-mortem."""
+    for suffix in ("", "-wal", "-shm"):
+        source = catalog.with_name(catalog.name + suffix)
+        if source.exists():
+            os.replace(source, catalog.with_name(f"{catalog.name}.damaged{suffix}"))
+
+
+@translates_catalog_errors
 class Store(CatalogReader):
     """Open with Store.open(home) to read, Store.open(home, writer=True) to index."""
 
@@ -41,35 +107,49 @@ class Store(CatalogReader):
 
     # ---- opening and closing -------------------------------------------------------------
     @classmethod
-    def open(cls, home: Path, *, writer: bool = False, allow_empty: bool = False) -> "Store":
+    def open(cls, home: Path, *, writer: bool = False, allow_empty: bool = False,
+             set_aside_damaged: bool = False) -> "Store":
         """A reader needs an existing catalog with indexed photos (allow_empty: any catalog);
-        a writer creates the store when needed and takes the lock."""
-        home = Path(home).expanduser().absolute()
+        a writer creates the store when needed and takes the lock. set_aside_damaged (a writer
+        starting over): a damaged catalog is renamed to catalog.sqlite.damaged and a new one made."""
+        home = Path(os.path.expanduser(home)).absolute()
+        check_home(home)
         catalog = home / CATALOG_FILE
-        empty = EmptyStoreError(f"no photos indexed in {home}: run `devsearch index PATH` first")
+        if not writer:
+            _check_catalog_files(catalog)
         if not writer and not catalog.is_file():
-            raise empty
-        lock = db = None
+            raise EmptyStoreError(f"no photos indexed in {home}: run `devsearch index PATH` first")
+        lock = _take_lock(home) if writer else None
         try:
-            if writer:
-                home.mkdir(parents=True, exist_ok=True)
-                lock = WriterLock(home)
-                lock.acquire()
+            try:
+                store = cls._open_catalog(home, lock)
+            except DamagedStoreError:
+                if not set_aside_damaged:
+                    raise
+                _set_aside(catalog)
+                store = cls._open_catalog(home, lock)
+        except BaseException:
+            cls._discard(None, lock)
+            raise
+        if not writer and not allow_empty and not store.holds_photos():
+            store.close()
+            raise EmptyStoreError(f"no photos indexed in {home}: run `devsearch index PATH` first")
+        return store
+
+    @classmethod
+    def _open_catalog(cls, home: Path, lock: WriterLock | None) -> "Store":
+        catalog = home / CATALOG_FILE
+        _check_catalog_files(catalog)
+        db = None
+        try:
             ensure_schema(catalog)
             db = connect(catalog)
-            store = cls(home, db, lock)
-            if not writer and not allow_empty and not store.holds_photos():
-                raise empty
-        except sqlite3.OperationalError as exc:
-            cls._discard(db, lock)
-            raise StoreError(f"cannot open the catalog {catalog} ({exc}): try again") from None
-        except sqlite3.DatabaseError as exc:
-            cls._discard(db, lock)
-            raise StoreError(f"{catalog} is not a usable devsearch catalog ({exc}): use another --home") from None
-        except BaseException:
-            cls._discard(db, lock)
+            return cls(home, db, lock)
+        except BaseException as exc:
+            cls._discard(db, None)
+            if isinstance(exc, sqlite3.Error):
+                raise catalog_error(exc, catalog) from None
             raise
-        return store
 
     @staticmethod
     def _discard(db: sqlite3.Connection | None, lock: WriterLock | None) -> None:
@@ -78,10 +158,11 @@ class Store(CatalogReader):
         if lock is not None:
             lock.release()
 
-    def close(self) -> None:
-        """A writer saves the derived files first, so a clean exit leaves them current."""
+    def close(self, *, save: bool = True) -> None:
+        """A writer saves the derived files first, so a clean exit leaves them current (save=False:
+        not now; the next open catches them up from the catalog)."""
         try:
-            if self._lock is not None:
+            if self._lock is not None and save:
                 self.save()
         finally:
             if self._writer is not None:
@@ -92,13 +173,18 @@ class Store(CatalogReader):
     def __enter__(self) -> "Store":
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc_info) -> None:
+        self.close(save=exc_type is not KeyboardInterrupt)  # a second Ctrl-C: stop at once
 
     # ---- the model the store is bound to ---------------------------------------------------
     def model_manifest(self) -> Manifest | None:
-        """The manifest the store is bound to (model.json in home), None before the first index."""
-        return self._binding.manifest()
+        """The manifest the store is bound to (model.json in home), None before the first index.
+        Indexed photos without one (model.json deleted) are a StoreError: their model is unknown."""
+        manifest = self._binding.manifest()
+        if manifest is None and self.holds_photos():
+            raise StoreError(f"the store in {self.home} holds photos but has lost {MODEL_FILE}, which names their "
+                             "model: restore it, or run `devsearch index --rebuild PATH` to index them again")
+        return manifest
 
     def check_model(self, fingerprint: str) -> None:
         """Refuse to mix embedding spaces: vectors of two models are not comparable."""
@@ -110,24 +196,30 @@ class Store(CatalogReader):
         self._binding.bind(manifest)
 
     def _bound_dims(self) -> int | None:
-        manifest = self.model_manifest()
+        manifest = self._binding.manifest()
         return None if manifest is None else manifest.dims
 
     # ---- searching -------------------------------------------------------------------------
     def knn(self, vector: np.ndarray, k: int, *, allowed_ids: np.ndarray | None = None,
-            exact: bool = False) -> list[tuple[int, float]]:
-        """(photo id, cosine similarity), best first; with allowed_ids, up to k among those.
+            exact: bool = False, bonus: Bonus | None = None) -> list[tuple[int, float]]:
+        """(photo id, cosine similarity + bonus), best first; with allowed_ids, up to k among those.
 
         exact=True scores every photo from the memory-mapped flat file, which is what a process
         answering one query should do; otherwise the HNSW graph answers (loaded once, then fast).
         """
         if exact:
-            matrix = self._derived.flat()
-            return matrix.knn(vector, k, allowed_ids) if matrix is not None else []
-        index = self._derived.hnsw()
+            return self._derived.answer(FlatVectors, vector, lambda flat: flat.knn(vector, k, allowed_ids, bonus), bonus)
+        return self._derived.answer(HnswIndex, vector,
+                                    lambda index: index.knn(vector, k, self.count(), allowed_ids, bonus), bonus)
+
+    def class_mass(self, classes: np.ndarray, weights: np.ndarray, *,
+                   per_length: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(photo ids ascending, mass): each photo's kept probabilities on classes, weighted (class
+        postings); per_length: divided by the length of the photo's probability vector."""
+        index = self._derived.current(Postings)
         if index is None:
-            return []
-        return index.knn(vector, k, self.count(), allowed_ids)
+            return np.empty(0, np.int64), np.empty(0, np.float32)
+        return index.mass(classes, weights, per_length=per_length)
 
     # ---- writing (the writer only) ---------------------------------------------------------------
     def _require_writer(self) -> None:
@@ -151,8 +243,7 @@ class Store(CatalogReader):
         self._binding.forget()
 
     def commit(self, changes: ChangeSet) -> None:
-        """Write one batch in one transaction. The vector files catch up with the catalog when next
-        used or saved, in bulk: the commit itself is SQL only."""
+        """Write one batch in one transaction (the derived files catch up when next used or saved)."""
         if not changes:
             return
         fingerprint = getattr(self.model_manifest(), "fingerprint", None)
@@ -160,6 +251,10 @@ class Store(CatalogReader):
 
     def add_roots(self, folders: Iterable[str]) -> None:
         self._catalog_writer().add_roots(folders)
+
+    def record_skipped(self, folders: Iterable[str], entries: Iterable[tuple[str, str]]) -> None:
+        """What a complete crawl of folders skipped, (path, reason), replacing the last crawl's."""
+        self._catalog_writer().record_skipped(folders, entries)
 
     def record_run(self, started_at: datetime, outcome: str, summary: dict) -> None:
         self._catalog_writer().record_run(started_at, outcome, summary)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 
+from store.reader import exact_text
+
 BUSY_TIMEOUT_MS = 10_000
 WRITER_CACHE_KIB = 256 * 1024  # the path and hash indexes of a million photos stay in the writer's page cache
 
@@ -21,6 +23,7 @@ def open_engine(catalog: Path, *, writer: bool) -> Engine:
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None
+        dbapi_connection.text_factory = exact_text
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")

@@ -9,12 +9,15 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from core.files import open_regular
+
 CHUNK = 1 << 20
 
 
 def content_hash(path: Path) -> str:
-    """Hex sha256 over the size, the first MiB and the last MiB of the file."""
-    with open(path, "rb") as handle:
+    """Hex sha256 over the size, the first MiB and the last MiB of the file (a regular file only:
+    NotRegularFileError, an OSError, for anything else)."""
+    with open_regular(path) as handle:
         size = handle.seek(0, 2)
         handle.seek(0)
         digest = hashlib.sha256(str(size).encode() + b"\0")

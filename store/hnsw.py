@@ -1,36 +1,26 @@
 """The HNSW index: a derived copy of the catalog's embeddings for fast k-NN in a long-lived searcher.
 
-SQLite is the truth. The index file carries the store generation it reflects in a sidecar JSON
-(with its byte size and a digest of its head, to notice truncation or garbage before hnswlib reads
-it); the derived-file keeper decides whether to use it, catch it up, or rebuild it (store/derived.py).
-hnswlib is imported on first use: a one-shot query searches the flat file instead (store/flat.py).
+SQLite is the truth; store/derived.py keeps this file (saved, verified, caught up or rebuilt).
+Building the graph costs minutes at scale, so a save catches up the verified saved copy instead of
+building it anew. hnswlib is imported on first use: a one-shot query searches the flat file instead
+(store/flat.py).
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from collections.abc import Sequence
-from pathlib import Path
-
 import numpy as np
 
 from core.vectors import top_k, unit_rows
-from core.files import write_atomically
+from store.reader import CatalogReader
+from store.records import Bonus
 
-INDEX_FILE = "vectors.hnsw"
-SIDECAR_FILE = "vectors.json"
 SPACE = "cosine"
 M = 16
 EF_CONSTRUCTION = 200
 EF_QUERY = 400  # recall@10 0.992 at 1M clustered photos (0.937 at ef 100), 0.6 ms a query (bench/query_latency.py)
 EXACT_LIMIT = 20_000  # a filtered query over at most this many photos is exact (a matrix product)
-HEAD_BYTES = 1 << 20
-
-
-def _head_digest(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.sha256(handle.read(HEAD_BYTES)).hexdigest()
+BONUS_CANDIDATES = 32  # at most this many times k photos from each list, with a bonus
+REBUILD_AFTER = 1000  # changed vectors in one catch-up beyond which (and a fifth of the graph) it is built anew
 
 
 def _new_index(dims: int):
@@ -39,21 +29,23 @@ def _new_index(dims: int):
     return hnswlib.Index(space=SPACE, dim=dims)
 
 
-def remove_files(home: Path) -> None:
-    for name in (SIDECAR_FILE, INDEX_FILE):
-        (Path(home) / name).unlink(missing_ok=True)
-
-
 class HnswIndex:
     """hnswlib, cosine, M=16, ef_construction=200; labels are photo ids."""
+
+    KIND = "hnsw"
+    LABEL = "HNSW graph"
+    ROLES = {"graph": ".bin"}
+    LEGACY_FILES = ("vectors.hnsw", "vectors.json")  # its names before derived files named their catalog
+    SAVED_FROM_CATALOG = False
 
     def __init__(self, index, generation: int):
         self.index = index
         self.generation = generation
 
     @classmethod
-    def build(cls, dims: int, ids: np.ndarray, vectors: np.ndarray) -> "HnswIndex":
-        """A new index of these photos, with room to grow by a quarter before resizing."""
+    def build(cls, catalog: CatalogReader, dims: int) -> "HnswIndex":
+        """A new index of the catalog's indexed photos, with room to grow by a quarter before resizing."""
+        ids, vectors = catalog.indexed_vectors(dims)
         index = _new_index(dims)
         capacity = int(len(ids) * 1.25) + 1024
         index.init_index(max_elements=capacity, M=M, ef_construction=EF_CONSTRUCTION, allow_replace_deleted=False)
@@ -63,18 +55,12 @@ class HnswIndex:
         return built
 
     @classmethod
-    def load(cls, home: Path, dims: int) -> "HnswIndex | None":
-        """The saved index, or None when it is missing, truncated, corrupt or of other dimensions."""
-        path = Path(home) / INDEX_FILE
-        try:
-            sidecar = json.loads((Path(home) / SIDECAR_FILE).read_text())
-            if (int(sidecar["dims"]) != dims or path.stat().st_size != int(sidecar["bytes"])
-                    or _head_digest(path) != sidecar["head_sha256"]):
-                return None
-            index = _new_index(dims)
-            index.load_index(str(path), max_elements=int(sidecar["capacity"]))
-        except (OSError, ValueError, KeyError, TypeError, RuntimeError, MemoryError):
-            return None
+    def load(cls, files: dict, dims: int, sidecar: dict) -> "HnswIndex":
+        """The saved graph (hnswlib reads it from its path); hnswlib's RuntimeError when it cannot."""
+        if int(sidecar["dims"]) != dims:
+            raise ValueError(f"holds {sidecar['dims']}-d vectors, not {dims}-d")
+        index = _new_index(dims)
+        index.load_index(str(files["graph"].path), max_elements=int(sidecar["capacity"]))
         index.set_ef(EF_QUERY)
         return cls(index, generation=int(sidecar["generation"]))
 
@@ -87,8 +73,14 @@ class HnswIndex:
             self.index.resize_index(max(needed, 2 * self.index.get_max_elements()))
         self.index.add_items(np.asarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
 
-    def catch_up(self, ids: np.ndarray, vectors: np.ndarray, gone: np.ndarray) -> None:
-        """Apply rows changed since the saved generation: (re)embedded ids, and ids no longer indexed."""
+    def catch_up(self, catalog: CatalogReader, dims: int) -> None:
+        """Apply rows changed since this index's generation: (re)embedded ids, and ids no longer indexed."""
+        ids, vectors, gone = catalog.changed_since(self.generation, dims)
+        if len(ids) > max(REBUILD_AFTER, self.index.get_current_count() // 5):
+            # replacing vectors in hnswlib is far slower than building anew (about 2k against 10k photos/s
+            # here), which matters when a new projection replaces every vector
+            self.index = self.build(catalog, dims).index
+            return
         self.add(ids, vectors)
         self.remove(gone)
 
@@ -100,8 +92,36 @@ class HnswIndex:
             except RuntimeError:
                 pass
 
-    def knn(self, vector: np.ndarray, k: int, live: int, allowed_ids: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(id, cosine similarity) best first. live: how many photos are indexed (k is capped by it)."""
+    def knn(self, vector: np.ndarray, k: int, live: int, allowed_ids: np.ndarray | None = None,
+            bonus: Bonus | None = None) -> list[tuple[int, float]]:
+        """(id, cosine similarity + bonus) best first. live: how many photos are indexed (k is capped by it).
+
+        With a bonus the candidates are the m nearest by cosine and the m of highest bonus, scored
+        exactly; m grows (2k, 8k, 32k) until no photo outside both lists could beat the k-th score
+        (its cosine and its bonus are each at most the lists' last), as in Fagin's threshold
+        algorithm, or it reaches 32k: approximate, like the graph search itself."""
+        if bonus is None or not len(bonus.ids):
+            return self._knn(vector, k, live, allowed_ids)
+        allowed = None if allowed_ids is None else np.unique(np.asarray(allowed_ids, dtype=np.int64))
+        bonus = bonus.within(allowed)
+        limit = live if allowed is None else len(allowed)
+        m = 2 * k
+        while True:
+            nearest = self._knn(vector, m, live, allowed)
+            by_bonus = top_k(bonus.values, m)
+            candidates = np.unique(np.concatenate([np.array([i for i, _ in nearest], dtype=np.int64),
+                                                   bonus.ids[by_bonus]]))
+            cosines = self._exact(np.asarray(vector, dtype=np.float32), len(candidates), candidates)
+            ids = np.array([photo_id for photo_id, _ in cosines], dtype=np.int64)
+            scores = np.array([score for _, score in cosines], dtype=np.float32) + bonus.of(ids)
+            best = top_k(scores, k)
+            outside = (nearest[-1][1] if nearest else 0.0) + max(
+                float(bonus.values[by_bonus[-1]]) if len(by_bonus) == m else 0.0, 0.0)
+            if m >= min(limit, BONUS_CANDIDATES * k) or len(best) < k or scores[best[-1]] >= outside:
+                return [(int(ids[i]), float(scores[i])) for i in best]
+            m *= 4
+
+    def _knn(self, vector: np.ndarray, k: int, live: int, allowed_ids: np.ndarray | None) -> list[tuple[int, float]]:
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         if allowed_ids is not None:
             allowed = np.unique(np.asarray(allowed_ids, dtype=np.int64))
@@ -151,16 +171,9 @@ class HnswIndex:
             return False
         return True
 
-    def save(self, home: Path, generation: int) -> None:
-        """Write the index, then its sidecar (each atomically): the sidecar describes the file in place."""
-        home = Path(home)
-        sidecar = {"generation": generation, "dims": self.index.dim, "capacity": self.index.get_max_elements(),
-                   "space": SPACE, "M": M, "ef_construction": EF_CONSTRUCTION}
+    def write(self, role: str, path: str) -> None:
+        self.index.save_index(path)
 
-        def write_index(tmp: str) -> None:
-            self.index.save_index(tmp)
-            sidecar.update(bytes=os.path.getsize(tmp), head_sha256=_head_digest(Path(tmp)))
-
-        write_atomically(home / INDEX_FILE, write_index)
-        write_atomically(home / SIDECAR_FILE, lambda tmp: Path(tmp).write_text(json.dumps(sidecar)))
-        self.generation = generation
+    def describe(self) -> dict:
+        return {"dims": self.index.dim, "capacity": self.index.get_max_elements(), "space": SPACE, "M": M,
+                "ef_construction": EF_CONSTRUCTION}

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import fcntl
 import os
+import stat
 import time
 from pathlib import Path
 
-from core.errors import StoreLockedError
+from core.errors import StoreError, StoreLockedError
+from core.files import kind_of, read_regular_text
 
 LOCK_FILE = "writer.lock"
 
@@ -19,7 +21,7 @@ def _holder_pid(path: Path) -> str:
     """The pid written by the holder; it may take a moment to appear after it took the lock."""
     for _ in range(20):
         try:
-            pid = path.read_text().strip()
+            pid = read_regular_text(path).strip()
         except OSError:
             pid = ""
         if pid:
@@ -36,7 +38,11 @@ class WriterLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            raise StoreError(f"{self.path} is {kind_of(mode)}, not a lock file: remove it, then run again")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -6,19 +6,20 @@ tests/test_migrations.py checks SCHEMA_HEAD is Alembic's head.
 """
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from core.errors import StoreError
 
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0006"
 
 
 def schema_revision(catalog: Path) -> str | None:
     """The catalog's Alembic revision, None for a new file or one with no schema yet."""
     if not catalog.is_file():
         return None
-    db = sqlite3.connect(f"{catalog.as_uri()}?mode=ro", uri=True)
+    from store.reader import connect
+
+    db = connect(catalog)
     try:
         has_table = db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'").fetchone()

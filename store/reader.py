@@ -5,36 +5,110 @@ snapshot (the generation and the rows it describes) runs inside snapshot().
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
-from core.errors import StoreError
+from core.errors import DamagedStoreError, StoreError
+from store.probabilities import TopClasses, stack
 from store.records import KnownFile, PhotoRecord, failure_reason, prefix_range
 
+CATALOG_FILE = "catalog.sqlite"
 BUSY_TIMEOUT_S = 10.0
 _CHUNK = 500  # ids per IN (...) query
 _RECORD_COLUMNS = "id, path, size, mtime, content_hash, width, height, taken, status, error, indexed_at"
 _DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
-_WHEN = f"COALESCE(strftime('{_DATE_FORMAT}', taken), strftime('{_DATE_FORMAT}', mtime, 'unixepoch', 'localtime'))"
+# When a photo was taken, as zero-padded 'YYYY-MM-DD HH:MM:SS' text, which orders as the dates do for
+# years 0000-9999: its EXIF time, else its mtime in local time; an mtime beyond those years (SQLite
+# gives NULL) orders after or before every date it can be compared with.
+_WHEN = (f"COALESCE(strftime('{_DATE_FORMAT}', taken), strftime('{_DATE_FORMAT}', mtime, 'unixepoch', 'localtime'), "
+         "CASE WHEN mtime > 0 THEN '9999-12-31 23:59:59' ELSE '0000-01-01 00:00:00' END)")
 
 
 def connect(catalog: Path) -> sqlite3.Connection:
-    """Autocommit reads; each multi-statement read that needs one snapshot opens its own BEGIN."""
-    db = sqlite3.connect(catalog, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+    """Autocommit reads; each multi-statement read that needs one snapshot opens its own BEGIN.
+
+    A catalog in a folder this process cannot write (a read-only mount, a backup) is opened
+    immutable: SQLite could not create the WAL's shared-memory file there, and nothing can write it.
+    """
+    try:
+        db = _connect(catalog, "")
+        db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+    except sqlite3.OperationalError:
+        if os.access(catalog.parent, os.W_OK) or not os.access(catalog, os.R_OK):
+            raise
+        db = _connect(catalog, "?immutable=1")
+    return db
+
+
+def _connect(catalog: Path, query: str) -> sqlite3.Connection:
+    db = sqlite3.connect(f"{catalog.as_uri()}{query}", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                         check_same_thread=False)
+    db.text_factory = exact_text
     db.execute("PRAGMA query_only = ON")
     return db
 
 
-def _under_sql(folder: str) -> tuple[str, tuple[str, str, str]]:
+def exact_text(data: bytes) -> str:
+    """TEXT as Python text: a file name's bytes that are not UTF-8 come back as surrogate escapes,
+    as os.fsdecode gives them (store/schema.py's ExactText stores them so)."""
+    return data.decode("utf-8", "surrogateescape")
+
+
+_PATH = "CAST(? AS TEXT)"  # a path is bound as its exact bytes (os.fsencode) and compared as TEXT
+
+
+def catalog_error(exc: sqlite3.Error, catalog: Path) -> StoreError:
+    """The one-line error for what SQLite said about the catalog, with what to do."""
+    said = str(exc).lower()
+    if "locked" in said or "busy" in said:
+        return StoreError(f"the catalog {catalog} is busy (another process holds it): try again in a moment")
+    if "readonly" in said or "read-only" in said:
+        return StoreError(f"the store {catalog.parent} is read-only here: give a writable --home (or DEVSEARCH_HOME)")
+    if "unable to open" in said:
+        return StoreError(f"cannot open the catalog {catalog}: check that its folder exists and that you may read it")
+    if isinstance(exc, sqlite3.OperationalError) and not said.startswith(("no such table", "no such column")):
+        return StoreError(f"cannot use the catalog {catalog} ({exc}): check the disk and the folder's permissions")
+    return DamagedStoreError(
+        f"the catalog {catalog} is damaged ({exc}): restore it from a backup, or run `devsearch index --rebuild PATH` "
+        "to index the photos again into a new one (the damaged file is kept beside it)")
+
+
+def translates_catalog_errors(cls: type) -> type:
+    """Every public method of cls turns an sqlite3 error into catalog_error's StoreError."""
+    for name, member in list(vars(cls).items()):
+        if inspect.isfunction(member) and not name.startswith("_"):
+            setattr(cls, name, _translated(member))
+    return cls
+
+
+def _translated(method: Callable) -> Callable:
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise catalog_error(exc, self.home / CATALOG_FILE) from None
+    return call
+
+
+def _under_sql(folder: str) -> tuple[str, tuple[bytes, ...]]:
     """SQL for `path is folder or inside it`, as a range so the path index is used."""
-    return "(path = ? OR (path >= ? AND path < ?))", prefix_range(folder)
+    return (f"(path = {_PATH} OR (path >= {_PATH} AND path < {_PATH}))",
+            tuple(os.fsencode(bound) for bound in prefix_range(folder)))
+
+
+def _date_text(moment: datetime) -> str:
+    """moment as _WHEN writes dates: the year zero-padded (strftime writes year 999 as '999')."""
+    return moment.isoformat(sep=" ", timespec="seconds")
 
 
 def _when(value: str | None) -> datetime | None:
@@ -47,12 +121,31 @@ def _record(row: tuple) -> PhotoRecord:
                        height=height, taken=_when(taken), status=status, error=error, indexed_at=_when(indexed_at))
 
 
-def _vectors_of(dims: int, rows: list[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, float32 matrix) of (id, embedding blob) rows."""
+UNIT_TOLERANCE = 1e-3  # a stored embedding is a unit vector (the writer norms it); anything else is damage
+
+
+def _vectors_of(catalog: Path, dims: int, rows: list[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, float32 matrix) of (id, embedding blob) rows, each checked (damaged_vector)."""
     ids = np.array([photo_id for photo_id, _ in rows], dtype=np.int64)
-    return ids, np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float32).reshape(len(rows), dims)
+    for photo_id, blob in rows:
+        if len(blob) != 4 * dims:
+            raise _damaged_vector(catalog, photo_id, f"{len(blob)} bytes, not {4 * dims}")
+    matrix = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float32).reshape(len(rows), dims)
+    with np.errstate(all="ignore"):
+        norms = np.sqrt(np.einsum("ij,ij->i", matrix.astype(np.float64), matrix.astype(np.float64)))
+    bad = np.flatnonzero(~((np.abs(norms - 1.0) <= UNIT_TOLERANCE) | (norms == 0.0)))
+    if len(bad):
+        raise _damaged_vector(catalog, int(ids[bad[0]]), f"its length is {norms[bad[0]]:.6g}, not 1")
+    return ids, matrix
 
 
+def _damaged_vector(catalog: Path, photo_id: int, why: str) -> DamagedStoreError:
+    return DamagedStoreError(
+        f"the catalog {catalog} is damaged (the vector of photo {photo_id}: {why}): restore it from a backup, or run "
+        "`devsearch index --rebuild PATH` to index the photos again into a new one (the damaged file is kept beside it)")
+
+
+@translates_catalog_errors
 class CatalogReader:
     """Every read of the catalog, on one sqlite3 connection."""
 
@@ -88,7 +181,8 @@ class CatalogReader:
 
     def ids_matching(self, *, under: Path | None = None, after: datetime | None = None,
                      before: datetime | None = None) -> np.ndarray:
-        """Ids of indexed photos inside `under`, taken (EXIF time, else mtime) in [after, before]."""
+        """Ids of indexed photos inside `under`, taken (EXIF time, else mtime) in [after, before],
+        compared to the second."""
         clauses, params = ["status = 'indexed'"], []
         if under is not None:
             sql, values = _under_sql(os.path.realpath(under))
@@ -96,17 +190,18 @@ class CatalogReader:
             params.extend(values)
         if after is not None:
             clauses.append(f"{_WHEN} >= ?")
-            params.append(after.strftime(_DATE_FORMAT))
+            params.append(_date_text(after))
         if before is not None:
             clauses.append(f"{_WHEN} <= ?")
-            params.append(before.strftime(_DATE_FORMAT))
+            params.append(_date_text(before))
         rows = self._db.execute(f"SELECT id FROM photos WHERE {' AND '.join(clauses)} ORDER BY id", params)
         return np.fromiter((row[0] for row in rows), dtype=np.int64)
 
     def find_by_path(self, path: Path) -> PhotoRecord | None:
         """The row of a file, whatever its status; the path as given, else with symlinks resolved."""
         for candidate in dict.fromkeys((os.path.abspath(path), os.path.realpath(path))):
-            row = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM photos WHERE path = ?", (candidate,)).fetchone()
+            row = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM photos WHERE path = {_PATH}",
+                                   (os.fsencode(candidate),)).fetchone()
             if row is not None:
                 return _record(row)
         return None
@@ -120,7 +215,7 @@ class CatalogReader:
         row = self._db.execute("SELECT embedding FROM photos WHERE id = ?", (int(photo_id),)).fetchone()
         if row is None or row[0] is None:
             raise StoreError(f"photo {photo_id} has no vector in {self.home}")
-        return np.frombuffer(row[0], dtype=np.float32).copy()
+        return _vectors_of(self.home / CATALOG_FILE, len(row[0]) // 4, [(int(photo_id), row[0])])[1][0].copy()
 
     def failure_counts(self) -> dict[str, int]:
         """Failed files by reason (the part of the error before its first colon)."""
@@ -130,6 +225,18 @@ class CatalogReader:
             reason = failure_reason(error or "unknown")
             counts[reason] = counts.get(reason, 0) + number
         return counts
+
+    def failed_files(self) -> list[tuple[str, str]]:
+        """(path, error) of every file that failed, by path."""
+        return self._db.execute("SELECT path, error FROM photos WHERE status = 'failed' ORDER BY path").fetchall()
+
+    def skipped_files(self) -> list[tuple[str, str]]:
+        """(path, reason) of every entry the last crawl of its root skipped, by path."""
+        return self._db.execute("SELECT path, reason FROM skipped ORDER BY path").fetchall()
+
+    def skip_counts(self) -> dict[str, int]:
+        """Skipped entries by reason."""
+        return dict(self._db.execute("SELECT reason, COUNT(*) FROM skipped GROUP BY reason ORDER BY reason"))
 
     def roots(self) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT path FROM roots ORDER BY path")]
@@ -148,8 +255,31 @@ class CatalogReader:
     def files_under(self, folder: str) -> dict[str, KnownFile]:
         """path -> KnownFile for every row inside folder: one query, plain tuples (the hot path)."""
         sql, params = _under_sql(folder)
-        rows = self._db.execute(f"SELECT path, id, size, mtime, status FROM photos WHERE {sql}", params)
-        return {path: KnownFile(photo_id, size, mtime, status) for path, photo_id, size, mtime, status in rows}
+        rows = self._db.execute(f"SELECT path, id, size, mtime, status, model FROM photos WHERE {sql}", params)
+        return {path: KnownFile(photo_id, size, mtime, status, model)
+                for path, photo_id, size, mtime, status, model in rows}
+
+    def top_classes_of(self, ids: Sequence[int]) -> dict[int, TopClasses]:
+        """The kept top classes of these photos (those that have some)."""
+        found: dict[int, TopClasses] = {}
+        wanted = [int(i) for i in ids]
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT id, top_classes FROM photos WHERE id IN ({marks}) AND top_classes IS NOT NULL", chunk)
+            found.update((photo_id, TopClasses.from_blob(blob)) for photo_id, blob in rows)
+        return found
+
+    def classes_to_reproject(self, fingerprint: str, backbone: str, after_id: int,
+                             limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Indexed photos embedded by another model of this backbone, with their top classes, ids above
+        after_id, at most limit: (ids, class ids (N, K), probabilities (N, K))."""
+        rows = self._db.execute(
+            "SELECT id, top_classes FROM photos WHERE status = 'indexed' AND top_classes IS NOT NULL "
+            "AND model != ? AND substr(model, 1, ?) = ? AND id > ? ORDER BY id LIMIT ?",
+            (fingerprint, len(backbone) + 1, backbone + "/", after_id, limit)).fetchall()
+        return (np.array([photo_id for photo_id, _ in rows], dtype=np.int64), *stack([blob for _, blob in rows]))
 
     def movable_sizes(self, folders: Iterable[str]) -> set[int]:
         """Sizes of photos whose vector a moved file could take over: deleted ones, and indexed ones
@@ -168,6 +298,11 @@ class CatalogReader:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
         return int(row[0]) if row is not None else 0
 
+    def store_id(self) -> str:
+        """The random identity the catalog was created with (the files derived from it name it)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
+        return row[0] if row is not None else ""
+
     @contextmanager
     def snapshot(self) -> Iterator[None]:
         """One read transaction, so the generation and the rows read inside it agree."""
@@ -181,7 +316,19 @@ class CatalogReader:
         """(ids, float32 rows) of every indexed photo."""
         rows = self._db.execute(
             "SELECT id, embedding FROM photos WHERE status = 'indexed' AND embedding IS NOT NULL").fetchall()
-        return _vectors_of(dims, rows)
+        return _vectors_of(self.home / CATALOG_FILE, dims, rows)
+
+    def indexed_vectors_of(self, ids: Sequence[int], dims: int) -> dict[int, np.ndarray]:
+        """id -> float32 vector of those ids that are indexed photos."""
+        found: dict[int, np.ndarray] = {}
+        wanted = [int(i) for i in ids]
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start:start + _CHUNK]
+            rows = self._db.execute(f"SELECT id, embedding FROM photos WHERE id IN ({','.join('?' * len(chunk))}) "
+                                    "AND status = 'indexed' AND embedding IS NOT NULL", chunk).fetchall()
+            ids, vectors = _vectors_of(self.home / CATALOG_FILE, dims, rows)
+            found.update(zip(ids.tolist(), vectors))
+        return found
 
     def changed_since(self, generation: int, dims: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(ids, rows) of photos (re)indexed after generation, and the ids no longer indexed since."""
@@ -189,7 +336,23 @@ class CatalogReader:
                                 (generation,)).fetchall()
         live = [(photo_id, blob) for photo_id, status, blob in rows if status == "indexed" and blob is not None]
         gone = np.array([photo_id for photo_id, status, _ in rows if status != "indexed"], dtype=np.int64)
-        return (*_vectors_of(dims, live), gone)
+        return (*_vectors_of(self.home / CATALOG_FILE, dims, live), gone)
+
+    def indexed_classes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(ids, class ids (N, K), probabilities (N, K)) of every indexed photo that keeps its top classes."""
+        rows = self._db.execute("SELECT id, top_classes FROM photos WHERE status = 'indexed' "
+                                "AND top_classes IS NOT NULL").fetchall()
+        return (np.array([photo_id for photo_id, _ in rows], dtype=np.int64), *stack([blob for _, blob in rows]))
+
+    def classes_changed_since(self, generation: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(ids, class ids, probabilities) of photos (re)indexed after generation with top classes, and
+        the ids changed since that no longer have any (gone, failed, or embedded without a classifier)."""
+        rows = self._db.execute("SELECT id, status, top_classes FROM photos WHERE generation > ?",
+                                (generation,)).fetchall()
+        live = [(photo_id, blob) for photo_id, status, blob in rows if status == "indexed" and blob is not None]
+        gone = np.array([photo_id for photo_id, status, blob in rows if status != "indexed" or blob is None],
+                        dtype=np.int64)
+        return (np.array([photo_id for photo_id, _ in live], dtype=np.int64), *stack([blob for _, blob in live]), gone)
 
     def close(self) -> None:
         self._db.close()

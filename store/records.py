@@ -32,6 +32,7 @@ class KnownFile:
     size: int
     mtime: float
     status: str
+    model: str | None = None  # fingerprint of the model that embedded it
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,15 @@ class EmbeddedPhoto:
     width: int
     height: int
     taken: datetime | None
+    vector: np.ndarray  # float32 (dims,), unit
+    top_classes: bytes | None = None  # store/probabilities.py's form; None without a classifier
+
+
+@dataclass(frozen=True)
+class Reprojected:
+    """An indexed photo's new vector, computed from its kept top classes (no decoding)."""
+
+    id: int
     vector: np.ndarray  # float32 (dims,), unit
 
 
@@ -74,9 +84,37 @@ class ChangeSet:
     failed: list[FailedPhoto] = field(default_factory=list)
     moves: list[Move] = field(default_factory=list)
     deleted: list[int] = field(default_factory=list)  # ids whose files are gone
+    reprojected: list[Reprojected] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.embedded or self.failed or self.moves or self.deleted)
+        return bool(self.embedded or self.failed or self.moves or self.deleted or self.reprojected)
+
+
+@dataclass(frozen=True)
+class Bonus:
+    """An addition to some photos' cosine scores (the mass of a query's classes, times its weight)."""
+
+    ids: np.ndarray  # int64, ascending
+    values: np.ndarray  # float32, one per id
+
+    def of(self, ids: np.ndarray) -> np.ndarray:
+        """The bonus of each id (0 for ids without one)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if not len(self.ids):
+            return np.zeros(len(ids), dtype=np.float32)
+        at = np.minimum(np.searchsorted(self.ids, ids), len(self.ids) - 1)
+        return np.where(self.ids[at] == ids, self.values[at], 0).astype(np.float32)
+
+    def __add__(self, other: "Bonus") -> "Bonus":
+        ids = np.union1d(self.ids, other.ids)
+        return Bonus(ids, self.of(ids) + other.of(ids))
+
+    def within(self, allowed: np.ndarray | None) -> "Bonus":
+        """Only the ids in allowed (ascending), or all when None."""
+        if allowed is None:
+            return self
+        keep = np.isin(self.ids, allowed)
+        return Bonus(self.ids[keep], self.values[keep])
 
 
 def prefix_range(folder: str) -> tuple[str, str, str]:

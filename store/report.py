@@ -1,9 +1,11 @@
 """`devsearch status`: what a store holds, as one dict (the --json output) and as lines of text."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from store.catalog import CATALOG_FILE, Store
+from core.names import shown_path, visible
+from store.catalog import CATALOG_FILE, Store, check_home
 
 
 def _bytes_on_disk(home: Path) -> int:
@@ -11,10 +13,13 @@ def _bytes_on_disk(home: Path) -> int:
 
 
 def store_status(home: Path) -> dict:
-    """Counts by status, failures by reason, roots, model, size and the last run; zeros for no store."""
-    home = Path(home).expanduser().absolute()
-    status = {"home": str(home), "images": 0, "failed": 0, "deleted": 0, "failures": {}, "roots": [],
-              "model": None, "store_bytes": _bytes_on_disk(home), "last_run": None}
+    """Counts by status, failures and skips by reason, the failed and skipped paths with their reasons,
+    roots, model, size and the last run; zeros for no store."""
+    home = Path(os.path.expanduser(home)).absolute()
+    check_home(home)
+    status = {"home": str(home), "images": 0, "failed": 0, "deleted": 0, "skipped": 0, "failures": {}, "skips": {},
+              "roots": [], "model": None, "store_bytes": _bytes_on_disk(home), "last_run": None,
+              "failed_files": [], "skipped_files": []}
     if not (home / CATALOG_FILE).is_file():
         return status
     with Store.open(home, allow_empty=True) as store:
@@ -22,18 +27,23 @@ def store_status(home: Path) -> dict:
         status.update(
             images=store.count("indexed"), failed=store.count("failed"), deleted=store.count("deleted"),
             failures=store.failure_counts(), roots=store.roots(),
-            model=manifest.fingerprint if manifest else None, last_run=store.last_run())
+            model=manifest.fingerprint if manifest else None, last_run=store.last_run(),
+            failed_files=[{"path": path, "error": error} for path, error in store.failed_files()],
+            skipped_files=[{"path": path, "reason": reason} for path, reason in store.skipped_files()])
+        status.update(skipped=len(status["skipped_files"]), skips=store.skip_counts())
     return status
 
 
 def format_status(status: dict) -> list[str]:
     """The lines `devsearch status` prints for a store_status dict."""
-    failures = ", ".join(f"{n:,} {reason}" for reason, n in status["failures"].items())
+    failures = visible(", ".join(f"{n:,} {reason}" for reason, n in status["failures"].items()))
+    skips = visible(", ".join(f"{n:,} {reason}" for reason, n in status["skips"].items()))
     lines = [
-        f"home      {status['home']}",
+        f"home      {shown_path(status['home'])}",
         f"photos    {status['images']:,} indexed, {status['failed']:,} failed, {status['deleted']:,} deleted",
         *([f"failures  {failures}"] if failures else []),
-        f"roots     {', '.join(status['roots']) or '(none)'}",
+        *([f"skipped   {skips} (devsearch status --failed lists them)"] if skips else []),
+        f"roots     {', '.join(shown_path(root) for root in status['roots']) or '(none)'}",
         f"model     {status['model'] or '(none yet)'}",
         f"size      {status['store_bytes'] / 1e6:.1f} MB",
     ]

@@ -5,9 +5,28 @@ this module, so old revisions stay what they were). tests/test_migrations.py che
 """
 from __future__ import annotations
 
-from sqlalchemy import (Column, DateTime, Float, Index, Integer, LargeBinary, MetaData, String, Table, Text)
+import os
+
+from sqlalchemy import (Column, DateTime, Float, Index, Integer, LargeBinary, MetaData, String, Table, Text, TypeDecorator,
+                        cast)
 
 metadata = MetaData()
+
+
+class ExactText(TypeDecorator):
+    """TEXT holding a file name's exact bytes. Python carries bytes that are not UTF-8 as surrogate
+    escapes, which sqlite3 cannot encode; bound as bytes and cast to TEXT, every name is stored as
+    it is on disk, and orders and compares byte by byte. Reads decode with surrogateescape (the
+    connections' text_factory, store/engine.py and store/reader.py)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else os.fsencode(value)
+
+    def bind_expression(self, bindvalue):
+        return cast(bindvalue, Text)
 
 # One row per file ever seen under an indexed root. Rows are never removed (only marked deleted)
 # so that the HNSW catch-up after a crash sees every change; `--rebuild` starts over.
@@ -15,7 +34,7 @@ photos = Table(
     "photos",
     metadata,
     Column("id", Integer, primary_key=True),  # = the HNSW label; AUTOINCREMENT, so never reused
-    Column("path", Text, nullable=False, unique=True),  # absolute
+    Column("path", ExactText, nullable=False, unique=True),  # absolute
     Column("size", Integer, nullable=False),
     Column("mtime", Float, nullable=False),
     Column("content_hash", String(64)),
@@ -23,8 +42,9 @@ photos = Table(
     Column("height", Integer),
     Column("taken", DateTime),  # EXIF DateTimeOriginal, local time as the camera wrote it
     Column("status", String(16), nullable=False),  # indexed | failed | deleted
-    Column("error", Text),
+    Column("error", ExactText),  # may name the file
     Column("embedding", LargeBinary),  # float32 unit vector, native byte order
+    Column("top_classes", LargeBinary),  # the classifier's top classes, store/probabilities.py; NULL without one
     Column("model", String(200)),  # fingerprint of the model that made the embedding
     Column("indexed_at", DateTime),
     Column("generation", Integer, nullable=False, server_default="0"),  # store generation of the last change
@@ -37,7 +57,7 @@ photos = Table(
 roots = Table(
     "roots",
     metadata,
-    Column("path", Text, primary_key=True),
+    Column("path", ExactText, primary_key=True),
     Column("added_at", DateTime, nullable=False),
     Column("last_indexed_at", DateTime),
 )
@@ -47,6 +67,15 @@ meta = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# What the last complete crawl of each root skipped, and why (replaced at each crawl).
+skipped = Table(
+    "skipped",
+    metadata,
+    Column("path", ExactText, primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("seen_at", DateTime, nullable=False),
 )
 
 runs = Table(

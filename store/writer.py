@@ -6,17 +6,21 @@ importing SQLAlchemy; reads are plain sqlite3 in store/reader.py.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import secrets
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Connection, Dialect, select, update
+from sqlalchemy import Connection, Dialect, and_, bindparam, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 
+from core.vectors import unit_rows
 from store.engine import open_engine
-from store.records import ChangeSet, Move
-from store.schema import meta, photos, roots, runs
+from store.records import ChangeSet, Move, Reprojected, prefix_range
+from store.schema import meta, photos, roots, runs, skipped
 
 _CHUNK = 500  # ids per IN (...) statement
 
@@ -26,27 +30,36 @@ def _generation(conn: Connection) -> int:
     return int(value) if value is not None else 0
 
 
+def _set_meta(conn: Connection, key: str, value: str) -> None:
+    statement = sqlite_insert(meta).values(key=key, value=value)
+    conn.execute(statement.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": value}))
+
+
 def _bump_generation(conn: Connection) -> int:
     new = _generation(conn) + 1
-    statement = sqlite_insert(meta).values(key="generation", value=str(new))
-    conn.execute(statement.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": str(new)}))
+    _set_meta(conn, "generation", str(new))
     return new
 
 
 _UPSERTED = ("path", "size", "mtime", "content_hash", "width", "height", "taken", "status", "error", "embedding",
-             "model", "indexed_at", "generation")
+             "top_classes", "model", "indexed_at", "generation")
 
 
 class _BulkUpsert:
     """Photos inserted or updated by path (a path already in the catalog keeps its id), all in one
-    driver-level executemany: the hot path of an index run, four times faster here than SQLAlchemy's
-    per-row parameter handling (bench/writer_ceiling.py). The statement is built from the schema, and
-    values go through the dialect's own bind processors, so the rows stored are those SQLAlchemy would store."""
+    driver-level executemany: the hot path of an index run, about four times faster here than
+    SQLAlchemy's per-row parameter handling (bench/writer_ceiling.py). The statement is SQLAlchemy's
+    own, compiled once, and each value goes through its column type's bind processor, so the rows
+    stored are those SQLAlchemy would store."""
 
     def __init__(self, dialect: Dialect):
-        updates = ", ".join(f"{name} = excluded.{name}" for name in _UPSERTED[1:])
-        self.sql = (f"INSERT INTO {photos.name} ({', '.join(_UPSERTED)}) VALUES ({', '.join('?' * len(_UPSERTED))}) "
-                    f"ON CONFLICT (path) DO UPDATE SET {updates}")
+        statement = sqlite_insert(photos).values({name: bindparam(name) for name in _UPSERTED})
+        statement = statement.on_conflict_do_update(index_elements=[photos.c.path],
+                                                    set_={name: statement.excluded[name] for name in _UPSERTED[1:]})
+        compiled = statement.compile(dialect=dialect)
+        if tuple(compiled.positiontup or ()) != _UPSERTED:
+            raise RuntimeError(f"unexpected parameter order in {compiled}")
+        self.sql = str(compiled)
         processors = [photos.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _UPSERTED]
         self._processors = [(column, process) for column, process in enumerate(processors) if process is not None]
 
@@ -81,12 +94,30 @@ def _apply_move(conn: Connection, move: Move, at_generation: int) -> None:
         return
     conn.execute(update(photos).where(photos.c.id == owner).values(
         content_hash=source.content_hash, width=source.width, height=source.height, taken=source.taken,
-        embedding=source.embedding, model=source.model, indexed_at=source.indexed_at, **location))
+        embedding=source.embedding, top_classes=source.top_classes, model=source.model,
+        indexed_at=source.indexed_at, **location))
     conn.execute(update(photos).where(photos.c.id == source.id).values(status="deleted", generation=at_generation))
 
 
+def _reproject(conn: Connection, rows: list[Reprojected], fingerprint: str | None, at_generation: int) -> None:
+    """New vectors for indexed photos, in one executemany."""
+    statement = update(photos).where(photos.c.id == bindparam("photo_id")).values(
+        embedding=bindparam("vector"), model=fingerprint, generation=at_generation)
+    conn.execute(statement, [{"photo_id": p.id, "vector": _blob(p.vector)} for p in rows])
+
+
 def _blob(vector: np.ndarray) -> bytes:
-    return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+    """The vector as stored: float32, unit length (readers take any other length for damage)."""
+    return np.ascontiguousarray(unit_rows(np.ravel(vector)), dtype=np.float32).tobytes()
+
+
+@contextmanager
+def _sqlite_errors() -> Iterator[None]:
+    """SQLAlchemy's wrapper off: the store turns sqlite3's own errors into one-line StoreErrors."""
+    try:
+        yield
+    except DBAPIError as exc:
+        raise exc.orig from None
 
 
 class CatalogWriter:
@@ -96,42 +127,65 @@ class CatalogWriter:
         self._engine = open_engine(catalog, writer=True)
         self._upsert = _BulkUpsert(self._engine.dialect)
 
-    def commit(self, changes: ChangeSet, fingerprint: str | None) -> int:
-        """Write one batch in one transaction (a statement per kind of change, not per photo); its generation."""
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        with _sqlite_errors(), self._engine.begin() as conn:
+            yield conn
+
+    def commit(self, changes: ChangeSet, fingerprint: str | None) -> None:
+        """Write one batch in one transaction, at a new store generation (a statement per kind of change,
+        not per photo)."""
         now = datetime.now()
-        with self._engine.begin() as conn:
+        with self._transaction() as conn:
             at_generation = _bump_generation(conn)
             for move in changes.moves:
                 _apply_move(conn, move, at_generation)
             self._upsert(conn, [
                 [photo.path, photo.size, photo.mtime, photo.content_hash, photo.width, photo.height, photo.taken,
-                 "indexed", None, _blob(photo.vector), fingerprint, now, at_generation]
+                 "indexed", None, _blob(photo.vector), photo.top_classes, fingerprint, now, at_generation]
                 for photo in changes.embedded])
             self._upsert(conn, [
-                [photo.path, photo.size, photo.mtime, None, None, None, None, "failed", photo.error, None, None, now,
-                 at_generation]
+                [photo.path, photo.size, photo.mtime, None, None, None, None, "failed", photo.error, None, None,
+                 None, now, at_generation]
                 for photo in changes.failed])
             if changes.deleted:
                 _mark_deleted(conn, changes.deleted, at_generation)
-        return at_generation
+            if changes.reprojected:
+                _reproject(conn, changes.reprojected, fingerprint, at_generation)
 
     def forget_everything(self) -> None:
-        """`--rebuild`: every photo and root goes; run history stays."""
-        with self._engine.begin() as conn:
+        """`--rebuild`: every photo and root goes, and the catalog takes a new identity (no file derived
+        from what it held can pass for its own); run history stays."""
+        with self._transaction() as conn:
             _bump_generation(conn)
+            _set_meta(conn, "store_id", secrets.token_hex(16))
             conn.execute(photos.delete())
             conn.execute(roots.delete())
+            conn.execute(skipped.delete())
 
     def add_roots(self, folders: Iterable[str]) -> None:
         now = datetime.now()
-        with self._engine.begin() as conn:
+        with self._transaction() as conn:
             for folder in folders:
                 statement = sqlite_insert(roots).values(path=folder, added_at=now, last_indexed_at=now)
                 conn.execute(statement.on_conflict_do_update(index_elements=[roots.c.path],
                                                              set_={"last_indexed_at": now}))
 
+    def record_skipped(self, folders: Iterable[str], entries: Iterable[tuple[str, str]]) -> None:
+        """What a complete crawl of folders skipped and why, in place of what the last one did."""
+        now = datetime.now()
+        with self._transaction() as conn:
+            for folder in folders:
+                exact, lowest, above = prefix_range(folder)
+                conn.execute(skipped.delete().where(
+                    or_(skipped.c.path == exact, and_(skipped.c.path >= lowest, skipped.c.path < above))))
+            for path, reason in entries:
+                statement = sqlite_insert(skipped).values(path=path, reason=reason, seen_at=now)
+                conn.execute(statement.on_conflict_do_update(index_elements=[skipped.c.path],
+                                                             set_={"reason": reason, "seen_at": now}))
+
     def record_run(self, started_at: datetime, outcome: str, summary: dict) -> None:
-        with self._engine.begin() as conn:
+        with self._transaction() as conn:
             conn.execute(runs.insert().values(started_at=started_at, finished_at=datetime.now(), outcome=outcome,
                                               summary=json.dumps(summary, sort_keys=True)))
 

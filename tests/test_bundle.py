@@ -9,10 +9,12 @@ import pytest
 from core.errors import UsageError
 from core.settings import Settings
 from model.bundle import save_bundle
+from model.conse import project
 from model.heads import build_devise_head
 from model.manifest import MANIFEST_FILE, read_manifest
 from model.resolver import resolve_model
 from core.photo import decode_photo
+from store.probabilities import keep_top
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.slow
@@ -31,13 +33,22 @@ def default_bundle(model_cache):
 def test_default_bundle_is_efficientnet_conse_glove(default_bundle):
     manifest = default_bundle.manifest
     assert (manifest.backbone, manifest.head, manifest.words) == ("efficientnet-lite0", "conse", "glove-6b-50d")
-    assert default_bundle.fingerprint.startswith("efficientnet-lite0+conse+glove-6b-50d:")
+    assert default_bundle.fingerprint.startswith("efficientnet-lite0:")
+    assert "/conse+glove-6b-50d:" in default_bundle.fingerprint
 
 
 def test_embeddings_are_unit_vectors_in_the_word_space(default_bundle, photos):
     embeddings = default_bundle.embed(photos)
     assert embeddings.shape == (2, default_bundle.dims) == (2, 50)
     np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-5)
+
+
+def test_the_conse_vector_is_the_same_from_the_kept_top_classes(default_bundle, photos):
+    embeddings, probabilities = default_bundle.embed_and_classify(photos)
+    kept = keep_top(probabilities)
+    from_kept = project(np.stack([k.ids for k in kept]), np.stack([k.probabilities for k in kept]),
+                        default_bundle.label_vectors, default_bundle.manifest.top_t)
+    np.testing.assert_allclose(from_kept, embeddings, atol=1e-5)
 
 
 def test_a_saved_bundle_reloads_with_the_same_fingerprint_and_outputs(tmp_path, model_cache, default_bundle, photos):
@@ -80,4 +91,4 @@ def test_a_folder_without_a_manifest_is_not_a_bundle(tmp_path):
 def test_the_manifest_is_plain_json_without_the_load_path(tmp_path, model_cache):
     save_bundle(tmp_path / "b", settings=Settings(cache=model_cache))
     stored = json.loads((tmp_path / "b" / MANIFEST_FILE).read_text())
-    assert "path" not in stored and stored["dims"] == 50 and stored["top_t"] == 10
+    assert "path" not in stored and stored["dims"] == 50 and stored["top_t"] == 50 and stored["format"] == 2

@@ -27,7 +27,7 @@ def cat_labels(model_cache) -> dict:
 @pytest.mark.slow
 def test_labels_json_has_the_documented_keys(cat_labels):
     assert set(cat_labels) == {"image", "imagenet", "words"}
-    assert set(cat_labels["imagenet"][0]) == {"label", "wnid", "score"}
+    assert set(cat_labels["imagenet"][0]) == {"label", "wnid", "score", "path"}
     assert set(cat_labels["words"][0]) == {"word", "score"}
     assert len(cat_labels["imagenet"]) == len(cat_labels["words"]) == 10
 
@@ -36,6 +36,12 @@ def test_labels_json_has_the_documented_keys(cat_labels):
 def test_the_cat_is_a_cat_class_in_the_top_three(cat_labels):
     top3 = [row["label"] for row in cat_labels["imagenet"][:3]]
     assert any(label in {"tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat"} for label in top3)
+
+
+@pytest.mark.slow
+def test_each_class_shows_its_wordnet_path_up_from_the_class(cat_labels):
+    tabby = next(row for row in cat_labels["imagenet"] if row["label"] == "tabby")
+    assert tabby["path"][:3] == ["tabby", "domestic cat", "cat"]
 
 
 @pytest.mark.slow
@@ -69,9 +75,11 @@ def test_a_text_file_is_not_an_image(tmp_path):
 
 
 def test_the_tables_rank_the_classes_then_the_words(capsys):
-    print_description({"image": "cup.jpg", "imagenet": [{"label": "espresso", "wnid": "n07920052", "score": 0.912}],
+    print_description({"image": "cup.jpg", "imagenet": [{"label": "espresso", "wnid": "n07920052", "score": 0.912,
+                                                         "path": ["espresso", "beverage", "food"]}],
                        "words": [{"word": "coffee", "score": 0.81}, {"word": "tea", "score": 0.7}]})
     out = capsys.readouterr().out
     rows = [[cell.strip() for cell in line.strip("│").split("│")] for line in out.splitlines() if line.startswith("│")]
-    assert rows == [["1", "espresso", "0.912"], ["1", "coffee", "0.810"], ["2", "tea", "0.700"]]
+    assert rows == [["1", "espresso", "0.912", "espresso < beverage < food"], ["1", "coffee", "0.810"],
+                    ["2", "tea", "0.700"]]
     assert out.index("ImageNet classes") < out.index("espresso") < out.index("Nearest words") < out.index("coffee")

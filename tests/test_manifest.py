@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from core.errors import StoreError, UsageError
-from model.manifest import MANIFEST_FILE, Manifest, read_manifest, write_manifest
+from model.manifest import MANIFEST_FILE, Manifest, fingerprint, read_manifest, write_manifest
 from store.binding import MODEL_FILE
 from store.catalog import Store
 
@@ -74,3 +75,20 @@ def test_a_damaged_store_binding_says_to_rebuild(tmp_path):
     (tmp_path / "home" / MODEL_FILE).write_text(json.dumps({"format": 1, "dims": 4}))
     with Store.open(tmp_path / "home", allow_empty=True) as store, pytest.raises(StoreError, match="--rebuild"):
         store.model_manifest()
+
+
+def test_a_format_2_fingerprint_names_the_backbone_and_the_projection_apart():
+    manifest = Manifest(backbone="efficientnet-lite0", head="conse", words="glove-6b-50d", words_name="glove-6b-50d",
+                        dims=50, labels="imagenet-1k")
+    one = fingerprint(manifest, {"backbone": "b1", "head": "h1", "words": "w1"})
+    other_head = fingerprint(manifest, {"backbone": "b1", "head": "h2", "words": "w1"})
+    other_backbone = fingerprint(manifest, {"backbone": "b2", "head": "h1", "words": "w1"})
+    assert one.startswith("efficientnet-lite0:") and "/conse+glove-6b-50d:" in one
+    assert replace(manifest, fingerprint=one).backbone_fingerprint == replace(manifest, fingerprint=other_head).backbone_fingerprint
+    assert one.split("/")[1] == other_backbone.split("/")[1] and one != other_backbone
+
+
+def test_a_format_1_manifest_keeps_its_one_hash_fingerprint_and_projects_no_classes():
+    manifest = Manifest.from_json(CONSE_FORMAT_1)
+    assert fingerprint(manifest, {"backbone": "b", "head": "h", "words": "w"}).startswith("efficientnet-lite0+conse+glove-6b-50d:")
+    assert manifest.backbone_fingerprint is None and not manifest.projects_classes

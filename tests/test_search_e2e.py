@@ -44,14 +44,14 @@ def indexed(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> dict
     base = tmp_path_factory.mktemp("search-e2e")
     photos = base / "photos"
     photos.mkdir()
-    for name in ("chelsea.jpg", "coffee.jpg", "rocket.jpg", "astronaut.jpg"):
+    for name in ("chelsea.jpg", "coffee.jpg", "rocket.jpg", "astronaut.jpg", "owl.jpg"):
         shutil.copy(FIXTURES / name, photos / name)
     cat_variant(photos / "cats" / "cat-mirrored.jpg", (0.05, 0.03, 0.95, 0.97), taken="2024:05:01 12:00:00")
     for path in photos.rglob("*.jpg"):
         os.utime(path, (OLD, OLD))
     settings = Settings(home=base / "home", cache=model_cache)
     summary = index_paths([photos], settings)
-    assert summary.new == 5 and not summary.failed
+    assert summary.new == 6 and not summary.failed
     return {"base": base, "photos": photos, "home": str(settings.home)}
 
 
@@ -69,13 +69,18 @@ def test_query_cat_ranks_the_cats_first(indexed):
     assert set(names(run(indexed, "query", "cat", "--paths"))[:2]) == CATS
 
 
+def test_query_bird_ranks_the_bird_above_the_cats(indexed):
+    found = names(run(indexed, "query", "bird", "--paths"))
+    assert found[0] == "owl.jpg" and found.index("owl.jpg") < min(found.index(cat) for cat in CATS)
+
+
 def test_query_coffee_ranks_the_coffee_photo_first(indexed):
     assert names(run(indexed, "query", "coffee", "--paths"))[0] == "coffee.jpg"
 
 
 def test_similar_leaves_itself_out_and_finds_the_other_cat(indexed):
     found = names(run(indexed, "similar", str(indexed["photos"] / "chelsea.jpg"), "--paths"))
-    assert found[0] == "cat-mirrored.jpg" and "chelsea.jpg" not in found and len(found) == 4
+    assert found[0] == "cat-mirrored.jpg" and "chelsea.jpg" not in found and len(found) == 5
 
 
 def test_similar_on_a_photo_outside_the_store_runs_the_network(indexed):
@@ -99,7 +104,8 @@ def test_in_and_after_filter(indexed):
 def test_json_parses_with_the_keys(indexed):
     result = run(indexed, "query", "cat", "--json", "-n", "2")
     rows = json.loads(result.stdout)
-    assert [list(r) for r in rows] == [["rank", "score", "path", "width", "height", "taken"]] * 2
+    assert [list(r) for r in rows] == [["rank", "score", "path", "width", "height", "taken", "cosine", "mass", "why"]] * 2
+    assert rows[0]["why"] and rows[0]["score"] == pytest.approx(rows[0]["cosine"] + 10 * rows[0]["mass"], abs=1e-5)
     mirrored = json.loads(run(indexed, "query", "cat", "--json", "--in", str(indexed["photos"] / "cats")).stdout)
     assert mirrored[0]["taken"] == "2024-05-01T12:00:00"
 

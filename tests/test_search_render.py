@@ -15,8 +15,8 @@ from search.render import print_table, render_json, render_paths, terminal_thumb
 from search.results import SearchResult
 from tests.conftest import FIXTURES
 
-CAT = SearchResult(1, 0.91234567, str(FIXTURES / "chelsea.jpg"), 451, 300, datetime(2021, 5, 4, 13, 2, 1))
-ODD = SearchResult(2, 0.5, "/no/such/<b>&photo.jpg", None, None, None)
+CAT = SearchResult(1, 0.91234567, str(FIXTURES / "chelsea.jpg"), 451, 300, datetime(2021, 5, 4, 13, 2, 1), 0.91234567)
+ODD = SearchResult(2, 0.5, "/no/such/<b>&photo.jpg", None, None, None, 0.5)
 
 
 def test_paths_one_per_line():
@@ -26,7 +26,7 @@ def test_paths_one_per_line():
 
 def test_json_has_the_keys_and_iso_dates():
     rows = json.loads(render_json([CAT, ODD]))
-    assert list(rows[0]) == ["rank", "score", "path", "width", "height", "taken"]
+    assert list(rows[0]) == ["rank", "score", "path", "width", "height", "taken", "cosine", "mass", "why"]
     assert rows[0]["taken"] == "2021-05-04T13:02:01" and rows[0]["score"] == 0.912346
     assert rows[1]["taken"] is None and rows[1]["width"] is None
 

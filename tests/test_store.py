@@ -14,10 +14,8 @@ import pytest
 from core.errors import EmptyStoreError, ModelMismatchError, StoreError, StoreLockedError
 from model.manifest import Manifest
 from store.catalog import Store
-from store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, Move
-from store import flat
-from core.files import saved_generation
-from store.hnsw import INDEX_FILE, SIDECAR_FILE
+from store.hnsw import REBUILD_AFTER
+from store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, Move, Reprojected
 
 MANIFEST = Manifest(fingerprint="test-space:1", dims=4, backbone="none", head="none", words="none", words_name="none",
                     labels="none")
@@ -55,9 +53,12 @@ def exact(request) -> bool:
 
 def derived_files(home: Path, exact: bool) -> list[Path]:
     """The files of one derived vector file, its sidecar first."""
-    if exact:
-        return [home / flat.SIDECAR_FILE, *sorted(home.glob("flat-*.npy"))]
-    return [home / SIDECAR_FILE, home / INDEX_FILE]
+    kind = "flat" if exact else "hnsw"
+    return [home / f"{kind}.json", *sorted(home.glob(f"{kind}-*"))]
+
+
+def saved_generation(home: Path, exact: bool) -> int:
+    return json.loads(derived_files(home, exact)[0].read_text())["generation"]
 
 
 def ids_by_path(store: Store) -> dict[str, int]:
@@ -245,16 +246,17 @@ def test_the_writer_saves_a_caught_up_vector_file_on_close(home: Path, exact: bo
 
 def test_the_writer_writes_a_missing_flat_file_on_close(home: Path) -> None:
     """A store made before the flat file existed gets one at its next index run."""
-    flat.remove_files(home)
+    for path in derived_files(home, exact=True):
+        path.unlink()
     Store.open(home, writer=True).close()
-    assert saved_generation(home / flat.SIDECAR_FILE) == json.loads((home / SIDECAR_FILE).read_text())["generation"]
+    assert saved_generation(home, exact=True) == saved_generation(home, exact=False)
 
 
 def test_saving_keeps_only_the_current_flat_pair(home: Path) -> None:
     with Store.open(home, writer=True) as store:
         store.commit(ChangeSet(embedded=[photo("/photos/new.jpg", unit(0, 0, 0, 1))]))
-    named = json.loads((home / flat.SIDECAR_FILE).read_text())
-    assert sorted(p.name for p in home.glob("flat-*.npy")) == sorted([named["vectors"], named["ids"]])
+    named = json.loads((home / "flat.json").read_text())["files"]
+    assert sorted(p.name for p in home.glob("flat-*")) == sorted([named["vectors"]["name"], named["ids"]["name"]])
 
 
 def test_exact_knn_is_the_brute_force_ranking_of_the_catalog(tmp_path: Path) -> None:
@@ -279,10 +281,26 @@ def test_reset_forgets_photos_and_the_model(home: Path) -> None:
     with Store.open(home, writer=True) as store:
         store.reset()
         assert (store.count(), store.model_manifest()) == (0, None)
-    assert not [*home.glob("vectors.*"), *home.glob("flat*")]
+    assert not [*home.glob("hnsw*"), *home.glob("flat*")]
 
 
 def test_a_file_that_is_not_a_catalog_is_a_store_error(tmp_path: Path) -> None:
     (tmp_path / "catalog.sqlite").write_text("this is not a database " * 100)
-    with pytest.raises(StoreError, match="not a usable devsearch catalog"):
+    with pytest.raises(StoreError, match="is damaged .*--rebuild"):
         Store.open(tmp_path)
+
+
+def test_re_projecting_many_photos_leaves_both_derived_files_finding_the_new_vectors(tmp_path: Path, exact) -> None:
+    count = REBUILD_AFTER + 200
+    rng = np.random.default_rng(7)
+    with Store.open(tmp_path / "home", writer=True) as store:
+        store.bind_model(MANIFEST)
+        store.commit(ChangeSet(embedded=[photo(f"/p/{i}.jpg", unit(*rng.normal(size=4))) for i in range(count)]))
+    with Store.open(tmp_path / "home", writer=True) as store:
+        ids = store.ids_matching()
+        moved = {int(i): unit(*rng.normal(size=4)) for i in ids}
+        store.commit(ChangeSet(reprojected=[Reprojected(i, v) for i, v in moved.items()]))
+    target = int(ids[123])
+    with Store.open(tmp_path / "home") as store:
+        assert store.knn(moved[target], 1, exact=exact)[0][0] == target
+        np.testing.assert_allclose(store.vector_of(target), moved[target], atol=1e-6)

@@ -17,7 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import UsageError
+from core.files import open_regular
 from core.formats import IMAGE_EXTENSIONS
+from model.conse import label_vectors
 from wordspace.lookup import WordLookup
 
 LABELS_FILE = "labels.csv"
@@ -163,8 +165,6 @@ def label_targets(labels: Sequence[str], words: WordLookup) -> tuple[list[str], 
     A label is looked up as written, then with possessives and punctuation dropped
     ("grandma's old rag doll" -> "grandma old rag doll"), since word spaces split those off.
     """
-    from model.heads import label_vectors  # keras: only when vectors are attached
-
     matrix, _ = label_vectors([[label, _plain(label)] for label in labels], words)
     known = np.abs(matrix).sum(axis=1) > 0
     kept = [label for label, ok in zip(labels, known) if ok]
@@ -182,4 +182,5 @@ def _plain(label: str) -> str:
 
 def file_digest(path: Path) -> str:
     """Content identity of an image (sha256 of its bytes, 16 hex digits): the same photo anywhere."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    with open_regular(path) as handle:
+        return hashlib.sha256(handle.read()).hexdigest()[:16]

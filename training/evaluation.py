@@ -6,7 +6,9 @@ softmax's probability), then (training.metrics):
 - hierarchical precision@k (k = 2, 5, 10, 20) with the WordNet noun hierarchy (hp@1 = hit@1);
 - zero-shot: the images of held-out labels, ranking only the held-out labels (as in the paper's
   zero-shot table, the training labels are not candidates);
-- retrieval by word: each label as a query over all images, P@1, P@5 and average precision.
+- retrieval by word: each label as a query over all images, P@1, P@5 and average precision;
+- retrieval by head word and by category word (training/word_retrieval.py), ranked as `devsearch
+  query` ranks: P@5, P@10 and average precision.
 Images the model was trained on (by content) are left out, so a trained model is never scored on
 its own training images. Features come from the same cache as training.
 """
@@ -23,7 +25,9 @@ from core.settings import Settings
 from training import metrics
 from training.datasets import file_digest, label_targets, read_dataset
 from training.features import dataset_features
-from model.heads import CONSE_TOP_T, conse_vectors, imagenet_label_vectors
+from training.word_retrieval import Ranker, category_queries, head_queries, meaning_ranker, retrieval_metrics
+from model.class_senses import load_class_senses
+from model.conse import imagenet_label_vectors, project_all
 from model.manifest import Manifest
 from model.resolver import resolve_model
 from training.fit import (Say, TrainSpec, fit_head, fit_softmax, load_training_set, random_label_vectors,
@@ -37,16 +41,18 @@ MODEL_NAMES = {
     "devise": "DeViSE",
     "random_devise": "random-embedding DeViSE",
     "softmax": "softmax baseline",
-    "conse": f"ConSE (T={CONSE_TOP_T})",
+    "conse": "ConSE",
 }
 
 
-def evaluate(dataset_dir: Path, model_dir: Path, settings: Settings, *, where: Sequence[str] = (),
+def evaluate(dataset_dir: Path, model_dir: Path | None, settings: Settings, *, where: Sequence[str] = (),
              holdout_labels: list[str] | None = None, baselines: bool = False, say: Say = lambda _: None) -> dict:
-    """Metrics of the model (and, with baselines, the controls) on the dataset; see the module doc."""
+    """Metrics of the model (default: the built-in bundle) and, with baselines, the controls on the
+    dataset; see the module doc."""
     dataset = read_dataset(dataset_dir, where)
-    bundle = resolve_model(replace(settings, model=Path(model_dir))).network()
+    bundle = resolve_model(settings.with_options(model=model_dir)).network()
     manifest = bundle.manifest
+    model_dir = manifest.path
     training = read_training(model_dir)
     trained_on = set(training["image_digests"]) if training else set()
     images = [image for image in dataset.images if file_digest(image.path) not in trained_on]
@@ -65,11 +71,23 @@ def evaluate(dataset_dir: Path, model_dir: Path, settings: Settings, *, where: S
     holdout = holdout_labels if holdout_labels is not None else (training or {}).get("spec", {}).get("holdout_labels", [])
     zeroshot = [label for label in labels if label in set(holdout)]
 
-    scores = {_model_key(manifest): metrics.cosine_scores(bundle.project(maps, probabilities), vectors)}
+    embeddings = bundle.project(maps, probabilities)
+    scores = {_model_key(manifest): metrics.cosine_scores(embeddings, vectors)}
+    rankers = {_model_key(manifest): meaning_ranker(
+        embeddings, words, probabilities if manifest.projects_classes else None)}
     if baselines:
-        scores.update(_baseline_scores(manifest, training, settings, labels, maps, probabilities, words, say))
+        more_scores, more_rankers = _baselines(manifest, training, settings, labels, maps, probabilities, words, say)
+        scores.update(more_scores)
+        rankers.update(more_rankers)
     heads = {image.label: image.fields.get("head") or None for image in dataset.images}
     ancestors = _label_ancestors(labels, heads)
+    evaluated = [images[row] for row in usable]
+    queries = {kind: {w: r for w, r in found(evaluated).items() if words.has(w)}
+               for kind, found in (("head", head_queries), ("category", category_queries))}
+    results = {name: model_metrics(s, true, ancestors, [index[z] for z in zeroshot]) for name, s in scores.items()}
+    for name, rank in rankers.items():
+        for kind, kind_queries in queries.items():
+            results[name].update(retrieval_metrics(rank, kind_queries, kind))
     return {
         "dataset": str(dataset_dir),
         "where": list(where),
@@ -80,7 +98,9 @@ def evaluate(dataset_dir: Path, model_dir: Path, settings: Settings, *, where: S
         "labels": len(labels),
         "skipped_labels": skipped,
         "zeroshot_labels": zeroshot,
-        "models": {name: model_metrics(s, true, ancestors, [index[z] for z in zeroshot]) for name, s in scores.items()},
+        "head_words": sorted(queries["head"]),
+        "category_words": sorted(queries["category"]),
+        "models": results,
     }
 
 
@@ -121,17 +141,19 @@ def _model_key(manifest: Manifest) -> str:
     return "random_devise" if manifest.random_words else "devise"
 
 
-def _baseline_scores(manifest: Manifest, training: dict | None, settings: Settings, labels: list[str],
-                     maps: np.ndarray, probabilities: np.ndarray, words, say: Say) -> dict[str, np.ndarray]:
-    """ConSE, and (for a model trained here) the softmax and random-embedding controls on its training data."""
-    scores = {}
+def _baselines(manifest: Manifest, training: dict | None, settings: Settings, labels: list[str],
+               maps: np.ndarray, probabilities: np.ndarray, words, say: Say) -> tuple[dict[str, np.ndarray], dict[str, Ranker]]:
+    """ConSE, and (for a model trained here) the softmax and random-embedding controls on its training
+    data: their (images x labels) scores and how each ranks images by a word."""
+    scores, rankers = {}, {}
     if manifest.head == "devise":
-        imagenet_vectors, _ = imagenet_label_vectors(words)
-        scores["conse"] = metrics.cosine_scores(conse_vectors(probabilities, imagenet_vectors, CONSE_TOP_T),
-                                                label_targets(labels, words)[1])
+        imagenet_vectors, _ = imagenet_label_vectors(words, load_class_senses())
+        embeddings = project_all(probabilities, imagenet_vectors)
+        scores["conse"] = metrics.cosine_scores(embeddings, label_targets(labels, words)[1])
+        rankers["conse"] = meaning_ranker(embeddings, words, probabilities)
     if training is None:
         say("no training.json in the model folder: softmax and random-embedding baselines skipped")
-        return scores
+        return scores, rankers
     spec = TrainSpec(**training["spec"])
     data = load_training_set(spec, settings, open_words(spec.words, settings.cache), say)
     softmax = fit_softmax(data, spec.epochs, spec.seed, say)
@@ -140,25 +162,33 @@ def _baseline_scores(manifest: Manifest, training: dict | None, settings: Settin
         log_p = np.log(softmax.predict(maps, batch_size=256, verbose=0))
     scores["softmax"] = np.stack(
         [log_p[:, known[label]] if label in known else np.full(len(maps), -np.inf) for label in labels], axis=1)
+    rankers["softmax"] = lambda word: log_p[:, known[word]] if word in known else None
     if not spec.random_words:
-        random_data = replace(data, label_vectors=random_label_vectors(data.labels, data.label_vectors.shape[1]))
+        dims = data.label_vectors.shape[1]
+        random_data = replace(data, label_vectors=random_label_vectors(data.labels, dims))
         head, _ = fit_head(random_data, spec.loss, spec.epochs, spec.seed, say)
-        scores["random_devise"] = metrics.cosine_scores(
-            head.predict(maps, batch_size=256, verbose=0), random_label_vectors(labels, data.label_vectors.shape[1]))
-    return scores
+        embeddings = head.predict(maps, batch_size=256, verbose=0)
+        scores["random_devise"] = metrics.cosine_scores(embeddings, random_label_vectors(labels, dims))
+        rankers["random_devise"] = lambda word: metrics.cosine_scores(embeddings, random_label_vectors([word], dims))[:, 0]
+    return scores, rankers
 
 
 def markdown_table(result: dict) -> str:
-    """The paper's Table 1 (flat hit@k, hierarchical precision@k) and a second table for
-    zero-shot and retrieval by word, in percent."""
+    """The paper's Table 1 (flat hit@k, hierarchical precision@k), a second table for zero-shot and
+    retrieval by label, and a third for retrieval by head and category words, in percent."""
     models = result["models"]
     first = ["hit@%d" % k for k in HIT_KS] + ["hp@%d" % k for k in HP_KS]
     second = [f"zeroshot_{c}" for c in ("hit@1", "hit@2", "hit@5", "hit@10", "hp@5")] + ["word_p@1", "word_p@5", "word_ap"]
     has_zeroshot = any("zeroshot_hit@1" in m for m in models.values())
     columns = second if has_zeroshot else second[-3:]
+    third = [f"{kind}_{m}" for kind in ("head", "category") for m in ("p@5", "p@10", "ap")
+             if any(f"{kind}_ap" in values for values in models.values())]
     lines = [f"{result['images']} images, {result['labels']} labels"
-             + (f", {len(result['zeroshot_labels'])} held out (zero-shot)" if has_zeroshot else ""), ""]
-    for keys in (first, columns):
+             + (f", {len(result['zeroshot_labels'])} held out (zero-shot)" if has_zeroshot else "")
+             + f", {len(result.get('head_words', []))} head words, {len(result.get('category_words', []))} category words", ""]
+    for keys in (first, columns, third):
+        if not keys:
+            continue
         lines.append("| model | " + " | ".join(keys) + " |")
         lines.append("|---|" + "---:|" * len(keys))
         for name, values in models.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -121,7 +122,7 @@ def resolve_source(source: str) -> tuple[str, Path | None]:
     """(cache key, file) of a source: the builtin has no file; a missing file is a UsageError."""
     if source == BUILTIN:
         return BUILTIN, None
-    path = Path(source).expanduser()
+    path = Path(os.path.expanduser(source))
     if not path.is_file():
         raise UsageError(
             f"word vectors {source!r} not found: give an existing file or the builtin {BUILTIN!r} "

@@ -62,17 +62,29 @@ class WordNet:
                     return list(found)
         return []
 
-    def label_synset(self, label: str, head: str | None = None) -> str | None:
-        """The synset a dataset label stands for: the whole phrase's first sense, else its head word's.
+    def singular(self, word: str) -> str:
+        """A plural noun's singular as WordNet reduces it ("birds" -> "bird", "mice" -> "mouse"), else the word."""
+        for base in self._base_forms(word.lower())[1:]:
+            if base in self._senses:
+                return base
+        return word
 
-        head: the label's head noun when the dataset knows it; else the phrase before a clause word
-        ("head of lettuce" -> "head"), then its last word ("red apple" -> "apple").
+    def phrase_synsets(self, phrase: str, head: str | None = None) -> list[str]:
+        """Noun synsets of a phrase as a whole (a WordNet lemma such as "golden retriever"), else of its head.
+
+        head: the phrase's head noun when known; else the phrase before a clause word
+        ("head of lettuce" -> "head"), then its shorter endings ("red apple" -> "apple").
         """
-        for candidate in (label, *(_head_candidates(label) if head is None else (head,))):
+        for candidate in (phrase, *(_head_candidates(phrase) if head is None else (head,))):
             found = self.synsets(candidate)
             if found:
-                return found[0]
-        return None
+                return found
+        return []
+
+    def label_synset(self, label: str, head: str | None = None) -> str | None:
+        """The synset a dataset label stands for: the first of its phrase_synsets."""
+        found = self.phrase_synsets(label, head)
+        return found[0] if found else None
 
     def _base_forms(self, word: str) -> list[str]:
         forms = [word, *self._plurals.get(word, ())]

@@ -1,0 +1,31 @@
+"""Move a store to a new ConSE projection of the same backbone from the top classes it keeps.
+
+No photo is decoded and the network is not loaded: each photo's vector is recomputed from its
+stored top classes (store/probabilities.py) in batches of one transaction each, so 100k photos
+take seconds and an interrupted run resumes with the photos not yet done.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from model.conse import ConseProjection
+from model.manifest import Manifest
+from store.catalog import Store
+from store.records import ChangeSet, Reprojected
+
+BATCH = 5000
+
+
+def reproject(store: Store, manifest: Manifest, projection: ConseProjection,
+              stop: Callable[[], bool] = lambda: False) -> int:
+    """Re-project every indexed photo that another model of manifest's backbone embedded; returns how many."""
+    done, after = 0, 0
+    while not stop():
+        ids, class_ids, probabilities = store.classes_to_reproject(manifest.fingerprint, manifest.backbone_fingerprint,
+                                                                   after, BATCH)
+        if not len(ids):
+            break
+        vectors = projection(class_ids, probabilities)
+        store.commit(ChangeSet(reprojected=[Reprojected(int(i), v) for i, v in zip(ids, vectors)]))
+        done, after = done + len(ids), int(ids[-1])
+    return done

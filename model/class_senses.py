@@ -1,0 +1,143 @@
+"""Which ImageNet classes a word covers: its WordNet noun senses and the classes at or below them.
+
+A photo whose classifier says "toucan 0.8" is a bird with probability at least 0.8, because WordNet
+puts toucan below bird. The data is model/data/imagenet_senses.tsv (built by
+scripts/build_class_senses.py): on the query path it is read as one string and each row is found
+by a text search when asked for (a few microseconds), so a word query parses almost nothing.
+Plural forms are reduced with WordNet's own rules (wordspace.wordnet). No numpy, no NLTK.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from core.errors import AssetMissingError
+from wordspace.wordnet import Hierarchy, WordNet
+
+DATA_FILE = "imagenet_senses.tsv"
+
+
+@dataclass(frozen=True)
+class Sense:
+    """One WordNet noun synset: its id ("n01843383"), its lemmas (name first) and the classes below it."""
+
+    wnid: str
+    lemmas: tuple[str, ...]
+    classes: tuple[int, ...]
+
+    @property
+    def name(self) -> str:
+        return self.lemmas[0]
+
+
+class _Rows(Mapping):
+    """The rows of one kind as a read-only mapping key -> tuple of fields, found on demand."""
+
+    def __init__(self, text: str, kind: str, split: str | None = " "):
+        self._text = text
+        self._kind = kind
+        self._split = split
+
+    def _line(self, key: str) -> str | None:
+        start = self._text.find(f"\n{self._kind}\t{key}\t")
+        if start < 0:
+            return None
+        start += len(self._kind) + len(key) + 3
+        return self._text[start:self._text.find("\n", start)]
+
+    def __getitem__(self, key: str) -> tuple[str, ...]:
+        line = self._line(key)
+        if line is None:
+            raise KeyError(key)
+        if self._split is None:
+            return tuple(line.split("\t"))
+        return tuple(line.split(self._split)) if line else ()
+
+    def __iter__(self) -> Iterator[str]:
+        marker = f"\n{self._kind}\t"
+        at = self._text.find(marker)
+        while at >= 0:
+            start = at + len(marker)
+            yield self._text[start:self._text.find("\t", start)]
+            at = self._text.find(marker, start)
+
+    def __len__(self) -> int:
+        return self._text.count(f"\n{self._kind}\t")
+
+
+class ClassSenses:
+    """Word -> WordNet noun senses -> ImageNet classes, and each class's WordNet path."""
+
+    def __init__(self, text: str):
+        self._synsets = _Rows(text, "s", split=None)  # synset -> (lemmas, hypernyms, classes)
+        self._classes = _Rows(text, "c")  # class index -> (synset,)
+        self._wordnet = WordNet(Hierarchy(_Parents(self._synsets)), _Rows(text, "l"), _Rows(text, "e"))
+        self._by_class: dict[int, Sense] = {}
+
+    def senses(self, text: str) -> list[Sense]:
+        """The noun senses of a word or phrase (else of its head noun) that cover at least one class,
+        most frequent first."""
+        return [self.sense(synset) for synset in self._wordnet.phrase_synsets(text)]
+
+    def sense(self, synset: str) -> Sense:
+        lemmas, _, classes = self._synsets[synset]
+        return Sense("n" + synset, tuple(lemmas.split("|")), tuple(int(i) for i in classes.split()))
+
+    def covered(self, text: str) -> list[int]:
+        """The classes at or below any noun sense of text, ascending (empty when none)."""
+        return sorted({index for sense in self.senses(text) for index in sense.classes})
+
+    def class_sense(self, index: int) -> Sense:
+        """The synset of ImageNet class `index` (0..999)."""
+        if index not in self._by_class:
+            self._by_class[index] = self.sense(self._classes[str(index)][0])
+        return self._by_class[index]
+
+    def path(self, index: int, levels: int = 4) -> list[str]:
+        """Names from class `index` up its first hypernyms, e.g. toucan < piciform bird < bird < ..."""
+        synset = self._classes[str(index)][0]
+        names = []
+        for _ in range(levels + 1):
+            lemmas, hypernyms, _ = self._synsets[synset]
+            names.append(lemmas.split("|")[0])
+            if not hypernyms:
+                break
+            synset = hypernyms.split()[0]
+        return names
+
+    def hypernyms(self, index: int, levels: int) -> list[Sense]:
+        """The synsets 1..levels steps above class `index` (every hypernym path), nearest first."""
+        found = self._wordnet.hierarchy.ancestor_levels(self._classes[str(index)][0])
+        return [self.sense(synset) for synset, level in sorted(found.items(), key=lambda item: item[1])
+                if 0 < level <= levels]
+
+
+class _Parents(Mapping):
+    """synset -> hypernyms, from the synset rows (for Hierarchy.ancestor_levels)."""
+
+    def __init__(self, synsets: _Rows):
+        self._synsets = synsets
+
+    def __getitem__(self, synset: str) -> tuple[str, ...]:
+        return tuple(self._synsets[synset][1].split())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._synsets)
+
+    def __len__(self) -> int:
+        return len(self._synsets)
+
+
+@lru_cache(maxsize=1)
+def load_class_senses() -> ClassSenses:
+    """The shipped map (one file read per process, ~1 ms)."""
+    try:
+        text = resources.files("model").joinpath("data", DATA_FILE).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AssetMissingError(
+            f"the ImageNet-WordNet map ({DATA_FILE}) is missing: reinstall devsearch or run "
+            f"scripts/build_class_senses.py ({exc})"
+        ) from None
+    return ClassSenses("\n" + text)

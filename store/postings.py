@@ -1,0 +1,103 @@
+"""The class -> photos posting index: for each ImageNet class, the photos that keep it among their top
+classes and its probability there (an inverted index, as a text engine keeps word -> documents).
+
+A query word covers a few classes (`dog`: 118 of 1000), so its mass is read from those classes'
+postings only, never from every photo's row. Derived from the catalog's top classes like the
+vector files: tagged with the store generation, caught up or rebuilt by the derived-file keeper,
+memory-mapped by readers, checked like every derived file (store/derived.py). Arrays: offsets (classes + 1) int64, ids int32 and probabilities float32,
+grouped by class, ids ascending within a class; and per photo (photos ascending) the length of its
+kept probability vector, which turns a dot product of two photos' classes into their cosine.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from model.imagenet import NUM_CLASSES
+from store.npy import npy_view
+from store.reader import CatalogReader
+
+_NAMES = ("offsets", "ids", "probabilities", "photos", "norms")
+
+
+class Postings:
+    """Per class, the photos (ids) that have it among their top classes, with its probability."""
+
+    KIND = "postings"
+    LABEL = "class postings"
+    ROLES = {name: f"-{name}.npy" for name in _NAMES}
+    LEGACY_FILES: tuple[str, ...] = ()
+    SAVED_FROM_CATALOG = True
+
+    def __init__(self, offsets: np.ndarray, ids: np.ndarray, probabilities: np.ndarray, photos: np.ndarray,
+                 norms: np.ndarray, generation: int):
+        self.offsets = offsets
+        self.ids = ids
+        self.probabilities = probabilities
+        self.photos = photos
+        self.norms = norms
+        self.generation = generation
+
+    @classmethod
+    def build(cls, catalog: CatalogReader, dims: int) -> "Postings":
+        return cls.of_rows(*catalog.indexed_classes())
+
+    @classmethod
+    def of_rows(cls, photo_ids: np.ndarray, class_ids: np.ndarray, probabilities: np.ndarray) -> "Postings":
+        """From catalog rows: photo ids (N,), their top class ids and probabilities (N, K)."""
+        k = class_ids.shape[1] if class_ids.ndim == 2 else 0
+        return cls._from_entries(np.asarray(class_ids, np.int64).ravel(), np.repeat(np.asarray(photo_ids, np.int64), k),
+                                 np.asarray(probabilities, np.float32).ravel())
+
+    @classmethod
+    def _from_entries(cls, classes: np.ndarray, ids: np.ndarray, probabilities: np.ndarray) -> "Postings":
+        order = np.lexsort((ids, classes))
+        offsets = np.searchsorted(classes[order], np.arange(NUM_CLASSES + 1)).astype(np.int64)
+        photos, where = np.unique(ids, return_inverse=True)
+        norms = np.sqrt(np.bincount(where, weights=np.square(probabilities, dtype=np.float64), minlength=len(photos)))
+        return cls(offsets, ids[order].astype(np.int32), probabilities[order], photos, norms.astype(np.float32), 0)
+
+    @classmethod
+    def load(cls, files: dict, dims: int, sidecar: dict) -> "Postings":
+        """The saved index, as views of the mapped files; ValueError when its arrays do not fit together."""
+        offsets, ids, probabilities, photos, norms = (npy_view(files[name].data) for name in _NAMES)
+        if (offsets.shape != (NUM_CLASSES + 1,) or ids.shape != probabilities.shape or ids.shape != (offsets[-1],)
+                or photos.shape != norms.shape):
+            raise ValueError("its arrays do not fit together")
+        return cls(offsets, ids, probabilities, photos, norms, int(sidecar["generation"]))
+
+    def catch_up(self, catalog: CatalogReader, dims: int) -> None:
+        """Apply rows changed since this index's generation: their new top classes, and ids no longer indexed."""
+        self.apply_rows(*catalog.classes_changed_since(self.generation))
+
+    def apply_rows(self, photo_ids: np.ndarray, class_ids: np.ndarray, probabilities: np.ndarray,
+                   gone: np.ndarray) -> None:
+        """Replace the entries of photo_ids by their new top classes, and drop the ids in gone."""
+        changed = np.concatenate([np.asarray(photo_ids, np.int64), np.asarray(gone, np.int64)])
+        keep = ~np.isin(self.ids, changed)
+        classes = np.repeat(np.arange(NUM_CLASSES), np.diff(self.offsets))[keep]
+        fresh = self.of_rows(photo_ids, class_ids, probabilities)
+        fresh_classes = np.repeat(np.arange(NUM_CLASSES), np.diff(fresh.offsets))
+        merged = self._from_entries(np.concatenate([classes, fresh_classes]),
+                                    np.concatenate([np.asarray(self.ids[keep], np.int64), fresh.ids.astype(np.int64)]),
+                                    np.concatenate([self.probabilities[keep], fresh.probabilities]))
+        self.offsets, self.ids, self.probabilities = merged.offsets, merged.ids, merged.probabilities
+        self.photos, self.norms = merged.photos, merged.norms
+
+    def mass(self, classes: np.ndarray, weights: np.ndarray, *, per_length: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Per photo, the weighted sum of its probabilities on classes: (ids ascending, mass), the photos
+        whose mass is not 0; per_length: divided by the length of the photo's probabilities."""
+        totals = np.zeros(int(self.photos[-1]) + 1 if len(self.photos) else 0, dtype=np.float32)
+        for c, weight in zip(np.asarray(classes, np.int64), np.asarray(weights, np.float32)):
+            start, end = self.offsets[c], self.offsets[c + 1]
+            totals[self.ids[start:end]] += self.probabilities[start:end] * weight  # ids are unique in a class
+        found = np.flatnonzero(totals)
+        mass = totals[found]
+        if per_length:
+            mass = mass / np.maximum(self.norms[np.searchsorted(self.photos, found)], 1e-12)
+        return found.astype(np.int64), mass.astype(np.float32)
+
+    def write(self, role: str, path: str) -> None:
+        np.save(path, np.ascontiguousarray(getattr(self, role)))
+
+    def describe(self) -> dict:
+        return {"photos": len(self.photos)}

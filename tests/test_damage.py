@@ -1,0 +1,170 @@
+"""The damage suite: each file of a store is damaged in turn (random bytes in the middle, truncated,
+emptied, deleted, garbage JSON), and a query must then give the true ranking or fail in one clean
+line: never a wrong ranking. The true ranking is the undamaged store's."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from cli.app import app
+from core.errors import DevsearchError
+from core.settings import Settings
+from search.engine import open_searcher
+from tests.tiny_library import build_store, photo_file
+
+QUERIES = ["dog", "beach + 0.5:cat", "people - dog"]
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> dict:
+    """A store of 400 photos with random vectors in the tiny 4-d word space, and its true answers."""
+    base = tmp_path_factory.mktemp("damage")
+    rng = np.random.default_rng(11)
+    photos = {photo_file(base / "photos", f"{i:03}.jpg"): (v / np.linalg.norm(v), None)
+              for i, v in enumerate(rng.normal(size=(400, 4)).astype(np.float32))}
+    settings = build_store(base / "home", base / "model", photos)
+    truth = {query: json.loads(query_json(str(settings.home), query).stdout) for query in QUERIES}
+    return {"home": settings.home, "truth": truth, "cache": settings.cache}
+
+
+def query_json(home: str, query: str):
+    return CliRunner().invoke(app, ["query", query, "--home", home, "--json", "-n", "15"])
+
+
+def store_files(home: Path) -> list[str]:
+    return sorted(p.name for p in home.iterdir() if p.is_file())
+
+
+def damaged(pristine: dict, tmp_path: Path, name: str, damage) -> Path:
+    home = tmp_path / "home"
+    shutil.copytree(pristine["home"], home)
+    damage(home / name)
+    return home
+
+
+def middle(size: int):
+    def damage(path: Path) -> None:
+        data = bytearray(path.read_bytes())
+        at = max(0, len(data) // 2 - size // 2)
+        data[at:at + size] = np.random.default_rng(len(data)).bytes(min(size, len(data) - at))
+        path.write_bytes(bytes(data))
+    return damage
+
+
+DAMAGES = {
+    "middle-64": middle(64),
+    "middle-4k": middle(4096),
+    "half": lambda path: path.write_bytes(path.read_bytes()[: path.stat().st_size // 2]),
+    "empty": lambda path: path.write_bytes(b""),
+    "deleted": lambda path: path.unlink(),
+    "json-object": lambda path: path.write_text("{}"),
+    "json-list": lambda path: path.write_text("[1, 2]"),
+    "not-json": lambda path: path.write_text("\x00garbage\xff"),
+}
+
+
+def test_the_suite_covers_every_file_of_a_store(pristine) -> None:
+    """A new kind of store file must join the suite (its names are matched by prefix below)."""
+    kinds = {name.split("-")[0].split(".")[0] for name in store_files(pristine["home"])}
+    assert kinds == {"catalog", "model", "flat", "hnsw", "postings", "writer"}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGES))
+@pytest.mark.parametrize("index", range(14))
+def test_a_query_on_a_damaged_file_is_right_or_one_clean_line(pristine, tmp_path, damage, index) -> None:
+    names = store_files(pristine["home"])
+    if index >= len(names):
+        pytest.skip("fewer store files")
+    home = damaged(pristine, tmp_path, names[index], DAMAGES[damage])
+    for query in QUERIES:
+        result = query_json(str(home), query)
+        if result.exit_code == 0:
+            assert json.loads(result.stdout) == pristine["truth"][query], (names[index], damage, query)
+        else:
+            assert result.stdout == "" and len(result.stderr.splitlines()) == 1, result.stderr
+            assert result.stderr.startswith("devsearch: error: ")
+
+
+@pytest.mark.parametrize("damage", ["middle-4k", "half", "deleted", "json-object"])
+@pytest.mark.parametrize("prefix", ["hnsw", "flat", "postings", "catalog"])
+def test_a_long_lived_searcher_on_a_damaged_file_is_right_or_refuses(pristine, tmp_path, damage, prefix) -> None:
+    """HNSW answers only here (a server's searcher): the same promise."""
+    for name in [n for n in store_files(pristine["home"]) if n.startswith(prefix)]:
+        home = damaged(pristine, tmp_path / name, name, DAMAGES[damage])
+        settings = Settings(home=home, cache=pristine["cache"], model=None)
+        try:
+            with open_searcher(settings) as searcher:
+                for query in QUERIES:
+                    got = [r.as_dict() for r in searcher.text(query, 15)]
+                    assert [g["path"] for g in got] == [t["path"] for t in pristine["truth"][query]], (name, damage)
+        except DevsearchError as err:
+            assert "\n" not in str(err)
+
+
+def test_the_next_index_after_damage_leaves_sound_files(pristine, tmp_path) -> None:
+    """After any damage to a derived file, the writer's save leaves files that verify."""
+    from store.catalog import Store
+    from store.derived import file_crc32
+
+    for name in [n for n in store_files(pristine["home"]) if n.startswith(("flat", "hnsw", "postings"))]:
+        home = damaged(pristine, tmp_path / name, name, middle(4096) if not name.endswith(".json") else DAMAGES["json-list"])
+        Store.open(home, writer=True).close()
+        for sidecar in ("flat.json", "hnsw.json", "postings.json"):
+            for entry in json.loads((home / sidecar).read_text())["files"].values():
+                assert file_crc32(home / entry["name"]) == entry["crc32"], (name, sidecar)
+        for query in QUERIES:
+            assert json.loads(query_json(str(home), query).stdout) == pristine["truth"][query]
+
+
+def test_a_damaged_vector_in_the_catalog_is_a_clean_line_not_a_ranking(pristine, tmp_path) -> None:
+    """The catalog is the truth, but its vectors are unit length: one damaged in place is caught."""
+    from store.catalog import Store
+
+    home = damaged(pristine, tmp_path, "model.json", lambda path: None)
+    with Store.open(home) as store:
+        best = store.find_by_path(Path(pristine["truth"]["dog"][0]["path"]))
+        blob = store.vector_of(best.id).astype(np.float32).tobytes()
+    data = bytearray((home / "catalog.sqlite").read_bytes())
+    at = data.find(blob)
+    assert at > 0 and data.find(blob, at + 1) == -1
+    data[at + 7] ^= 0x40  # the exponent of its second component
+    (home / "catalog.sqlite").write_bytes(bytes(data))
+    result = query_json(str(home), "dog")
+    assert result.exit_code != 0 and result.stdout == "" and len(result.stderr.splitlines()) == 1
+    assert f"the vector of photo {best.id}" in result.stderr and "--rebuild" in result.stderr
+
+
+@pytest.mark.parametrize("index", range(14))
+def test_a_store_file_replaced_by_a_fifo_never_hangs(pristine, tmp_path, index) -> None:
+    """SQLite, json and numpy would wait forever reading a FIFO: every store file is opened as a
+    regular file or not at all."""
+    import signal
+
+    names = store_files(pristine["home"])
+    home = damaged(pristine, tmp_path, names[index], lambda path: (path.unlink(), os.mkfifo(path)))
+
+    def hung(*_):
+        raise TimeoutError(f"hung on a FIFO in place of {names[index]}")
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    try:
+        for query in QUERIES:
+            result = query_json(str(home), query)
+            if result.exit_code == 0:
+                assert json.loads(result.stdout) == pristine["truth"][query], names[index]
+            else:
+                assert result.stdout == "" and len(result.stderr.splitlines()) == 1, result.stderr
+        from store.catalog import Store
+        try:
+            Store.open(home, writer=True).close()
+        except DevsearchError as err:
+            assert "\n" not in str(err)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

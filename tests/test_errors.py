@@ -1,0 +1,172 @@
+"""Every error a user can cause ends as one line, `devsearch: error: ...`, with a non-zero exit and
+nothing on stdout: bad options, bad queries, bad paths, damaged or read-only stores, hostile EXIF."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.app import app
+from core.photo import decode_photo
+from search.render import load_thumbnail
+from store.catalog import Store
+from store.records import ChangeSet, EmbeddedPhoto
+from store.hashing import content_hash
+from tests.hostile import exif_bytes, wrong_type_exif
+from tests.indexer_support import photo
+from tests.tiny_library import axis
+
+TOO_LONG = "x" * 300
+
+
+def run(*args: str, env: dict | None = None):
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200", **(env or {})})
+
+
+def one_line_error(result, *fragments: str, code: int | None = None) -> None:
+    """The promise: a non-zero exit, nothing on stdout, one `devsearch: error:` line naming the problem."""
+    assert result.exit_code != 0 and result.stdout == "", (result.exit_code, result.stdout, result.stderr)
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("devsearch: error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr
+    if code is not None:
+        assert result.exit_code == code
+
+
+def home(library) -> str:  # noqa: F811
+    return str(library["settings"].home)
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["query", "dog", "-n", "0"], "0 is not in the range"),
+    (["query", "dog", "-n", "-5"], "-5 is not in the range"),
+    (["query", "dog", "-n", "abc"], "'abc' is not a valid"),
+    (["query", "dog", "--bogus"], "No such option: --bogus"),
+    (["query"], "Missing argument 'TEXT'"),
+    (["nosuch"], "No such command 'nosuch'"),
+    (["index", ".", "--batch-size", "0"], "--batch-size"),
+    (["index", ".", "--workers", "0"], "--workers"),
+    (["labels", "x.jpg", "-n", "0"], "-n"),
+])
+def test_every_usage_error_is_one_line_with_exit_2(args, fragment) -> None:
+    one_line_error(run(*args), fragment, "--help", code=2)
+
+
+def test_a_bad_number_in_the_environment_is_one_line(library) -> None:  # noqa: F811
+    one_line_error(run("index", str(library["root"]), "--home", home(library), env={"DEVSEARCH_WORKERS": "abc"}),
+                   "DEVSEARCH_WORKERS")
+
+
+def test_a_leading_negative_weight_is_a_term_not_an_option(library) -> None:  # noqa: F811
+    result = run("query", "-1:dog", "--home", home(library), "--paths", "-n", "1")
+    assert result.exit_code == 0, result.stderr
+    assert Path(result.stdout.strip()).name != "dog.jpg"  # the photo least like a dog comes first
+    assert run("query", "--home", home(library), "--paths", "-0.5:dog + cat", "-n", "1").stdout.strip().endswith("cat.jpg")
+
+
+def test_a_weight_that_is_not_finite_says_so(library) -> None:  # noqa: F811
+    one_line_error(run("query", "1e309:dog", "--home", home(library)), "1e309", "not a finite number", code=2)
+
+
+def test_a_query_of_stop_words_only_is_an_error(library) -> None:  # noqa: F811
+    one_line_error(run("query", "the + of", "--home", home(library)), "only stop words", code=2)
+
+
+@pytest.mark.parametrize("command", [["query", "dog"], ["status"], ["index", "."]])
+def test_home_pointing_at_a_file_is_one_line(library, command) -> None:  # noqa: F811
+    one_line_error(run(*command, "--home", str(library["files"]["dog"])), "is a regular file, not a folder")
+    one_line_error(run(*command, "--home", str(library["files"]["dog"] / "sub")), "lies under a file")
+
+
+def test_html_to_a_folder_or_under_a_file_is_one_line(library, tmp_path) -> None:  # noqa: F811
+    one_line_error(run("query", "dog", "--home", home(library), "--html", str(tmp_path)), "is a folder")
+    one_line_error(run("query", "dog", "--home", home(library), "--html", str(library["files"]["dog"] / "x.html")),
+                   "is a file, not a folder")
+
+
+@pytest.mark.parametrize("command", [
+    lambda lib, long: ["similar", f"/tmp/{long}.jpg", "--home", home(lib)],
+    lambda lib, long: ["query", f"dog + /tmp/{long}.jpg", "--home", home(lib)],
+    lambda lib, long: ["query", "dog", "--home", home(lib), "--html", f"/tmp/{long}.html"],
+    lambda lib, long: ["query", "dog", "--home", home(lib), "--in", f"/tmp/{long}"],
+    lambda lib, long: ["query", "dog", "--home", f"/tmp/{long}"],
+    lambda lib, long: ["status", "--home", f"/tmp/{long}"],
+    lambda lib, long: ["index", f"/tmp/{long}", "--home", home(lib)],
+])
+def test_a_name_too_long_for_the_file_system_is_one_line(library, command) -> None:  # noqa: F811
+    one_line_error(run(*command(library, TOO_LONG)), "too long")
+
+
+@pytest.mark.parametrize("garbage", ["{}", "[1, 2]", "null", "not json", '{"fingerprint": 3, "dims": "x"}'])
+@pytest.mark.parametrize("command", [["query", "dog"], ["status"]])
+def test_a_damaged_model_json_is_one_line(library, garbage, command) -> None:  # noqa: F811
+    (library["settings"].home / "model.json").write_text(garbage)
+    one_line_error(run(*command, "--home", home(library)), "model.json", "--rebuild")
+
+
+@pytest.mark.parametrize("command", [["query", "dog"], ["status"], ["similar", "x.jpg"]])
+def test_random_bytes_for_a_catalog_say_it_is_damaged_and_how_to_recover(library, command) -> None:  # noqa: F811
+    catalog = library["settings"].home / "catalog.sqlite"
+    catalog.write_bytes(os.urandom(8192))
+    args = [*command, "--home", home(library)]
+    if command[0] == "similar":
+        args[1] = str(library["files"]["dog"])
+    one_line_error(run(*args), "is damaged", "--rebuild", "backup")
+
+
+def test_rebuild_sets_a_damaged_catalog_aside_and_starts_over(library) -> None:  # noqa: F811
+    catalog = library["settings"].home / "catalog.sqlite"
+    catalog.write_bytes(os.urandom(8192))
+    with Store.open(library["settings"].home, writer=True, set_aside_damaged=True) as store:
+        assert store.count() == 0
+    assert (library["settings"].home / "catalog.sqlite.damaged").stat().st_size == 8192
+
+
+@pytest.fixture
+def read_only(tmp_path: Path):
+    """A folder made read-only for this process: a read-only tmpfs as root, else its mode bits."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if os.geteuid() == 0:
+        if subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(folder)], capture_output=True).returncode != 0:
+            pytest.skip("cannot mount a tmpfs here")
+        yield folder, lambda: subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+        subprocess.run(["umount", str(folder)], check=False)
+    else:
+        yield folder, lambda: [os.chmod(p, 0o555 if p.is_dir() else 0o444) for p in [*folder.rglob("*"), folder]]
+        for p in [folder, *folder.rglob("*")]:
+            os.chmod(p, 0o755)
+
+
+def test_a_read_only_store_answers_queries_and_refuses_to_index_without_try_again(library, read_only) -> None:  # noqa: F811
+    folder, seal = read_only
+    shutil.copytree(library["settings"].home, folder / "home")
+    seal()
+    answered = run("query", "dog", "--home", str(folder / "home"), "--paths", "-n", "1")
+    assert answered.exit_code == 0 and answered.stdout.strip().endswith("dog.jpg"), answered.stderr
+    refused = run("index", str(library["root"]), "--home", str(folder / "home"))
+    one_line_error(refused, "read-only")
+    assert "try again" not in refused.stderr
+
+
+def test_a_photo_whose_exif_has_the_wrong_types_is_decoded_upright(tmp_path: Path) -> None:
+    path = wrong_type_exif(tmp_path / "exif.jpg")
+    decoded = decode_photo(path)
+    assert (decoded.width, decoded.height) == (64, 96)  # orientation 6 applied to a 96x64 image
+    assert load_thumbnail(path, 12).size == (8, 12)
+
+
+def test_pillow_warnings_never_reach_the_terminal(library, tmp_path: Path) -> None:  # noqa: F811
+    """An indexed photo with damaged EXIF (Pillow warns 'Truncated File Read') drawn as a thumbnail."""
+    path = library["root"] / "warns.jpg"
+    photo(3).save(path, exif=exif_bytes([(0x0112, 5, 1, b"\x00\x00\xff\xff")]))
+    stat = path.stat()
+    with Store.open(library["settings"].home, writer=True) as store:
+        store.commit(ChangeSet(embedded=[EmbeddedPhoto(str(path), stat.st_size, stat.st_mtime, content_hash(path),
+                                                       96, 64, None, axis(1, 0, 0, 0))]))
+    result = run("query", "dog", "--home", home(library), "--thumbnails", "-n", "2")
+    assert result.exit_code == 0 and result.stderr == ""

@@ -1,0 +1,159 @@
+"""Ranking by meaning on a real store: score = cosine + BETA x mass, mass from the photos' kept top classes.
+
+The photos' vectors and top classes are written by hand through the store's writer, and the word
+space is a tiny bundle-local one (one axis per word), so every number here can be summed by hand.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from cli.app import app
+from core.settings import Settings
+from model.class_senses import load_class_senses
+from model.manifest import BUNDLED_WORDS_DIR, Manifest, write_manifest
+from model.ranking import BETA
+from search.engine import search_text
+from store.catalog import Store
+from store.probabilities import TopClasses
+from store.hashing import content_hash
+from store.records import ChangeSet, EmbeddedPhoto
+from wordspace.lookup import build_lookup
+
+WORDS = ("bird", "cat", "planet", "sea")
+TOUCAN, GOLDFINCH, TABBY, EGYPTIAN_CAT, SEASHORE = 96, 11, 281, 285, 978
+FINGERPRINT = "test:0000/conse+tiny:0000"
+
+
+def axis(*weights: float) -> np.ndarray:
+    vector = np.asarray(weights, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def classes(**by_class: float) -> bytes:
+    ids = [int(name.removeprefix("c")) for name in by_class]
+    return TopClasses(np.array(ids), np.array(list(by_class.values()), dtype=np.float32)).to_blob()
+
+
+# name: (vector over (bird, cat, planet, sea), kept top classes)
+PHOTOS = {
+    # a cat photo whose vector sits near "bird" (as GloVe's cos(bird, cat) = .70 would put it)
+    "cat_near_bird": (axis(0.9, 1, 0, 0), classes(c281=0.6, c285=0.3, c978=0.1)),
+    # a bird photo whose vector says little about birds
+    "toucan": (axis(0.2, 0.3, 0, 1), classes(c96=0.5, c11=0.2, c281=0.3)),
+    "seashore": (axis(0, 0, 0.3, 1), classes(c978=0.9, c11=0.05, c285=0.05)),
+    "no_classes": (axis(0.1, 0, 1, 0), None),
+}
+
+
+@pytest.fixture
+def store_home(tmp_path: Path) -> Path:
+    model = tmp_path / "model"
+    build_lookup(list(WORDS), np.eye(len(WORDS), dtype=np.float32), model / BUNDLED_WORDS_DIR, source="test")
+    manifest = Manifest(fingerprint=FINGERPRINT, dims=len(WORDS), words=BUNDLED_WORDS_DIR, words_name="tiny",
+                        backbone="test", head="conse", labels="imagenet-1k")
+    write_manifest(model, manifest)
+    (tmp_path / "photos").mkdir()
+    embedded = []
+    for name, (vector, top) in PHOTOS.items():
+        path = tmp_path / "photos" / f"{name}.jpg"
+        path.write_bytes(f"photo {name}".encode())
+        stat = path.stat()
+        embedded.append(EmbeddedPhoto(str(path), stat.st_size, stat.st_mtime, content_hash(path), 64, 48, None,
+                                      vector, top))
+    with Store.open(tmp_path / "home", writer=True) as store:
+        store.bind_model(manifest.at(model))
+        store.commit(ChangeSet(embedded=embedded))
+    return tmp_path / "home"
+
+
+def query(home: Path, text: str, n: int = 10, **options):
+    return search_text(text, Settings(home=home, cache=home.parent / "cache", model=None), n, **options)
+
+
+def by_name(results) -> dict:
+    return {Path(r.path).stem: r for r in results}
+
+
+def test_a_general_word_ranks_the_photo_of_its_kind_above_a_closer_vector(store_home):
+    results = query(store_home, "bird")
+    assert [Path(r.path).stem for r in results][:2] == ["toucan", "cat_near_bird"]
+    assert by_name(results)["cat_near_bird"].cosine > by_name(results)["toucan"].cosine
+
+
+def test_the_mass_is_the_sum_of_the_probabilities_on_the_classes_below_the_word(store_home):
+    bird_classes = set(load_class_senses().covered("bird"))
+    assert {TOUCAN, GOLDFINCH} <= bird_classes and TABBY not in bird_classes
+    results = by_name(query(store_home, "bird"))
+    assert results["toucan"].mass == pytest.approx(0.5 + 0.2)
+    assert results["seashore"].mass == pytest.approx(0.05)
+    assert results["cat_near_bird"].mass == 0 and results["no_classes"].mass == 0
+    assert results["toucan"].score == pytest.approx(results["toucan"].cosine + BETA * 0.7, abs=1e-5)
+
+
+def test_the_classes_that_carried_the_mass_say_why(store_home):
+    toucan = by_name(query(store_home, "bird"))["toucan"]
+    assert [(reason.name, reason.wnid, reason.p) for reason in toucan.why] == [
+        ("toucan", "n01843383", pytest.approx(0.5)), ("goldfinch", "n01531178", pytest.approx(0.2))]
+
+
+def test_a_word_with_no_class_below_it_ranks_by_cosine(store_home):
+    assert load_class_senses().covered("planet") == []
+    results = query(store_home, "planet")
+    assert [Path(r.path).stem for r in results][0] == "no_classes"
+    assert all(r.mass == 0 and r.why == () and r.score == pytest.approx(r.cosine) for r in results)
+    assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)
+
+
+def test_weights_apply_to_the_mass_too(store_home):
+    results = by_name(query(store_home, "bird - cat"))
+    cat_classes = set(load_class_senses().covered("cat"))
+    assert {TABBY, EGYPTIAN_CAT} <= cat_classes
+    assert results["toucan"].mass == pytest.approx((0.7 - 0.3) / 2)
+    assert results["cat_near_bird"].mass == pytest.approx(-0.9 / 2)
+
+
+def test_a_photo_term_weighs_the_cosine_of_the_two_photos_class_probabilities(store_home):
+    toucan = {TOUCAN: 0.5, GOLDFINCH: 0.2, TABBY: 0.3}
+    cat = {TABBY: 0.6, EGYPTIAN_CAT: 0.3, SEASHORE: 0.1}
+    cosine = sum(p * cat.get(c, 0) for c, p in toucan.items()) / np.linalg.norm(list(toucan.values())) / np.linalg.norm(list(cat.values()))
+    results = by_name(query(store_home, f"{store_home.parent / 'photos' / 'toucan.jpg'} + 3:bird"))
+    assert results["toucan"].mass == pytest.approx((1 + 3 * 0.7) / 4, abs=1e-5)
+    assert results["cat_near_bird"].mass == pytest.approx(cosine / 4, abs=1e-5)
+
+
+def test_min_score_drops_weak_results(store_home):
+    results = query(store_home, "bird", min_score=BETA * 0.5)
+    assert [Path(r.path).stem for r in results] == ["toucan"]
+
+
+def test_min_score_above_every_result_is_an_empty_list_said_on_stderr(store_home):
+    result = CliRunner().invoke(app, ["query", "bird", "--home", str(store_home), "--json", "--min-score", "100"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == [] and "no photos matched with a score of at least 100" in result.stderr
+
+
+def test_json_carries_the_score_parts_and_the_reasons(store_home):
+    result = CliRunner().invoke(app, ["query", "bird", "-n", "1", "--home", str(store_home), "--json"])
+    row = json.loads(result.stdout)[0]
+    assert (row["mass"], row["why"][0]) == (pytest.approx(0.7), {"class": "toucan", "wnid": "n01843383", "p": 0.5})
+    assert row["score"] == pytest.approx(row["cosine"] + BETA * row["mass"], abs=1e-5)
+
+
+def test_explain_names_the_senses_and_the_classes_they_cover(store_home):
+    result = CliRunner().invoke(app, ["query", "bird + planet", "--home", str(store_home), "--paths", "--explain"])
+    assert result.exit_code == 0 and result.stdout.startswith(str(store_home.parent / "photos" / "toucan.jpg"))
+    assert "bird (n01503061; bird): " in result.stderr and "goldfinch" in result.stderr and "(59 in all)" in result.stderr
+    assert "planet: no ImageNet class below its noun senses: ranked by cosine" in result.stderr
+
+
+def test_the_table_shows_the_score_parts_and_the_top_reason(store_home):
+    result = CliRunner().invoke(app, ["query", "bird", "-n", "1", "--home", str(store_home), "--no-thumbnails"],
+                                env={"COLUMNS": "200"})
+    row = next(line for line in result.stdout.splitlines() if "toucan.jpg" in line)
+    cosine = f"{PHOTOS['toucan'][0][0]:.3f}"  # the vector's "bird" axis
+    assert [cell.strip() for cell in row.strip("│").split("│")][-3:] == [cosine, "0.700", "toucan 0.50"]

@@ -1,0 +1,142 @@
+"""Derived files are trusted only as far as they check out: identity, checksums, and each answer.
+
+Every test damages the files beside a real catalog and then asks for the true ranking, which the
+catalog alone decides (a brute-force ranking of its vectors).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.manifest import Manifest
+from store.catalog import Store
+from store.derived import file_crc32
+from store.records import ChangeSet, EmbeddedPhoto
+
+DIMS = 8
+MANIFEST = Manifest(fingerprint="test-space:1", dims=DIMS, backbone="none", head="none", words="none", words_name="none",
+                    labels="none")
+
+
+def photos(seed: int, count: int) -> list[EmbeddedPhoto]:
+    vectors = np.random.default_rng(seed).normal(size=(count, DIMS)).astype(np.float32)
+    return [EmbeddedPhoto(path=f"/p/{seed}/{i}.jpg", size=100 + i, mtime=1.0, content_hash=f"{seed}-{i}",
+                          width=4, height=3, taken=None, vector=v / np.linalg.norm(v)) for i, v in enumerate(vectors)]
+
+
+def make_store(home: Path, seed: int = 1, count: int = 300) -> Path:
+    with Store.open(home, writer=True) as store:
+        store.bind_model(MANIFEST)
+        store.commit(ChangeSet(embedded=photos(seed, count)))
+    return home
+
+
+def true_ranking(home: Path, query: np.ndarray, k: int) -> list[str]:
+    """The ranking the catalog's own vectors give, by brute force."""
+    with Store.open(home) as store:
+        records = store.get(store.ids_matching())
+        vectors = np.stack([store.vector_of(r.id) for r in records])
+    scores = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)) @ (query / np.linalg.norm(query))
+    return [records[i].path for i in np.argsort(-scores, kind="stable")[:k]]
+
+
+def ranking(home: Path, query: np.ndarray, k: int, exact: bool) -> list[str]:
+    with Store.open(home) as store:
+        return [r.path for r in store.get([i for i, _ in store.knn(query, k, exact=exact)])]
+
+
+def data_files(home: Path, kind: str) -> dict[str, Path]:
+    files = json.loads((home / f"{kind}.json").read_text())["files"]
+    return {role: home / entry["name"] for role, entry in files.items()}
+
+
+QUERY = np.random.default_rng(99).normal(size=DIMS).astype(np.float32)
+
+
+@pytest.fixture(params=["flat", "hnsw"])
+def kind(request) -> str:
+    return request.param
+
+
+def test_random_bytes_in_the_middle_of_a_data_file_are_caught(tmp_path: Path, kind: str, capsys) -> None:
+    home = make_store(tmp_path / "home")
+    for path in data_files(home, kind).values():
+        data = bytearray(path.read_bytes())
+        middle = len(data) // 2
+        data[middle:middle + 64] = np.random.default_rng(5).bytes(64)
+        path.write_bytes(bytes(data))
+    assert ranking(home, QUERY, 10, exact=kind == "flat") == true_ranking(home, QUERY, 10)
+    assert "does not match its checksum" in capsys.readouterr().err
+
+
+def test_a_consistent_file_that_names_the_wrong_photos_is_caught_by_its_answers(tmp_path: Path, capsys) -> None:
+    """Ids shuffled and the checksums made to match: only the answer check can see it."""
+    home = make_store(tmp_path / "home")
+    sidecar = json.loads((home / "flat.json").read_text())
+    ids_path = data_files(home, "flat")["ids"]
+    ids = np.load(ids_path)
+    np.save(ids_path, np.random.default_rng(3).permutation(ids))
+    sidecar["files"]["ids"].update(bytes=ids_path.stat().st_size, crc32=file_crc32(ids_path))
+    (home / "flat.json").write_text(json.dumps(sidecar))
+    assert ranking(home, QUERY, 10, exact=True) == true_ranking(home, QUERY, 10)
+    assert "does not bear out" in capsys.readouterr().err
+
+
+def test_a_recreated_catalog_never_adopts_the_old_files(tmp_path: Path, kind: str, capsys) -> None:
+    old = make_store(tmp_path / "old", seed=1)
+    new = make_store(tmp_path / "new", seed=2)  # same generation, other photos
+    for path in [*new.glob("flat*"), *new.glob("hnsw*")]:
+        path.unlink()
+    for path in [*old.glob("flat*"), *old.glob("hnsw*")]:
+        shutil.copy(path, new / path.name)
+    assert ranking(new, QUERY, 10, exact=kind == "flat") == true_ranking(new, QUERY, 10)
+    assert "another catalog" in capsys.readouterr().err
+
+
+def test_rebuild_gives_the_catalog_a_new_identity(tmp_path: Path, kind: str) -> None:
+    home = make_store(tmp_path / "home", seed=1)
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    for path in [*home.glob("flat*"), *home.glob("hnsw*")]:
+        shutil.copy(path, kept / path.name)
+    with Store.open(home, writer=True) as store:
+        store.reset()
+        store.bind_model(MANIFEST)
+        store.commit(ChangeSet(embedded=photos(2, 300)))
+    for path in kept.iterdir():
+        shutil.copy(path, home / path.name)
+    assert ranking(home, QUERY, 10, exact=kind == "flat") == true_ranking(home, QUERY, 10)
+
+
+def test_garbage_in_a_sidecar_is_rebuilt_from_the_catalog(tmp_path: Path, kind: str) -> None:
+    home = make_store(tmp_path / "home")
+    for garbage in ("{}", "[1, 2]", "not json", ""):
+        (home / f"{kind}.json").write_text(garbage)
+        assert ranking(home, QUERY, 10, exact=kind == "flat") == true_ranking(home, QUERY, 10)
+
+
+def test_the_next_index_does_not_copy_damaged_rows_forward(tmp_path: Path, kind: str) -> None:
+    home = make_store(tmp_path / "home")
+    for path in data_files(home, kind).values():
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2:len(data) // 2 + 4096] = bytes(4096)
+        path.write_bytes(bytes(data))
+    with Store.open(home, writer=True) as store:
+        store.commit(ChangeSet(embedded=photos(3, 5)))
+    for role, path in data_files(home, kind).items():
+        entry = json.loads((home / f"{kind}.json").read_text())["files"][role]
+        assert file_crc32(path) == entry["crc32"]
+    assert ranking(home, QUERY, 20, exact=kind == "flat") == true_ranking(home, QUERY, 20)
+
+
+def test_a_writer_rewrites_a_damaged_file_even_with_nothing_to_commit(tmp_path: Path, kind: str) -> None:
+    home = make_store(tmp_path / "home")
+    path = next(iter(data_files(home, kind).values()))
+    path.write_bytes(path.read_bytes()[:-100])
+    Store.open(home, writer=True).close()
+    entry = next(iter(json.loads((home / f"{kind}.json").read_text())["files"].values()))
+    assert file_crc32(home / entry["name"]) == entry["crc32"]
