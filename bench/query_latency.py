@@ -210,7 +210,7 @@ def ranking_recall_at_10(settings: Settings, words, rng: np.random.Generator, qu
     from model.class_senses import load_class_senses
 
     senses = load_class_senses()
-    vocab = [w for w in words.words[:QUERY_VOCAB] if w.isalpha() and senses.covered(w)]
+    vocab = [w for w in words.words[:QUERY_VOCAB] if w.isalpha() and w not in STOP_WORDS and senses.covered(w)]
     picks = [vocab[i] for i in rng.choice(len(vocab), min(queries, len(vocab)), replace=False)]
     hits = 0
     with open_searcher(settings) as approximate, open_searcher(settings, exact=True) as exact:

@@ -33,6 +33,7 @@ TIMEOUT_S = 300
 def catalog(home: Path) -> dict[str, tuple]:
     """path -> (status, error, width, height, content hash, vector or None, kept top classes or None)."""
     with sqlite3.connect(home / "catalog.sqlite") as conn:
+        conn.text_factory = lambda data: data.decode("utf-8", "surrogateescape")  # names need not be UTF-8
         rows = conn.execute(
             "SELECT path, status, error, width, height, content_hash, embedding, top_classes FROM photos")
         return {path: (*rest, None if blob is None else np.frombuffer(blob, np.float32),
@@ -88,9 +89,11 @@ def drivers():
 
 @pytest.fixture
 def fixture_tree(tmp_path: Path) -> Path:
-    """The committed fixture photos, an empty file and a truncated JPEG."""
+    """The committed fixture photos (one more under a name that is not UTF-8), an empty file and a
+    truncated JPEG."""
     tree = tmp_path / "photos"
     shutil.copytree(FIXTURES, tree, ignore=shutil.ignore_patterns("*.md"))
+    shutil.copy(FIXTURES / "owl.jpg", tree / os.fsdecode(b"caf\xe9.jpg"))
     (tree / "empty.jpg").write_bytes(b"")
     (tree / "truncated.jpg").write_bytes((FIXTURES / "coffee.jpg").read_bytes()[:3000])
     return tree
@@ -111,7 +114,8 @@ def test_ray_local_gives_the_photos_failures_vectors_and_classes_of_a_native_run
     assert "images/s on 1 node, 2 CPUs" in on_ray.stderr
     expected, got = catalog(tmp_path / "native"), catalog(tmp_path / "ray")
     assert {p: row[:5] for p, row in got.items()} == {p: row[:5] for p, row in expected.items()}
-    assert sorted(row[0] for row in got.values()) == ["failed"] * 2 + ["indexed"] * len(list(FIXTURES.glob("*.jpg")))
+    photos = len(list(FIXTURES.glob("*.jpg"))) + 1
+    assert sorted(row[0] for row in got.values()) == ["failed"] * 2 + ["indexed"] * photos
     for path, row in expected.items():
         if row[5] is not None:
             assert float(np.dot(row[5], got[path][5])) >= 1 - 1e-4, path
