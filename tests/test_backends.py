@@ -43,7 +43,7 @@ def devsearch(*args: str, env: dict[str, str] | None = None, report_imports: boo
 def stored_vectors(home: Path) -> dict[str, np.ndarray]:
     with sqlite3.connect(home / "catalog.sqlite") as db:
         rows = db.execute("SELECT path, embedding FROM photos WHERE status = 'indexed'").fetchall()
-    return {Path(path).name: np.frombuffer(blob, np.float32) for path, blob in rows}
+    return {Path(os.fsdecode(path)).name: np.frombuffer(blob, np.float32) for path, blob in rows}
 
 
 def test_an_unknown_backend_is_one_line_naming_the_choices() -> None:
