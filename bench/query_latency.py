@@ -2,11 +2,11 @@
 
 Each store holds unit vectors in the GloVe-50d word space, clustered around real word vectors (as a
 photo library clusters around subjects), and each photo's top 50 ImageNet classes (one likely class
-per subject, the rest a random tail), written through the store's writer API, so word queries add
-the class mass from the postings as they do on a real store; the photos are the files of a synthetic
-tree of empty files (one folder per 1,000). Printed per size:
-  build  the store's build time (commits, then the derived files: HNSW graph and flat matrix) and size
-         on disk, when it is built
+per subject, the rest a random tail), written through the store's writer API for the files of a
+synthetic tree of empty files (one folder per 1,000), so word queries add the class mass from the
+postings as they do on a real store. Printed per size:
+  build  the store's build time (commits, then the derived files: HNSW graph, flat matrix, postings)
+         and size on disk, when it is built
   rerun  `index` over the unchanged tree (run_index: crawl, diff against the catalog, nothing to embed)
   cold   `devsearch query dog --paths` in a fresh process: median wall time of 10 (and its CPU time),
          beside a bare `python -c pass` and `python -c "import cli.app"` measured the same way
@@ -71,20 +71,6 @@ def synthetic_vectors(words, count: int, rng: np.random.Generator) -> np.ndarray
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def synthetic_classes(count: int, rng: np.random.Generator) -> list[bytes]:
-    """count photos' kept top classes: a subject's class with probability 0.2-0.9, then 49 random classes
-    sharing the rest, most probable first (store/probabilities.py's form)."""
-    subject_class = rng.integers(0, NUM_CLASSES, CLUSTERS)[rng.integers(0, CLUSTERS, count)]
-    blobs = []
-    for first in subject_class:
-        others = rng.choice(NUM_CLASSES, TOP_K, replace=False)
-        ids = np.concatenate([[first], others[others != first][:TOP_K - 1]])
-        tail = np.sort(rng.dirichlet(np.full(TOP_K - 1, 0.3)))[::-1]
-        top = rng.uniform(0.2, 0.9)
-        blobs.append(TopClasses(ids, np.concatenate([[top], (1 - top) * tail]).astype(np.float32)).to_blob())
-    return blobs
-
-
 def ensure_tree(folder: Path, count: int) -> list[FileStat]:
     """The tree's files as the indexer crawls them: count empty .jpg files, made unless a run left them."""
     done = folder / ".complete"
@@ -98,6 +84,20 @@ def ensure_tree(folder: Path, count: int) -> list[FileStat]:
     files = crawl([str(folder.resolve())]).files
     assert len(files) == count, (len(files), count)
     return files
+
+
+def synthetic_classes(count: int, rng: np.random.Generator) -> list[bytes]:
+    """count photos' kept top classes: a subject's class with probability 0.2-0.9, then 49 random classes
+    sharing the rest, most probable first (store/probabilities.py's form)."""
+    subject_class = rng.integers(0, NUM_CLASSES, CLUSTERS)[rng.integers(0, CLUSTERS, count)]
+    blobs = []
+    for first in subject_class:
+        others = rng.choice(NUM_CLASSES, TOP_K, replace=False)
+        ids = np.concatenate([[first], others[others != first][:TOP_K - 1]])
+        tail = np.sort(rng.dirichlet(np.full(TOP_K - 1, 0.3)))[::-1]
+        top = rng.uniform(0.2, 0.9)
+        blobs.append(TopClasses(ids, np.concatenate([[top], (1 - top) * tail]).astype(np.float32)).to_blob())
+    return blobs
 
 
 def build_store(home: Path, files: list[FileStat], vectors: np.ndarray) -> None:
@@ -134,7 +134,8 @@ def ensure_store(home: Path, files: list[FileStat], words) -> tuple[np.ndarray, 
     vectors = synthetic_vectors(words, count, np.random.default_rng(count))
     try:
         with Store.open(home) as store:
-            reusable = store.count() == count and store.model_manifest() == MANIFEST and store.find_by_path(Path(files[-1].path)) is not None
+            reusable = (store.count() == count and store.model_manifest() == MANIFEST
+                        and store.find_by_path(Path(files[-1].path)) is not None)
     except DevsearchError:
         reusable = False
     if not reusable:

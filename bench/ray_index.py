@@ -61,7 +61,7 @@ def timed_run(folder: Path, home: Path, model, batch_size: int, workers: int, re
     progress = CommitTimes()
     with Store.open(home, writer=True) as store:
         started = time.perf_counter()
-        summary = run_index([folder], store, partial(model.embed, pad_to=batch_size), model.manifest,
+        summary = run_index([folder], store, partial(model.embed_for_store, pad_to=batch_size), model.manifest,
                             batch_size=batch_size, workers=workers, progress=progress, remote=remote)
         wall = time.perf_counter() - started
     assert summary.new == len(list(folder.glob("*.jpg"))) and not summary.failed, summary
@@ -96,7 +96,7 @@ def main() -> None:
         with connected("local", args.workers):
             print(f"local Ray cluster started in {time.perf_counter() - started:.1f} s", flush=True)
             unloaded = ResolvedModel(model.manifest, settings)  # each actor loads its own
-            remote = RayEmbedding("local", partial(unloaded.embed, pad_to=args.batch_size), model.manifest.dims,
+            remote = RayEmbedding("local", partial(unloaded.embed_for_store, pad_to=args.batch_size), model.manifest.dims,
                                   args.workers)
             runs = {}
             for name, on in (("native", None), ("ray local", remote), ("native again", None)):

@@ -38,8 +38,8 @@ from store.catalog import Store
 from store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, failure_reason
 
 Embed = Callable[[np.ndarray], np.ndarray | tuple[np.ndarray, np.ndarray]]  # vectors[, classifier probabilities]
-# a batch, and what embed gave for its decoded photos in order: vectors, or (vectors, probabilities)
-Embedded = tuple[list[Decoded], np.ndarray | tuple[np.ndarray, np.ndarray]]
+# a batch, and the vectors and kept top classes (store/probabilities.py) of its decoded photos, in order
+Embedded = tuple[list[Decoded], list[np.ndarray], list[bytes | None]]
 
 
 class RemoteEmbedding(Protocol):
@@ -94,13 +94,12 @@ def _batches(decoded: Iterable[Decoded], size: int) -> Iterator[list[Decoded]]:
         yield batch
 
 
-def _photos(batch: list[Decoded], out: np.ndarray | tuple[np.ndarray, np.ndarray],
+def _photos(batch: list[Decoded], vectors: list[np.ndarray], kept: list[bytes | None],
             summary: RunSummary) -> tuple[list[EmbeddedPhoto], list[FailedPhoto]]:
-    """What to commit for one embedded batch (out: what embed gave for its decoded photos, in order);
-    the summary counts them."""
+    """What to commit for one embedded batch (vectors and kept: its decoded photos', in order); the
+    summary counts them."""
     good = [d for d in batch if d.error is None]
     bad = [d for d in batch if d.error is not None]
-    vectors, kept = _kept(out, len(good))
     summary.new += sum(d.work.kind == "new" for d in good)
     summary.updated += sum(d.work.kind == "updated" for d in good)
     summary.failed.update(failure_reason(d.error) for d in bad)
@@ -109,29 +108,30 @@ def _photos(batch: list[Decoded], out: np.ndarray | tuple[np.ndarray, np.ndarray
             [FailedPhoto(d.work.path, d.work.size, d.work.mtime, d.error) for d in bad])
 
 
-def _kept(out: np.ndarray | tuple[np.ndarray, np.ndarray], count: int) -> tuple[list[np.ndarray], list[bytes | None]]:
-    """Vectors of a batch's decoded photos, and what the store keeps of their classifier outputs (None without)."""
+def embed_photos(embed: Embed, pixels: list[np.ndarray]) -> tuple[list[np.ndarray], list[bytes | None]]:
+    """Vectors of decoded photos, and what the store keeps of their classifier outputs (None without)."""
+    if not pixels:
+        return [], []
+    out = embed(np.stack(pixels))
     if not isinstance(out, tuple):
-        return list(out), [None] * count
+        return list(out), [None] * len(pixels)
     vectors, probabilities = out
     return list(vectors), [top.to_blob() for top in keep_top(probabilities)]
 
 
-def _embedded_here(work: list[Work], embed: Embed, batch_size: int, workers: int,
-                   jpeg_decoder: GpuJpegDecoder | None, stop: Callable[[], bool]) -> Generator[Embedded, None, None]:
-    """Decode in worker processes on this machine, embed on this thread, one network batch at a time;
-    a batch cut short by stop (Ctrl-C) is not embedded."""
+def _embedded_here(work: list[Work], embed: Embed, batch_size: int, workers: int, jpeg_decoder: GpuJpegDecoder | None,
+                   stop: Callable[[], bool]) -> Generator[Embedded, None, None]:
+    """Decode in worker processes on this machine, embed on this thread, one network batch at a time."""
     workers = max(1, workers)
     chunk = max(1, min(MAX_CHUNK, batch_size // (2 * workers)))
     ahead = 2 * math.ceil(batch_size / chunk) + workers  # two batches in flight keep workers busy during embed
     with DecodePool(min(workers, math.ceil(len(work) / chunk)), leave_jpeg=jpeg_decoder is not None) as pool:
         for batch in _batches(pool.decode(work, chunk, ahead, stop=stop), batch_size):
-            if stop():
+            if stop():  # a batch cut short by Ctrl-C is not embedded: stop now
                 return
             if jpeg_decoder is not None:
                 batch = jpeg_decoder.complete(batch)
-            good = [d.pixels for d in batch if d.error is None]
-            yield batch, (embed(np.stack(good)) if good else np.empty((0, 0), np.float32))
+            yield batch, *embed_photos(embed, [d.pixels for d in batch if d.error is None])
 
 
 def _gather_all(embedded: Iterable[Embedded], total: int, summary: RunSummary, interrupt: _Interrupt,
@@ -139,8 +139,8 @@ def _gather_all(embedded: Iterable[Embedded], total: int, summary: RunSummary, i
     delay = float(os.environ.get(DEBUG_DELAY_ENV) or 0)
     progress.start(total)
     try:
-        for batch, out in embedded:
-            commits.add(*_photos(batch, out, summary))
+        for batch, vectors, kept in embedded:
+            commits.add(*_photos(batch, vectors, kept, summary))
             progress.advance(len(batch))
             if delay:
                 time.sleep(delay)
@@ -198,9 +198,9 @@ def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest:
             store.record_skipped(folders, crawled.skipped_paths)
             if plan.work and not interrupt.requested:
                 progress = progress or QuietProgress()
-                embedded = (_embedded_here(plan.work, embed, batch_size, workers, jpeg_decoder,
-                                           stop=lambda: interrupt.requested) if remote is None
-                            else remote.embedded(plan.work, batch_size, progress))
+                embedded = (remote.embedded(plan.work, batch_size, progress) if remote is not None else
+                            _embedded_here(plan.work, embed, batch_size, workers, jpeg_decoder,
+                                           stop=lambda: interrupt.requested))
                 _embed_and_commit(plan.work, store, embedded, summary, interrupt, commit_every, commit_seconds,
                                   progress)
         summary.interrupted = interrupt.requested

@@ -13,6 +13,7 @@ task, and a file that fails again is recorded as failed.
 from __future__ import annotations
 
 import math
+import os
 import socket
 import time
 import warnings
@@ -21,10 +22,10 @@ from datetime import datetime
 
 import numpy as np
 
-from core.errors import ClusterError, DevsearchError
+from core.errors import ClusterError
 from core.photo import INPUT_SIZE
 from indexer.decode import CRASHED, Decoded, Work, decode_chunk
-from indexer.pipeline import Embed, Embedded
+from indexer.pipeline import Embed, Embedded, embed_photos
 from indexer.progress import Progress
 from indexer.ray_cluster import ClusterShape, connected
 
@@ -35,15 +36,18 @@ SHARED_STORAGE_HINT = "every Ray node must see the photos at the same path"
 
 
 def _work_columns(batch: dict[str, np.ndarray]) -> list[Work]:
-    return [Work(str(path), int(size), float(mtime), str(kind))
+    """The rows' files. Paths (and errors, which may name them) travel as their exact bytes, since a
+    file name need not be UTF-8 and Ray Data's columns of text must be."""
+    return [Work(os.fsdecode(bytes(path)), int(size), float(mtime), str(kind))
             for path, size, mtime, kind in zip(batch["path"], batch["size"], batch["mtime"], batch["kind"])]
 
 
-def _on_this_node(error: str | None) -> str:
-    """A file a worker cannot read says where, since the driver may well read it."""
+def _on_this_node(error: str | None) -> bytes:
+    """The error as bytes (b"" for none); a file a worker cannot read says where, since the driver may
+    well read it."""
     if error is not None and error.startswith("unreadable"):
-        return f"{error} on {socket.gethostname()} ({SHARED_STORAGE_HINT})"
-    return error or ""
+        error = f"{error} on {socket.gethostname()} ({SHARED_STORAGE_HINT})"
+    return os.fsencode(error or "")
 
 
 def decode_block(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -74,50 +78,45 @@ class EmbedActor:
         embed(np.zeros((batch_size, INPUT_SIZE, INPUT_SIZE, 3), np.uint8))
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """The rows without their pixels, with their vectors; `fatal` says why the network failed, if it did
-        (no file's fault, so the run must stop, not record the files as failed)."""
-        good = batch["error"] == ""
+        """The rows without their pixels, with their vectors and kept top classes (b"" for none); `fatal`
+        says why the network failed, if it did (no file's fault: the run must stop, not record files)."""
+        good = batch["error"] == b""
         vectors = np.zeros((len(good), self._dims), np.float32)
+        kept = np.full(len(good), b"", dtype=object)
         fatal = ""
         try:
-            if good.any():
-                vectors[good] = self._embed(batch["pixels"][good])
+            good_vectors, good_kept = embed_photos(self._embed, list(batch["pixels"][good]))
+            if good_vectors:
+                vectors[good] = np.stack(good_vectors)
+                kept[good] = [classes or b"" for classes in good_kept]
         except Exception as exc:
             fatal = f"{type(exc).__name__}: {exc}"
         return {**{name: column for name, column in batch.items() if name != "pixels"}, "vector": vectors,
-                "fatal": np.full(len(good), fatal, dtype=object)}
+                "top_classes": kept, "fatal": np.full(len(good), fatal, dtype=object)}
 
 
 def _embedded(batch: dict[str, np.ndarray]) -> Embedded:
-    """A batch as it came back: its Decoded rows (without pixels) and the vectors of the good ones."""
+    """A batch as it came back: its Decoded rows (without pixels), and the vectors and kept top classes
+    of the good ones."""
     fatal = next((reason for reason in batch["fatal"] if reason), None)
     if fatal is not None:
         raise ClusterError(f"an embedding worker failed ({fatal}): see the Ray logs (/tmp/ray/session_latest/logs "
                            "on the head node)")
     decoded = [
         Decoded(work, content_hash=digest or None, width=int(width) or None, height=int(height) or None,
-                taken=datetime.fromisoformat(taken) if taken else None, error=error or None)
+                taken=datetime.fromisoformat(taken) if taken else None, error=os.fsdecode(bytes(error)) or None)
         for work, digest, width, height, taken, error in zip(
             _work_columns(batch), batch["content_hash"], batch["width"], batch["height"], batch["taken"],
             batch["error"])
     ]
-    return decoded, batch["vector"][batch["error"] == ""]
+    good = batch["error"] == b""
+    return decoded, list(batch["vector"][good]), [bytes(classes) or None for classes in batch["top_classes"][good]]
 
 
 def _last_line(exc: BaseException) -> str:
-    """What went wrong, as the last line of a Ray error (a worker's traceback ends with its exception)."""
+    """What went wrong, as the last line of a Ray error: a worker's traceback ends with its exception
+    (an embedding actor that cannot load its model, say: `...AssetMissingError: ...`)."""
     return next((line.strip() for line in reversed(str(exc).splitlines()) if line.strip()), type(exc).__name__)
-
-
-def _user_error(exc: BaseException) -> DevsearchError | None:
-    """The error of ours (a missing model asset on a worker, say) inside Ray's wrappers, if any."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, DevsearchError):
-            return exc
-        seen.add(id(exc))
-        exc = getattr(exc, "cause", None) or exc.__cause__ or exc.__context__
-    return None
 
 
 class RayEmbedding:
@@ -136,13 +135,13 @@ class RayEmbedding:
             missing = {item.path: item for item in work}
             block = max(1, min(MAX_BLOCK, math.ceil(len(work) / (4 * max(ClusterShape.now().cpus, 1)))))
             for attempt_block in (block, 1):  # then each file that did not come back, alone
-                for decoded, vectors in self._stream(list(missing.values()), batch_size, attempt_block, progress):
-                    for item in decoded:
+                for embedded in self._stream(list(missing.values()), batch_size, attempt_block, progress):
+                    for item in embedded[0]:
                         missing.pop(item.work.path, None)
-                    yield decoded, vectors
+                    yield embedded
                 if not missing:
                     return
-            yield [Decoded(item, error=CRASHED) for item in missing.values()], np.empty((0, self.dims), np.float32)
+            yield [Decoded(item, error=CRASHED) for item in missing.values()], [], []
 
     def _stream(self, work: list[Work], batch_size: int, block: int,
                 progress: Progress) -> Generator[Embedded, None, None]:
@@ -159,9 +158,8 @@ class RayEmbedding:
                     progress.workers(ClusterShape.now().describe())
                     refreshed = time.monotonic()
         except ray.exceptions.RayError as exc:
-            raise _user_error(exc) or ClusterError(
-                f"the Ray job failed ({_last_line(exc)}): see the Ray logs (/tmp/ray/session_latest/logs on the "
-                "head node)") from None
+            raise ClusterError(f"the Ray job failed ({_last_line(exc)}): see the Ray logs "
+                               "(/tmp/ray/session_latest/logs on the head node)") from None
 
     def _dataset(self, work: list[Work], batch_size: int, block: int, shape: ClusterShape):
         """files -> decode tasks (block files each) -> embedding actors (batch_size rows each), as a Ray Dataset."""
@@ -175,7 +173,7 @@ class RayEmbedding:
         context.wait_for_min_actors_s = ACTORS_READY_S  # decoding starts once the embedders hold their model
         gpus = 1 if shape.gpus else 0
         dataset = ray.data.from_items(
-            [{"path": w.path, "size": w.size, "mtime": w.mtime, "kind": w.kind} for w in work],
+            [{"path": os.fsencode(w.path), "size": w.size, "mtime": w.mtime, "kind": w.kind} for w in work],
             override_num_blocks=math.ceil(len(work) / block))
         with warnings.catch_warnings():  # retry limits are still ray_remote_args, deprecated without a successor
             warnings.simplefilter("ignore", DeprecationWarning)

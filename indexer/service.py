@@ -24,15 +24,6 @@ from model.resolver import ResolvedModel, can_move_to, model_to_index_with
 from store.catalog import Store
 
 
-def _on_ray(address: str, settings: Settings, model: ResolvedModel) -> RemoteEmbedding:
-    """Decoding and embedding on the Ray cluster at address; each actor loads the network itself."""
-    from indexer.ray_runner import RayEmbedding
-
-    unloaded = ResolvedModel(model.manifest, settings)  # sent to every actor: the manifest, not a network
-    return RayEmbedding(address, partial(unloaded.embed, pad_to=settings.batch_size), model.manifest.dims,
-                        settings.workers)
-
-
 def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False, follow_symlinks: bool = False,
                 progress: Progress | None = None, ray: str | None = None) -> RunSummary:
     """Index the photos under paths into the store at settings.home (decoding and embedding on the Ray
@@ -53,7 +44,16 @@ def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False,
                          follow_symlinks=follow_symlinks, progress=progress, network=model.runtime,
                          jpeg_decoder=jpeg_decoder,
                          projection=model.projection() if model.manifest.projects_classes else None,
-                         remote=None if ray is None else _on_ray(ray, settings, model))
+                         remote=None if ray is None else _on_ray(ray, settings, model.manifest))
+
+
+def _on_ray(address: str, settings: Settings, manifest: Manifest) -> RemoteEmbedding:
+    """Decoding and embedding on the Ray cluster at address; each actor loads the network itself."""
+    from indexer.ray_runner import RayEmbedding
+
+    unloaded = ResolvedModel(manifest, settings)  # sent to every actor: a manifest, not a network
+    return RayEmbedding(address, partial(unloaded.embed_for_store, pad_to=settings.batch_size), manifest.dims,
+                        settings.workers)
 
 
 def _settle_binding(store: Store, bound: Manifest | None, model: ResolvedModel, settings: Settings) -> None:

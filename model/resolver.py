@@ -88,10 +88,9 @@ class ResolvedModel:
             self._bundle = bundle
         return self._bundle
 
-    def embed(self, images: np.ndarray, pad_to: int | None = None) -> np.ndarray:
-        """Unit word-space vectors of uint8 images (N, 224, 224, 3); pad_to: the batch size the caller
-        runs at, so a short last batch reuses the compiled shape."""
-        return self.network().embed(images, pad_to)
+    def embed(self, images: np.ndarray) -> np.ndarray:
+        """Unit word-space vectors of uint8 images (N, 224, 224, 3)."""
+        return self.network().embed(images)
 
     def runtime(self) -> dict[str, str] | None:
         """Backend, device and precision of the network, None when it was never loaded."""

@@ -21,6 +21,7 @@ import pytest
 
 from indexer.decode import CRASHED
 from store.catalog import Store
+from store.probabilities import TopClasses
 from tests.conftest import FIXTURES
 from tests.indexer_support import MANIFEST, REPO, index_tree, indexed_rows, photo_folder, start_indexer
 
@@ -30,10 +31,14 @@ TIMEOUT_S = 300
 
 
 def catalog(home: Path) -> dict[str, tuple]:
-    """path -> (status, error, width, height, content hash, vector or None) for every row."""
+    """path -> (status, error, width, height, content hash, vector or None, kept top classes or None)."""
     with sqlite3.connect(home / "catalog.sqlite") as conn:
-        rows = conn.execute("SELECT path, status, error, width, height, content_hash, embedding FROM photos")
-        return {path: (*rest, None if blob is None else np.frombuffer(blob, np.float32)) for path, *rest, blob in rows}
+        conn.text_factory = lambda data: data.decode("utf-8", "surrogateescape")  # names need not be UTF-8
+        rows = conn.execute(
+            "SELECT path, status, error, width, height, content_hash, embedding, top_classes FROM photos")
+        return {path: (*rest, None if blob is None else np.frombuffer(blob, np.float32),
+                       None if classes is None else TopClasses.from_blob(classes))
+                for path, *rest, blob, classes in rows}
 
 
 def wait_for_rows(home: Path, at_least: int) -> None:
@@ -84,16 +89,19 @@ def drivers():
 
 @pytest.fixture
 def fixture_tree(tmp_path: Path) -> Path:
-    """The committed fixture photos, an empty file and a truncated JPEG."""
+    """The committed fixture photos (one more under a name that is not UTF-8), an empty file and a
+    truncated JPEG."""
     tree = tmp_path / "photos"
     shutil.copytree(FIXTURES, tree, ignore=shutil.ignore_patterns("*.md"))
+    shutil.copy(FIXTURES / "owl.jpg", tree / os.fsdecode(b"caf\xe9.jpg"))
     (tree / "empty.jpg").write_bytes(b"")
     (tree / "truncated.jpg").write_bytes((FIXTURES / "coffee.jpg").read_bytes()[:3000])
     return tree
 
 
 @pytest.mark.slow
-def test_ray_local_gives_the_photos_failures_and_vectors_of_a_native_run(fixture_tree, tmp_path, model_cache) -> None:
+def test_ray_local_gives_the_photos_failures_vectors_and_classes_of_a_native_run(fixture_tree, tmp_path,
+                                                                                  model_cache) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO), "DEVSEARCH_CACHE": str(model_cache)}
 
     def index(home: Path, *options: str) -> subprocess.CompletedProcess:
@@ -106,10 +114,14 @@ def test_ray_local_gives_the_photos_failures_and_vectors_of_a_native_run(fixture
     assert "images/s on 1 node, 2 CPUs" in on_ray.stderr
     expected, got = catalog(tmp_path / "native"), catalog(tmp_path / "ray")
     assert {p: row[:5] for p, row in got.items()} == {p: row[:5] for p, row in expected.items()}
-    assert sorted(row[0] for row in got.values()) == ["failed"] * 2 + ["indexed"] * 4
+    photos = len(list(FIXTURES.glob("*.jpg"))) + 1
+    assert sorted(row[0] for row in got.values()) == ["failed"] * 2 + ["indexed"] * photos
     for path, row in expected.items():
         if row[5] is not None:
             assert float(np.dot(row[5], got[path][5])) >= 1 - 1e-4, path
+            native_top, ray_top = row[6], got[path][6]
+            assert list(ray_top.ids[:5]) == list(native_top.ids[:5]), path
+            np.testing.assert_allclose(ray_top.probabilities[:5], native_top.probabilities[:5], atol=1e-4)
 
 
 def test_a_decode_worker_that_dies_costs_only_its_file(tmp_path, drivers) -> None:
