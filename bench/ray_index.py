@@ -79,15 +79,15 @@ def main() -> None:
     args = parser.parse_args()
 
     from indexer.ray_cluster import connected
-    from indexer.ray_runner import RayEmbedding
-    from model.resolver import ResolvedModel, resolve_model
+    from indexer.service import on_ray
+    from model.resolver import resolve_model
 
     width, height = (int(v) for v in args.size.split("x"))
     with tempfile.TemporaryDirectory(prefix="devsearch-bench-ray-") as tmp:
         base = Path(tmp)
         folder = base / "photos"
         make_photos(folder, args.n, width, height)
-        settings = Settings(home=base / "unused")
+        settings = Settings(home=base / "unused", batch_size=args.batch_size, workers=args.workers)
         model = resolve_model(settings)
         model.network()  # loaded here once, before any run
         print(f"cores {os.cpu_count()}, workers {args.workers}, batch {args.batch_size}, {args.n} photos {args.size}, "
@@ -95,9 +95,7 @@ def main() -> None:
         started = time.perf_counter()
         with connected("local", args.workers):
             print(f"local Ray cluster started in {time.perf_counter() - started:.1f} s", flush=True)
-            unloaded = ResolvedModel(model.manifest, settings)  # each actor loads its own
-            remote = RayEmbedding("local", partial(unloaded.embed_for_store, pad_to=args.batch_size), model.manifest.dims,
-                                  args.workers)
+            remote = on_ray("local", settings, model.manifest)
             runs = {}
             for name, on in (("native", None), ("ray local", remote), ("native again", None)):
                 run = runs[name] = timed_run(folder, base / f"home-{len(runs)}", model, args.batch_size,

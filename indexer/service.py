@@ -44,11 +44,12 @@ def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False,
                          follow_symlinks=follow_symlinks, progress=progress, network=model.runtime,
                          jpeg_decoder=jpeg_decoder,
                          projection=model.projection() if model.manifest.projects_classes else None,
-                         remote=None if ray is None else _on_ray(ray, settings, model.manifest))
+                         remote=None if ray is None else on_ray(ray, settings, model.manifest))
 
 
-def _on_ray(address: str, settings: Settings, manifest: Manifest) -> RemoteEmbedding:
-    """Decoding and embedding on the Ray cluster at address; each actor loads the network itself."""
+def on_ray(address: str, settings: Settings, manifest: Manifest) -> RemoteEmbedding:
+    """Decoding and embedding on the Ray cluster at address, as `index --ray` does: each actor loads
+    the network itself, at settings' backend, precision and batch size."""
     from indexer.ray_runner import RayEmbedding
 
     unloaded = ResolvedModel(manifest, settings)  # sent to every actor: a manifest, not a network
