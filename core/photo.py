@@ -112,9 +112,9 @@ def _is_empty(source: Path | BinaryIO) -> bool:
     return source.seek(0, os.SEEK_END) == 0
 
 
-def open_photo(source: Path | BinaryIO) -> ContextManager[BinaryIO]:
+def open_source(source: str | os.PathLike | BinaryIO) -> ContextManager[BinaryIO]:
     """A path opened only if it is a regular file (a FIFO would hang the read); an open file as it is."""
-    return open_regular(source) if isinstance(source, Path) else contextlib.nullcontext(source)
+    return contextlib.nullcontext(source) if hasattr(source, "read") else open_regular(source)
 
 
 def decode_photo(source: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS, *,
@@ -129,7 +129,7 @@ def decode_photo(source: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS, *,
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with open_photo(source) as handle, Image.open(handle) as image:
+            with open_source(source) as handle, Image.open(handle) as image:
                 if image.width * image.height > max_pixels:
                     raise ImageError(f"too large: {image.width}x{image.height} pixels is over the {max_pixels:,} limit")
                 taken, orientation = exif_facts(image)

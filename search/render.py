@@ -141,10 +141,10 @@ def load_thumbnail(path: str | Path | BinaryIO, size: int):
     loses its thumbnail)."""
     from PIL import Image
 
-    from core.photo import exif_facts, open_photo, upright
+    from core.photo import exif_facts, open_source, upright
 
     try:
-        with open_photo(Path(path) if isinstance(path, str) else path) as handle, Image.open(handle) as image:
+        with open_source(path) as handle, Image.open(handle) as image:
             if image.format == "JPEG":  # DCT scaling to the smallest size that still covers the fitted one
                 scale = size / max(image.size)
                 image.draft("RGB", (max(1, round(image.width * scale)), max(1, round(image.height * scale))))
