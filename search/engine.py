@@ -153,10 +153,10 @@ class Searcher:
 
     def _mass(self, classes: QueryClasses) -> Bonus:
         """Each photo's mass for the query's classes, from the store's class postings."""
-        words = Bonus(*self.store.class_mass(classes.words.classes, classes.words.weights))
+        words = self.store.class_mass(classes.words.classes, classes.words.weights)
         if not classes.photos:
             return words
-        return words + Bonus(*self.store.class_mass(classes.photos.classes, classes.photos.weights, per_length=True))
+        return words + self.store.class_mass(classes.photos.classes, classes.photos.weights, per_length=True)
 
     def nearest(self, vector: np.ndarray, n: int, filters: Filters = Filters(), exclude: Set[int] = frozenset(),
                 classes: QueryClasses = QueryClasses(), min_score: float | None = None) -> list[SearchResult]:
@@ -169,7 +169,7 @@ class Searcher:
         if n <= 0:
             return []
         mass = self._mass(classes) if classes else None
-        bonus = Bonus(mass.ids, BETA * mass.values) if mass is not None else None
+        bonus = mass.scaled(BETA) if mass is not None else None
         if filters.active:
             allowed = self.store.ids_matching(under=filters.under, after=filters.after, before=filters.before)
             if exclude:

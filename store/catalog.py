@@ -212,14 +212,13 @@ class Store(CatalogReader):
         return self._derived.answer(HnswIndex, vector,
                                     lambda index: index.knn(vector, k, self.count(), allowed_ids, bonus), bonus)
 
-    def class_mass(self, classes: np.ndarray, weights: np.ndarray, *,
-                   per_length: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """(photo ids ascending, mass): each photo's kept probabilities on classes, weighted (class
-        postings); per_length: divided by the length of the photo's probability vector."""
+    def class_mass(self, classes: np.ndarray, weights: np.ndarray, *, per_length: bool = False) -> Bonus:
+        """Each photo's kept probabilities on classes, weighted (class postings), by photo id;
+        per_length: divided by the length of the photo's probability vector."""
         index = self._derived.current(Postings)
         if index is None:
-            return np.empty(0, np.int64), np.empty(0, np.float32)
-        return index.mass(classes, weights, per_length=per_length)
+            return Bonus(np.empty(0, np.float32))
+        return Bonus(index.mass(classes, weights, per_length=per_length))
 
     # ---- writing (the writer only) ---------------------------------------------------------------
     def _require_writer(self) -> None:

@@ -72,12 +72,9 @@ class FlatVectors:
             rows = self._rows_of(np.unique(np.asarray(allowed_ids, dtype=np.int64)))
             ids, vectors = ids[rows], vectors[rows]
         scores = vectors @ query
-        if bonus is not None and len(bonus.ids):
-            at = np.searchsorted(ids, bonus.ids)
-            inside = at < len(ids)
-            at, values = at[inside], bonus.values[inside]
-            hit = ids[at] == bonus.ids[inside]
-            scores[at[hit]] += values[hit]
+        if bonus is not None:
+            within = np.searchsorted(ids, len(bonus.values))  # ids are ascending
+            scores[:within] += bonus.values[ids[:within]]
         return [(int(ids[i]), float(scores[i])) for i in top_k(scores, k)]
 
     def _rows_of(self, wanted: np.ndarray) -> np.ndarray:

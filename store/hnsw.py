@@ -100,7 +100,7 @@ class HnswIndex:
         exactly; m grows (2k, 8k, 32k) until no photo outside both lists could beat the k-th score
         (its cosine and its bonus are each at most the lists' last), as in Fagin's threshold
         algorithm, or it reaches 32k: approximate, like the graph search itself."""
-        if bonus is None or not len(bonus.ids):
+        if bonus is None or not bonus.values.any():
             return self._knn(vector, k, live, allowed_ids)
         allowed = None if allowed_ids is None else np.unique(np.asarray(allowed_ids, dtype=np.int64))
         bonus = bonus.within(allowed)
@@ -109,8 +109,8 @@ class HnswIndex:
         while True:
             nearest = self._knn(vector, m, live, allowed)
             by_bonus = top_k(bonus.values, m)
-            candidates = np.unique(np.concatenate([np.array([i for i, _ in nearest], dtype=np.int64),
-                                                   bonus.ids[by_bonus]]))
+            by_bonus = by_bonus[bonus.values[by_bonus] > 0]  # ids: a photo without a bonus is no candidate by it
+            candidates = np.unique(np.concatenate([np.array([i for i, _ in nearest], dtype=np.int64), by_bonus]))
             cosines = self._exact(np.asarray(vector, dtype=np.float32), len(candidates), candidates)
             ids = np.array([photo_id for photo_id, _ in cosines], dtype=np.int64)
             scores = np.array([score for _, score in cosines], dtype=np.float32) + bonus.of(ids)

@@ -83,18 +83,18 @@ class Postings:
         self.offsets, self.ids, self.probabilities = merged.offsets, merged.ids, merged.probabilities
         self.photos, self.norms = merged.photos, merged.norms
 
-    def mass(self, classes: np.ndarray, weights: np.ndarray, *, per_length: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Per photo, the weighted sum of its probabilities on classes: (ids ascending, mass), the photos
-        whose mass is not 0; per_length: divided by the length of the photo's probabilities."""
+    def mass(self, classes: np.ndarray, weights: np.ndarray, *, per_length: bool = False) -> np.ndarray:
+        """Per photo id (dense, 0 for photos without these classes), the weighted sum of its probabilities
+        on classes; per_length: divided by the length of the photo's probabilities."""
         totals = np.zeros(int(self.photos[-1]) + 1 if len(self.photos) else 0, dtype=np.float32)
         for c, weight in zip(np.asarray(classes, np.int64), np.asarray(weights, np.float32)):
             start, end = self.offsets[c], self.offsets[c + 1]
-            totals[self.ids[start:end]] += self.probabilities[start:end] * weight  # ids are unique in a class
-        found = np.flatnonzero(totals)
-        mass = totals[found]
+            np.add.at(totals, self.ids[start:end], self.probabilities[start:end] * weight)  # 2x a fancy-index +=
         if per_length:
-            mass = mass / np.maximum(self.norms[np.searchsorted(self.photos, found)], 1e-12)
-        return found.astype(np.int64), mass.astype(np.float32)
+            lengths = np.ones_like(totals)
+            lengths[self.photos] = np.maximum(self.norms, 1e-12)
+            totals /= lengths
+        return totals
 
     def write(self, role: str, path: str) -> None:
         np.save(path, np.ascontiguousarray(getattr(self, role)))

@@ -27,3 +27,21 @@ def test_top_k_gives_the_best_indices_first():
 def test_top_k_breaks_ties_by_index_and_caps_k():
     assert top_k(np.array([0.5, 0.9, 0.5, 0.5]), 10).tolist() == [1, 0, 2, 3]
     assert top_k(np.array([0.5, 0.9]), 0).tolist() == []
+
+
+def test_top_k_of_a_million_scores_is_the_head_of_a_stable_sort():
+    scores = np.random.default_rng(4).normal(size=1_000_000).astype(np.float32)
+    for k in (1, 10, 2000):
+        assert top_k(scores, k).tolist() == np.argsort(-scores, kind="stable")[:k].tolist()
+
+
+def test_top_k_breaks_ties_at_the_kth_place_by_index():
+    scores = np.zeros(300_000, np.float32)
+    scores[[5, 299_999]] = 1.0  # the 3rd to 10th best are all the zeros: the lowest indices win
+    assert top_k(scores, 10).tolist() == [5, 299_999, 0, 1, 2, 3, 4, 6, 7, 8]
+
+
+def test_top_k_of_clustered_scores_is_exact():
+    """Many equal scores around the bound still give the exact answer."""
+    scores = np.repeat(np.arange(1000, dtype=np.float32), 1000)[::-1].copy()
+    assert top_k(scores, 10).tolist() == np.argsort(-scores, kind="stable")[:10].tolist()

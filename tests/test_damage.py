@@ -115,14 +115,14 @@ def test_a_long_lived_searcher_on_a_damaged_file_is_right_or_refuses(pristine, t
 def test_the_next_index_after_damage_leaves_sound_files(pristine, tmp_path) -> None:
     """After any damage to a derived file, the writer's save leaves files that verify."""
     from store.catalog import Store
-    from store.derived import file_crc32
+    from store.derived import CHECKSUM, file_checksum
 
     for name in [n for n in store_files(pristine["home"]) if n.startswith(("flat", "hnsw", "postings"))]:
         home = damaged(pristine, tmp_path / name, name, middle(4096) if not name.endswith(".json") else DAMAGES["json-list"])
         Store.open(home, writer=True).close()
         for sidecar in ("flat.json", "hnsw.json", "postings.json"):
             for entry in json.loads((home / sidecar).read_text())["files"].values():
-                assert file_crc32(home / entry["name"]) == entry["crc32"], (name, sidecar)
+                assert file_checksum(home / entry["name"]) == entry[CHECKSUM], (name, sidecar)
         for query in QUERIES:
             assert json.loads(query_json(str(home), query).stdout) == pristine["truth"][query]
 

@@ -14,7 +14,7 @@ import pytest
 
 from model.manifest import Manifest
 from store.catalog import Store
-from store.derived import file_crc32
+from store.derived import CHECKSUM, file_checksum
 from store.records import ChangeSet, EmbeddedPhoto
 
 DIMS = 8
@@ -80,7 +80,7 @@ def test_a_consistent_file_that_names_the_wrong_photos_is_caught_by_its_answers(
     ids_path = data_files(home, "flat")["ids"]
     ids = np.load(ids_path)
     np.save(ids_path, np.random.default_rng(3).permutation(ids))
-    sidecar["files"]["ids"].update(bytes=ids_path.stat().st_size, crc32=file_crc32(ids_path))
+    sidecar["files"]["ids"].update(bytes=ids_path.stat().st_size, **{CHECKSUM: file_checksum(ids_path)})
     (home / "flat.json").write_text(json.dumps(sidecar))
     assert ranking(home, QUERY, 10, exact=True) == true_ranking(home, QUERY, 10)
     assert "does not bear out" in capsys.readouterr().err
@@ -129,7 +129,7 @@ def test_the_next_index_does_not_copy_damaged_rows_forward(tmp_path: Path, kind:
         store.commit(ChangeSet(embedded=photos(3, 5)))
     for role, path in data_files(home, kind).items():
         entry = json.loads((home / f"{kind}.json").read_text())["files"][role]
-        assert file_crc32(path) == entry["crc32"]
+        assert file_checksum(path) == entry[CHECKSUM]
     assert ranking(home, QUERY, 20, exact=kind == "flat") == true_ranking(home, QUERY, 20)
 
 
@@ -139,4 +139,42 @@ def test_a_writer_rewrites_a_damaged_file_even_with_nothing_to_commit(tmp_path: 
     path.write_bytes(path.read_bytes()[:-100])
     Store.open(home, writer=True).close()
     entry = next(iter(json.loads((home / f"{kind}.json").read_text())["files"].values()))
-    assert file_crc32(home / entry["name"]) == entry["crc32"]
+    assert file_checksum(home / entry["name"]) == entry[CHECKSUM]
+
+
+def with_crc32_checksums(home: Path, kind: str) -> None:
+    """Make the sidecar as a version before XXH3 saved it: each entry records its CRC-32."""
+    import zlib
+
+    sidecar = json.loads((home / f"{kind}.json").read_text())
+    for entry in sidecar["files"].values():
+        del entry[CHECKSUM]
+        entry["crc32"] = zlib.crc32((home / entry["name"]).read_bytes())
+    (home / f"{kind}.json").write_text(json.dumps(sidecar))
+
+
+def test_files_saved_with_crc32_checksums_still_answer(tmp_path: Path, kind: str, capsys) -> None:
+    home = make_store(tmp_path / "home")
+    with_crc32_checksums(home, kind)
+    assert ranking(home, QUERY, 10, exact=kind == "flat") == true_ranking(home, QUERY, 10)
+    assert capsys.readouterr().err == ""
+
+
+def test_damage_under_a_crc32_checksum_is_caught(tmp_path: Path, kind: str, capsys) -> None:
+    home = make_store(tmp_path / "home")
+    with_crc32_checksums(home, kind)
+    path = next(iter(data_files(home, kind).values()))
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    assert ranking(home, QUERY, 10, exact=kind == "flat") == true_ranking(home, QUERY, 10)
+    assert "does not match its checksum" in capsys.readouterr().err
+
+
+def test_the_next_save_records_xxh3_checksums(tmp_path: Path, kind: str) -> None:
+    home = make_store(tmp_path / "home")
+    with_crc32_checksums(home, kind)
+    Store.open(home, writer=True).close()
+    for role, path in data_files(home, kind).items():
+        entry = json.loads((home / f"{kind}.json").read_text())["files"][role]
+        assert "crc32" not in entry and file_checksum(path) == entry[CHECKSUM]
