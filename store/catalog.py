@@ -103,7 +103,7 @@ class Store(CatalogReader):
         self._lock = lock
         self._writer = None  # store.writer.CatalogWriter, made on the writer's first write
         self._binding = ModelBinding(home)
-        self._derived = DerivedFiles(home, self, self._bound_dims)
+        self._derived = DerivedFiles(home, self, self._bound_dims, repairs=lock is None)
 
     # ---- opening and closing -------------------------------------------------------------
     @classmethod

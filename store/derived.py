@@ -30,11 +30,13 @@ from typing import ClassVar, Protocol
 import numpy as np
 import xxhash
 
+from core.errors import StoreError
 from core.files import open_regular, read_regular_text, write_atomically
 from core.notices import warn
 from core.vectors import unit_rows
 from store.flat import FlatVectors
 from store.hnsw import HnswIndex
+from store.lock import WriterLock
 from store.postings import Postings
 from store.reader import CatalogReader
 from store.records import Bonus
@@ -133,10 +135,11 @@ def _sidecar_path(home: Path, kind: type[DerivedFile]) -> Path:
 class DerivedFiles:
     """Every kind of derived file of the store in home, each loaded (verified) on first use."""
 
-    def __init__(self, home: Path, catalog: CatalogReader, dims: Callable[[], int | None]):
+    def __init__(self, home: Path, catalog: CatalogReader, dims: Callable[[], int | None], *, repairs: bool):
         self.home = home
         self._catalog = catalog
         self._dims = dims  # the bound model's dimensions, None while the store is unbound
+        self._repairs = repairs  # a reader saves what it had to rebuild (the writer saves at its end anyway)
         self._current: dict[type[DerivedFile], DerivedFile] = {}
 
     # ---- reading ----------------------------------------------------------------------------
@@ -153,13 +156,37 @@ class DerivedFiles:
                 return derived
             if derived is None:
                 derived = self._load(kind, dims, self._catalog.store_id())
-            if derived is None or derived.generation > generation:
+            rebuilt = derived is None or derived.generation > generation
+            if rebuilt:
                 derived = kind.build(self._catalog, dims)
             elif derived.generation < generation:
                 derived.catch_up(self._catalog, dims)
             derived.generation = generation
         self._current[kind] = derived
+        if rebuilt:
+            self._repair(derived)
         return derived
+
+    def _repair(self, rebuilt: DerivedFile) -> None:
+        """Save a file a reader had to rebuild, so the next query does not rebuild it again: only
+        while no writer runs (a running writer saves it at its end) and where the store is writable."""
+        if not self._repairs:
+            return
+        lock = WriterLock(self.home)
+        try:
+            lock.acquire()
+        except (StoreError, OSError):
+            return
+        try:
+            with self._catalog.snapshot():
+                if self._catalog.generation() != rebuilt.generation:
+                    return  # a commit came in between: the next query catches up from the catalog
+                store_id = self._catalog.store_id()
+            self._write(rebuilt, store_id)
+        except OSError:
+            pass  # a full disk or a read-only file: this query still answers from memory
+        finally:
+            lock.release()
 
     def _load(self, kind: type[DerivedFile], dims: int, store_id: str) -> DerivedFile | None:
         """The saved file if it passes every check, else None (with one line on stderr if it was damaged)."""
@@ -232,6 +259,7 @@ class DerivedFiles:
                 rebuilt = kind.build(self._catalog, dims)
                 rebuilt.generation = self._catalog.generation()
             self._current[kind] = rebuilt
+            self._repair(rebuilt)
             return search(rebuilt)
         return hits
 

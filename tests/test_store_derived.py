@@ -178,3 +178,37 @@ def test_the_next_save_records_xxh3_checksums(tmp_path: Path, kind: str) -> None
     for role, path in data_files(home, kind).items():
         entry = json.loads((home / f"{kind}.json").read_text())["files"][role]
         assert "crc32" not in entry and file_checksum(path) == entry[CHECKSUM]
+
+
+def damage_middle(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_a_reader_saves_the_file_it_had_to_rebuild(tmp_path: Path, kind: str, capsys) -> None:
+    home = make_store(tmp_path / "home")
+    damage_middle(next(iter(data_files(home, kind).values())))
+    assert ranking(home, QUERY, 10, exact=kind == "flat") == true_ranking(home, QUERY, 10)
+    assert "does not match its checksum" in capsys.readouterr().err
+    for role, path in data_files(home, kind).items():
+        assert file_checksum(path) == json.loads((home / f"{kind}.json").read_text())["files"][role][CHECKSUM]
+    assert ranking(home, QUERY, 10, exact=kind == "flat") == true_ranking(home, QUERY, 10)
+    assert capsys.readouterr().err == ""  # the next query finds a sound file
+
+
+def test_a_reader_leaves_the_files_to_a_running_writer(tmp_path: Path, kind: str, capsys) -> None:
+    from store.lock import WriterLock
+
+    home = make_store(tmp_path / "home")
+    damaged = next(iter(data_files(home, kind).values()))
+    damage_middle(damaged)
+    before = damaged.read_bytes()
+    lock = WriterLock(home)
+    lock.acquire()
+    try:
+        assert ranking(home, QUERY, 10, exact=kind == "flat") == true_ranking(home, QUERY, 10)
+        assert "does not match its checksum" in capsys.readouterr().err
+    finally:
+        lock.release()
+    assert damaged.read_bytes() == before
