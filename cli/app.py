@@ -5,6 +5,7 @@ same happens under typer's test runner and in a real process.
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
 import signal
@@ -67,12 +68,23 @@ class _DevsearchGroup(TyperGroup):
             if os.environ.get("DEVSEARCH_DEBUG"):
                 raise
             where = f": {os.fsdecode(err.filename)}" if err.filename is not None else ""
-            _fail(f"{err.strerror or err}{where}: check the path, the permissions and the free space", 1)
+            _fail(f"{err.strerror or err}{where}: {_ADVICE.get(err.errno, _ADVICE[None])}", 1)
         except Exception as err:  # a bug of ours: still one line, and how to see more
             if os.environ.get("DEVSEARCH_DEBUG"):
                 raise
             _fail(f"internal error ({type(err).__name__}: {err}): please report it; DEVSEARCH_DEBUG=1 shows the "
                   "traceback", EX_SOFTWARE)
+
+
+_ADVICE = {  # what to do when the file system says no, by errno
+    errno.ENOSPC: "free some space, then run again (what was already indexed is kept)",
+    errno.EDQUOT: "free some space or raise the quota, then run again (what was already indexed is kept)",
+    errno.EROFS: "the file system is read-only: give a writable --home (or DEVSEARCH_HOME)",
+    errno.EACCES: "check the permissions",
+    errno.EPERM: "check the permissions",
+    errno.ENAMETOOLONG: "the name is too long for the file system: use a shorter path",
+    None: "check the path, the permissions and the free space",
+}
 
 
 def _fail(message: str, code: int) -> None:

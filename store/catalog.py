@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import DamagedStoreError, EmptyStoreError, StoreError
+from core.errors import DamagedStoreError, DevsearchError, EmptyStoreError, StoreError
 from core.files import kind_of
 from model.manifest import Manifest
 from store.binding import MODEL_FILE, ModelBinding
@@ -174,7 +174,13 @@ class Store(CatalogReader):
         return self
 
     def __exit__(self, exc_type, *exc_info) -> None:
-        self.close(save=exc_type is not KeyboardInterrupt)  # a second Ctrl-C: stop at once
+        if exc_type is None:
+            self.close()
+            return
+        try:  # failing already (a full disk, say): save what can be saved, never hiding the first error
+            self.close(save=exc_type is not KeyboardInterrupt)  # a second Ctrl-C: stop at once
+        except (OSError, DevsearchError):
+            pass
 
     # ---- the model the store is bound to ---------------------------------------------------
     def model_manifest(self) -> Manifest | None:

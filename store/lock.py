@@ -51,8 +51,13 @@ class WriterLock:
                 f"another devsearch index (pid {_holder_pid(self.path)}) is writing to {self.path.parent}: "
                 "wait for it to finish or stop it, then run again"
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+        except OSError:  # a full disk: give the lock back rather than hold it unseen until the process ends
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+            raise
         self._fd = fd
 
     def release(self) -> None:

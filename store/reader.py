@@ -36,17 +36,44 @@ _WHEN = (f"COALESCE(strftime('{_DATE_FORMAT}', taken), strftime('{_DATE_FORMAT}'
 def connect(catalog: Path) -> sqlite3.Connection:
     """Autocommit reads; each multi-statement read that needs one snapshot opens its own BEGIN.
 
-    A catalog in a folder this process cannot write (a read-only mount, a backup) is opened
-    immutable: SQLite could not create the WAL's shared-memory file there, and nothing can write it.
+    A catalog in a folder this process cannot write (a read-only mount, a backup) or on a full disk
+    is opened immutable: SQLite could not create the WAL's shared-memory file there, and no writer
+    can run beside it. Only when every commit is in the main file (no WAL with frames left by a
+    crash), so that reading it alone misses nothing.
     """
     try:
         db = _connect(catalog, "")
         db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
     except sqlite3.OperationalError:
-        if os.access(catalog.parent, os.W_OK) or not os.access(catalog, os.R_OK):
+        full = _disk_full(catalog.parent)
+        if not (full or not os.access(catalog.parent, os.W_OK)) or not os.access(catalog, os.R_OK):
+            raise
+        if not _all_in_main_file(catalog):
+            if full:
+                raise StoreError(f"the disk holding the catalog {catalog} is full: free some space, then run again "
+                                 "(what was committed is kept)") from None
             raise
         db = _connect(catalog, "?immutable=1")
     return db
+
+
+_FULL_BELOW = 1 << 20  # bytes free under which a disk counts as full (SQLite needs 32 KB for a reader)
+
+
+def _disk_full(folder: Path) -> bool:
+    try:
+        usage = os.statvfs(folder)
+    except OSError:
+        return False
+    return usage.f_bavail * usage.f_frsize < _FULL_BELOW
+
+
+def _all_in_main_file(catalog: Path) -> bool:
+    """Whether no WAL with frames lies beside the catalog (the last writer checkpointed it)."""
+    try:
+        return catalog.with_name(catalog.name + "-wal").stat().st_size == 0
+    except FileNotFoundError:
+        return True
 
 
 def _connect(catalog: Path, query: str) -> sqlite3.Connection:
@@ -73,6 +100,9 @@ def catalog_error(exc: sqlite3.Error, catalog: Path) -> StoreError:
         return StoreError(f"the catalog {catalog} is busy (another process holds it): try again in a moment")
     if "readonly" in said or "read-only" in said:
         return StoreError(f"the store {catalog.parent} is read-only here: give a writable --home (or DEVSEARCH_HOME)")
+    if "disk is full" in said:
+        return StoreError(f"the disk holding the catalog {catalog} is full: free some space, then run again "
+                          "(what was committed is kept)")
     if "unable to open" in said:
         return StoreError(f"cannot open the catalog {catalog}: check that its folder exists and that you may read it")
     if isinstance(exc, sqlite3.OperationalError) and not said.startswith(("no such table", "no such column")):

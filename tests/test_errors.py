@@ -153,6 +153,44 @@ def test_a_read_only_store_answers_queries_and_refuses_to_index_without_try_agai
     assert "try again" not in refused.stderr
 
 
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 2 MB file system of its own (a tmpfs, as root only): its folder."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(folder)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=False)
+
+
+def fill(folder: Path) -> Path:
+    """Write a file until the disk is full; returns it (delete it to free the space)."""
+    filler = folder / "filler"
+    with open(filler, "wb", buffering=0) as out:
+        try:
+            while True:
+                out.write(b"\0" * 4096)
+        except OSError:
+            pass
+    return filler
+
+
+def test_a_full_disk_is_one_line_that_says_to_free_space_and_loses_nothing(library, small_disk) -> None:  # noqa: F811
+    store = small_disk / "home"
+    shutil.copytree(library["settings"].home, store)
+    before = run("query", "dog", "--home", str(store), "--paths", "-n", "6").stdout
+    filler = fill(small_disk)
+    one_line_error(run("index", str(library["root"]), "--home", str(store)), "free some space")
+    answered = run("query", "dog", "--home", str(store), "--paths", "-n", "6")
+    assert answered.stdout == before, answered.stderr  # still answers
+    filler.unlink()
+    Store.open(store, writer=True).close()  # the failed run left no lock behind
+    answered = run("query", "dog", "--home", str(store), "--paths", "-n", "6")
+    assert answered.stdout == before, answered.stderr
+
+
 def test_a_photo_whose_exif_has_the_wrong_types_is_decoded_upright(tmp_path: Path) -> None:
     path = wrong_type_exif(tmp_path / "exif.jpg")
     decoded = decode_photo(path)
