@@ -5,6 +5,7 @@ command), and the search package itself never imports TensorFlow for a word quer
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import List, Optional
 
@@ -20,7 +21,14 @@ _BEFORE = typer.Option(None, "--before", metavar="DATE", help="Only photos taken
 _PATHS = typer.Option(False, "--paths", help="Print only the paths, one per line (for xargs); a name with a newline or control character is printed escaped, as $'...'.")
 _NULL = typer.Option(False, "-0", "--null", help="Print only the paths, each ended by NUL, as their exact bytes (for xargs -0).")
 _JSON = typer.Option(False, "--json", help="Print a JSON list of {rank, score, path, width, height, taken, cosine, mass, why}.")
-_MIN_SCORE = typer.Option(None, "--min-score", metavar="X", help="Drop results scoring below X (none left: an empty list, said on stderr).")
+def _a_number(value: Optional[float]) -> Optional[float]:
+    if value is not None and math.isnan(value):
+        raise typer.BadParameter("nan is not a score: give a number such as 0.5")
+    return value
+
+
+_MIN_SCORE = typer.Option(None, "--min-score", metavar="X", callback=_a_number,
+                          help="Drop results scoring below X (none left: an empty list, said on stderr).")
 _HTML = typer.Option(None, "--html", metavar="FILE", help="Write a self-contained HTML contact sheet to FILE.")
 _THUMBNAILS = typer.Option(None, "--thumbnails/--no-thumbnails",
                            help="Table: a thumbnail column (default: on a colour terminal, off when piped).")

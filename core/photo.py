@@ -148,7 +148,7 @@ def decode_photo(source: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS, *,
     except ImageError:
         raise
     except FileNotFoundError:
-        raise ImageError(f"no such file: {source}") from None
+        raise ImageError("no such file") from None
     except PermissionError:
         raise ImageError("unreadable: permission denied") from None
     except NotRegularFileError as exc:
@@ -159,7 +159,11 @@ def decode_photo(source: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS, *,
         raise ImageError(f"too large: {exc}") from None
     except Image.UnidentifiedImageError:
         raise ImageError("empty file (0 bytes)" if _is_empty(source) else "not an image (unrecognised format)") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except OSError as exc:
+        if exc.errno is not None:  # the file system's error (a link loop, an I/O error), not the decoder's
+            raise ImageError(f"unreadable: {exc.strerror}") from None
+        raise ImageError(f"corrupt or truncated image: {exc}") from None
+    except (SyntaxError, ValueError, EOFError) as exc:
         raise ImageError(f"corrupt or truncated image: {exc}") from None
     except MemoryError:
         raise ImageError("too large: out of memory while decoding") from None

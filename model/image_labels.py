@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from core.errors import ImageError
 from core.photo import decode_photo
 from core.settings import Settings
 from model.class_senses import load_class_senses
@@ -30,7 +31,10 @@ def describe_image(image: Path, settings: Settings, top: int = 5, vocab_limit: i
 
     bundle: an already loaded model (a long-lived server keeps one); else the settings' is loaded.
     """
-    photo = decode_photo(image)
+    try:
+        photo = decode_photo(image)
+    except ImageError as err:
+        raise ImageError(f"{image}: {err}") from None
     bundle = bundle or resolve_model(settings).network()
     embeddings, probabilities = bundle.embed_and_classify(photo.pixels[None])
     classes = imagenet_classes()

@@ -65,6 +65,9 @@ def looks_like_image(text: str) -> bool:
         return False
 
 
+_URL = re.compile(r"[a-z][a-z0-9+.-]*:/", re.IGNORECASE)  # "://" reads as ":/" once it went through a Path
+
+
 def image_path(text: str) -> Path:
     """The resolved path of an existing regular file named by text; ImageError when it is missing,
     a folder, a FIFO or other special file, or cannot be looked at (a name too long, ...)."""
@@ -72,6 +75,9 @@ def image_path(text: str) -> Path:
     try:
         mode = path.stat().st_mode
     except (FileNotFoundError, NotADirectoryError):
+        if _URL.match(text):
+            url = re.sub(r"^([a-z][a-z0-9+.-]*:)/+", r"\1//", text, flags=re.IGNORECASE)
+            raise ImageError(f"{url} is a URL: devsearch reads photos from local files; download it and give its path") from None
         raise ImageError(f"no such photo: {text}: check the path (words with '/' or an image extension are read as files)") from None
     except OSError as exc:
         raise ImageError(f"cannot look at {text}: {exc.strerror}: check the path") from None

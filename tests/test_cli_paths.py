@@ -22,7 +22,7 @@ BAD_PATHS = [
     (["train", "{dataset}", "{missing}", "--out", "{out}"], "dataset {missing} not found"),
     (["train", "{dataset}", "--out", "{out}", "--words", "{missing}"], "word vectors '{missing}' not found"),
     (["train", "{dataset}", "--out", "{out}", "--holdout-labels", "{missing}"], "cannot read the label list {missing}"),
-    (["labels", "{missing}"], "no such file: {missing}"),
+    (["labels", "{missing}"], "{missing}: no such file"),
     (["labels", "{photo}", "--model", "{missing}"], "{missing} is not a model bundle"),
     (["index", "{missing}", "--home", "{home}"], "no such file or directory: {missing}"),
     (["index", "{dataset}", "--home", "{home}", "--model", "{missing}"], "{missing} is not a model bundle"),

@@ -82,6 +82,9 @@ def test_similar_html_contact_sheet(library, tmp_path):
     (["similar", "missing.jpg"], 6, "no such photo"),
     (["query", "dog", "--after", "last tuesday"], 2, "--after 'last tuesday' is not a date"),
     (["query", "dog", "--paths", "--json"], 2, "choose one output"),
+    (["query", "dog", "--min-score", "nan"], 2, "nan is not a score"),
+    (["similar", "https://example.com/cat.jpg"], 6, "https://example.com/cat.jpg is a URL: .*download it"),
+    (["query", "dog + http://example.com/cat.jpg"], 6, "http://example.com/cat.jpg is a URL"),
 ])
 def test_errors_are_one_line_and_nothing_on_stdout(library, args, code, message):
     result = run(*args, "--home", home(library))

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.app import app
+from core.errors import ImageError
 from core.photo import decode_photo
 from search.render import load_thumbnail
 from store.catalog import Store
@@ -189,6 +190,13 @@ def test_a_full_disk_is_one_line_that_says_to_free_space_and_loses_nothing(libra
     Store.open(store, writer=True).close()  # the failed run left no lock behind
     answered = run("query", "dog", "--home", str(store), "--paths", "-n", "6")
     assert answered.stdout == before, answered.stderr
+
+
+def test_a_link_loop_is_an_unreadable_file_not_a_corrupt_image(tmp_path: Path) -> None:
+    (tmp_path / "a.jpg").symlink_to(tmp_path / "b.jpg")
+    (tmp_path / "b.jpg").symlink_to(tmp_path / "a.jpg")
+    with pytest.raises(ImageError, match="^unreadable: Too many levels of symbolic links$"):
+        decode_photo(tmp_path / "a.jpg")
 
 
 def test_a_photo_whose_exif_has_the_wrong_types_is_decoded_upright(tmp_path: Path) -> None:
