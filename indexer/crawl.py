@@ -1,7 +1,8 @@
 """Walk the photo trees: which files are photos, with their size and mtime, and what was skipped why.
 
 Symbolic links are not followed unless asked; when they are, every folder is entered once (by
-device and inode), so a link loop ends. Hidden files and folders (".name") are not photos.
+device and inode), so a link loop ends. Hidden files and folders (".name") are not photos, nor is
+a store's thumbnail cache (a store kept inside the tree it indexes).
 """
 from __future__ import annotations
 
@@ -16,11 +17,13 @@ from core.errors import UsageError
 from core.formats import HEIF_EXTENSIONS, PHOTO_EXTENSIONS
 from core.files import kind_of
 from core.photo import HEIF_SUPPORTED
+from store.layout import is_thumbnail_cache
 
 SKIP_HEIF = "HEIC/HEIF needs pillow-heif: pip install 'devsearch[heif]'"
 SKIP_SYMLINK = "symbolic link not followed (use --follow-symlinks)"
 SKIP_UNREADABLE = "folder not readable"
 SKIP_SPECIAL = "not a regular file"
+SKIP_THUMBNAILS = "a devsearch store's thumbnail cache"
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,9 @@ class _Walker:
                     self.skip(entry.path, SKIP_SYMLINK)
                 return
             if entry.is_dir():
+                if is_thumbnail_cache(entry.path):
+                    self.skip(entry.path, SKIP_THUMBNAILS)
+                    return
                 status = entry.stat()
                 key = (status.st_dev, status.st_ino)
                 if key not in self.visited:

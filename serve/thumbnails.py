@@ -15,11 +15,11 @@ from core.files import write_atomically
 from search.render import load_thumbnail
 from serve.files import ServedFile
 from store.hashing import content_hash
+from store.layout import THUMBNAILS_FOLDER
 from store.records import PhotoRecord
 
 SIZES = {"grid": 480, "large": 1600}  # longest side in pixels: a grid tile at 2x, the photo view
 QUALITY = 82
-FOLDER = "thumbnails"
 _MTIME_TOLERANCE = 1e-6
 
 
@@ -35,7 +35,7 @@ class Thumbnail:
 
 class Thumbnails:
     def __init__(self, home: Path):
-        self.folder = Path(home) / FOLDER
+        self.folder = Path(home) / THUMBNAILS_FOLDER
 
     def _file(self, key: str, size: int) -> Path:
         return self.folder / str(size) / key[:2] / f"{key}.jpg"

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from core.errors import ModelMismatchError, UsageError
-from indexer.crawl import SKIP_HEIF, crawl
+from indexer.crawl import SKIP_HEIF, SKIP_THUMBNAILS, crawl
 from indexer.pipeline import run_index
 from store.catalog import Store
 from indexer.decode import CRASHED
@@ -193,6 +193,28 @@ def test_hidden_files_are_not_photos(tmp_path) -> None:
     photo(1).save(tmp_path / ".thumbnails" / "a.jpg")
     photo(2).save(tmp_path / ".b.jpg")
     assert crawl([str(tmp_path)]).files == []
+
+
+def test_a_store_inside_the_tree_never_indexes_its_own_thumbnails(tmp_path) -> None:
+    from serve.files import open_photo
+    from serve.thumbnails import Thumbnails
+
+    photos = photo_folder(tmp_path / "photos", 3)
+    home = photos / "store"
+    index_tree(photos, home)
+    with Store.open(home) as store:
+        record = store.get([store.ids_matching()[0]])[0]
+    with open_photo(record.path, [str(photos)]) as served:
+        Thumbnails(home).get(record, served, 480)  # as `devsearch serve` caches them
+    assert list((home / "thumbnails").rglob("*.jpg"))
+    found = crawl([str(photos)])
+    assert [Path(f.path).name for f in found.files] == ["00.jpg", "01.jpg", "02.jpg"]
+    assert found.skipped == {SKIP_THUMBNAILS: 1}
+
+
+def test_a_folder_named_thumbnails_of_ones_own_is_photos(tmp_path) -> None:
+    photo(1).save((tmp_path / "thumbnails").mkdir() or tmp_path / "thumbnails" / "a.jpg")
+    assert [Path(f.path).name for f in crawl([str(tmp_path)]).files] == ["a.jpg"]
 
 
 def test_a_missing_root_is_a_usage_error(tmp_path) -> None:
