@@ -10,6 +10,8 @@ kept probability vector, which turns a dot product of two photos' classes into t
 """
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 
 from model.imagenet import NUM_CLASSES
@@ -17,6 +19,7 @@ from store.npy import npy_view
 from store.reader import CatalogReader
 
 _NAMES = ("offsets", "ids", "probabilities", "photos", "norms")
+MASS_CACHE = 4
 
 
 class Postings:
@@ -36,6 +39,7 @@ class Postings:
         self.photos = photos
         self.norms = norms
         self.generation = generation
+        self._masses: OrderedDict[tuple, np.ndarray] = OrderedDict()  # the last MASS_CACHE masses asked for
 
     @classmethod
     def build(cls, catalog: CatalogReader, dims: int) -> "Postings":
@@ -82,10 +86,18 @@ class Postings:
                                     np.concatenate([self.probabilities[keep], fresh.probabilities]))
         self.offsets, self.ids, self.probabilities = merged.offsets, merged.ids, merged.probabilities
         self.photos, self.norms = merged.photos, merged.norms
+        self._masses.clear()
 
     def mass(self, classes: np.ndarray, weights: np.ndarray, *, per_length: bool = False) -> np.ndarray:
         """Per photo id (dense, 0 for photos without these classes), the weighted sum of its probabilities
-        on classes; per_length: divided by the length of the photo's probabilities."""
+        on classes; per_length: divided by the length of the photo's probabilities.
+
+        Read-only, and kept for the next MASS_CACHE calls: a long-lived searcher paging through one
+        query's results sums it once (a broad word at 1M photos reads tens of millions of postings)."""
+        key = (np.asarray(classes, np.int64).tobytes(), np.asarray(weights, np.float32).tobytes(), per_length)
+        if key in self._masses:
+            self._masses.move_to_end(key)
+            return self._masses[key]
         totals = np.zeros(int(self.photos[-1]) + 1 if len(self.photos) else 0, dtype=np.float32)
         for c, weight in zip(np.asarray(classes, np.int64), np.asarray(weights, np.float32)):
             start, end = self.offsets[c], self.offsets[c + 1]
@@ -94,6 +106,10 @@ class Postings:
             lengths = np.ones_like(totals)
             lengths[self.photos] = np.maximum(self.norms, 1e-12)
             totals /= lengths
+        totals.flags.writeable = False
+        self._masses[key] = totals
+        if len(self._masses) > MASS_CACHE:
+            self._masses.popitem(last=False)
         return totals
 
     def write(self, role: str, path: str) -> None:

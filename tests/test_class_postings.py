@@ -66,3 +66,18 @@ def test_catching_up_equals_building_from_the_new_rows():
     for name in ("offsets", "ids", "probabilities", "photos", "norms"):
         np.testing.assert_array_equal(getattr(loaded, name), getattr(rebuilt, name))
 
+
+
+def test_a_mass_asked_again_after_new_rows_reflects_them():
+    """Masses are kept for the next calls (a searcher paging one query): never past a change."""
+    _, ids, kept = random_tops(60, seed=4)
+    index = Postings.of_rows(np.arange(60), ids, kept)
+    classes, weights = np.array([ids[0, 0]]), np.array([1.0], np.float32)
+    before = index.mass(classes, weights)
+    assert index.mass(classes, weights) is before and not before.flags.writeable
+    index.apply_rows(np.array([0]), np.full((1, ids.shape[1]), ids[0, 0] + 1) % NUM_CLASSES, kept[:1], gone=np.array([1]))
+    after = index.mass(classes, weights)
+    rebuilt = Postings.of_rows(np.concatenate([[0], np.arange(2, 60)]),
+                               np.concatenate([np.full((1, ids.shape[1]), ids[0, 0] + 1) % NUM_CLASSES, ids[2:]]),
+                               np.concatenate([kept[:1], kept[2:]]))
+    np.testing.assert_array_equal(after, rebuilt.mass(classes, weights))
