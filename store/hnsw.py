@@ -105,11 +105,12 @@ class HnswIndex:
         allowed = None if allowed_ids is None else np.unique(np.asarray(allowed_ids, dtype=np.int64))
         bonus = bonus.within(allowed)
         limit = live if allowed is None else len(allowed)
+        with_bonus = np.flatnonzero(bonus.values > 0)  # ids: a photo without a bonus is no candidate by it
+        ranked = with_bonus[top_k(bonus.values[with_bonus], min(limit, BONUS_CANDIDATES * k))]  # ranked once
         m = 2 * k
         while True:
             nearest = self._knn(vector, m, live, allowed)
-            by_bonus = top_k(bonus.values, m)
-            by_bonus = by_bonus[bonus.values[by_bonus] > 0]  # ids: a photo without a bonus is no candidate by it
+            by_bonus = ranked[:m]
             candidates = np.unique(np.concatenate([np.array([i for i, _ in nearest], dtype=np.int64), by_bonus]))
             cosines = self._exact(np.asarray(vector, dtype=np.float32), len(candidates), candidates)
             ids = np.array([photo_id for photo_id, _ in cosines], dtype=np.int64)
