@@ -23,6 +23,7 @@ from core.files import NotRegularFileError, open_regular
 INPUT_SIZE = 224
 RESIZE_SHORTER = 256
 MAX_PIXELS = 100_000_000  # a decompression-bomb guard: 100 MP covers any camera we know
+_MAX_RESIZED = 16 * RESIZE_SHORTER * RESIZE_SHORTER  # see is_strip
 
 try:  # HEIC/HEIF is an optional extra
     import pillow_heif
@@ -100,10 +101,27 @@ def centre_crop(pixels: np.ndarray) -> np.ndarray:
     return pixels[top:top + INPUT_SIZE, left:left + INPUT_SIZE]
 
 
+def is_strip(width: int, height: int) -> bool:
+    """Whether resizing the shorter side to 256 would make more than 16 squares of 256 (a ratio over
+    16:1): a 20000x1 PNG would become 1.3 gigapixels (37 s and 4 GB here)."""
+    resized_width, resized_height = resized_size(width, height)
+    return resized_width * resized_height > _MAX_RESIZED
+
+
 def fit_to_input(image: Image.Image) -> np.ndarray:
-    """Shorter side to 256, then the centre 224x224 crop, as uint8 (224, 224, 3)."""
-    image = image.resize(resized_size(*image.size), Image.Resampling.BILINEAR, reducing_gap=None)
-    return np.ascontiguousarray(centre_crop(np.asarray(image, dtype=np.uint8)))
+    """Shorter side to 256, then the centre 224x224 crop, as uint8 (224, 224, 3).
+
+    A strip (is_strip) resizes only the part of it the crop keeps; other photos are resized whole,
+    then cropped (the two differ by rounding, and stored vectors stay as they were made)."""
+    width, height = resized_size(*image.size)
+    if not is_strip(*image.size):
+        image = image.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=None)
+        return np.ascontiguousarray(centre_crop(np.asarray(image, dtype=np.uint8)))
+    left, top = (width - INPUT_SIZE) // 2, (height - INPUT_SIZE) // 2
+    x_scale, y_scale = width / image.width, height / image.height
+    box = (left / x_scale, top / y_scale, (left + INPUT_SIZE) / x_scale, (top + INPUT_SIZE) / y_scale)
+    image = image.resize((INPUT_SIZE, INPUT_SIZE), Image.Resampling.BILINEAR, box=box, reducing_gap=None)
+    return np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
 
 
 def _is_empty(source: Path | BinaryIO) -> bool:
@@ -137,7 +155,7 @@ def decode_photo(source: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS, *,
                 width, height = image.size  # before draft, which shrinks it
                 if orientation in (5, 6, 7, 8):
                     width, height = height, width
-                if leave_jpeg and image.format == "JPEG" and image.mode in ("RGB", "L"):
+                if leave_jpeg and image.format == "JPEG" and image.mode in ("RGB", "L") and not is_strip(*image.size):
                     return DecodedPhoto(pixels=None, width=width, height=height, taken=taken, orientation=orientation)
                 if image.format == "JPEG":
                     # DCT scaling: decode at the smallest size that still covers the 256 target
