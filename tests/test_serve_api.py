@@ -21,6 +21,7 @@ from core.errors import UsageError
 from core.settings import Settings
 from core.vectors import unit_rows
 from serve.app import STATIC, create_app
+from serve.library import Library, Page
 from serve.uploads import MAX_UPLOAD_BYTES
 from serve.services import Services
 from store.catalog import Store
@@ -181,6 +182,19 @@ def test_the_end_of_the_library_is_an_empty_last_page(api):
 def test_bad_library_requests_are_400_with_a_message(api, params, message):
     response = api.get("/api/photos", params=params)
     assert response.status_code == 400 and message in response.json()["error"]
+
+
+def test_a_photo_deleted_since_the_library_was_sorted_is_left_out_of_its_page(tmp_path):
+    settings = make_library(tmp_path)
+    library = Library(settings)  # no freshness watcher: it keeps the order it sorted
+    try:
+        before, total = library.browse(Page(n=3))
+        with Store.open(settings.home, writer=True) as store:
+            store.commit(ChangeSet(deleted=[before[1].id]))
+        after, total_after = library.browse(Page(n=3))
+    finally:
+        library.close()
+    assert [r.id for r in after] == [before[0].id, before[2].id] and total_after == total == len(PHOTOS)
 
 
 BIG = 2600  # past MAX_DEPTH
