@@ -7,6 +7,8 @@ each with its own keep-alive connection. Printed:
   start-up   from the process start to the URL printed, and to the first answered search
   search     warm `GET /api/search?q=WORD&n=60` (the page's request), one client: p50 / p99, and the
              server's CPU time per request (steadier than wall time on a shared machine)
+  library    `GET /api/photos?n=60` (the page with nothing searched): the first page (it sorts the
+             library by date), then pages at random offsets; the same with a date filter
   thumbnail  first request (12 MP JPEG, decoded at reduced size) and cached: p50 / p99
   load       32 clients for 20 s, searches and cached thumbnails mixed: requests, errors, p50 / p99
   memory     the server's resident memory after the load (and its peak)
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import shutil
 import statistics
@@ -38,7 +41,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from core.settings import Settings  # noqa: E402
 from core.vectors import unit_rows  # noqa: E402
 from index_throughput import make_photos  # noqa: E402
-from query_latency import QUERY_VOCAB, ensure_store  # noqa: E402
+from query_latency import QUERY_VOCAB, ensure_store, ensure_tree  # noqa: E402
 from store.catalog import Store  # noqa: E402
 from store.hashing import content_hash  # noqa: E402
 from store.records import ChangeSet, EmbeddedPhoto  # noqa: E402
@@ -146,7 +149,7 @@ def main() -> None:
     words = open_words(BUILTIN, cache)
     source = args.work / f"store-{args.size}"
     print(f"{args.size:,} photos ({source}); {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
-    ensure_store(source, args.size, words)
+    ensure_store(source, ensure_tree(args.work / f"tree-{args.size}", args.size), words)
     photos = sorted((args.work / "photos").glob("*.jpg"))
     if len(photos) < REAL_PHOTOS:
         photos = make_photos(args.work / "photos", REAL_PHOTOS, 4032, 3024)
@@ -172,6 +175,16 @@ def main() -> None:
         cpu_ms = (cpu_seconds(process.pid) - cpu_before) * 1000 / len(picks)
         print(f"  search, warm, one client, n={PAGE}: {percentiles(times)} (targets 5 / 20 ms); {errors} errors; "
               f"server CPU {cpu_ms:.2f} ms a request")
+
+        status, body, first_page_ms = client.get(f"/api/photos?n={PAGE}")  # sorts the library (once a generation)
+        total = json.loads(body)["total"]
+        offsets = np.random.default_rng(1).integers(0, total - PAGE, args.queries)
+        pages = [client.get(f"/api/photos?n={PAGE}&offset={offset}")[2] for offset in offsets]
+        _, _, filtered_ms = client.get(f"/api/photos?n={PAGE}&after=2020-01-01")  # one filter query, then kept
+        filtered = [client.get(f"/api/photos?n={PAGE}&after=2020-01-01&offset={offset}")[2] for offset in offsets[:100]]
+        print(f"  library newest first, {total:,} photos: first page {first_page_ms:.0f} ms (the sort, once per "
+              f"store generation), then pages anywhere {percentiles(pages)} ({np.median(pages) / np.median(times):.2f}x "
+              f"a search); with a date filter: first page {filtered_ms:.0f} ms, then {percentiles(filtered)}")
 
         with Store.open(home) as store:
             real_ids = [store.find_by_path(path).id for path in photos[:REAL_PHOTOS]]

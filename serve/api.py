@@ -3,14 +3,18 @@
     GET  /api/search?q=&n=&offset=&in=&after=&before=&min_score=&sort=relevance|date
     GET  /api/similar/{id}?n=&offset=&...      photos like an indexed one, without it
     POST /api/similar?n=&offset=&...           photos like an uploaded one (multipart, field `image`)
+    GET  /api/photos?n=&offset=&in=&after=&before=   the library (or what the filters allow), newest first
     GET  /api/photos/{id}                      what the catalog knows about one photo
     GET  /api/photos/{id}/labels               what the model sees in it (ImageNet classes, nearest words)
     GET  /api/status                           counts, failures by reason, roots, model, last run
 
 A result list is {"results": [{"rank", "score", "id", "path", "width", "height", "taken", "thumb",
 "preview", "photo", ...}], "offset", "n", "more"}, plus whatever else the engine's results carry
-(e.g. why a photo matched). Errors are {"error": message} with 400 (bad query or parameter), 404
-(no such photo), 413 (upload too large), 415 (not a photo) or 503 (the store cannot be read).
+(e.g. why a photo matched); offset + n is at most MAX_DEPTH. The library listing is {"results":
+[photo, ...], "offset", "n", "total", "more"}, each photo as /api/photos/{id} gives it, without
+rank or score (nothing was ranked), newest first (EXIF time, else the file's mtime), paged as deep
+as it goes. Errors are {"error": message} with 400 (bad query or parameter), 404 (no such photo),
+413 (upload too large), 415 (not a photo) or 503 (the store cannot be read).
 """
 from __future__ import annotations
 
@@ -22,13 +26,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from core.errors import UsageError
-from search.filters import make_filters
+from search.filters import Filters, make_filters
 from search.query_parser import parse_query
 from search.results import SearchResult
 from serve.files import is_under, open_photo
 from serve.library import MAX_DEPTH, Page
 from serve.services import Services
 from serve.uploads import check_photo, read_upload
+from store.records import PhotoRecord
 from store.report import store_status
 
 DEFAULT_N = 60
@@ -40,14 +45,15 @@ def _services(request: Request) -> Services:
     return request.app.state.services
 
 
-def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
+def _int(request: Request, name: str, default: int, low: int, high: int | None = None) -> int:
     raw = request.query_params.get(name, "")
     try:
         value = int(raw) if raw else default
     except ValueError:
         raise UsageError(f"{name}={raw!r} is not a whole number") from None
-    if not low <= value <= high:
-        raise UsageError(f"{name}={value} is out of range: give {low} to {high}")
+    if value < low or (high is not None and value > high):
+        raise UsageError(f"{name}={value} is out of range: give {low} to {high}" if high is not None
+                         else f"{name}={value} is out of range: give {low} or more")
     return value
 
 
@@ -58,6 +64,17 @@ def _folder(raw: str, roots: list[str]) -> str:
     if not is_under(os.path.realpath(raw), roots):
         raise UsageError(f"in={raw!r} is not inside an indexed folder ({', '.join(roots)})")
     return raw
+
+
+async def _filters(request: Request) -> Filters:
+    """in, after and before of a request."""
+    params = request.query_params
+    folder = None
+    if params.get("in"):
+        services = _services(request)
+        roots = await services.lanes.run(services.lanes.search, services.library.roots)
+        folder = _folder(params["in"], roots)
+    return make_filters(folder, params.get("after") or None, params.get("before") or None)
 
 
 async def _page(request: Request) -> Page:
@@ -74,19 +91,28 @@ async def _page(request: Request) -> Page:
             min_score = float(params["min_score"])
         except ValueError:
             raise UsageError(f"min_score={params['min_score']!r} is not a number") from None
-    folder = None
-    if params.get("in"):
-        services = _services(request)
-        roots = await services.lanes.run(services.lanes.search, services.library.roots)
-        folder = _folder(params["in"], roots)
-    filters = make_filters(folder, params.get("after") or None, params.get("before") or None)
-    return Page(n=n, offset=offset, filters=filters, min_score=min_score, sort=sort)
+    return Page(n=n, offset=offset, filters=await _filters(request), min_score=min_score, sort=sort)
+
+
+def _urls(photo_id: int) -> dict:
+    """Where the page fetches a photo: its grid thumbnail, its large preview, its original."""
+    return {"thumb": f"/thumb/{photo_id}", "preview": f"/thumb/{photo_id}?size=large", "photo": f"/photo/{photo_id}"}
 
 
 def result_json(result: SearchResult) -> dict:
     """One result as the API gives it: the engine's own fields plus the photo's id and URLs."""
-    return {**result.as_dict(), "id": result.id, "thumb": f"/thumb/{result.id}",
-            "preview": f"/thumb/{result.id}?size=large", "photo": f"/photo/{result.id}"}
+    return {**result.as_dict(), "id": result.id, **_urls(result.id)}
+
+
+def photo_json(record: PhotoRecord) -> dict:
+    """What the catalog knows about one photo, and its URLs (no score: nothing was ranked)."""
+    return {
+        "id": record.id, "path": record.path, "name": os.path.basename(record.path),
+        "folder": os.path.dirname(record.path), "bytes": record.size, "width": record.width,
+        "height": record.height, "taken": record.taken.isoformat() if record.taken else None,
+        "modified": datetime.fromtimestamp(record.mtime).isoformat(timespec="seconds"),
+        "indexed_at": record.indexed_at.isoformat() if record.indexed_at else None, **_urls(record.id),
+    }
 
 
 def _results(results: list[SearchResult], page: Page, **extra: object) -> JSONResponse:
@@ -126,17 +152,22 @@ async def similar_upload(request: Request) -> JSONResponse:
     return _results(results, page, example=key[:16])
 
 
+async def photos(request: Request) -> JSONResponse:
+    services = _services(request)
+    n = _int(request, "n", DEFAULT_N, 1, MAX_N)
+    offset = _int(request, "offset", 0, 0)
+    page = Page(n=n, offset=offset, filters=await _filters(request))
+    records, total = await services.lanes.run(services.lanes.search, services.library.browse, page)
+    if offset > total:
+        raise UsageError(f"offset={offset} is past the end: {total} photos to browse")
+    return JSONResponse({"offset": offset, "n": n, "total": total, "more": offset + n < total,
+                         "results": [photo_json(record) for record in records]})
+
+
 async def photo(request: Request) -> JSONResponse:
     services = _services(request)
-    photo_id = request.path_params["id"]
-    record = await services.lanes.run(services.lanes.search, services.library.photo, photo_id)
-    return JSONResponse({
-        "id": record.id, "path": record.path, "name": os.path.basename(record.path),
-        "folder": os.path.dirname(record.path), "bytes": record.size, "width": record.width,
-        "height": record.height, "taken": record.taken.isoformat() if record.taken else None,
-        "modified": datetime.fromtimestamp(record.mtime).isoformat(timespec="seconds"), "indexed_at": record.indexed_at.isoformat() if record.indexed_at else None,
-        "thumb": f"/thumb/{record.id}", "preview": f"/thumb/{record.id}?size=large", "photo": f"/photo/{record.id}",
-    })
+    record = await services.lanes.run(services.lanes.search, services.library.photo, request.path_params["id"])
+    return JSONResponse(photo_json(record))
 
 
 async def labels(request: Request) -> JSONResponse:
@@ -159,6 +190,7 @@ ROUTES = [
     Route("/api/search", search),
     Route("/api/similar/{id:int}", similar),
     Route("/api/similar", similar_upload, methods=["POST"]),
+    Route("/api/photos", photos),
     Route("/api/photos/{id:int}", photo),
     Route("/api/photos/{id:int}/labels", labels),
     Route("/api/status", status),

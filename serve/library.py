@@ -24,7 +24,7 @@ from search.query_parser import Term
 from search.results import SearchResult
 from store.records import PhotoRecord
 
-MAX_DEPTH = 2000  # offset + n: how deep a result list may be paged
+MAX_DEPTH = 2000  # offset + n: how deep a search's result list may be paged (browsing has no limit)
 DATE_SORT_POOL = 1000  # sort=date orders the best this many matches by date
 
 
@@ -34,7 +34,8 @@ class PhotoNotFound(LookupError):
 
 @dataclass(frozen=True)
 class Page:
-    """Which slice of a ranking to return, among the photos the filters allow."""
+    """Which slice of a ranking (or of the library, newest first) to return, among the photos the
+    filters allow; min_score and sort apply to rankings only."""
 
     n: int = 60
     offset: int = 0
@@ -55,11 +56,12 @@ def _warm(searcher: Searcher) -> None:
 
 
 class Library:
-    """The searcher in use plus the catalog reads the pages need."""
+    """The searcher in use plus the catalog reads the pages need (browsing the library among them)."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self.searcher, self.generation = self.open_next()
+        self._orders: dict[Filters, np.ndarray] = {}  # browse orders of this searcher's generation
 
     def close(self) -> None:
         self.searcher.close()
@@ -90,6 +92,28 @@ class Library:
         when = {record.id: _when(record) for record in self.searcher.store.get([r.id for r in ranked])}
         ranked.sort(key=lambda r: when[r.id], reverse=True)
         return [replace(r, rank=page.offset + i) for i, r in enumerate(ranked[page.offset:page.offset + page.n], 1)]
+
+    # ---- browsing ----------------------------------------------------------------------------
+    def browse(self, page: Page) -> tuple[list[PhotoRecord], int]:
+        """A page of the photos the filters allow, newest first (EXIF time, else mtime), and how many
+        there are; no depth limit. The order is sorted once per store generation, then sliced."""
+        order = self._order(page.filters)
+        ids = order[page.offset:page.offset + page.n].tolist()
+        return [r for r in self.searcher.store.get(ids) if r.status == "indexed"], len(order)
+
+    def _order(self, filters: Filters) -> np.ndarray:
+        """The ids browse pages through: the whole library's date order, kept with the filtered view
+        asked for last (paging one view costs one filter query)."""
+        if filters not in self._orders:
+            whole = self._orders.get(Filters())
+            if whole is None:
+                whole = self.searcher.store.ids_by_date()
+            self._orders = {Filters(): whole}
+            if filters.active:
+                allowed = self.searcher.store.ids_matching(under=filters.under, after=filters.after,
+                                                           before=filters.before)
+                self._orders[filters] = whole[np.isin(whole, allowed)]
+        return self._orders[filters]
 
     # ---- photos ------------------------------------------------------------------------------
     def photo(self, photo_id: int) -> PhotoRecord:
@@ -137,4 +161,5 @@ class Library:
     def swap(self, searcher: Searcher, generation: int) -> None:
         """Answer from now on with a searcher made by open_next; the old one is closed."""
         old, self.searcher, self.generation = self.searcher, searcher, generation
+        self._orders = {}
         old.close()

@@ -227,6 +227,13 @@ class CatalogReader:
         rows = self._db.execute(f"SELECT id FROM photos WHERE {' AND '.join(clauses)} ORDER BY id", params)
         return np.fromiter((row[0] for row in rows), dtype=np.int64)
 
+    def ids_by_date(self) -> np.ndarray:
+        """Ids of indexed photos, newest first by the date the date filters use (EXIF time, else
+        mtime), ties by id descending. A sort of every row (no index can hold a local time): a
+        long-lived caller keeps the answer for its generation."""
+        rows = self._db.execute(f"SELECT id FROM photos WHERE status = 'indexed' ORDER BY {_WHEN} DESC, id DESC")
+        return np.fromiter((row[0] for row in rows), dtype=np.int64)
+
     def find_by_path(self, path: Path) -> PhotoRecord | None:
         """The row of a file, whatever its status; the path as given, else with symlinks resolved."""
         for candidate in dict.fromkeys((os.path.abspath(path), os.path.realpath(path))):

@@ -1,8 +1,8 @@
 """`devsearch serve`'s API on a real store of real image files (tiny word space, no network).
 
-The network-free parts: word searches, similar by id, paging, filters, sort, photo details,
-thumbnails, originals, the re-check of served files, uploads refused before any decoding, the
-status view, the security guard and noticing a new store generation.
+The network-free parts: word searches, browsing the library newest first, similar by id, paging,
+filters, sort, photo details, thumbnails, originals, the re-check of served files, uploads refused
+before any decoding, the status view, the security guard and noticing a new store generation.
 """
 from __future__ import annotations
 
@@ -10,17 +10,24 @@ import io
 import os
 import re
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from core.errors import UsageError
+from core.settings import Settings
+from core.vectors import unit_rows
 from serve.app import STATIC, create_app
+from serve.library import Library, Page
 from serve.uploads import MAX_UPLOAD_BYTES
 from serve.services import Services
+from store.catalog import Store
+from store.records import ChangeSet, EmbeddedPhoto
 from tests.serve_library import PHOTOS, SIDEWAYS, add_photo, draw_photo, make_library, names, serving
-from tests.tiny_library import axis
+from tests.tiny_library import DIMS, axis, make_bundle
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +121,107 @@ def test_a_word_is_never_looked_up_as_a_file(api, library, monkeypatch):
     (library.home.parent / "people").write_text("a file named like a word")
     monkeypatch.chdir(library.home.parent)
     assert names(api.get("/api/search", params={"q": "people", "n": 1})) == ["people.jpg"]
+
+
+# ---- browsing the library ----------------------------------------------------------------------------
+
+NEWEST_FIRST = ["cat.jpg", "beach.jpg", "dog_beach.jpg", "dog.jpg", "people.jpg", "sideways.jpg", "drawing.png"]
+
+
+def browsed(api, **params) -> list[str]:
+    """The names of PHOTOS the library listing gives, in its order (other tests add photos of their own)."""
+    made_here = {Path(name).name for name in PHOTOS}
+    return [name for name in names(api.get("/api/photos", params={"n": 200, **params})) if name in made_here]
+
+
+def test_the_library_lists_newest_first_by_capture_time_else_file_time(api):
+    assert browsed(api) == NEWEST_FIRST  # cat.jpg has no capture time: its file's 2023 mtime places it
+
+
+def test_a_listed_photo_has_its_details_and_urls_and_no_score(api):
+    body = api.get("/api/photos", params={"n": 200}).json()
+    listed = {Path(r["path"]).name: r for r in body["results"]}["sideways.jpg"]
+    assert listed == api.get(f"/api/photos/{listed['id']}").json()  # the same fields as one photo's details
+    assert (listed["width"], listed["height"]) == (200, 300) and listed["taken"] == "2018-01-01T00:00:00"
+    assert listed["thumb"] == f"/thumb/{listed['id']}" and listed["photo"] == f"/photo/{listed['id']}"
+    assert not {"rank", "score", "cosine", "mass", "why"} & set(listed)
+
+
+def test_library_pages_continue_the_order_and_count_the_whole(api):
+    whole = api.get("/api/photos", params={"n": 200}).json()
+    first = api.get("/api/photos", params={"n": 3}).json()
+    second = api.get("/api/photos", params={"n": 3, "offset": 3}).json()
+    assert [r["id"] for r in first["results"] + second["results"]] == [r["id"] for r in whole["results"][:6]]
+    assert first["total"] == whole["total"] == len(whole["results"]) >= len(PHOTOS)
+    assert first["more"] is True and whole["more"] is False and (first["offset"], first["n"]) == (0, 3)
+
+
+def test_the_library_listing_takes_the_folder_and_date_filters(api, library):
+    folder = library.home.parent / "photos" / "trip"
+    only_trip = api.get("/api/photos", params={"in": str(folder)}).json()
+    assert [Path(r["path"]).name for r in only_trip["results"]] == ["people.jpg"] and only_trip["total"] == 1
+    assert browsed(api, after="2019-01-01", before="2022-01-01") == ["dog_beach.jpg", "dog.jpg", "people.jpg"]
+
+
+def test_the_end_of_the_library_is_an_empty_last_page(api):
+    total = api.get("/api/photos").json()["total"]
+    end = api.get("/api/photos", params={"offset": total}).json()
+    assert end["results"] == [] and end["more"] is False and end["total"] == total
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"n": "0"}, "n=0 is out of range"),
+    ({"n": "201"}, "n=201 is out of range"),
+    ({"offset": "-1"}, "offset=-1 is out of range"),
+    ({"offset": "ten"}, "not a whole number"),
+    ({"offset": "100000"}, "past the end"),
+    ({"in": "/etc"}, "not inside an indexed folder"),
+    ({"before": "last week"}, "is not a date"),
+    ({"after": "2022-01-01", "before": "2021-01-01"}, "nothing could match"),
+])
+def test_bad_library_requests_are_400_with_a_message(api, params, message):
+    response = api.get("/api/photos", params=params)
+    assert response.status_code == 400 and message in response.json()["error"]
+
+
+def test_a_photo_deleted_since_the_library_was_sorted_is_left_out_of_its_page(tmp_path):
+    settings = make_library(tmp_path)
+    library = Library(settings)  # no freshness watcher: it keeps the order it sorted
+    try:
+        before, total = library.browse(Page(n=3))
+        with Store.open(settings.home, writer=True) as store:
+            store.commit(ChangeSet(deleted=[before[1].id]))
+        after, total_after = library.browse(Page(n=3))
+    finally:
+        library.close()
+    assert [r.id for r in after] == [before[0].id, before[2].id] and total_after == total == len(PHOTOS)
+
+
+BIG = 2600  # past MAX_DEPTH
+
+
+@pytest.fixture(scope="module")
+def big_library(tmp_path_factory: pytest.TempPathFactory):
+    """BIG photos (no files needed to list them) taken a minute apart: id order is date order."""
+    base = tmp_path_factory.mktemp("serve-big")
+    start = datetime(2001, 1, 1)
+    vectors = unit_rows(np.random.default_rng(3).normal(size=(BIG, DIMS)).astype(np.float32))
+    with Store.open(base / "home", writer=True) as store:
+        store.bind_model(make_bundle(base / "model"))
+        store.add_roots([str(base / "photos")])
+        store.commit(ChangeSet(embedded=[
+            EmbeddedPhoto(path=str(base / "photos" / f"{i:05d}.jpg"), size=1, mtime=1.0, content_hash=f"{i:064x}",
+                          width=4, height=3, taken=start + timedelta(minutes=i), vector=vectors[i])
+            for i in range(BIG)]))
+    return Settings(home=base / "home", cache=base / "cache", model=None)
+
+
+def test_the_library_pages_past_the_depth_a_search_may_go(big_library):
+    with serving(big_library) as client:
+        deep = client.get("/api/photos", params={"n": 200, "offset": BIG - 150}).json()
+        assert client.get("/api/search", params={"q": "dog", "offset": BIG - 150}).status_code == 400
+    assert deep["total"] == BIG and len(deep["results"]) == 150 and deep["more"] is False
+    assert [Path(r["path"]).name for r in deep["results"]] == [f"{i:05d}.jpg" for i in range(149, -1, -1)]
 
 
 # ---- similar ---------------------------------------------------------------------------------------
@@ -370,3 +478,17 @@ def test_a_photo_indexed_while_serving_is_found_without_a_restart(library):
                 break
             time.sleep(0.2)
     assert "newcomer.jpg" in found
+
+
+def test_a_photo_indexed_while_serving_tops_the_library_without_a_restart(library):
+    with serving(library) as test_client:
+        path = draw_photo(library.home.parent / "photos" / "latest.jpg", (255, 0, 255))
+        assert "latest.jpg" not in names(test_client.get("/api/photos", params={"n": 200}))
+        add_photo(library, path, axis(0, 1, 0, 0.05))  # no capture time: its mtime, now, is the newest
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            first = names(test_client.get("/api/photos", params={"n": 1}))
+            if first == ["latest.jpg"]:
+                break
+            time.sleep(0.2)
+    assert first == ["latest.jpg"]

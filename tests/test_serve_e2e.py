@@ -3,7 +3,8 @@
 One store for the module (indexing loads TensorFlow and the weights): the committed cat, coffee,
 astronaut and rocket photos plus three other sample photos. The browser test drives headless
 Chromium (Debian's `chromium` and `chromium-driver`, installed by .ci/run) through Selenium against a
-real `devsearch serve` process, and saves a screenshot of each step.
+real `devsearch serve` process, from the library view (nothing searched) to a search and back, and
+saves a screenshot of each step.
 """
 from __future__ import annotations
 
@@ -93,7 +94,7 @@ def chrome():
     return webdriver.Chrome(service=Service(driver_path), options=options)
 
 
-def test_search_open_similar_and_close_in_a_browser(indexed, tmp_path_factory):
+def test_browse_search_open_similar_and_close_in_a_browser(indexed, tmp_path_factory):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -110,11 +111,26 @@ def test_search_open_similar_and_close_in_a_browser(indexed, tmp_path_factory):
     def viewer_open() -> bool:
         return driver.find_element(By.ID, "viewer").is_displayed()
 
+    def all_loaded(d) -> bool:
+        return tiles() and len(d.find_elements(By.CSS_SELECTOR, "#grid .tile img.loaded")) == len(tiles())
+
     try:
-        driver.get(url)
-        wait.until(lambda d: d.find_element(By.ID, "q").is_displayed())
+        driver.get(url)  # nothing searched: the whole library, newest first
+        wait.until(all_loaded)
+        assert len(tiles()) == 7 and "7 photos · newest first" in driver.find_element(By.ID, "summary").text
+        assert not driver.find_elements(By.CSS_SELECTOR, "#grid .tile .badge")  # nothing was ranked
+        assert not driver.find_element(By.CSS_SELECTOR, "#filters .score").is_displayed()
+        driver.save_screenshot(str(shots / "0-library.png"))
+        second = tiles()[1].get_attribute("data-name")
+        tiles()[0].click()
+        wait.until(lambda d: viewer_open() and d.find_element(By.ID, "viewer-name").text)
+        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ARROW_RIGHT)
+        wait.until(lambda d: d.find_element(By.ID, "viewer-name").text == second)
+        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+        wait.until(lambda d: not viewer_open() and "photo=" not in d.current_url)
+
         driver.find_element(By.ID, "q").send_keys("cat", Keys.ENTER)
-        wait.until(lambda d: tiles() and len(d.find_elements(By.CSS_SELECTOR, "#grid .tile img.loaded")) == len(tiles()))
+        wait.until(lambda d: "for cat" in d.find_element(By.ID, "summary").text and all_loaded(d))
         assert tiles()[0].get_attribute("data-name") == CAT
         ActionChains(driver).move_to_element(tiles()[0]).perform()  # the score shows on hover
         wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#grid .tile .badge").is_displayed())
@@ -126,9 +142,8 @@ def test_search_open_similar_and_close_in_a_browser(indexed, tmp_path_factory):
         driver.save_screenshot(str(shots / "2-photo.png"))
 
         driver.find_element(By.ID, "viewer-similar").click()
-        wait.until(lambda d: "similar=" in d.current_url and not viewer_open() and tiles()
-                   and tiles()[0].get_attribute("data-name") != CAT
-                   and len(d.find_elements(By.CSS_SELECTOR, "#grid .tile img.loaded")) == len(tiles()))
+        wait.until(lambda d: "similar=" in d.current_url and not viewer_open() and all_loaded(d)
+                   and tiles()[0].get_attribute("data-name") != CAT)
         assert CAT not in [tile.get_attribute("data-name") for tile in tiles()]
         driver.save_screenshot(str(shots / "3-similar.png"))
 

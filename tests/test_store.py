@@ -153,6 +153,26 @@ def test_ids_matching_dates_use_exif_time_else_mtime(home: Path) -> None:
     assert [r.path for r in in_2020] == ["/photos/beach/1.jpg"]
 
 
+def test_ids_by_date_are_newest_first_by_exif_time_else_mtime(home: Path) -> None:
+    with Store.open(home) as store:
+        newest_first = [r.path for r in store.get(store.ids_by_date())]
+    assert newest_first == ["/photos/city/3.jpg", "/photos/beach/2.jpg", "/photos/beach/1.jpg"]
+
+
+def test_ids_by_date_break_ties_by_id_descending_and_leave_out_photos_not_indexed(home: Path) -> None:
+    same_time = datetime(2020, 7, 1, 12, 0)  # the capture time of /photos/beach/1.jpg
+    with Store.open(home, writer=True) as store:
+        store.commit(ChangeSet(embedded=[photo("/photos/twin.jpg", unit(0, 1, 0, 0), taken=same_time),
+                                         photo("/photos/late.jpg", unit(0, 0, 0, 1), mtime=datetime(2030, 1, 1).timestamp())],
+                               failed=[FailedPhoto("/photos/bad.jpg", 0, datetime(2040, 1, 1).timestamp(), "empty file")]))
+        store.commit(ChangeSet(deleted=[ids_by_path(store)["/photos/city/3.jpg"]]))
+        by_path = ids_by_path(store)
+        order = store.ids_by_date().tolist()
+    assert order == [by_path["/photos/late.jpg"], by_path["/photos/beach/2.jpg"],
+                     by_path["/photos/twin.jpg"], by_path["/photos/beach/1.jpg"]]
+    assert by_path["/photos/twin.jpg"] > by_path["/photos/beach/1.jpg"]
+
+
 def test_find_by_path_returns_the_record(home: Path) -> None:
     with Store.open(home) as store:
         record = store.find_by_path(Path("/photos/city/3.jpg"))

@@ -28,6 +28,7 @@ export async function postPhoto(file, params = {}, signal) {
 }
 
 export const searchPage = (q, params, signal) => getJSON("/api/search", { q, ...params }, signal);
+export const libraryPage = (params, signal) => getJSON("/api/photos", params, signal);
 export const similarPage = (id, params, signal) => getJSON(`/api/similar/${id}`, params, signal);
 export const photoInfo = (id, signal) => getJSON(`/api/photos/${id}`, {}, signal);
 export const photoLabels = (id, signal) => getJSON(`/api/photos/${id}/labels`, {}, signal);

@@ -34,6 +34,11 @@ export function formatDate(iso) {
   return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
+// A day as the date fields give it (YYYY-MM-DD), written the reader's way.
+export function formatDay(day) {
+  return new Date(`${day}T00:00:00`).toLocaleDateString(undefined, { dateStyle: "medium" });
+}
+
 export function formatBytes(bytes) {
   if (bytes == null) return "";
   const units = ["bytes", "KB", "MB", "GB"];

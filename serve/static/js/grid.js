@@ -1,7 +1,8 @@
 // The result grid: justified rows (each tile as wide as its photo's aspect ratio allows), thumbnails
-// fetched lazily by the browser, the score and why-it-matched on hover, arrow keys to move.
+// fetched lazily by the browser, arrow keys to move. On hover: the score and why-it-matched of a
+// search result; the date of a library photo (it has no score).
 
-import { baseName, h } from "./dom.js";
+import { baseName, formatDate, h } from "./dom.js";
 
 export class Grid {
   constructor(element, { hrefFor, onOpen }) {
@@ -31,7 +32,8 @@ export class Grid {
     image.addEventListener("error", () => tile.classList.add("broken"), { once: true });
     const spacer = h("i");
     spacer.style.paddingBottom = `${100 / ratio}%`;
-    const why = reasons(result);
+    const scored = typeof result.score === "number";
+    const detail = scored ? reasons(result) : formatDate(result.taken || result.modified);
     const tile = h("a", {
       class: "tile", href: this.hrefFor(result), role: "listitem", title: result.path,
       dataset: { index, id: result.id, name },
@@ -42,10 +44,10 @@ export class Grid {
       },
     },
     spacer, image,
-    h("span", { class: "badge", text: result.score.toFixed(3) }),
+    scored ? h("span", { class: "badge", text: result.score.toFixed(3) }) : null,
     h("span", { class: "caption" },
       h("span", { class: "name", text: name }),
-      why ? h("span", { class: "why", text: why }) : null));
+      detail ? h("span", { class: scored ? "why" : "when", text: detail }) : null));
     tile.style.flexGrow = ratio;
     tile.style.flexBasis = `calc(var(--row) * ${ratio})`;
     return tile;

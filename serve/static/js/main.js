@@ -1,10 +1,11 @@
 // The gallery page: wires the search box, filters, grid, photo view and library view to the URL state.
+// With nothing searched, the grid is the whole library, newest first.
 
-import { ApiError, libraryStatus, photoInfo, postPhoto, searchPage, similarPage } from "./api.js";
-import { $, formatCount, h, toast } from "./dom.js";
+import { ApiError, libraryPage, libraryStatus, photoInfo, postPhoto, searchPage, similarPage } from "./api.js";
+import { $, formatCount, formatDay, h, toast } from "./dom.js";
 import { Grid } from "./grid.js";
 import { showLibrary } from "./library.js";
-import { filterParams, readState, searchKey, urlOf } from "./state.js";
+import { filterParams, isBrowsing, readState, searchKey, urlOf } from "./state.js";
 import { Viewer } from "./viewer.js";
 
 const PAGE = 60;
@@ -19,7 +20,7 @@ const more = $("#more");
 
 let state = readState();
 let example = null;  // a photo dropped or picked: { file, name, url, key }; never in the URL
-let run = null;      // the search on screen: { key, offset, more, loading, abort, fresh }
+let run = null;      // the list on screen: { key, browsing, offset, more, total, loading, abort, fresh }
 let liveTimer = null;
 let similarName = "";  // the name of the photo a similar-search started from, once known
 
@@ -110,17 +111,10 @@ function search() {
   const key = searchKey(state, example);
   if (run && run.key === key) return;
   run?.abort.abort();
-  const nothing = !state.q && !state.similar && !example;
-  $("#welcome").hidden = !nothing;
-  if (nothing) {
-    run = null;
-    grid.clear();
-    summary.replaceChildren();
-    summary.className = "summary";
-    more.classList.remove("loading");
-    return;
-  }
-  run = { key, offset: 0, more: true, loading: false, abort: new AbortController(), fresh: true };
+  const browsing = isBrowsing(state, example);
+  $("#welcome").hidden = !browsing;
+  filters.classList.toggle("browsing", browsing);  // no minimum score or sort for the library
+  run = { key, browsing, offset: 0, more: true, total: 0, loading: false, abort: new AbortController(), fresh: true };
   loadMore();
 }
 
@@ -129,10 +123,11 @@ async function loadMore() {
   if (!current || !current.more || current.loading) return;
   current.loading = true;
   more.classList.add("loading");
-  const params = { ...filterParams(state), n: PAGE, offset: current.offset };
+  const params = { ...filterParams(state, example), n: PAGE, offset: current.offset };
   try {
     let page;
-    if (example) page = await postPhoto(example.file, params, current.abort.signal);
+    if (current.browsing) page = await libraryPage(params, current.abort.signal);
+    else if (example) page = await postPhoto(example.file, params, current.abort.signal);
     else if (state.similar) page = await similarPage(state.similar, params, current.abort.signal);
     else page = await searchPage(state.q, params, current.abort.signal);
     if (current !== run) return;
@@ -142,8 +137,9 @@ async function loadMore() {
       current.fresh = false;
     }
     grid.append(page.results);
-    current.offset += page.results.length;
+    current.offset = page.offset + page.n;  // a library page comes short by photos deleted since its order was taken
     current.more = page.more;
+    current.total = page.total;
     summarize(current);
     syncViewerNav();
   } catch (error) {
@@ -173,6 +169,10 @@ function what() {
 
 function summarize(current) {
   summary.className = "summary";
+  if (current.browsing) {
+    summarizeLibrary(current.total);
+    return;
+  }
   const count = grid.results.length;
   if (!count) {
     summary.replaceChildren("No photos ", ...what(),
@@ -183,6 +183,21 @@ function summarize(current) {
                  ` photo${count === 1 ? "" : "s"} `, ...what()];
   parts.push(state.sort === "date" ? " · newest first, among the best 1,000 matches" : " · best first");
   summary.replaceChildren(...parts);
+}
+
+// "12,345 photos in /photos/trip, from 1 Jan 2020 to 31 Dec 2021 · newest first"
+function summarizeLibrary(total) {
+  const where = [];
+  if (state.in) where.push(" in ", h("strong", { text: state.in }));
+  if (state.in && (state.after || state.before)) where.push(",");
+  if (state.after) where.push(" from ", h("strong", { text: formatDay(state.after) }));
+  if (state.before) where.push(state.after ? " to " : " until ", h("strong", { text: formatDay(state.before) }));
+  if (!total) {
+    summary.replaceChildren(...(where.length ? ["No photos", ...where, ". Loosen the filters."] : ["No photos indexed yet."]));
+    return;
+  }
+  summary.replaceChildren(h("strong", { text: formatCount(total) }), ` photo${total === 1 ? "" : "s"}`, ...where,
+    " · newest first");
 }
 
 function showError(error, current) {
@@ -214,8 +229,8 @@ input.addEventListener("input", () => {
   clearTimeout(liveTimer);
   liveTimer = setTimeout(() => {
     const q = input.value.trim();
-    const fromWelcome = !state.q && !state.similar && !example;  // keep the welcome page in the history
-    if (q !== state.q) navigate({ q, similar: "" }, { push: fromWelcome });
+    const fromLibrary = isBrowsing(state, example);  // keep the library view in the history
+    if (q !== state.q) navigate({ q, similar: "" }, { push: fromLibrary });
   }, LIVE_DELAY_MS);
 });
 
@@ -355,10 +370,9 @@ async function welcome() {
     h("button", { type: "button", class: "chip", text, onclick: () => navigate({ q: text, similar: "" }) })));
   try {
     const status = await libraryStatus();
-    $("#welcome-count").textContent = `${formatCount(status.images)} photo${status.images === 1 ? "" : "s"}`;
     $("#roots").replaceChildren(...status.roots.map((root) => h("option", { value: root })));
   } catch {
-    // the welcome text stays generic
+    // the folder field offers no suggestions
   }
 }
 

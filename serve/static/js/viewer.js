@@ -26,7 +26,8 @@ export class Viewer {
     return !this.element.hidden;
   }
 
-  // id: the photo; result: its grid entry when it has one (score, thumbnail already loaded); hasPrev/hasNext: arrows.
+  // id: the photo; result: its grid entry when it has one (thumbnail already loaded; score and rank
+  // when it is a search result); hasPrev/hasNext: arrows.
   async open(id, { result = null, hasPrev = false, hasNext = false } = {}) {
     this.abort?.abort();
     this.abort = new AbortController();
@@ -62,6 +63,7 @@ export class Viewer {
   }
 
   fill(info, result) {
+    const scored = typeof result?.score === "number";  // a search result; a library photo has no score
     $("#viewer-name").textContent = info.name;
     $("#viewer-folder").textContent = info.folder;
     const facts = [
@@ -69,9 +71,9 @@ export class Viewer {
       ["File", formatBytes(info.bytes)],
       ["Taken", formatDate(info.taken)],
       ["Modified", formatDate(info.modified)],
-      ["Score", result ? [result.score.toFixed(3), scoreParts(result)].filter(Boolean).join(" = ") : ""],
-      ["Why", result ? whyText(result) : ""],
-      ["Rank", result ? `#${result.rank}` : ""],
+      ["Score", scored ? [result.score.toFixed(3), scoreParts(result)].filter(Boolean).join(" = ") : ""],
+      ["Why", scored ? whyText(result) : ""],
+      ["Rank", scored ? `#${result.rank}` : ""],
     ].filter(([, value]) => value);
     $("#viewer-facts").replaceChildren(...facts.flatMap(([term, value]) => [h("dt", { text: term }), h("dd", { text: value })]));
     $("#viewer-original").href = info.photo;
