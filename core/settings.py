@@ -1,6 +1,7 @@
 """One settings object, built from command-line options, then `DEVSEARCH_*` variables, then defaults."""
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -10,6 +11,7 @@ from core.errors import UsageError
 
 COMMIT_EVERY = 1024  # photos: the indexer commits at most this many at once ...
 COMMIT_SECONDS = 2.0  # ... or what it has after this long, whichever comes first
+DECODE_TIMEOUT_S = 60.0  # a file whose decoding takes longer fails (a 100 MP photo decodes in a few seconds here)
 BACKENDS = ("auto", "tensorflow", "jax", "torch")  # Keras backends (model/backend.py)
 PRECISIONS = ("auto", "float32", "bfloat16")  # network arithmetic (model/inference.py)
 DECODERS = ("cpu", "gpu")  # where the indexer decodes JPEGs (gpu: indexer/gpu_decode.py)
@@ -47,15 +49,24 @@ def _env_int(name: str, default: int) -> int:
     except ValueError:
         number = 0
     if number < 1:
-        from core.errors import UsageError
-
         raise UsageError(f"{name}={value!r} is not a whole number of at least 1: fix or unset it")
     return number
 
 
-def _env_float(name: str, default: float) -> float:
+def _env_float(name: str, default: float, *, above: float | None = None) -> float:
+    """A number of at least 0 (above `above`, when given) from the environment; anything else is a
+    UsageError that names it."""
     value = os.environ.get(name)
-    return float(value) if value else default
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not (number >= 0 and math.isfinite(number)) or (above is not None and number <= above):
+        least = f"above {above:g}" if above is not None else "at least 0"
+        raise UsageError(f"{name}={value!r} is not a number {least}: fix or unset it")
+    return number
 
 
 def usable_cores() -> int:
@@ -84,6 +95,8 @@ class Settings:
     workers: int = field(default_factory=lambda: _env_int("DEVSEARCH_WORKERS", usable_cores()))
     commit_every: int = field(default_factory=lambda: _env_int("DEVSEARCH_COMMIT_EVERY", COMMIT_EVERY))
     commit_seconds: float = field(default_factory=lambda: _env_float("DEVSEARCH_COMMIT_SECONDS", COMMIT_SECONDS))
+    decode_timeout: float = field(default_factory=lambda: _env_float("DEVSEARCH_DECODE_TIMEOUT", DECODE_TIMEOUT_S,
+                                                                      above=0))
     backend: str = field(default_factory=lambda: os.environ.get("DEVSEARCH_BACKEND") or "auto")
     precision: str = field(default_factory=lambda: os.environ.get("DEVSEARCH_PRECISION") or "auto")
     decoder: str = field(default_factory=lambda: os.environ.get("DEVSEARCH_DECODER") or "cpu")

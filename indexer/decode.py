@@ -5,7 +5,9 @@ this one, which may hold TensorFlow (forking a process with TensorFlow's threads
 They ignore SIGINT, so Ctrl-C reaches only the indexer, which decides what to keep, and they exit
 when the indexer dies. A worker that dies itself (a decoder segfault on a hostile file, the OOM
 killer) costs only that file: the files in flight are decoded again one at a time in a new pool,
-and the one that kills its worker again is recorded as failed.
+and the one that kills its worker again is recorded as failed. So does a file that takes longer than
+the decode timeout (a file system that stopped answering, a file made to be slow to decode): its
+worker is killed, since a running decode cannot be cancelled any other way.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -27,6 +30,7 @@ import numpy as np
 from core.errors import ImageError
 from core.files import NotRegularFileError
 from core.photo import decode_photo
+from core.settings import DECODE_TIMEOUT_S
 from store.hashing import content_hash
 
 # Debug hooks: a worker decoding a file of this name dies by SIGSEGV, as on a decoder crash; or
@@ -35,6 +39,10 @@ DEBUG_CRASH_ENV = "DEVSEARCH_DEBUG_CRASH_ON"
 DEBUG_HANG_ENV = "DEVSEARCH_DEBUG_HANG_ON"
 WAIT_S = 0.1  # how often a wait for decoded files looks whether to stop
 CRASHED = "cannot decode: the decoder crashed (its worker process died)"
+
+
+def timed_out(seconds: float) -> str:
+    return f"cannot decode: it took over {seconds:g} s (a stalled file system, or a file made to be slow to decode)"
 
 
 @dataclass(frozen=True)
@@ -115,9 +123,10 @@ class DecodePool:
     worker finish its chunk and exit.
     """
 
-    def __init__(self, workers: int, leave_jpeg: bool = False):
+    def __init__(self, workers: int, leave_jpeg: bool = False, timeout_s: float = DECODE_TIMEOUT_S):
         self._workers = max(1, workers)
         self._leave_jpeg = leave_jpeg
+        self._timeout_s = timeout_s
         self._executor = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
@@ -128,6 +137,25 @@ class DecodePool:
     def _restart(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._executor = self._start()
+
+    def _kill_workers(self) -> None:
+        """The only way to stop a decode that runs too long: its worker dies, the pool breaks, and the
+        files in flight are decoded again one at a time (ProcessPoolExecutor lists its workers in
+        _processes; Python 3.14 adds kill_workers() for this)."""
+        for process in list(getattr(self._executor, "_processes", {}).values()):
+            process.kill()
+
+    def _wait(self, future: Future, files: int, stop: Callable[[], bool]) -> bool:
+        """Wait for a future of `files` files; False when stop() said so. A wait past the decode
+        timeout for each file kills the workers, and the future then fails with BrokenProcessPool."""
+        deadline = time.monotonic() + self._timeout_s * files
+        while not _finished(future):
+            if stop():
+                return False
+            if time.monotonic() > deadline:
+                self._kill_workers()
+                deadline = float("inf")
+        return True
 
     def decode(self, works: list[Work], chunk: int, ahead: int,
                stop: Callable[[], bool] = lambda: False) -> Iterator[Decoded]:
@@ -148,14 +176,15 @@ class DecodePool:
         while pending:
             works_in_chunk, future = pending.popleft()
             try:
-                while not _finished(future):
-                    if stop():
-                        return
+                if not self._wait(future, len(works_in_chunk), stop):
+                    return
                 results = future.result()
             except BrokenProcessPool:  # every chunk in flight is lost with the pool: find the culprit
                 suspects = works_in_chunk + [work for in_flight, _ in pending for work in in_flight]
                 pending.clear()
-                results = self._one_at_a_time(suspects)
+                results = self._one_at_a_time(suspects, stop)
+                if results is None:
+                    return
                 for _ in range(ahead):
                     submit_next()
             else:
@@ -171,15 +200,21 @@ class DecodePool:
             future.set_exception(broken)
             return future
 
-    def _one_at_a_time(self, works: list[Work]) -> list[Decoded]:
-        """Decode each file alone in a fresh pool; one that kills its worker is a failure, not a stop."""
+    def _one_at_a_time(self, works: list[Work], stop: Callable[[], bool]) -> list[Decoded] | None:
+        """Decode each file alone in a fresh pool; one that kills its worker or runs past the timeout is
+        a failure, not a stop. None when stop() said so."""
         self._restart()
         results = []
         for work in works:
+            future = self._submit([work])
+            started = time.monotonic()
             try:
-                results.extend(self._submit([work]).result())
+                if not self._wait(future, 1, stop):
+                    return None
+                results.extend(future.result())
             except BrokenProcessPool:
-                results.append(Decoded(work, error=CRASHED))
+                slow = time.monotonic() - started > self._timeout_s
+                results.append(Decoded(work, error=timed_out(self._timeout_s) if slow else CRASHED))
                 self._restart()
         return results
 

@@ -22,7 +22,7 @@ from typing import Protocol
 
 import numpy as np
 
-from core.settings import COMMIT_EVERY, COMMIT_SECONDS
+from core.settings import COMMIT_EVERY, COMMIT_SECONDS, DECODE_TIMEOUT_S
 from indexer.commits import CommitWriter
 from indexer.crawl import crawl, resolve_roots
 from indexer.decode import DecodePool, Decoded, Work
@@ -120,12 +120,13 @@ def embed_photos(embed: Embed, pixels: list[np.ndarray]) -> tuple[list[np.ndarra
 
 
 def _embedded_here(work: list[Work], embed: Embed, batch_size: int, workers: int, jpeg_decoder: GpuJpegDecoder | None,
-                   stop: Callable[[], bool]) -> Generator[Embedded, None, None]:
+                   decode_timeout: float, stop: Callable[[], bool]) -> Generator[Embedded, None, None]:
     """Decode in worker processes on this machine, embed on this thread, one network batch at a time."""
     workers = max(1, workers)
     chunk = max(1, min(MAX_CHUNK, batch_size // (2 * workers)))
     ahead = 2 * math.ceil(batch_size / chunk) + workers  # two batches in flight keep workers busy during embed
-    with DecodePool(min(workers, math.ceil(len(work) / chunk)), leave_jpeg=jpeg_decoder is not None) as pool:
+    with DecodePool(min(workers, math.ceil(len(work) / chunk)), leave_jpeg=jpeg_decoder is not None,
+                    timeout_s=decode_timeout) as pool:
         for batch in _batches(pool.decode(work, chunk, ahead, stop=stop), batch_size):
             if stop():  # a batch cut short by Ctrl-C is not embedded: stop now
                 return
@@ -170,14 +171,15 @@ def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest:
               follow_symlinks: bool = False, progress: Progress | None = None,
               network: Callable[[], dict | None] = lambda: None,
               jpeg_decoder: GpuJpegDecoder | None = None, projection: ConseProjection | None = None,
-              remote: RemoteEmbedding | None = None) -> RunSummary:
+              remote: RemoteEmbedding | None = None, decode_timeout: float = DECODE_TIMEOUT_S) -> RunSummary:
     """Bring the store up to date with the photos under roots; returns what changed.
 
     network: what ran the network (backend, device, precision), None when nothing was embedded;
     kept with the run's summary. jpeg_decoder: decode JPEGs on the GPU instead of in the workers.
     projection: the model's ConSE projection, to re-project photos another projection of its
     backbone embedded (indexer/reproject.py) before anything is crawled. remote: decode and embed
-    there instead (embed is not called here)."""
+    there instead (embed is not called here). decode_timeout: seconds a file may take to decode
+    before it is recorded as failed (its worker is killed)."""
     started_at = datetime.now()
     clock = time.perf_counter()
     folders = resolve_roots([Path(r) for r in roots])
@@ -199,7 +201,7 @@ def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest:
             if plan.work and not interrupt.requested:
                 progress = progress or QuietProgress()
                 embedded = (remote.embedded(plan.work, batch_size, progress) if remote is not None else
-                            _embedded_here(plan.work, embed, batch_size, workers, jpeg_decoder,
+                            _embedded_here(plan.work, embed, batch_size, workers, jpeg_decoder, decode_timeout,
                                            stop=lambda: interrupt.requested))
                 _embed_and_commit(plan.work, store, embedded, summary, interrupt, commit_every, commit_seconds,
                                   progress)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from core.settings import Settings
 from indexer.pipeline import run_index
 from indexer.summary import format_summary
 from model.manifest import Manifest
@@ -126,7 +127,8 @@ def main(home: str, *arguments: str) -> None:
         roots = roots[2:]
     with Store.open(Path(home), writer=True) as store:
         print("locked", flush=True)
-        summary = run_index(roots, store, quadrant_colours, MANIFEST, batch_size=2, workers=1, remote=remote)
+        summary = run_index(roots, store, quadrant_colours, MANIFEST, batch_size=2, workers=1, remote=remote,
+                            decode_timeout=Settings().decode_timeout)  # DEVSEARCH_DECODE_TIMEOUT, as a real run
     print("\n".join(format_summary(summary)), flush=True)
     sys.exit(130 if summary.interrupted else 0)
 

@@ -57,9 +57,11 @@ def test_every_usage_error_is_one_line_with_exit_2(args, fragment) -> None:
     one_line_error(run(*args), fragment, "--help", code=2)
 
 
-def test_a_bad_number_in_the_environment_is_one_line(library) -> None:  # noqa: F811
-    one_line_error(run("index", str(library["root"]), "--home", home(library), env={"DEVSEARCH_WORKERS": "abc"}),
-                   "DEVSEARCH_WORKERS")
+@pytest.mark.parametrize("variable, value", [("DEVSEARCH_WORKERS", "abc"), ("DEVSEARCH_COMMIT_SECONDS", "abc"),
+                                             ("DEVSEARCH_COMMIT_SECONDS", "-1"), ("DEVSEARCH_DECODE_TIMEOUT", "0"),
+                                             ("DEVSEARCH_DECODE_TIMEOUT", "nan")])
+def test_a_bad_number_in_the_environment_is_one_line(library, variable, value) -> None:  # noqa: F811
+    one_line_error(run("index", str(library["root"]), "--home", home(library), env={variable: value}), variable)
 
 
 def test_a_leading_negative_weight_is_a_term_not_an_option(library) -> None:  # noqa: F811

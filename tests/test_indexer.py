@@ -15,7 +15,7 @@ from core.errors import ModelMismatchError, UsageError
 from indexer.crawl import SKIP_HEIF, SKIP_THUMBNAILS, crawl
 from indexer.pipeline import run_index
 from store.catalog import Store
-from indexer.decode import CRASHED
+from indexer.decode import CRASHED, timed_out
 from tests.indexer_support import (BAD, GOOD, MANIFEST, index_tree, indexed_rows, make_tree, photo, photo_folder,
                                    quadrant_colours, start_indexer, start_slow_indexer)
 
@@ -288,6 +288,18 @@ def test_kill_9_mid_run_then_rerun_leaves_a_consistent_store(tmp_path) -> None:
         rows = store.count("indexed") + store.count("failed") + store.count("deleted")
     assert len(after) == rows == 24 and {p: after[p] for p in before} == before
     assert searchable_ids(tmp_path / "home") == set(after.values())
+
+
+def test_a_file_that_never_finishes_decoding_is_failed_after_the_timeout_and_the_run_goes_on(tmp_path) -> None:
+    """A decode that hangs (the DEVSEARCH_DEBUG_HANG_ON hook: a file system that stopped answering)
+    costs that file only: its worker is killed after DEVSEARCH_DECODE_TIMEOUT seconds."""
+    root = photo_folder(tmp_path / "many", 12)
+    process = start_indexer(root, tmp_path / "home", DEVSEARCH_DEBUG_HANG_ON="05.jpg", DEVSEARCH_DECODE_TIMEOUT="2")
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err[-2000:]
+    assert record(tmp_path / "home", root / "05.jpg").error == timed_out(2)
+    with Store.open(tmp_path / "home") as store:
+        assert store.count("indexed") == 11 and store.count("failed") == 1
 
 
 def test_a_file_that_crashes_its_decoder_is_failed_and_the_run_goes_on(tmp_path) -> None:
