@@ -28,6 +28,12 @@ def test_a_phrase_is_looked_up_as_a_lemma_first_then_by_its_head():
     assert GRANNY_SMITH in senses.covered("red apple") == senses.covered("apple")
 
 
+def test_quotes_punctuation_and_possessives_are_read_as_the_word_inside():
+    senses = load_class_senses()
+    assert senses.covered("dog's") == senses.covered("dog!") == senses.covered("dog")
+    assert senses.covered('"golden retriever"') == senses.covered("Golden-Retriever") == senses.covered("golden retriever")
+
+
 def test_every_sense_counts():
     names = [sense.name for sense in load_class_senses().senses("cat")]
     assert names == ["cat", "big cat"]

@@ -206,3 +206,26 @@ def test_cli_unknown_word_is_one_line_and_exit_5(tmp_path: Path, model_cache: Pa
     assert result.stderr.startswith("devsearch: error: unknown word 'retreiver'") and "retriever" in result.stderr
     assert result.stderr.count("\n") == 1
 
+
+
+@pytest.mark.parametrize("typed, read_as", [
+    ('"golden retriever"', "golden_retriever"), ("dog!", "dog"), ("(cat),", "cat"), ("dog's", "dog"),
+    ("dog’s", "dog"), ("dogs'", "dogs"), ("“apple”", "apple"),
+])
+def test_quotes_punctuation_and_possessives_around_a_word_are_dropped(lookup: WordLookup, typed: str, read_as: str):
+    np.testing.assert_allclose(lookup.vector(typed), unit(VOCAB[read_as]), atol=1e-6)
+
+
+def test_a_word_found_as_typed_keeps_its_punctuation(lookup: WordLookup):
+    np.testing.assert_allclose(lookup.vector("sea-lion"), unit(VOCAB["sea-lion"]), atol=1e-6)
+
+
+def test_an_unknown_hyphenated_word_is_read_as_its_parts(lookup: WordLookup):
+    np.testing.assert_allclose(lookup.vector("golden-retriever"), unit(VOCAB["golden_retriever"]), atol=1e-6)
+    np.testing.assert_allclose(lookup.vector("king-queen"), unit(unit(VOCAB["king"]) + unit(VOCAB["queen"])), atol=1e-6)
+
+
+def test_an_unknown_word_is_named_without_its_punctuation(lookup: WordLookup):
+    with pytest.raises(UnknownWordError) as err:
+        lookup.vector("dgo!")
+    assert err.value.word == "dgo" and "dog" in err.value.suggestions

@@ -31,6 +31,7 @@ import numpy as np
 
 from core.errors import AssetMissingError, UnknownWordError, UsageError
 from core.vectors import top_k, unit_rows
+from wordspace.typed import plain_text
 
 LAYOUT = 1
 _CHUNK_ROWS = 65536
@@ -169,25 +170,33 @@ class WordLookup:
         return row
 
     def _rows(self, text: str, suggest: bool = True) -> list[int]:
-        """Rows whose mean is the vector of text: one for a word or phrase token, else one per word."""
+        """Rows whose mean is the vector of text: one for a word or phrase token, else one per word.
+
+        What is not found as typed is looked up plain (wordspace/typed.py: `"dog's!"` as `dog`), then
+        with its hyphens as spaces (`golden-retriever` as `golden retriever`)."""
         tokens = text.split()
         if not tokens:
             raise UsageError("empty word: give a word or a phrase")
-        row = self._find_any_case(" ".join(tokens))
-        if row is None and len(tokens) > 1:
-            for joiner in ("_", "-"):
-                row = self._find_any_case(joiner.join(tokens))
-                if row is not None:
-                    break
-        if row is not None:
-            return [row]
-        rows = []
-        for token in tokens:
-            found = self._find_any_case(token) if len(tokens) > 1 else None  # 1 token: tried above
-            if found is None:
-                raise UnknownWordError(token, self._suggest(token) if suggest else [])
-            rows.append(found)
-        return rows
+        plain = plain_text(text).split() or tokens
+        spellings = [tokens, plain, " ".join(plain).replace("-", " ").split() or plain]
+        for candidate in dict.fromkeys(tuple(spelling) for spelling in spellings):
+            rows = self._rows_as_spelled(list(candidate))
+            if rows is not None:
+                return rows
+        unknown = next(token for token in plain if self._find_any_case(token) is None) if len(plain) > 1 else plain[0]
+        raise UnknownWordError(unknown, self._suggest(unknown) if suggest else [])
+
+    def _rows_as_spelled(self, tokens: list[str]) -> list[int] | None:
+        """The row of the phrase as one token (joined by spaces, _ or -), else one row per word; None
+        when a word is missing."""
+        for joiner in (" ", "_", "-") if len(tokens) > 1 else (" ",):
+            row = self._find_any_case(joiner.join(tokens))
+            if row is not None:
+                return [row]
+        if len(tokens) == 1:
+            return None
+        rows = [self._find_any_case(token) for token in tokens]
+        return None if None in rows else rows
 
     def _combine(self, rows: Sequence[int]) -> np.ndarray:
         """The unit mean of the rows' vectors (a copy: callers may modify it)."""

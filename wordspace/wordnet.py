@@ -13,6 +13,7 @@ from functools import lru_cache
 from importlib import resources
 
 from core.errors import AssetMissingError
+from wordspace.typed import plain_text
 
 DATA_FILE = "wordnet_nouns.tsv.gz"
 
@@ -53,13 +54,15 @@ class WordNet:
         self._plurals = plurals
 
     def synsets(self, lemma: str) -> list[str]:
-        """Noun synsets of a word or phrase, most frequent sense first; plurals are reduced (morphy)."""
-        words = lemma.lower().split()
-        for key in dict.fromkeys(("_".join(words), "_".join(" ".join(words).replace("-", " ").split()))):
-            for base in self._base_forms(key):
-                found = self._senses.get(base)
-                if found:
-                    return list(found)
+        """Noun synsets of a word or phrase, most frequent sense first; plurals are reduced (morphy).
+        Not found as typed, it is looked up plain (wordspace/typed.py: `"dog's"` as `dog`)."""
+        for typed in dict.fromkeys((lemma, plain_text(lemma))):
+            words = typed.lower().split()
+            for key in dict.fromkeys(("_".join(words), "_".join(" ".join(words).replace("-", " ").split()))):
+                for base in self._base_forms(key):
+                    found = self._senses.get(base)
+                    if found:
+                        return list(found)
         return []
 
     def singular(self, word: str) -> str:
