@@ -138,7 +138,7 @@ def read_only(tmp_path: Path):
         if subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(folder)], capture_output=True).returncode != 0:
             pytest.skip("cannot mount a tmpfs here")
         yield folder, lambda: subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
-        subprocess.run(["umount", str(folder)], check=False)
+        subprocess.run(["umount", "--lazy", str(folder)], check=False)  # mapped store files may still be open
     else:
         yield folder, lambda: [os.chmod(p, 0o555 if p.is_dir() else 0o444) for p in [*folder.rglob("*"), folder]]
         for p in [folder, *folder.rglob("*")]:
@@ -165,7 +165,7 @@ def small_disk(tmp_path: Path):
                                            capture_output=True).returncode != 0:
         pytest.skip("cannot mount a tmpfs here")
     yield folder
-    subprocess.run(["umount", str(folder)], check=False)
+    subprocess.run(["umount", "--lazy", str(folder)], check=False)  # mapped store files may still be open
 
 
 def fill(folder: Path) -> Path:
