@@ -94,18 +94,31 @@ def _batches(decoded: Iterable[Decoded], size: int) -> Iterator[list[Decoded]]:
         yield batch
 
 
+NO_VECTOR = "cannot embed: the network gave no usable vector (not finite, or zero)"
+
+
+def _usable(vector: np.ndarray) -> bool:
+    """Whether a vector can be stored: finite and not zero (a stored vector is unit length, and a
+    reader takes any other for damage)."""
+    vector = np.asarray(vector, dtype=np.float32)
+    return bool(np.all(np.isfinite(vector)) and np.any(vector))
+
+
 def _photos(batch: list[Decoded], vectors: list[np.ndarray], kept: list[bytes | None],
             summary: RunSummary) -> tuple[list[EmbeddedPhoto], list[FailedPhoto]]:
     """What to commit for one embedded batch (vectors and kept: its decoded photos', in order); the
-    summary counts them."""
-    good = [d for d in batch if d.error is None]
-    bad = [d for d in batch if d.error is not None]
-    summary.new += sum(d.work.kind == "new" for d in good)
-    summary.updated += sum(d.work.kind == "updated" for d in good)
-    summary.failed.update(failure_reason(d.error) for d in bad)
+    summary counts them. A photo the network gave no usable vector is failed, never stored."""
+    decoded = [d for d in batch if d.error is None]
+    usable = [_usable(vector) for vector in vectors]
+    good = [(d, vector, classes) for d, vector, classes, ok in zip(decoded, vectors, kept, usable) if ok]
+    bad = [(d, d.error) for d in batch if d.error is not None] + [(d, NO_VECTOR) for d, ok in zip(decoded, usable)
+                                                                  if not ok]
+    summary.new += sum(d.work.kind == "new" for d, _, _ in good)
+    summary.updated += sum(d.work.kind == "updated" for d, _, _ in good)
+    summary.failed.update(failure_reason(error) for _, error in bad)
     return ([EmbeddedPhoto(d.work.path, d.work.size, d.work.mtime, d.content_hash, d.width, d.height, d.taken, vector,
-                           classes) for d, vector, classes in zip(good, vectors, kept)],
-            [FailedPhoto(d.work.path, d.work.size, d.work.mtime, d.error) for d in bad])
+                           classes) for d, vector, classes in good],
+            [FailedPhoto(d.work.path, d.work.size, d.work.mtime, error) for d, error in bad])
 
 
 def embed_photos(embed: Embed, pixels: list[np.ndarray]) -> tuple[list[np.ndarray], list[bytes | None]]:

@@ -302,6 +302,27 @@ def test_a_file_that_never_finishes_decoding_is_failed_after_the_timeout_and_the
         assert store.count("indexed") == 11 and store.count("failed") == 1
 
 
+def test_a_photo_the_network_gives_no_usable_vector_is_failed_not_stored(tmp_path) -> None:
+    """A NaN or zero embedding (a numerical accident of the network) would poison every later read."""
+    from PIL import Image
+
+    from indexer.pipeline import NO_VECTOR
+
+    root = photo_folder(tmp_path / "photos", 4)
+    Image.new("RGB", (64, 48)).save(root / "black.jpg")
+
+    def broken_on_black(images: np.ndarray) -> np.ndarray:
+        vectors = quadrant_colours(images)
+        vectors[images.max(axis=(1, 2, 3)) < 10] = np.nan
+        return vectors
+
+    summary = index_tree(root, tmp_path / "home", embed=broken_on_black)
+    assert summary.new == 4 and summary.failed == {"cannot embed": 1}
+    assert record(tmp_path / "home", root / "black.jpg").error == NO_VECTOR
+    with Store.open(tmp_path / "home") as store:
+        assert searchable_ids(tmp_path / "home") == set(store.ids_matching().tolist()) and store.count("indexed") == 4
+
+
 def test_a_file_that_crashes_its_decoder_is_failed_and_the_run_goes_on(tmp_path) -> None:
     """A decoder segfault (simulated by the DEVSEARCH_DEBUG_CRASH_ON hook) loses only that file."""
     root = photo_folder(tmp_path / "many", 12)
