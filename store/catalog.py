@@ -221,10 +221,8 @@ class Store(CatalogReader):
     def class_mass(self, classes: np.ndarray, weights: np.ndarray, *, per_length: bool = False) -> Bonus:
         """Each photo's kept probabilities on classes, weighted (class postings), by photo id;
         per_length: divided by the length of the photo's probability vector."""
-        index = self._derived.current(Postings)
-        if index is None:
-            return Bonus(np.empty(0, np.float32))
-        return Bonus(index.mass(classes, weights, per_length=per_length))
+        mass = self._derived.read(Postings, lambda index: index.mass(classes, weights, per_length=per_length))
+        return Bonus(np.empty(0, np.float32) if mass is None else mass)
 
     # ---- writing (the writer only) ---------------------------------------------------------------
     def _require_writer(self) -> None:

@@ -5,10 +5,11 @@ SQLite is the truth; a derived file is trusted only as far as it can be checked.
 as data files under fresh names plus a sidecar `<kind>.json`, renamed into place last, which records
 - the identity of the catalog that wrote it (a random store id made with the catalog) and the
   store generation it reflects: a file beside a recreated catalog is never taken for current;
-- each data file's size and checksum (XXH3-64; CRC-32 in stores saved before it): checked on
-  every load, so a damaged byte anywhere is caught before the file answers. XXH3 runs at memory
-  speed (about 20 GB/s here, against 2.5 GB/s for zlib's CRC-32): at 1M photos the 620 MB of
-  derived files a word query reads are checked in about 0.05 s.
+- each data file's size and checksum (XXH3-64; CRC-32 in stores saved before it), and for the roles
+  a kind reads in parts (the class postings) a checksum per 4 MiB block: a reader checks a whole
+  file at load, or each block before it first reads it, so a damaged byte is caught before it
+  answers (store/saved.py). XXH3 runs at memory speed (about 20 GB/s here, against 2.5 GB/s for
+  zlib's CRC-32). The writer checks every byte of every file before it trusts one.
 A file that fails a check is rebuilt from the catalog, with one line on stderr. A file that is only
 behind (a crash before it was saved) is caught up from the rows changed since its generation.
 K-NN answers are checked once more: each hit's score must be what the catalog's own vector for that
@@ -19,19 +20,15 @@ Any derived file uses this mechanism by providing the DerivedFile interface belo
 from __future__ import annotations
 
 import json
-import mmap
 import secrets
-import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, TypeVar
 
 import numpy as np
-import xxhash
 
 from core.errors import StoreError
-from core.files import open_regular, read_regular_text, write_atomically
+from core.files import read_regular_text, write_atomically
 from core.notices import warn
 from core.vectors import unit_rows
 from store.flat import FlatVectors
@@ -40,11 +37,11 @@ from store.lock import WriterLock
 from store.postings import Postings
 from store.reader import CatalogReader
 from store.records import Bonus
+from store.saved import (BLOCKS, CHECKSUM, DamagedData, SavedFile, block_checksums, file_checksum,
+                         mapped, matches)
 
 SIDECAR_FORMAT = 2
 SCORE_TOLERANCE = 1e-4  # float32 dot products of the same unit vectors agree far closer than this
-CHECKSUM = "xxh3_64"  # what a save records; a sidecar entry names its checksum, so older ones still verify
-_CRC_CHUNK = 1 << 26
 
 
 class DerivedFile(Protocol):
@@ -56,6 +53,8 @@ class DerivedFile(Protocol):
     LEGACY_FILES: ClassVar[tuple[str, ...]]  # names an older version used; removed on save
     SAVED_FROM_CATALOG: ClassVar[bool]  # True: each save is built anew from the catalog; False: the
     # verified saved copy is caught up (for a file too costly to build at every save)
+    BLOCK_ROLES: ClassVar[tuple[str, ...]]  # roles a reader checks block by block as it reads them
+    # (SavedFile.check before each read); the others are checked whole at load
     generation: int
 
     @classmethod
@@ -72,6 +71,7 @@ class DerivedFile(Protocol):
 
 
 KINDS: tuple[type[DerivedFile], ...] = (HnswIndex, FlatVectors, Postings)
+T = TypeVar("T")
 
 
 class _Rejected(Exception):
@@ -80,52 +80,6 @@ class _Rejected(Exception):
     def __init__(self, reason: str | None):
         super().__init__(reason)
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class SavedFile:
-    """A derived file's data file as loaded: its path, and its bytes (mapped, not copied), whose
-    checksum holds. A kind that maps its data uses these bytes, so each page is read once."""
-
-    path: Path
-    data: mmap.mmap | bytes
-
-
-def _mapped(path: Path) -> mmap.mmap | bytes:
-    with open_regular(path) as handle:
-        if handle.seek(0, 2) == 0:
-            return b""
-        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-
-
-def _crc32(data: mmap.mmap | bytes) -> int:
-    """zlib's CRC-32, fed in chunks so any size works (the checksum of stores saved before XXH3)."""
-    view = memoryview(data)
-    crc = 0
-    for start in range(0, len(view), _CRC_CHUNK):
-        crc = zlib.crc32(view[start:start + _CRC_CHUNK], crc)
-    view.release()
-    return crc
-
-
-def _xxh3_64(data: mmap.mmap | bytes) -> str:
-    return xxhash.xxh3_64_hexdigest(data)
-
-
-_CHECKSUMS: dict[str, Callable[[mmap.mmap | bytes], int | str]] = {CHECKSUM: _xxh3_64, "crc32": _crc32}
-
-
-def _matches(data: mmap.mmap | bytes, entry: dict) -> bool:
-    """Whether data has the size and the checksum (of whichever kind the entry records) of a sidecar entry."""
-    if len(data) != entry.get("bytes"):
-        return False
-    kind = next((name for name in _CHECKSUMS if name in entry), None)
-    return kind is not None and _CHECKSUMS[kind](data) == entry[kind]
-
-
-def file_checksum(path: Path) -> str:
-    """The checksum a save records for a whole file."""
-    return _xxh3_64(_mapped(path))
 
 
 def _sidecar_path(home: Path, kind: type[DerivedFile]) -> Path:
@@ -157,10 +111,14 @@ class DerivedFiles:
             if derived is None:
                 derived = self._load(kind, dims, self._catalog.store_id())
             rebuilt = derived is None or derived.generation > generation
+            if not rebuilt and derived.generation < generation:
+                try:
+                    derived.catch_up(self._catalog, dims)  # reads every block
+                except DamagedData as damage:
+                    warn(f"the {kind.LABEL} in {self.home} is damaged ({damage}): rebuilt it from the catalog")
+                    rebuilt = True
             if rebuilt:
                 derived = kind.build(self._catalog, dims)
-            elif derived.generation < generation:
-                derived.catch_up(self._catalog, dims)
             derived.generation = generation
         self._current[kind] = derived
         if rebuilt:
@@ -201,8 +159,10 @@ class DerivedFiles:
             warn(f"the {kind.LABEL} in {self.home} cannot be read ({exc}): rebuilt it from the catalog")
             return None
 
-    def _verified(self, kind: type[DerivedFile], store_id: str) -> tuple[dict, dict[str, SavedFile]]:
-        """(sidecar, data files) of the saved file, once its identity and checksums hold."""
+    def _verified(self, kind: type[DerivedFile], store_id: str, *,
+                  whole: bool = False) -> tuple[dict, dict[str, SavedFile]]:
+        """(sidecar, data files) of the saved file, once its identity and checksums hold; the kind's
+        block roles are left to be checked as they are read, unless whole (the writer)."""
         try:
             sidecar = json.loads(read_regular_text(_sidecar_path(self.home, kind)))
         except FileNotFoundError:
@@ -221,12 +181,13 @@ class DerivedFiles:
                 raise _Rejected("has a damaged description")
             path = self.home / entry["name"]
             try:
-                data = _mapped(path)
+                data = mapped(path)
             except FileNotFoundError:
                 raise _Rejected(f"lacks its file {entry['name']}") from None
-            if not _matches(data, entry):
+            lazy = None if whole or role not in kind.BLOCK_ROLES else SavedFile.lazily_checked(path, data, entry)
+            if lazy is None and not matches(data, entry):
                 raise _Rejected(f"is damaged ({entry['name']} does not match its checksum)")
-            files[role] = SavedFile(path, data)
+            files[role] = lazy or SavedFile(path, data)
         return sidecar, files
 
     # ---- checked answers --------------------------------------------------------------------
@@ -253,15 +214,30 @@ class DerivedFiles:
                 return hits
             warn(f"the {kind.LABEL} in {self.home} gave answers the catalog does not bear out: "
                  "rebuilt it from the catalog")
-            self._current.pop(kind, None)
-            dims = self._dims()
-            with self._catalog.snapshot():
-                rebuilt = kind.build(self._catalog, dims)
-                rebuilt.generation = self._catalog.generation()
-            self._current[kind] = rebuilt
-            self._repair(rebuilt)
-            return search(rebuilt)
+            return search(self._rebuilt(kind))
         return hits
+
+    def read(self, kind: type[DerivedFile], reading: Callable[[DerivedFile], T]) -> T | None:
+        """reading(derived file), None while no model is bound. A block found damaged as it is read
+        (a kind's block roles) gets the file rebuilt from the catalog, one line on stderr, and read again."""
+        derived = self.current(kind)
+        if derived is None:
+            return None
+        try:
+            return reading(derived)
+        except DamagedData as damage:
+            warn(f"the {kind.LABEL} in {self.home} is damaged ({damage}): rebuilt it from the catalog")
+            return reading(self._rebuilt(kind))
+
+    def _rebuilt(self, kind: type[DerivedFile]) -> DerivedFile:
+        """The kind built anew from the catalog, in use from now on (and saved, by a reader that can)."""
+        self._current.pop(kind, None)
+        with self._catalog.snapshot():
+            rebuilt = kind.build(self._catalog, self._dims())
+            rebuilt.generation = self._catalog.generation()
+        self._current[kind] = rebuilt
+        self._repair(rebuilt)
+        return rebuilt
 
     # ---- writing (the writer only) ----------------------------------------------------------
     def save(self) -> None:
@@ -273,9 +249,11 @@ class DerivedFiles:
             generation, store_id = self._catalog.generation(), self._catalog.store_id()
         for kind in KINDS:
             try:
-                sidecar, _ = self._verified(kind, store_id)
-                if sidecar.get("generation") == generation and all(CHECKSUM in entry for entry in sidecar["files"].values()):
-                    continue  # current, and checked at full speed (an older checksum is saved anew)
+                sidecar, _ = self._verified(kind, store_id, whole=True)
+                if sidecar.get("generation") == generation and all(
+                        CHECKSUM in entry and (role not in kind.BLOCK_ROLES or BLOCKS in entry)
+                        for role, entry in sidecar["files"].items()):
+                    continue  # current, with today's checksums (a file saved with older ones is saved anew)
             except (_Rejected, OSError):
                 pass
             if kind.SAVED_FROM_CATALOG:
@@ -297,6 +275,8 @@ class DerivedFiles:
                 files[role] = {"name": path.name}
                 write_atomically(path, lambda tmp, role=role: derived.write(role, tmp))
                 files[role].update({"bytes": path.stat().st_size, CHECKSUM: file_checksum(path)})
+                if role in kind.BLOCK_ROLES:
+                    files[role][BLOCKS] = block_checksums(path)
             sidecar = {"format": SIDECAR_FORMAT, "store_id": store_id, "generation": derived.generation,
                        "files": files, **derived.describe()}
             write_atomically(_sidecar_path(self.home, kind), lambda tmp: Path(tmp).write_text(json.dumps(sidecar)))

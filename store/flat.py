@@ -25,6 +25,7 @@ class FlatVectors:
     ROLES = {"vectors": ".npy", "ids": "-ids.npy"}
     LEGACY_FILES: tuple[str, ...] = ()
     SAVED_FROM_CATALOG = True
+    BLOCK_ROLES: tuple[str, ...] = ()  # read whole: checked whole at load
 
     def __init__(self, ids: np.ndarray, vectors: np.ndarray, generation: int):
         self.ids = ids

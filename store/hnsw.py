@@ -37,6 +37,7 @@ class HnswIndex:
     ROLES = {"graph": ".bin"}
     LEGACY_FILES = ("vectors.hnsw", "vectors.json")  # its names before derived files named their catalog
     SAVED_FROM_CATALOG = False
+    BLOCK_ROLES: tuple[str, ...] = ()  # read whole: checked whole at load
 
     def __init__(self, index, generation: int):
         self.index = index

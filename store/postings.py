@@ -30,6 +30,7 @@ class Postings:
     ROLES = {name: f"-{name}.npy" for name in _NAMES}
     LEGACY_FILES: tuple[str, ...] = ()
     SAVED_FROM_CATALOG = True
+    BLOCK_ROLES = ("ids", "probabilities")  # a query reads a few classes' entries: checked as they are read
 
     def __init__(self, offsets: np.ndarray, ids: np.ndarray, probabilities: np.ndarray, photos: np.ndarray,
                  norms: np.ndarray, generation: int):
@@ -40,6 +41,7 @@ class Postings:
         self.norms = norms
         self.generation = generation
         self._masses: OrderedDict[tuple, np.ndarray] = OrderedDict()  # the last MASS_CACHE masses asked for
+        self._saved: dict = {}  # role -> store.saved.SavedFile, for a loaded index: checked as read
 
     @classmethod
     def build(cls, catalog: CatalogReader, dims: int) -> "Postings":
@@ -65,9 +67,18 @@ class Postings:
         """The saved index, as views of the mapped files; ValueError when its arrays do not fit together."""
         offsets, ids, probabilities, photos, norms = (npy_view(files[name].data) for name in _NAMES)
         if (offsets.shape != (NUM_CLASSES + 1,) or ids.shape != probabilities.shape or ids.shape != (offsets[-1],)
-                or photos.shape != norms.shape):
+                or photos.shape != norms.shape or ids.dtype != np.int32 or probabilities.dtype != np.float32):
             raise ValueError("its arrays do not fit together")
-        return cls(offsets, ids, probabilities, photos, norms, int(sidecar["generation"]))
+        loaded = cls(offsets, ids, probabilities, photos, norms, int(sidecar["generation"]))
+        loaded._saved = {role: files[role] for role in cls.BLOCK_ROLES}
+        return loaded
+
+    def _check(self, start: int, end: int) -> None:
+        """Check the entries [start, end) of a loaded index against their blocks' checksums before
+        they are read (store.saved.DamagedData if one fails); an index built in memory has none."""
+        for role, saved in self._saved.items():
+            header = len(saved.data) - getattr(self, role).nbytes  # the .npy header before the entries
+            saved.check(header + start * 4, header + end * 4)  # int32 ids, float32 probabilities
 
     def catch_up(self, catalog: CatalogReader, dims: int) -> None:
         """Apply rows changed since this index's generation: their new top classes, and ids no longer indexed."""
@@ -76,6 +87,7 @@ class Postings:
     def apply_rows(self, photo_ids: np.ndarray, class_ids: np.ndarray, probabilities: np.ndarray,
                    gone: np.ndarray) -> None:
         """Replace the entries of photo_ids by their new top classes, and drop the ids in gone."""
+        self._check(0, len(self.ids))  # every entry is read
         changed = np.concatenate([np.asarray(photo_ids, np.int64), np.asarray(gone, np.int64)])
         keep = ~np.isin(self.ids, changed)
         classes = np.repeat(np.arange(NUM_CLASSES), np.diff(self.offsets))[keep]
@@ -87,6 +99,7 @@ class Postings:
         self.offsets, self.ids, self.probabilities = merged.offsets, merged.ids, merged.probabilities
         self.photos, self.norms = merged.photos, merged.norms
         self._masses.clear()
+        self._saved = {}  # in memory now
 
     def mass(self, classes: np.ndarray, weights: np.ndarray, *, per_length: bool = False) -> np.ndarray:
         """Per photo id (dense, 0 for photos without these classes), the weighted sum of its probabilities
@@ -101,6 +114,7 @@ class Postings:
         totals = np.zeros(int(self.photos[-1]) + 1 if len(self.photos) else 0, dtype=np.float32)
         for c, weight in zip(np.asarray(classes, np.int64), np.asarray(weights, np.float32)):
             start, end = self.offsets[c], self.offsets[c + 1]
+            self._check(start, end)
             np.add.at(totals, self.ids[start:end], self.probabilities[start:end] * weight)  # 2x a fancy-index +=
         if per_length:
             lengths = np.ones_like(totals)
