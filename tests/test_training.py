@@ -111,6 +111,20 @@ def test_missing_image_files_are_reported_and_left_out(tmp_path):
     assert dataset.problems == ["images/gone.jpg: no such file"]
 
 
+def test_a_labels_csv_saved_with_a_byte_order_mark_reads_as_without(tmp_path):
+    make_dataset(tmp_path, per_label=1, seed=0)
+    plain = read_dataset(tmp_path)
+    (tmp_path / "labels.csv").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "labels.csv").read_bytes())
+    assert read_dataset(tmp_path).labels == plain.labels
+
+
+def test_a_labels_csv_that_is_not_utf8_is_a_usage_error(tmp_path):
+    make_dataset(tmp_path, per_label=1, seed=0)
+    (tmp_path / "labels.csv").write_bytes((tmp_path / "labels.csv").read_bytes() + "caf\xe9,owl\n".encode("latin-1"))
+    with pytest.raises(UsageError, match="labels.csv is not UTF-8 text"):
+        read_dataset(tmp_path)
+
+
 def test_a_filter_on_a_column_no_dataset_has_is_a_usage_error(tmp_path):
     make_dataset(tmp_path, per_label=1, seed=0)
     with pytest.raises(UsageError, match="colour"):

@@ -10,9 +10,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -100,13 +102,26 @@ def _columns(folder: Path) -> set[str]:
     path = folder / LABELS_FILE
     if not path.is_file():
         return set()
-    with path.open(newline="", encoding="utf-8") as handle:
+    with _csv_text(path) as handle:
         return set(next(csv.reader(handle), []))
+
+
+@contextmanager
+def _csv_text(path: Path) -> Iterator[TextIO]:
+    """A CSV file open as UTF-8 text (a leading byte-order mark, as spreadsheets write, is skipped);
+    text that is not UTF-8, or not CSV, is a UsageError that names the file, wherever it is read."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            yield handle
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text: save it as UTF-8 CSV") from None
+    except csv.Error as exc:
+        raise UsageError(f"{path} is not valid CSV ({exc}): fix the line it names") from None
 
 
 def _read_labels_csv(folder: Path, filters: dict[str, str]) -> Dataset:
     path = folder / LABELS_FILE
-    with path.open(newline="", encoding="utf-8") as handle:
+    with _csv_text(path) as handle:
         reader = csv.DictReader(handle)
         columns = reader.fieldnames or []
         if "file" not in columns or "label" not in columns:
@@ -143,9 +158,11 @@ def _read_subfolders(folder: Path) -> Dataset:
 def read_label_list(path: Path) -> list[str]:
     """One label per line (blank lines and `#` comments ignored), as for --holdout-labels."""
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
     except OSError as exc:
         raise UsageError(f"cannot read the label list {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"the label list {path} is not UTF-8 text: save it as UTF-8") from None
     return [" ".join(line.split()) for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
