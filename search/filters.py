@@ -6,6 +6,7 @@ local times, the way the catalog stores them.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,15 +28,18 @@ class Filters:
 
 
 def parse_date(text: str, option: str) -> datetime:
-    """`YYYY-MM-DD` (midnight) or an ISO 8601 date-time; one with a zone is turned into local time.
+    """`YYYY-MM-DD` (midnight), `YYYY-MM` or `YYYY` (the moment it begins: `--after 2023 --before 2024`
+    is the year 2023), or an ISO 8601 date-time; one with a zone is turned into local time.
 
     A bad value is a UsageError naming the option, so the user sees what to fix.
     """
+    typed = text.strip()
+    full = {4: f"{typed}-01-01", 7: f"{typed}-01"}.get(len(typed), typed) if re.fullmatch(r"\d{4}(-\d{2})?", typed) else typed
     try:
-        value = datetime.fromisoformat(text.strip())
+        value = datetime.fromisoformat(full)
     except ValueError:
         raise UsageError(
-            f"{option} {text!r} is not a date: use YYYY-MM-DD or an ISO date-time like 2024-06-01T14:30"
+            f"{option} {text!r} is not a date: use YYYY-MM-DD, YYYY-MM, YYYY or an ISO date-time like 2024-06-01T14:30"
         ) from None
     return _local(value) if value.tzinfo is not None else value
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from core.errors import UsageError
 from model.manifest import Manifest
 from search.filters import make_filters, parse_date
 from store.catalog import Store
@@ -87,3 +88,13 @@ def test_an_mtime_beyond_year_9999_is_later_than_every_date(tmp_path: Path) -> N
                                          photo("/p/now.jpg", None, mtime=1_700_000_000.0)]))
     assert matching(home, after=datetime(9999, 1, 1)) == {"/p/future.jpg"}
     assert matching(home, before=datetime(2100, 1, 1)) == {"/p/now.jpg"}
+
+
+def test_a_year_or_a_month_is_the_moment_it_begins():
+    assert parse_date("2023", "--after") == datetime(2023, 1, 1)
+    assert parse_date(" 2024-06 ", "--before") == datetime(2024, 6, 1)
+
+
+def test_a_month_that_does_not_exist_is_a_usage_error_naming_what_was_typed():
+    with pytest.raises(UsageError, match="--after '2024-13' is not a date"):
+        parse_date("2024-13", "--after")
