@@ -216,16 +216,16 @@ class CatalogReader:
         clauses, params = ["status = 'indexed'"], []
         if under is not None:
             sql, values = _under_sql(os.path.realpath(under))
-            clauses.append(sql)
-            params.extend(values)
+            clauses = ["+status = 'indexed'", sql]  # `+`: search the path index, not the status one (a folder
+            params.extend(values)                   # of 1,000 among 1M photos: 1 ms instead of 0.38 s)
         if after is not None:
             clauses.append(f"{_WHEN} >= ?")
             params.append(_date_text(after))
         if before is not None:
             clauses.append(f"{_WHEN} <= ?")
             params.append(_date_text(before))
-        rows = self._db.execute(f"SELECT id FROM photos WHERE {' AND '.join(clauses)} ORDER BY id", params)
-        return np.fromiter((row[0] for row in rows), dtype=np.int64)
+        rows = self._db.execute(f"SELECT id FROM photos WHERE {' AND '.join(clauses)}", params)
+        return np.sort(np.fromiter((row[0] for row in rows), dtype=np.int64))
 
     def ids_by_date(self) -> np.ndarray:
         """Ids of indexed photos, newest first by the date the date filters use (EXIF time, else

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.app import app
+from store.catalog import Store
 from tests.tiny_library import make_bundle
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,6 +66,16 @@ def test_add_subtract_and_filters(library):
     result = run("query", "dog", "--in", str(library["root"] / "cats"), "--after", "2023-06-01",
                  "--home", home(library), "--paths")
     assert [Path(p).name for p in result.stdout.splitlines()] == ["cat2.jpg"]
+
+
+def test_a_folder_holding_every_indexed_folder_filters_nothing(library):
+    with Store.open(library["settings"].home, writer=True) as store:
+        store.add_roots([str(library["root"])])
+    everything = run("query", "dog", "--home", home(library), "--paths", "-n", "6").stdout
+    cats = run("query", "dog", "--in", str(library["root"] / "cats"), "--home", home(library), "--paths").stdout
+    assert len(everything.splitlines()) == 6 and [Path(p).name for p in cats.splitlines()] == ["cat2.jpg", "cat.jpg"]
+    for folder in (library["root"], library["root"].parent):
+        assert run("query", "dog", "--in", str(folder), "--home", home(library), "--paths", "-n", "6").stdout == everything
 
 
 def test_similar_html_contact_sheet(library, tmp_path):
