@@ -18,6 +18,7 @@ as it goes. Errors are {"error": message} with 400 (bad query or parameter), 404
 """
 from __future__ import annotations
 
+import math
 import os
 from datetime import datetime
 
@@ -90,7 +91,9 @@ async def _page(request: Request) -> Page:
         try:
             min_score = float(params["min_score"])
         except ValueError:
-            raise UsageError(f"min_score={params['min_score']!r} is not a number") from None
+            min_score = math.nan
+        if math.isnan(min_score):
+            raise UsageError(f"min_score={params['min_score']!r} is not a number")
     return Page(n=n, offset=offset, filters=await _filters(request), min_score=min_score, sort=sort)
 
 

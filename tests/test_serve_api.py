@@ -103,6 +103,7 @@ def test_date_filters(api):
     ({"q": "dog", "offset": "5000"}, "offset=5000 is out of range"),
     ({"q": "dog", "sort": "size"}, "choose relevance or date"),
     ({"q": "dog", "min_score": "high"}, "not a number"),
+    ({"q": "dog", "min_score": "nan"}, "not a number"),
     ({"q": "dog", "in": "/etc"}, "not inside an indexed folder"),
     ({"q": "dog", "in": "photos"}, "absolute folder"),
     ({"q": "dog", "after": "yesterday"}, "is not a date"),

@@ -210,7 +210,7 @@ def test_cli_unknown_word_is_one_line_and_exit_5(tmp_path: Path, model_cache: Pa
 
 @pytest.mark.parametrize("typed, read_as", [
     ('"golden retriever"', "golden_retriever"), ("dog!", "dog"), ("(cat),", "cat"), ("dog's", "dog"),
-    ("dog’s", "dog"), ("dogs'", "dogs"), ("“apple”", "apple"),
+    ("dog’s", "dog"), ("dogs'", "dogs"), ("“apple”", "apple"), ("dog\u200b", "dog"), ("\u202ecat", "cat"),
 ])
 def test_quotes_punctuation_and_possessives_around_a_word_are_dropped(lookup: WordLookup, typed: str, read_as: str):
     np.testing.assert_allclose(lookup.vector(typed), unit(VOCAB[read_as]), atol=1e-6)
