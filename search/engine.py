@@ -58,6 +58,7 @@ class Searcher:
         self.model = bound_model(store, settings)
         self.dims = self.model.manifest.dims
         self.words = self.model.words
+        self._allowed: tuple[Filters, int, np.ndarray] | None = None  # the last filters' photos, at a generation
 
     def close(self) -> None:
         self.store.close()
@@ -173,7 +174,7 @@ class Searcher:
         bonus = mass.scaled(BETA) if mass is not None else None
         filters = self._narrowing(filters)
         if filters.active:
-            allowed = self.store.ids_matching(under=filters.under, after=filters.after, before=filters.before)
+            allowed = self._allowed_by(filters)
             if exclude:
                 allowed = allowed[~np.isin(allowed, np.fromiter(exclude, dtype=np.int64))]
             if allowed.size == 0:
@@ -196,6 +197,17 @@ class Searcher:
             for rank, ((photo_id, score), record, m) in enumerate(zip(hits, records, masses), 1)
         ]
 
+
+    def _allowed_by(self, filters: Filters) -> np.ndarray:
+        """The ids the filters allow, kept for the next search with the same filters while the store
+        stays at its generation: a date filter reads every row (1.4 s at 1M photos), and a gallery
+        searches again at each keystroke with the filters unchanged."""
+        generation = self.store.generation()
+        if self._allowed is None or self._allowed[:2] != (filters, generation):
+            ids = self.store.ids_matching(under=filters.under, after=filters.after, before=filters.before)
+            ids.flags.writeable = False
+            self._allowed = (filters, generation, ids)
+        return self._allowed[2]
 
     def _narrowing(self, filters: Filters) -> Filters:
         """The filters without a folder that holds every indexed folder: it narrows nothing, and

@@ -139,3 +139,18 @@ def test_searcher_answers_repeatedly(library):
     with open_searcher(library["settings"]) as searcher:
         first = searcher.text("cat", 2)
         assert searcher.text("cat", 2) == first
+
+
+def test_a_searcher_with_the_same_filters_sees_what_was_committed_since(library):
+    """The photos a filter allows are kept between searches only while the store is unchanged."""
+    from store.records import ChangeSet, EmbeddedPhoto
+    from tests.tiny_library import axis, photo_file
+
+    cats = make_filters(library["root"] / "cats")
+    with open_searcher(library["settings"]) as searcher:
+        assert names(searcher.text("cat", 10, filters=cats)) == ["cat", "cat2"]
+        new = photo_file(library["root"] / "cats", "cat3.jpg")
+        with Store.open(library["settings"].home, writer=True) as store:
+            store.commit(ChangeSet(embedded=[EmbeddedPhoto(path=str(new), size=1, mtime=1.0, content_hash="cat3",
+                                                           width=4, height=3, taken=None, vector=axis(0, 0, 1, 0.05))]))
+        assert names(searcher.text("cat", 10, filters=cats)) == ["cat", "cat3", "cat2"]
