@@ -12,7 +12,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -141,6 +141,32 @@ def _date_text(moment: datetime) -> str:
     return moment.isoformat(sep=" ", timespec="seconds")
 
 
+_EPOCH = datetime(1970, 1, 1)
+_BAND_S = 86_400  # more than any zone's offset from UTC (at most 14 h): an mtime this far from a date
+# lies on the same side of it in local time as in UTC
+_LAST = "9999-12-31 23:59:59"  # the latest date _WHEN writes
+
+
+def _when_from(moment: datetime) -> tuple[str, list]:
+    """SQL and parameters for `_WHEN >= moment`, to the second, without converting most rows' dates:
+    an EXIF time is compared as the zero-padded text it is stored as (its fraction of a second cannot
+    carry it across a whole-second bound), and an mtime a day or more from the moment is decided by
+    its epoch; only the rest take _WHEN's local-time conversion (1.1 s -> 0.4 s at 1M photos)."""
+    text, naive = _date_text(moment), (moment - _EPOCH).total_seconds()
+    return (f"(CASE WHEN taken IS NOT NULL THEN taken >= ? WHEN mtime >= ? THEN 1 WHEN mtime < ? THEN 0 "
+            f"ELSE {_WHEN} >= ? END)", [text, naive + _BAND_S, naive - _BAND_S, text])
+
+
+def _when_until(moment: datetime) -> tuple[str, list]:
+    """SQL and parameters for `_WHEN <= moment`, to the second, as _when_from does it."""
+    text, naive = _date_text(moment), (moment - _EPOCH).total_seconds()
+    if text >= _LAST:
+        return "1", []  # every date _WHEN writes, even an mtime beyond year 9999's
+    following = _date_text(moment.replace(microsecond=0) + timedelta(seconds=1))
+    return (f"(CASE WHEN taken IS NOT NULL THEN taken < ? WHEN mtime >= ? THEN 0 WHEN mtime < ? THEN 1 "
+            f"ELSE {_WHEN} <= ? END)", [following, naive + _BAND_S, naive - _BAND_S, text])
+
+
 def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
@@ -218,12 +244,11 @@ class CatalogReader:
             sql, values = _under_sql(os.path.realpath(under))
             clauses = ["+status = 'indexed'", sql]  # `+`: search the path index, not the status one (a folder
             params.extend(values)                   # of 1,000 among 1M photos: 1 ms instead of 0.38 s)
-        if after is not None:
-            clauses.append(f"{_WHEN} >= ?")
-            params.append(_date_text(after))
-        if before is not None:
-            clauses.append(f"{_WHEN} <= ?")
-            params.append(_date_text(before))
+        for bound, condition in ((after, _when_from), (before, _when_until)):
+            if bound is not None:
+                sql, values = condition(bound)
+                clauses.append(sql)
+                params.extend(values)
         rows = self._db.execute(f"SELECT id FROM photos WHERE {' AND '.join(clauses)}", params)
         return np.sort(np.fromiter((row[0] for row in rows), dtype=np.int64))
 

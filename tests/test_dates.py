@@ -98,3 +98,33 @@ def test_a_year_or_a_month_is_the_moment_it_begins():
 def test_a_month_that_does_not_exist_is_a_usage_error_naming_what_was_typed():
     with pytest.raises(UsageError, match="--after '2024-13' is not a date"):
         parse_date("2024-13", "--after")
+
+
+# 1971-2036: the C library and SQLite agree on local time there (SQLite maps other years to a similar one)
+MTIMES = sorted({float(m) for m in np.random.default_rng(3).integers(40_000_000, 2_080_000_000, 150)}
+                | {1_699_164_000.0 + 900 * i for i in range(-8, 9)}  # around a DST change (2023-11-05, New York)
+                | {1_710_054_000.0 + 900 * i for i in range(-8, 9)})  # and the spring one (2024-03-10)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def test_an_mtime_is_compared_in_local_time_in_any_zone(tmp_path: Path, monkeypatch, zone: str) -> None:
+    """Photos without an EXIF time are dated by their mtime in local time: the filters agree with
+    Python's own local time for every bound near and far from them, in zones from -11 to +14 h."""
+    import time
+
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        home = tmp_path / "home"
+        with Store.open(home, writer=True) as store:
+            store.bind_model(MANIFEST)
+            store.commit(ChangeSet(embedded=[photo(f"/p/{i}.jpg", None, mtime=m) for i, m in enumerate(MTIMES)]))
+        local = {f"/p/{i}.jpg": datetime.fromtimestamp(m).replace(microsecond=0) for i, m in enumerate(MTIMES)}
+        rng = np.random.default_rng(5)
+        for moment in rng.choice(sorted(local.values()), 25):
+            for bound in (moment, moment + timedelta(seconds=1), moment - timedelta(hours=int(rng.integers(1, 30)))):
+                assert matching(home, after=bound) == {p for p, when in local.items() if when >= bound}, (zone, bound)
+                assert matching(home, before=bound) == {p for p, when in local.items() if when <= bound}, (zone, bound)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
