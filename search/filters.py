@@ -57,12 +57,14 @@ def _local(moment: datetime) -> datetime:
             return datetime.min if offset < timedelta(0) else datetime.max
 
 
-def make_filters(under: Path | None = None, after: str | None = None, before: str | None = None) -> Filters:
-    """Filters from command-line strings; a missing folder or `--after` not before `--before` is a UsageError."""
-    start = parse_date(after, "--after") if after is not None else None
-    end = parse_date(before, "--before") if before is not None else None
+def make_filters(under: Path | None = None, after: str | None = None, before: str | None = None, *,
+                 names: tuple[str, str] = ("--after", "--before")) -> Filters:
+    """Filters from command-line strings; a missing folder or `--after` not before `--before` is a UsageError
+    (names: how the two dates are called where they were given, e.g. the API's `after` and `before`)."""
+    start = parse_date(after, names[0]) if after is not None else None
+    end = parse_date(before, names[1]) if before is not None else None
     if start is not None and end is not None and start >= end:
-        raise UsageError(f"--after {after} is not before --before {before}: nothing could match")
+        raise UsageError(f"{names[0]} {after} is not before {names[1]} {before}: nothing could match")
     folder = None
     if under is not None:
         try:

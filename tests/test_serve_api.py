@@ -106,11 +106,17 @@ def test_date_filters(api):
     ({"q": "dog", "min_score": "nan"}, "not a number"),
     ({"q": "dog", "in": "/etc"}, "not inside an indexed folder"),
     ({"q": "dog", "in": "photos"}, "absolute folder"),
-    ({"q": "dog", "after": "yesterday"}, "is not a date"),
+    ({"q": "dog", "after": "yesterday"}, "after 'yesterday' is not a date"),
 ])
 def test_bad_requests_are_400_with_a_message(api, params, message):
     response = api.get("/api/search", params=params)
     assert response.status_code == 400 and message in response.json()["error"]
+
+
+def test_a_bad_date_is_named_as_the_api_names_it(api):
+    for name in ("after", "before"):
+        error = api.get("/api/search", params={"q": "dog", name: "someday"}).json()["error"]
+        assert error.startswith(f"{name} 'someday' is not a date")
 
 
 def test_unknown_word_comes_with_suggestions(api):
@@ -177,7 +183,7 @@ def test_the_end_of_the_library_is_an_empty_last_page(api):
     ({"offset": "ten"}, "not a whole number"),
     ({"offset": "100000"}, "past the end"),
     ({"in": "/etc"}, "not inside an indexed folder"),
-    ({"before": "last week"}, "is not a date"),
+    ({"before": "last week"}, "before 'last week' is not a date"),
     ({"after": "2022-01-01", "before": "2021-01-01"}, "nothing could match"),
 ])
 def test_bad_library_requests_are_400_with_a_message(api, params, message):
