@@ -42,6 +42,25 @@ def test_training_on_labels_without_word_vectors_is_a_usage_error(tmp_path, mode
     assert "none of the 2 labels has a word vector" in result.output
 
 
+def undecodable(folder):
+    """A dataset of one label whose only image is not an image."""
+    (folder / "cat").mkdir(parents=True)
+    (folder / "cat" / "cat.jpg").write_bytes(b"not a photo")
+    return folder
+
+
+@pytest.mark.slow
+def test_training_on_images_none_of_which_decodes_is_a_usage_error(tmp_path, model_cache):
+    result = _invoke("train", undecodable(tmp_path / "data"), "--out", tmp_path / "model")
+    assert result.exit_code == 2 and "none of the 1 images could be decoded" in result.output
+
+
+@pytest.mark.slow
+def test_evaluating_images_none_of_which_decodes_is_a_usage_error(tmp_path, model_cache):
+    result = _invoke("eval", undecodable(tmp_path / "data"))
+    assert result.exit_code == 2 and "none could be decoded" in result.output
+
+
 @pytest.fixture(scope="module")
 def cli_model(tmp_path_factory, model_cache):
     """A model trained through the CLI with "snow" held out, and fresh images to evaluate on."""

@@ -65,6 +65,11 @@ def evaluate(dataset_dir: Path, model_dir: Path | None, settings: Settings, *, w
     images = [image for image in images if image.label in index]
     features = dataset_features(images, bundle.backbone, settings.cache, "plain", settings.batch_size, say)
     usable = [row for row in range(len(images)) if row not in features.failed]
+    if not usable:
+        example = next(iter(features.failed.items()), None)
+        raise UsageError(f"no image of {dataset_dir} can be evaluated"
+                         + (f" (none could be decoded, e.g. {images[example[0]].path}: {example[1]})" if example else
+                            " (none has a label the model's word space knows)") + ": give a dataset of labelled photos")
     maps = np.asarray(features.maps[usable], dtype=np.float32)
     probabilities = np.asarray(features.probabilities[usable], dtype=np.float32)
     true = np.array([index[images[row].label] for row in usable])

@@ -107,6 +107,9 @@ def load_training_set(spec: TrainSpec, settings: Settings, words: WordLookup, sa
         if view == "plain":
             failed = [f"{paths[row]}: {reason}" for row, reason in features.failed.items()]
             digests = [file_digest(paths[row]) for row in np.flatnonzero(usable)]
+            if not digests:
+                raise UsageError(f"none of the {len(images)} images could be decoded (e.g. {failed[0]}): "
+                                 "give a dataset of photos")
     return TrainingSet(np.concatenate(maps), np.concatenate(targets), labels, vectors, digests, skipped, failed)
 
 
