@@ -304,9 +304,12 @@ class DerivedFiles:
 def _hits_agree(query: np.ndarray, hits: list[tuple[int, float]], vectors: dict[int, np.ndarray],
                 bonus: Bonus | None) -> bool:
     """Whether every hit is an indexed photo scored as its catalog vector scores (plus its bonus)."""
-    extra = bonus.of([photo_id for photo_id, _ in hits]) if bonus is not None else np.zeros(len(hits))
-    for (photo_id, score), added in zip(hits, extra):
-        vector = vectors.get(photo_id)
-        if vector is None or not abs(float(unit_rows(vector) @ query) + float(added) - score) <= SCORE_TOLERANCE:
-            return False
-    return True
+    if not hits:
+        return True
+    ids = [photo_id for photo_id, _ in hits]
+    if any(photo_id not in vectors for photo_id in ids):
+        return False
+    extra = bonus.of(ids) if bonus is not None else np.zeros(len(hits), np.float32)
+    expected = unit_rows(np.stack([vectors[photo_id] for photo_id in ids])) @ query + extra
+    scores = np.array([score for _, score in hits], dtype=np.float64)
+    return bool(np.all(np.abs(expected - scores) <= SCORE_TOLERANCE))
