@@ -229,3 +229,12 @@ def test_an_unknown_word_is_named_without_its_punctuation(lookup: WordLookup):
     with pytest.raises(UnknownWordError) as err:
         lookup.vector("dgo!")
     assert err.value.word == "dgo" and "dog" in err.value.suggestions
+
+
+def test_a_slip_of_two_swapped_letters_is_suggested_first(tmp_path: Path):
+    """`dgo` means `dog`, though `go` and `do` (more frequent here) are as close by difflib's measure."""
+    words = ["go", "do", "ago", "dog"]
+    lookup = build_lookup(words, np.eye(4, dtype=np.float32), tmp_path / "slips")
+    with pytest.raises(UnknownWordError) as err:
+        lookup.vector("dgo")
+    assert err.value.suggestions[0] == "dog" and set(err.value.suggestions) == set(words)

@@ -225,13 +225,30 @@ class WordLookup:
         return [self._blob[a:b].decode("utf-8") for a, b in zip(starts, ends)]
 
     def _suggest(self, word: str) -> list[str]:
-        """Up to 5 close spellings, from a candidate set small enough to answer in tens of ms."""
+        """Up to 5 close spellings: the words one typing slip away first (two letters swapped, then one
+        letter dropped, doubled, replaced or added; the more frequent first), then difflib's close
+        matches from a candidate set small enough to answer in tens of ms."""
         target = word.lower()
+        slips = self._one_slip_away(target)
         candidates = {
             w for w in (*self._frequent_words(), *self._prefix_words(target))
-            if abs(len(w) - len(target)) <= 2
+            if abs(len(w) - len(target)) <= 2 and w not in slips
         }
-        return difflib.get_close_matches(target, candidates, n=5, cutoff=0.6)
+        return (slips + difflib.get_close_matches(target, candidates, n=5, cutoff=0.6))[:5]
+
+    def _one_slip_away(self, word: str) -> list[str]:
+        """Known words one edit from word: swaps of neighbouring letters, then deletions, replacements
+        and insertions, each group in frequency order (rows are in the source's frequency order)."""
+        letters = sorted(set("abcdefghijklmnopqrstuvwxyz") | set(word))
+        splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+        swaps = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        others = ({a + b[1:] for a, b in splits if b} | {a + c + b[1:] for a, b in splits if b for c in letters}
+                  | {a + c + b for a, b in splits for c in letters})
+        found: list[str] = []
+        for group in (swaps, others - swaps):
+            rows = sorted(row for row in (self._find(w) for w in group - {word}) if row is not None)
+            found += [self._word(row) for row in rows if self._word(row) not in found]
+        return found[:5]
 
 
 def build_lookup(words: Sequence[str], vectors: np.ndarray, folder: Path, source: str = "") -> WordLookup:
