@@ -6,7 +6,7 @@ import errno
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -87,3 +87,9 @@ def read_regular_text(path: str | os.PathLike) -> str:
     """The UTF-8 text of a regular file (open_regular's checks: a FIFO is refused, never waited on)."""
     with open_regular(path) as handle:
         return handle.read().decode("utf-8")
+
+
+def is_under(path: str, folders: Sequence[str]) -> bool:
+    """Whether a path is one of folders or inside one (compared as given: resolve both first when
+    links matter)."""
+    return any(path == folder or path.startswith(folder.rstrip(os.sep) + os.sep) for folder in folders)

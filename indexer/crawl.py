@@ -15,7 +15,7 @@ from pathlib import Path
 
 from core.errors import UsageError
 from core.formats import HEIF_EXTENSIONS, PHOTO_EXTENSIONS
-from core.files import kind_of
+from core.files import is_under, kind_of
 from core.photo import HEIF_SUPPORTED
 from store.layout import is_thumbnail_cache
 
@@ -54,7 +54,7 @@ def resolve_roots(paths: list[Path]) -> list[str]:
             raise UsageError(f"cannot index {path}: {exc.strerror}") from None
         resolved.append(os.path.realpath(path))
     unique = sorted(set(resolved))
-    return [r for r in unique if not any(r != o and r.startswith(o.rstrip("/") + "/") for o in unique)]
+    return [r for r in unique if not is_under(r, [o for o in unique if o != r])]
 
 
 def _photo_kind(name: str) -> str | None:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import EmptyStoreError, ImageError
+from core.files import is_under
 from core.settings import Settings
 from model.ranking import BETA, QueryClasses
 from model.resolver import ResolvedModel, resolve_model
@@ -29,7 +30,7 @@ from search.results import SearchResult
 from search.query_vector import query_vector, unit_nonzero
 from store.catalog import Store
 from store.probabilities import TopClasses, keep_top
-from store.records import Bonus, PhotoRecord, prefix_range
+from store.records import Bonus, PhotoRecord
 from store.hashing import content_hash
 
 _MTIME_TOLERANCE = 1e-6
@@ -214,9 +215,8 @@ class Searcher:
         listing a million ids under it would cost a cold query most of a second."""
         if filters.under is None:
             return filters
-        exact, prefix, _ = prefix_range(str(filters.under))
         roots = self.store.roots()  # every indexed photo lies under one (a store written without any: no shortcut)
-        if roots and all(root == exact or root.startswith(prefix) for root in roots):
+        if roots and all(is_under(root, [str(filters.under)]) for root in roots):
             return replace(filters, under=None)
         return filters
 

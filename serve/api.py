@@ -30,7 +30,8 @@ from core.errors import UsageError
 from search.filters import Filters, make_filters
 from search.query_parser import parse_query
 from search.results import SearchResult
-from serve.files import is_under, open_photo
+from core.files import is_under
+from serve.files import open_photo
 from serve.library import MAX_DEPTH, Page
 from serve.services import Services
 from serve.uploads import check_photo, read_upload

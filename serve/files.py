@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from core.files import is_under
 from serve.library import PhotoNotFound
 
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -31,11 +32,6 @@ class ServedFile:
 
     def __exit__(self, *exc: object) -> None:
         self.handle.close()
-
-
-def is_under(path: str, roots: Sequence[str]) -> bool:
-    """Whether a resolved path is one of roots or inside one (roots resolved too)."""
-    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
 
 
 def open_photo(path: str, roots: Sequence[str]) -> ServedFile:
