@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 from core.errors import UsageError
 
+T = TypeVar("T", int, float)
 
 COMMIT_EVERY = 1024  # photos: the indexer commits at most this many at once ...
 COMMIT_SECONDS = 2.0  # ... or what it has after this long, whichever comes first
@@ -39,34 +42,30 @@ def _env_path(name: str) -> Path | None:
     return Path(value) if value else None
 
 
-def _env_int(name: str, default: int) -> int:
-    """A positive whole number from the environment; anything else is a UsageError that names it."""
+def _env_number(name: str, default: T, parse: Callable[[str], T], fits: Callable[[T], bool], wanted: str) -> T:
+    """A number from the environment, parsed and checked; anything else is a UsageError that names it."""
     value = os.environ.get(name)
     if not value:
         return default
     try:
-        number = int(value)
+        number = parse(value)
     except ValueError:
-        number = 0
-    if number < 1:
-        raise UsageError(f"{name}={value!r} is not a whole number of at least 1: fix or unset it")
+        number = None
+    if number is None or not fits(number):
+        raise UsageError(f"{name}={value!r} is not {wanted}: fix or unset it")
     return number
+
+
+def _env_int(name: str, default: int) -> int:
+    """A whole number of at least 1 from the environment."""
+    return _env_number(name, default, int, lambda number: number >= 1, "a whole number of at least 1")
 
 
 def _env_float(name: str, default: float, *, above: float | None = None) -> float:
-    """A number of at least 0 (above `above`, when given) from the environment; anything else is a
-    UsageError that names it."""
-    value = os.environ.get(name)
-    if not value:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        number = float("nan")
-    if not (number >= 0 and math.isfinite(number)) or (above is not None and number <= above):
-        least = f"above {above:g}" if above is not None else "at least 0"
-        raise UsageError(f"{name}={value!r} is not a number {least}: fix or unset it")
-    return number
+    """A finite number of at least 0 (above `above`, when given) from the environment."""
+    least = f"above {above:g}" if above is not None else "at least 0"
+    return _env_number(name, default, float,
+                       lambda number: 0 <= number < math.inf and (above is None or number > above), f"a number {least}")
 
 
 def usable_cores() -> int:
