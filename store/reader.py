@@ -46,12 +46,12 @@ def connect(catalog: Path) -> sqlite3.Connection:
         db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
     except sqlite3.OperationalError:
         full = _disk_full(catalog.parent)
-        if not (full or not os.access(catalog.parent, os.W_OK)) or not os.access(catalog, os.R_OK):
+        unwritable = full or not os.access(catalog.parent, os.W_OK)
+        if not unwritable or not os.access(catalog, os.R_OK):
             raise
         if not _all_in_main_file(catalog):
             if full:
-                raise StoreError(f"the disk holding the catalog {catalog} is full: free some space, then run again "
-                                 "(what was committed is kept)") from None
+                raise _full_disk(catalog) from None
             raise
         db = _connect(catalog, "?immutable=1")
     return db
@@ -93,6 +93,11 @@ def exact_text(data: bytes) -> str:
 _PATH = "CAST(? AS TEXT)"  # a path is bound as its exact bytes (os.fsencode) and compared as TEXT
 
 
+def _full_disk(catalog: Path) -> StoreError:
+    return StoreError(f"the disk holding the catalog {catalog} is full: free some space, then run again "
+                      "(what was committed is kept)")
+
+
 def catalog_error(exc: sqlite3.Error, catalog: Path) -> StoreError:
     """The one-line error for what SQLite said about the catalog, with what to do."""
     said = str(exc).lower()
@@ -101,8 +106,7 @@ def catalog_error(exc: sqlite3.Error, catalog: Path) -> StoreError:
     if "readonly" in said or "read-only" in said:
         return StoreError(f"the store {catalog.parent} is read-only here: give a writable --home (or DEVSEARCH_HOME)")
     if "disk is full" in said:
-        return StoreError(f"the disk holding the catalog {catalog} is full: free some space, then run again "
-                          "(what was committed is kept)")
+        return _full_disk(catalog)
     if "unable to open" in said:
         return StoreError(f"cannot open the catalog {catalog}: check that its folder exists and that you may read it")
     if isinstance(exc, sqlite3.OperationalError) and not said.startswith(("no such table", "no such column")):
