@@ -37,8 +37,7 @@ from store.lock import WriterLock
 from store.postings import Postings
 from store.reader import CatalogReader
 from store.records import Bonus
-from store.saved import (BLOCKS, CHECKSUM, DamagedData, SavedFile, block_checksums, file_checksum,
-                         mapped, matches)
+from store.saved import BLOCKS, CHECKSUM, DamagedData, SavedFile, checksums, mapped, matches
 
 SIDECAR_FORMAT = 2
 SCORE_TOLERANCE = 1e-4  # float32 dot products of the same unit vectors agree far closer than this
@@ -115,7 +114,7 @@ class DerivedFiles:
                 try:
                     derived.catch_up(self._catalog, dims)  # reads every block
                 except DamagedData as damage:
-                    warn(f"the {kind.LABEL} in {self.home} is damaged ({damage}): rebuilt it from the catalog")
+                    self._say_rebuilt(kind, f"is damaged ({damage})")
                     rebuilt = True
             if rebuilt:
                 derived = kind.build(self._catalog, dims)
@@ -153,10 +152,10 @@ class DerivedFiles:
             return kind.load(files, dims, sidecar)
         except _Rejected as rejected:
             if rejected.reason:
-                warn(f"the {kind.LABEL} in {self.home} {rejected.reason}: rebuilt it from the catalog")
+                self._say_rebuilt(kind, rejected.reason)
             return None
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, MemoryError) as exc:
-            warn(f"the {kind.LABEL} in {self.home} cannot be read ({exc}): rebuilt it from the catalog")
+            self._say_rebuilt(kind, f"cannot be read ({exc})")
             return None
 
     def _verified(self, kind: type[DerivedFile], store_id: str, *,
@@ -212,8 +211,7 @@ class DerivedFiles:
                 vectors = self._catalog.indexed_vectors_of([photo_id for photo_id, _ in hits], self._dims())
             if _hits_agree(query, hits, vectors, bonus):
                 return hits
-            warn(f"the {kind.LABEL} in {self.home} gave answers the catalog does not bear out: "
-                 "rebuilt it from the catalog")
+            self._say_rebuilt(kind, "gave answers the catalog does not bear out")
             return search(self._rebuilt(kind))
         return hits
 
@@ -226,8 +224,12 @@ class DerivedFiles:
         try:
             return reading(derived)
         except DamagedData as damage:
-            warn(f"the {kind.LABEL} in {self.home} is damaged ({damage}): rebuilt it from the catalog")
+            self._say_rebuilt(kind, f"is damaged ({damage})")
             return reading(self._rebuilt(kind))
+
+    def _say_rebuilt(self, kind: type[DerivedFile], why: str) -> None:
+        """The one line on stderr when a file is rebuilt from the catalog: which file, and why."""
+        warn(f"the {kind.LABEL} in {self.home} {why}: rebuilt it from the catalog")
 
     def _rebuilt(self, kind: type[DerivedFile]) -> DerivedFile:
         """The kind built anew from the catalog, in use from now on (and saved, by a reader that can)."""
@@ -274,9 +276,7 @@ class DerivedFiles:
                 path = self.home / f"{token}{suffix}"
                 files[role] = {"name": path.name}
                 write_atomically(path, lambda tmp, role=role: derived.write(role, tmp))
-                files[role].update({"bytes": path.stat().st_size, CHECKSUM: file_checksum(path)})
-                if role in kind.BLOCK_ROLES:
-                    files[role][BLOCKS] = block_checksums(path)
+                files[role].update(checksums(path, blocks=role in kind.BLOCK_ROLES))
             sidecar = {"format": SIDECAR_FORMAT, "store_id": store_id, "generation": derived.generation,
                        "files": files, **derived.describe()}
             write_atomically(_sidecar_path(self.home, kind), lambda tmp: Path(tmp).write_text(json.dumps(sidecar)))

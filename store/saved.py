@@ -67,13 +67,16 @@ def file_checksum(path: Path) -> str:
     return xxh3_64(mapped(path))
 
 
-def block_checksums(path: Path) -> dict:
-    """The block checksums a save records for a file read in parts."""
+def checksums(path: Path, *, blocks: bool = False) -> dict:
+    """What a save records of a data file: its size and checksum, and with blocks the checksum of
+    each BLOCK_BYTES of it, for a file read in parts (one mapping of the file for both)."""
     data = mapped(path)
-    view = memoryview(data)
-    digests = [xxh3_64(view[start:start + BLOCK_BYTES]) for start in range(0, len(view), BLOCK_BYTES)]
-    view.release()
-    return {"bytes": BLOCK_BYTES, CHECKSUM: digests}
+    entry: dict = {"bytes": len(data), CHECKSUM: xxh3_64(data)}
+    if blocks:
+        with memoryview(data) as view:
+            entry[BLOCKS] = {"bytes": BLOCK_BYTES, CHECKSUM: [xxh3_64(view[start:start + BLOCK_BYTES])
+                                                          for start in range(0, len(view), BLOCK_BYTES)]}
+    return entry
 
 
 class SavedFile:

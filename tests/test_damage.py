@@ -115,7 +115,7 @@ def test_a_long_lived_searcher_on_a_damaged_file_is_right_or_refuses(pristine, t
 def test_the_next_index_after_damage_leaves_sound_files(pristine, tmp_path) -> None:
     """After any damage to a derived file, the writer's save leaves files that verify."""
     from store.catalog import Store
-    from store.derived import CHECKSUM, file_checksum
+    from store.saved import CHECKSUM, file_checksum
 
     for name in [n for n in store_files(pristine["home"]) if n.startswith(("flat", "hnsw", "postings"))]:
         home = damaged(pristine, tmp_path / name, name, middle(4096) if not name.endswith(".json") else DAMAGES["json-list"])

@@ -14,7 +14,7 @@ import pytest
 
 from model.manifest import Manifest
 from store.catalog import Store
-from store.derived import CHECKSUM, file_checksum
+from store.saved import CHECKSUM, file_checksum
 from store.records import ChangeSet, EmbeddedPhoto
 
 DIMS = 8
