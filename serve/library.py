@@ -109,9 +109,7 @@ class Library:
             whole = self._orders[Filters()]  # read by open_next, off the search lane
             self._orders = {Filters(): whole}
             if filters.active:
-                allowed = self.searcher.store.ids_matching(under=filters.under, after=filters.after,
-                                                           before=filters.before)
-                self._orders[filters] = whole[np.isin(whole, allowed)]
+                self._orders[filters] = whole[np.isin(whole, self.searcher.allowed_by(filters))]
         return self._orders[filters]
 
     # ---- photos ------------------------------------------------------------------------------
