@@ -57,8 +57,8 @@ def main() -> None:
     start = time.perf_counter()
     import keras
 
-    from model.efficientnet_lite import load_efficientnet_lite0
-    from model.resnet import build_resnet50
+    from devsearch.model.efficientnet_lite import load_efficientnet_lite0
+    from devsearch.model.resnet import build_resnet50
 
     import_s = time.perf_counter() - start
 

@@ -40,8 +40,8 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from core.settings import Settings  # noqa: E402
-from core.photo import decode_photo  # noqa: E402
+from devsearch.core.settings import Settings  # noqa: E402
+from devsearch.core.photo import decode_photo  # noqa: E402
 
 SAMPLES = sorted((REPO / "samples").glob("*.jpg"))
 
@@ -86,8 +86,8 @@ def decode_only(paths: list[Path], decoder: str, batch_size: int, workers: int) 
 
 
 def _decode_on_gpu(paths: list[Path], batch_size: int, workers: int) -> tuple[float, np.ndarray]:
-    from indexer.decode import DecodePool, Work
-    from indexer.gpu_decode import GpuJpegDecoder
+    from devsearch.indexer.decode import DecodePool, Work
+    from devsearch.indexer.gpu_decode import GpuJpegDecoder
 
     decoder = GpuJpegDecoder()
     works = [Work(str(p), p.stat().st_size, p.stat().st_mtime, "new") for p in paths]
@@ -111,9 +111,9 @@ def network_only(bundle, pixels: np.ndarray, batch_size: int) -> float:
 
 
 def end_to_end(bundle, folder: Path, home: Path, batch_size: int, workers: int, decoder: str) -> float:
-    from indexer.gpu_decode import GpuJpegDecoder
-    from indexer.pipeline import run_index
-    from store.catalog import Store
+    from devsearch.indexer.gpu_decode import GpuJpegDecoder
+    from devsearch.indexer.pipeline import run_index
+    from devsearch.store.catalog import Store
 
     with Store.open(home, writer=True) as store:
         start = time.perf_counter()
@@ -127,7 +127,7 @@ def end_to_end(bundle, folder: Path, home: Path, batch_size: int, workers: int, 
 
 def cli_wall(folder: Path, home: Path, args: argparse.Namespace, backend: str) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "cli", "index", str(folder), "--home", str(home), "--batch-size",
+    subprocess.run([sys.executable, "-m", "devsearch", "index", str(folder), "--home", str(home), "--batch-size",
                     str(args.batch_size), "--workers", str(args.workers), "--backend", backend,
                     "--decoder", args.decoder], cwd=REPO, check=True, capture_output=True)
     return time.perf_counter() - start
@@ -135,8 +135,8 @@ def cli_wall(folder: Path, home: Path, args: argparse.Namespace, backend: str) -
 
 def measure_backend(args: argparse.Namespace) -> dict:
     """In this process, on args.child's backend: best decode, network (per precision) and index figures."""
-    from model.backend import resolve_precision
-    from model.resolver import resolve_model
+    from devsearch.model.backend import resolve_precision
+    from devsearch.model.resolver import resolve_model
 
     base = Path(args.base)
     sizes = args.sizes.split(",")
@@ -163,17 +163,17 @@ def measure_backend(args: argparse.Namespace) -> dict:
 
 def unchanged_rerun(base: Path, n: int = 10_000) -> float:
     """Seconds for run_index over n files the store already has (vectors are placeholders: nothing is decoded)."""
-    from indexer.crawl import crawl
-    from indexer.pipeline import run_index
-    from store.catalog import Store
-    from store.records import ChangeSet, EmbeddedPhoto
+    from devsearch.indexer.crawl import crawl
+    from devsearch.indexer.pipeline import run_index
+    from devsearch.store.catalog import Store
+    from devsearch.store.records import ChangeSet, EmbeddedPhoto
 
     folder = base / "unchanged"
     for i in range(n):
         sub = folder / f"{i // 500:03}"
         sub.mkdir(parents=True, exist_ok=True)
         (sub / f"{i:05}.jpg").write_bytes(b"x" * (i % 97 + 1))
-    from model.manifest import Manifest
+    from devsearch.model.manifest import Manifest
 
     manifest = Manifest(fingerprint="bench-placeholder:1", dims=8, backbone="none", head="none", words="none",
                         words_name="none", labels="none")
@@ -227,7 +227,7 @@ def main() -> None:
     parser.add_argument("--base", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
-    multiprocessing.get_context("forkserver").set_forkserver_preload(["indexer.decode"])  # as DecodePool does
+    multiprocessing.get_context("forkserver").set_forkserver_preload(["devsearch.indexer.decode"])  # as DecodePool does
     if args.child:
         print(json.dumps(measure_backend(args)))
         return

@@ -9,7 +9,7 @@ postings as they do on a real store. Printed per size:
          and size on disk, when it is built
   rerun  `index` over the unchanged tree (run_index: crawl, diff against the catalog, nothing to embed)
   cold   `devsearch query dog --paths` in a fresh process: median wall time of 10 (and its CPU time),
-         beside a bare `python -c pass` and `python -c "import cli.app"` measured the same way
+         beside a bare `python -c pass` and `python -c "import devsearch.cli.app"` measured the same way
   warm   in-process `Searcher.text(word, 10)` p50 / p99 (word lookup + k-NN + catalog rows), for a
          long-lived searcher (HNSW) and for the one-shot path (exact, over the flat vector file)
   recall@10 of both k-NN paths against a brute-force ranking, for word queries
@@ -39,18 +39,18 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.errors import DevsearchError  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from model.imagenet import NUM_CLASSES  # noqa: E402
-from model.manifest import Manifest  # noqa: E402
-from store.probabilities import TOP_K, TopClasses  # noqa: E402
-from wordspace.sources import BUILTIN, open_words  # noqa: E402
-from search.engine import open_searcher  # noqa: E402
-from search.query_parser import STOP_WORDS  # noqa: E402
-from store.catalog import Store  # noqa: E402
-from store.records import ChangeSet, EmbeddedPhoto  # noqa: E402
-from indexer.crawl import FileStat, crawl  # noqa: E402
-from indexer.pipeline import run_index  # noqa: E402
+from devsearch.core.errors import DevsearchError  # noqa: E402
+from devsearch.core.settings import Settings  # noqa: E402
+from devsearch.model.imagenet import NUM_CLASSES  # noqa: E402
+from devsearch.model.manifest import Manifest  # noqa: E402
+from devsearch.store.probabilities import TOP_K, TopClasses  # noqa: E402
+from devsearch.wordspace.sources import BUILTIN, open_words  # noqa: E402
+from devsearch.search.engine import open_searcher  # noqa: E402
+from devsearch.search.query_parser import STOP_WORDS  # noqa: E402
+from devsearch.store.catalog import Store  # noqa: E402
+from devsearch.store.records import ChangeSet, EmbeddedPhoto  # noqa: E402
+from devsearch.indexer.crawl import FileStat, crawl  # noqa: E402
+from devsearch.indexer.pipeline import run_index  # noqa: E402
 
 DIMS = 50
 CLUSTERS = 2000       # subjects, drawn from the 20k most frequent words (plus "dog")
@@ -207,7 +207,7 @@ def recall_at_10(settings: Settings, words, ids: np.ndarray, matrix: np.ndarray,
 def ranking_recall_at_10(settings: Settings, words, rng: np.random.Generator, queries: int) -> tuple[float, int]:
     """Mean overlap of the long-lived searcher's top 10 (HNSW candidates + postings) with the exact
     one-shot ranking (cosine + BETA x mass over every photo), over random words that cover classes."""
-    from model.class_senses import load_class_senses
+    from devsearch.model.class_senses import load_class_senses
 
     senses = load_class_senses()
     vocab = [w for w in words.words[:QUERY_VOCAB] if w.isalpha() and w not in STOP_WORDS and senses.covered(w)]
@@ -233,9 +233,9 @@ def main() -> None:
     # bytecode caches allowed, as in an installed package (the warm-up run writes them)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"DEVSEARCH_CACHE": str(cache)}
     bare = timed_process(["-c", "pass"], env, args.runs)
-    app = timed_process(["-c", "import cli.app"], env, args.runs)
+    app = timed_process(["-c", "import devsearch.cli.app"], env, args.runs)
     print(f"baseline: python -c pass {bare[0]:.3f}s wall ({bare[1]:.3f}s CPU); "
-          f"import cli.app {app[0]:.3f}s ({app[1]:.3f}s CPU); {os.cpu_count()} CPUs, "
+          f"import devsearch.cli.app {app[0]:.3f}s ({app[1]:.3f}s CPU); {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.2f}")
     for size in args.sizes:
         home = args.work / f"store-{size}"
@@ -243,9 +243,9 @@ def main() -> None:
         tree = args.work / f"tree-{size}"
         ids, matrix = ensure_store(home, ensure_tree(tree, size), words)
         settings = Settings(home=home, cache=cache, model=None)
-        cold = timed_process(["-m", "cli", "query", "dog", "--paths", "--home", str(home)], env, args.runs)
+        cold = timed_process(["-m", "devsearch", "query", "dog", "--paths", "--home", str(home)], env, args.runs)
         print(f"  cold `devsearch query dog --paths`: {cold[0]:.3f}s wall, {cold[1]:.3f}s CPU "
-              f"(median of {args.runs}; target <= 0.35s); {cold[0] / app[0]:.2f}x `import cli.app`", flush=True)
+              f"(median of {args.runs}; target <= 0.35s); {cold[0] / app[0]:.2f}x `import devsearch.cli.app`", flush=True)
         for label, exact in (("HNSW, long-lived searcher", False), ("exact flat file, one-shot path", True)):
             p50, p99 = warm_latency(settings, words, rng, args.queries, exact)
             recall = recall_at_10(settings, words, ids, matrix, rng, min(args.queries, QUERY_VOCAB), exact)

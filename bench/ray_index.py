@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from core.settings import Settings  # noqa: E402
+from devsearch.core.settings import Settings  # noqa: E402
 from index_throughput import make_photos  # noqa: E402
 
 
@@ -55,8 +55,8 @@ class CommitTimes:
 
 def timed_run(folder: Path, home: Path, model, batch_size: int, workers: int, remote=None) -> dict:
     """One run_index into a fresh store: steady images/s, start-up and wall seconds, who worked."""
-    from indexer.pipeline import run_index
-    from store.catalog import Store
+    from devsearch.indexer.pipeline import run_index
+    from devsearch.store.catalog import Store
 
     progress = CommitTimes()
     with Store.open(home, writer=True) as store:
@@ -78,9 +78,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=Settings().workers, help="decode processes / local Ray CPUs")
     args = parser.parse_args()
 
-    from indexer.ray_cluster import connected
-    from indexer.service import on_ray
-    from model.resolver import resolve_model
+    from devsearch.indexer.ray_cluster import connected
+    from devsearch.indexer.service import on_ray
+    from devsearch.model.resolver import resolve_model
 
     width, height = (int(v) for v in args.size.split("x"))
     with tempfile.TemporaryDirectory(prefix="devsearch-bench-ray-") as tmp:

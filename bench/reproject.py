@@ -21,11 +21,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.vectors import unit_rows  # noqa: E402
-from indexer.reproject import reproject  # noqa: E402
-from model.conse import ConseProjection  # noqa: E402
-from model.imagenet import NUM_CLASSES  # noqa: E402
-from store.catalog import Store  # noqa: E402
+from devsearch.core.vectors import unit_rows  # noqa: E402
+from devsearch.indexer.reproject import reproject  # noqa: E402
+from devsearch.model.conse import ConseProjection  # noqa: E402
+from devsearch.model.imagenet import NUM_CLASSES  # noqa: E402
+from devsearch.store.catalog import Store  # noqa: E402
 
 
 def main() -> None:

@@ -38,15 +38,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from core.settings import Settings  # noqa: E402
-from core.vectors import unit_rows  # noqa: E402
+from devsearch.core.settings import Settings  # noqa: E402
+from devsearch.core.vectors import unit_rows  # noqa: E402
 from index_throughput import make_photos  # noqa: E402
 from query_latency import QUERY_VOCAB, ensure_store, ensure_tree  # noqa: E402
-from search.query_parser import STOP_WORDS  # noqa: E402
-from store.catalog import Store  # noqa: E402
-from store.hashing import content_hash  # noqa: E402
-from store.records import ChangeSet, EmbeddedPhoto  # noqa: E402
-from wordspace.sources import BUILTIN, open_words  # noqa: E402
+from devsearch.search.query_parser import STOP_WORDS  # noqa: E402
+from devsearch.store.catalog import Store  # noqa: E402
+from devsearch.store.hashing import content_hash  # noqa: E402
+from devsearch.store.records import ChangeSet, EmbeddedPhoto  # noqa: E402
+from devsearch.wordspace.sources import BUILTIN, open_words  # noqa: E402
 
 REAL_PHOTOS = 16
 PAGE = 60
@@ -69,7 +69,7 @@ def start(home: Path, cache: Path) -> tuple[subprocess.Popen, int, float]:
     """(server process, port, seconds until its URL was printed)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DEVSEARCH_CACHE": str(cache)}
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--home", str(home), "--port", "0"],
+    process = subprocess.Popen([sys.executable, "-m", "devsearch", "serve", "--home", str(home), "--port", "0"],
                                cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
     line = process.stdout.readline()
     printed = time.perf_counter() - started

@@ -14,10 +14,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from core.errors import UnknownWordError  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from wordspace.lookup import WordLookup  # noqa: E402
-from wordspace.sources import BUILTIN, open_words  # noqa: E402
+from devsearch.core.errors import UnknownWordError  # noqa: E402
+from devsearch.core.settings import Settings  # noqa: E402
+from devsearch.wordspace.lookup import WordLookup  # noqa: E402
+from devsearch.wordspace.sources import BUILTIN, open_words  # noqa: E402
 
 WORDS = ["dog", "cat", "beach", "mountain", "golden retriever", "Sunset", "birthday cake", "car"]
 TYPOS = ["retreiver", "elephnat", "beautifull", "dgo"]
@@ -51,7 +51,7 @@ def median_s(fn, repeat: int) -> float:
 
 def main() -> None:
     cache = Settings().cache
-    lookup_us = import_time_us("wordspace.lookup")
+    lookup_us = import_time_us("devsearch.wordspace.lookup")
     gensim_us = import_time_us("gensim.models")
     print(f"import wordspace.lookup : {lookup_us / 1000:7.1f} ms (fresh process, -X importtime)")
     print(f"import gensim.models      : {gensim_us / 1000:7.1f} ms  -> lookup path is {gensim_us / lookup_us:.1f}x cheaper")

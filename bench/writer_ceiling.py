@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from query_latency import DIMS, MANIFEST, synthetic_classes  # noqa: E402
-from store.catalog import Store  # noqa: E402
-from store.records import ChangeSet, EmbeddedPhoto  # noqa: E402
+from devsearch.store.catalog import Store  # noqa: E402
+from devsearch.store.records import ChangeSet, EmbeddedPhoto  # noqa: E402
 
 COMMIT_SIZES = (32, 256, 1024, 4096)  # 1,024 is the default --commit-every
 GPU_NODE = {"12 MP": 267.0, "2 MP": 1036.0}  # earlier H200 measurement (docs/ARCHITECTURE.md), JPEG decode on 16 processes (not measured here)

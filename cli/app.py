@@ -16,8 +16,8 @@ import typer
 from typer._click import exceptions as click_errors  # typer's own copy of click
 from typer.core import TyperGroup
 
-from core.errors import DevsearchError
-from core.names import visible
+from devsearch.core.errors import DevsearchError
+from devsearch.core.names import visible
 
 INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
 
@@ -132,7 +132,7 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    from cli import index, labels, search_cmds, serve, train, words
+    from devsearch.cli import index, labels, search_cmds, serve, train, words
 
     for module in (labels, words, search_cmds, index, train, serve):
         module.register(app)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from cli.options import BACKEND, HOME, PRECISION, model_option
-from core.settings import DECODERS, Settings
+from devsearch.cli.options import BACKEND, HOME, PRECISION, model_option
+from devsearch.core.settings import DECODERS, Settings
 
 
 def index(
@@ -31,16 +31,16 @@ def index(
     """Index photos: new and changed ones are embedded, moved ones keep their vectors, gone ones are deleted."""
     import sys
 
-    from indexer.progress import make_progress
-    from indexer.service import index_paths
-    from indexer.summary import format_summary
+    from devsearch.indexer.progress import make_progress
+    from devsearch.indexer.service import index_paths
+    from devsearch.indexer.summary import format_summary
 
     settings = Settings().with_options(home=home, batch_size=batch_size, workers=workers, model=model,
                                        commit_every=commit_every, commit_seconds=commit_seconds, backend=backend,
                                        precision=precision, decoder=decoder)
     summary = index_paths(paths, settings, rebuild=rebuild, follow_symlinks=follow_symlinks,
                           progress=make_progress(sys.stderr), ray=ray)
-    from core.names import visible
+    from devsearch.core.names import visible
 
     for line in format_summary(summary):
         typer.echo(visible(line))
@@ -54,7 +54,7 @@ def status(
     failed: bool = typer.Option(False, "--failed", help="List every failed and skipped path with its reason."),
 ) -> None:
     """What the store holds: photos by status, failures by reason, roots, model, size, last run."""
-    from store.report import format_status, store_status
+    from devsearch.store.report import format_status, store_status
 
     report = store_status(Settings().with_options(home=home).home)
     if as_json:
@@ -71,7 +71,7 @@ def _print_failed(report: dict) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from core.names import shown_path, visible
+    from devsearch.core.names import shown_path, visible
 
     rows = [("failed", row["error"], row["path"]) for row in report["failed_files"]]
     rows += [("skipped", row["reason"], row["path"]) for row in report["skipped_files"]]

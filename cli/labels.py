@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from cli.options import BACKEND, PRECISION, model_option
-from core.settings import Settings
+from devsearch.cli.options import BACKEND, PRECISION, model_option
+from devsearch.core.settings import Settings
 
 
 def labels(
@@ -19,7 +19,7 @@ def labels(
     precision: str = PRECISION,
 ) -> None:
     """Show the top ImageNet classes (with their WordNet paths) and the nearest words to the photo's embedding."""
-    from model.image_labels import describe_image, print_description
+    from devsearch.model.image_labels import describe_image, print_description
 
     settings = Settings().with_options(model=model, backend=backend, precision=precision)
     description = describe_image(image, settings, top=top)

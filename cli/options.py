@@ -13,8 +13,8 @@ from typing import Any
 
 import typer
 
-from core.settings import BACKENDS, PRECISIONS
-from wordspace.sources import BUILTIN, resolve_source
+from devsearch.core.settings import BACKENDS, PRECISIONS
+from devsearch.wordspace.sources import BUILTIN, resolve_source
 
 
 def _each(check: Callable[[Any], object]) -> Callable[[Any], Any]:
@@ -28,19 +28,19 @@ def _each(check: Callable[[Any], object]) -> Callable[[Any], Any]:
 
 
 def _model_bundle(folder: Path) -> None:
-    from model.manifest import read_manifest
+    from devsearch.model.manifest import read_manifest
 
     read_manifest(folder)
 
 
 def _dataset(folder: Path) -> None:
-    from training.datasets import check_dataset_folder
+    from devsearch.training.datasets import check_dataset_folder
 
     check_dataset_folder(folder)
 
 
 def _label_list(path: Path) -> None:
-    from training.datasets import read_label_list
+    from devsearch.training.datasets import read_label_list
 
     read_label_list(path)
 

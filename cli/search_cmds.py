@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import typer
 
-from cli.options import BACKEND, HOME, PRECISION, model_option
+from devsearch.cli.options import BACKEND, HOME, PRECISION, model_option
 
 _N = typer.Option(10, "-n", "--top", metavar="N", min=1, max=100_000, help="How many photos to return.")
 _MODEL = model_option("Model bundle folder; must be the model the store was built with.")
@@ -35,13 +35,13 @@ _THUMBNAILS = typer.Option(None, "--thumbnails/--no-thumbnails",
 
 
 def _settings(home: Optional[Path], model: Optional[Path], **network: Optional[str]):
-    from core.settings import Settings
+    from devsearch.core.settings import Settings
 
     return Settings().with_options(home=home, model=model, **network)
 
 
 def _filters(under: Optional[Path], after: Optional[str], before: Optional[str]):
-    from search.filters import make_filters
+    from devsearch.search.filters import make_filters
 
     return make_filters(under, after, before)
 
@@ -49,18 +49,18 @@ def _filters(under: Optional[Path], after: Optional[str], before: Optional[str])
 def _check_outputs(paths: bool, null: bool, as_json: bool, html: Optional[Path]) -> None:
     """Refuse a bad choice of output before searching (and before loading anything heavy)."""
     if sum((paths or null, as_json, html is not None)) > 1:
-        from core.errors import UsageError
+        from devsearch.core.errors import UsageError
 
         raise UsageError("choose one output: --paths (with -0/--null for NUL-separated bytes), --json or --html FILE")
     if html is not None:
-        from search.render import check_sheet_path
+        from devsearch.search.render import check_sheet_path
 
         check_sheet_path(html)
 
 
 def _show(results, title: str, paths: bool, null: bool, as_json: bool, html: Optional[Path],
           thumbnails: Optional[bool], min_score: Optional[float]) -> None:
-    from search import render
+    from devsearch.search import render
 
     if not results:
         typer.echo("no photos matched" + (f" with a score of at least {min_score:g}" if min_score is not None else ""),
@@ -72,7 +72,7 @@ def _show(results, title: str, paths: bool, null: bool, as_json: bool, html: Opt
     elif as_json:
         typer.echo(render.render_json(results))
     elif html is not None:
-        from core.names import visible
+        from devsearch.core.names import visible
 
         out = render.write_contact_sheet(results, html, title)
         typer.echo(f"wrote a contact sheet of {len(results)} photos to {visible(str(out))}")
@@ -102,12 +102,12 @@ def query(
 
     Score = cosine + 10 x mass: mass is the classifier's probability on the ImageNet classes below
     the words' WordNet noun senses (`bird` covers toucan, jay, ...); words that cover none rank by cosine."""
-    from search.engine import search_text
+    from devsearch.search.engine import search_text
 
     _check_outputs(paths, null, as_json, html)
     if explain:
-        from search.meaning import explain as explain_query
-        from search.render import render_explanation
+        from devsearch.search.meaning import explain as explain_query
+        from devsearch.search.render import render_explanation
 
         typer.echo(render_explanation(explain_query(text, add or (), subtract or ())), err=True)
     results = search_text(text, _settings(home, model), n, add=add or (), subtract=subtract or (),
@@ -134,7 +134,7 @@ def similar(
     min_score: Optional[float] = _MIN_SCORE,
 ) -> None:
     """Find photos that look like IMAGE (score: cosine of the photos' vectors)."""
-    from search.engine import search_similar
+    from devsearch.search.engine import search_similar
 
     _check_outputs(paths, null, as_json, html)
     settings = _settings(home, model, backend=backend, precision=precision)

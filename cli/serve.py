@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from cli.options import HOME
+from devsearch.cli.options import HOME
 
 
 def serve(
@@ -18,8 +18,8 @@ def serve(
                                         help="Require this token on every request (generated for non-loopback hosts)."),
 ) -> None:
     """Search and browse the collection in a web browser."""
-    from core.settings import Settings
-    from serve.server import serve as run
+    from devsearch.core.settings import Settings
+    from devsearch.serve.server import serve as run
 
     run(Settings().with_options(home=home), host=host, port=port, token=token, open_browser=open_browser,
         say=lambda line: typer.echo(line))

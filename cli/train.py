@@ -7,8 +7,8 @@ from typing import List, Optional
 
 import typer
 
-from cli.options import BACKEND, WORDS, datasets_argument, holdout_labels_option, model_option
-from core.settings import Settings
+from devsearch.cli.options import BACKEND, WORDS, datasets_argument, holdout_labels_option, model_option
+from devsearch.core.settings import Settings
 
 _WHERE_HELP = "Keep only labels.csv rows with COLUMN=VALUE (repeatable), e.g. kind=photo."
 
@@ -18,7 +18,7 @@ def _say(message: str) -> None:
 
 
 def _holdout(path: Optional[Path]) -> Optional[list[str]]:
-    from training.datasets import read_label_list
+    from devsearch.training.datasets import read_label_list
 
     return None if path is None else read_label_list(path)
 
@@ -39,12 +39,12 @@ def train(
     backend: Optional[str] = BACKEND,
 ) -> None:
     """Train a DeViSE head on labelled images and write a model bundle for index/query/similar/labels."""
-    from model.backend import import_keras
+    from devsearch.model.backend import import_keras
 
     settings = Settings().with_options(backend=backend)
     import_keras(settings.backend)
-    from training.fit import TrainSpec
-    from training.fit import train as train_model
+    from devsearch.training.fit import TrainSpec
+    from devsearch.training.fit import train as train_model
 
     spec = TrainSpec(datasets=[str(d.resolve()) for d in datasets], where=list(where), backbone=backbone, words=words,
                      loss=loss, epochs=epochs, holdout_labels=_holdout(holdout_labels) or [], seed=seed,
@@ -66,12 +66,12 @@ def evaluate(
     backend: Optional[str] = BACKEND,
 ) -> None:
     """Flat hit@k, hierarchical precision@k, zero-shot, retrieval by label, head word and category word."""
-    from model.backend import import_keras
+    from devsearch.model.backend import import_keras
 
     settings = Settings().with_options(backend=backend)
     import_keras(settings.backend)
-    from training.evaluation import evaluate as evaluate_model
-    from training.evaluation import markdown_table
+    from devsearch.training.evaluation import evaluate as evaluate_model
+    from devsearch.training.evaluation import markdown_table
 
     result = evaluate_model(dataset, model, settings, where=where, holdout_labels=_holdout(holdout_labels),
                             baselines=baselines, say=_say)

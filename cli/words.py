@@ -10,7 +10,7 @@ from typing import List, Optional
 
 import typer
 
-from cli.options import WORDS
+from devsearch.cli.options import WORDS
 
 words_app = typer.Typer(help="Word vectors: train them (DeViSE phase 1) and explore them.",
                         no_args_is_help=True)
@@ -21,14 +21,14 @@ def register(app: typer.Typer) -> None:
 
 
 def _lookup(source: str):
-    from core.settings import Settings
-    from wordspace.sources import open_words
+    from devsearch.core.settings import Settings
+    from devsearch.wordspace.sources import open_words
 
     return open_words(source, Settings().cache)
 
 
 def _render(title: str, neighbours: list[tuple[str, float]], as_json: bool, query: dict) -> None:
-    from wordspace.render import neighbours_json, print_neighbours
+    from devsearch.wordspace.render import neighbours_json, print_neighbours
 
     if as_json:
         typer.echo(neighbours_json(query, neighbours))
@@ -75,8 +75,8 @@ def train(
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
 ) -> None:
     """Train skip-gram word vectors on CORPUS files (DeViSE phase 1)."""
-    from core.settings import Settings
-    from wordspace.training import train_word2vec
+    from devsearch.core.settings import Settings
+    from devsearch.wordspace.training import train_word2vec
 
     summary = train_word2vec(
         corpus, out, dim=dim, window=window, min_count=min_count, epochs=epochs, hs=hs,

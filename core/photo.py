@@ -17,8 +17,8 @@ from typing import BinaryIO, ContextManager
 import numpy as np
 from PIL import ExifTags, Image
 
-from core.errors import ImageError
-from core.files import NotRegularFileError, open_regular
+from devsearch.core.errors import ImageError
+from devsearch.core.files import NotRegularFileError, open_regular
 
 INPUT_SIZE = 224
 RESIZE_SHORTER = 256

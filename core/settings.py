@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
-from core.errors import UsageError
+from devsearch.core.errors import UsageError
 
 T = TypeVar("T", int, float)
 

@@ -13,8 +13,8 @@ import queue
 import threading
 import time
 
-from store.catalog import Store
-from store.records import ChangeSet, EmbeddedPhoto, FailedPhoto
+from devsearch.store.catalog import Store
+from devsearch.store.records import ChangeSet, EmbeddedPhoto, FailedPhoto
 
 
 class CommitWriter:

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.errors import UsageError
-from core.formats import HEIF_EXTENSIONS, PHOTO_EXTENSIONS
-from core.files import is_under, kind_of
-from core.photo import HEIF_SUPPORTED
-from store.layout import is_thumbnail_cache
+from devsearch.core.errors import UsageError
+from devsearch.core.formats import HEIF_EXTENSIONS, PHOTO_EXTENSIONS
+from devsearch.core.files import is_under, kind_of
+from devsearch.core.photo import HEIF_SUPPORTED
+from devsearch.store.layout import is_thumbnail_cache
 
 SKIP_HEIF = "HEIC/HEIF needs pillow-heif: pip install 'devsearch[heif]'"
 SKIP_SYMLINK = "symbolic link not followed (use --follow-symlinks)"

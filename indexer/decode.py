@@ -27,11 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import ImageError
-from core.files import NotRegularFileError
-from core.photo import decode_photo
-from core.settings import DECODE_TIMEOUT_S
-from store.hashing import content_hash
+from devsearch.core.errors import ImageError
+from devsearch.core.files import NotRegularFileError
+from devsearch.core.photo import decode_photo
+from devsearch.core.settings import DECODE_TIMEOUT_S
+from devsearch.store.hashing import content_hash
 
 # Debug hooks: a worker decoding a file of this name dies by SIGSEGV, as on a decoder crash; or
 # never returns, as on a file system that stopped answering.
@@ -131,7 +131,7 @@ class DecodePool:
 
     def _start(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["indexer.decode"])
+        context.set_forkserver_preload(["devsearch.indexer.decode"])
         return ProcessPoolExecutor(self._workers, mp_context=context, initializer=_start_worker)
 
     def _restart(self) -> None:

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import UsageError
-from core.photo import centre_crop, resized_size
-from indexer.decode import Decoded, decode_one
+from devsearch.core.errors import UsageError
+from devsearch.core.photo import centre_crop, resized_size
+from devsearch.indexer.decode import Decoded, decode_one
 
 def upright(pixels: np.ndarray, orientation: int) -> np.ndarray:
     """(height, width, 3) pixels as stored, turned as EXIF orientation 1-8 says (Pillow's exif_transpose)."""
@@ -49,7 +49,7 @@ class GpuJpegDecoder:
             import torchvision.io
         except ImportError:
             raise UsageError("--decoder gpu needs torchvision and a CUDA build of torch: "
-                             "pip install torch torchvision, or use --decoder cpu") from None
+                             "pip install -e '.[gpu-decode]' (torch, torchvision), or use --decoder cpu") from None
         if not torch.cuda.is_available():
             raise UsageError("--decoder gpu needs a CUDA GPU and torch sees none: use --decoder cpu")
         self._torch = torch

@@ -22,20 +22,20 @@ from typing import Protocol
 
 import numpy as np
 
-from core.settings import COMMIT_EVERY, COMMIT_SECONDS, DECODE_TIMEOUT_S
-from indexer.commits import CommitWriter
-from indexer.crawl import crawl, resolve_roots
-from indexer.decode import DecodePool, Decoded, Work
-from indexer.gpu_decode import GpuJpegDecoder
-from indexer.plan import plan_changes
-from indexer.progress import Progress, QuietProgress
-from indexer.summary import RunSummary
-from indexer.reproject import reproject
-from model.conse import ConseProjection
-from model.manifest import Manifest
-from store.probabilities import keep_top
-from store.catalog import Store
-from store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, failure_reason
+from devsearch.core.settings import COMMIT_EVERY, COMMIT_SECONDS, DECODE_TIMEOUT_S
+from devsearch.indexer.commits import CommitWriter
+from devsearch.indexer.crawl import crawl, resolve_roots
+from devsearch.indexer.decode import DecodePool, Decoded, Work
+from devsearch.indexer.gpu_decode import GpuJpegDecoder
+from devsearch.indexer.plan import plan_changes
+from devsearch.indexer.progress import Progress, QuietProgress
+from devsearch.indexer.summary import RunSummary
+from devsearch.indexer.reproject import reproject
+from devsearch.model.conse import ConseProjection
+from devsearch.model.manifest import Manifest
+from devsearch.store.probabilities import keep_top
+from devsearch.store.catalog import Store
+from devsearch.store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, failure_reason
 
 Embed = Callable[[np.ndarray], np.ndarray | tuple[np.ndarray, np.ndarray]]  # vectors[, classifier probabilities]
 # a batch, and the vectors and kept top classes (store/probabilities.py) of its decoded photos, in order

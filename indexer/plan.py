@@ -11,11 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.crawl import Crawl, FileStat
-from indexer.decode import Work
-from store.catalog import Store
-from store.records import KnownFile, Move, PhotoRecord
-from store.hashing import content_hash
+from devsearch.indexer.crawl import Crawl, FileStat
+from devsearch.indexer.decode import Work
+from devsearch.store.catalog import Store
+from devsearch.store.records import KnownFile, Move, PhotoRecord
+from devsearch.store.hashing import content_hash
 
 
 @dataclass

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from core.errors import ClusterError, UsageError
+from devsearch.core.errors import ClusterError, UsageError
 
 EXTRA = "pip install 'devsearch[ray]'"
 LOCAL_OBJECT_STORE_BYTES = 1 << 30  # a local cluster shares this machine's memory: keep its store small

@@ -22,12 +22,12 @@ from datetime import datetime
 
 import numpy as np
 
-from core.errors import ClusterError
-from core.photo import INPUT_SIZE
-from indexer.decode import CRASHED, Decoded, Work, decode_chunk
-from indexer.pipeline import Embed, Embedded, embed_photos
-from indexer.progress import Progress
-from indexer.ray_cluster import ClusterShape, connected
+from devsearch.core.errors import ClusterError
+from devsearch.core.photo import INPUT_SIZE
+from devsearch.indexer.decode import CRASHED, Decoded, Work, decode_chunk
+from devsearch.indexer.pipeline import Embed, Embedded, embed_photos
+from devsearch.indexer.progress import Progress
+from devsearch.indexer.ray_cluster import ClusterShape, connected
 
 MAX_BLOCK = 32  # files per decode task: what a worker that dies can cost before the retry
 ACTORS_READY_S = 600  # how long the embedding actors may take to start (a cluster scaling up, say)

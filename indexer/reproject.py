@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from model.conse import ConseProjection
-from model.manifest import Manifest
-from store.catalog import Store
-from store.records import ChangeSet, Reprojected
+from devsearch.model.conse import ConseProjection
+from devsearch.model.manifest import Manifest
+from devsearch.store.catalog import Store
+from devsearch.store.records import ChangeSet, Reprojected
 
 BATCH = 5000
 

@@ -12,16 +12,16 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from core.settings import Settings
-from indexer.crawl import resolve_roots
-from indexer.gpu_decode import GpuJpegDecoder
-from indexer.pipeline import RemoteEmbedding, run_index
-from indexer.progress import Progress
-from indexer.ray_cluster import require_ray
-from indexer.summary import RunSummary
-from model.manifest import Manifest
-from model.resolver import ResolvedModel, can_move_to, model_to_index_with
-from store.catalog import Store
+from devsearch.core.settings import Settings
+from devsearch.indexer.crawl import resolve_roots
+from devsearch.indexer.gpu_decode import GpuJpegDecoder
+from devsearch.indexer.pipeline import RemoteEmbedding, run_index
+from devsearch.indexer.progress import Progress
+from devsearch.indexer.ray_cluster import require_ray
+from devsearch.indexer.summary import RunSummary
+from devsearch.model.manifest import Manifest
+from devsearch.model.resolver import ResolvedModel, can_move_to, model_to_index_with
+from devsearch.store.catalog import Store
 
 
 def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False, follow_symlinks: bool = False,
@@ -51,7 +51,7 @@ def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False,
 def on_ray(address: str, settings: Settings, manifest: Manifest) -> RemoteEmbedding:
     """Decoding and embedding on the Ray cluster at address, as `index --ray` does: each actor loads
     the network itself, at settings' backend, precision and batch size."""
-    from indexer.ray_runner import RayEmbedding
+    from devsearch.indexer.ray_runner import RayEmbedding
 
     unloaded = ResolvedModel(manifest, settings)  # sent to every actor: a manifest, not a network
     return RayEmbedding(address, partial(unloaded.embed_for_store, pad_to=settings.batch_size), manifest.dims,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from store.report import describe_network
+from devsearch.store.report import describe_network
 
 
 @dataclass

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.errors import UsageError
+from devsearch.core.errors import UsageError
 
 if TYPE_CHECKING:
     import keras
@@ -28,13 +28,13 @@ class Backbone:
 def load_backbone(name: str, cache: Path) -> Backbone:
     """Load a backbone with its ImageNet weights; EfficientNet-Lite0 is converted once into cache/backbones."""
     if name == "efficientnet-lite0":
-        from model.efficientnet_lite import load_efficientnet_lite0
+        from devsearch.model.efficientnet_lite import load_efficientnet_lite0
 
         loaded = load_efficientnet_lite0(Path(cache))
         return Backbone(name, loaded.model, loaded.weights_sha256)
     if name == "resnet50":
-        from model.efficientnet_lite import sha256_file
-        from model.resnet import build_resnet50, keras_weights_path
+        from devsearch.model.efficientnet_lite import sha256_file
+        from devsearch.model.resnet import build_resnet50, keras_weights_path
 
         model = build_resnet50("imagenet")
         return Backbone(name, model, sha256_file(keras_weights_path()))

@@ -13,8 +13,8 @@ import os
 import sys
 from collections.abc import Iterator
 
-from core.errors import UsageError
-from core.settings import debug_requested
+from devsearch.core.errors import UsageError
+from devsearch.core.settings import debug_requested
 
 _INSTALL_HINT = {
     "tensorflow": "pip install tensorflow-cpu (the default install)",

@@ -14,19 +14,19 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from core.errors import UsageError
-from core.settings import Settings
-from model import manifest as manifests
-from model.backbones import Backbone, load_backbone
-from model import conse
-from model.backend import device_name, resolve_precision
-from model.class_senses import load_class_senses
-from model.heads import build_devise_head, conse_embedding
-from model.inference import Inference
-from model.manifest import Manifest
-from model.resolver import open_words_for
-from wordspace.lookup import WordLookup
-from wordspace.sources import open_words
+from devsearch.core.errors import UsageError
+from devsearch.core.settings import Settings
+from devsearch.model import manifest as manifests
+from devsearch.model.backbones import Backbone, load_backbone
+from devsearch.model import conse
+from devsearch.model.backend import device_name, resolve_precision
+from devsearch.model.class_senses import load_class_senses
+from devsearch.model.heads import build_devise_head, conse_embedding
+from devsearch.model.inference import Inference
+from devsearch.model.manifest import Manifest
+from devsearch.model.resolver import open_words_for
+from devsearch.wordspace.lookup import WordLookup
+from devsearch.wordspace.sources import open_words
 
 HEAD_WEIGHTS = "head.weights.h5"
 

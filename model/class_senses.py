@@ -14,8 +14,8 @@ from functools import lru_cache
 from importlib import resources
 import re
 
-from core.errors import AssetMissingError
-from wordspace.wordnet import Hierarchy, WordNet
+from devsearch.core.errors import AssetMissingError
+from devsearch.wordspace.wordnet import Hierarchy, WordNet
 
 DATA_FILE = "imagenet_senses.tsv"
 

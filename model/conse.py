@@ -18,11 +18,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.errors import UnknownWordError
-from core.vectors import unit_rows
-from model.class_senses import ClassSenses
-from model.imagenet import imagenet_classes
-from wordspace.lookup import WordLookup
+from devsearch.core.errors import UnknownWordError
+from devsearch.core.vectors import unit_rows
+from devsearch.model.class_senses import ClassSenses
+from devsearch.model.imagenet import imagenet_classes
+from devsearch.wordspace.lookup import WordLookup
 
 CONSE_TOP_T = 50
 HYPERNYM_LEVELS = 2

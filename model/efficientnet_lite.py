@@ -18,9 +18,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from core.errors import AssetMissingError
-from core.files import write_atomically
-from model.torch_pickle import efficientnet_lite0_path, load_state_dict
+from devsearch.core.errors import AssetMissingError
+from devsearch.core.files import write_atomically
+from devsearch.model.torch_pickle import efficientnet_lite0_path, load_state_dict
 
 NAME = "efficientnet-lite0"
 INPUT_SHAPE = (224, 224, 3)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import keras
 
-from model.conse import CONSE_TOP_T
+from devsearch.model.conse import CONSE_TOP_T
 
 
 def build_devise_head(feature_shape: Sequence[int], dims: int, name: str = "devise_head") -> keras.Model:

@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.errors import ImageError
-from core.photo import decode_photo
-from core.settings import Settings
-from model.class_senses import load_class_senses
-from model.imagenet import imagenet_classes
-from model.resolver import resolve_model
+from devsearch.core.errors import ImageError
+from devsearch.core.photo import decode_photo
+from devsearch.core.settings import Settings
+from devsearch.model.class_senses import load_class_senses
+from devsearch.model.imagenet import imagenet_classes
+from devsearch.model.resolver import resolve_model
 
 if TYPE_CHECKING:
-    from model.bundle import ModelBundle
+    from devsearch.model.bundle import ModelBundle
 
 WORD_VOCAB_LIMIT = 100_000  # nearest words among the most frequent ones: rare tokens are mostly noise
 

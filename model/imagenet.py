@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from core.errors import AssetMissingError
+from devsearch.core.errors import AssetMissingError
 
 NUM_CLASSES = 1000
 

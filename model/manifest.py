@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import UsageError
-from core.files import write_atomically
+from devsearch.core.errors import UsageError
+from devsearch.core.files import write_atomically
 
 MANIFEST_FILE = "manifest.json"
 LABEL_VECTORS = "label_vectors.npy"  # a ConSE bundle's class vectors

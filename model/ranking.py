@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.class_senses import ClassSenses
+from devsearch.model.class_senses import ClassSenses
 
 BETA = 10.0
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import keras
 
-from core.errors import AssetMissingError
+from devsearch.core.errors import AssetMissingError
 
 NAME = "resnet50"
 INPUT_SHAPE = (224, 224, 3)

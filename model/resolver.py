@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.errors import ModelMismatchError, UsageError
-from core.settings import Settings
-from model.backend import import_keras
-from model.conse import CLASS_VECTORS, CONSE_TOP_T, ConseProjection
-from model.manifest import (BUNDLED_WORDS_DIR, LABEL_VECTORS, MANIFEST_FILE, Manifest, conse_digest,
+from devsearch.core.errors import ModelMismatchError, UsageError
+from devsearch.core.settings import Settings
+from devsearch.model.backend import import_keras
+from devsearch.model.conse import CLASS_VECTORS, CONSE_TOP_T, ConseProjection
+from devsearch.model.manifest import (BUNDLED_WORDS_DIR, LABEL_VECTORS, MANIFEST_FILE, Manifest, conse_digest,
                             projection_fingerprint, read_manifest)
-from wordspace.lookup import WordLookup
-from wordspace.sources import open_words
+from devsearch.wordspace.lookup import WordLookup
+from devsearch.wordspace.sources import open_words
 
 if TYPE_CHECKING:
-    from model.bundle import ModelBundle
+    from devsearch.model.bundle import ModelBundle
 
 
 def packaged_model_dir() -> Path | None:
@@ -45,7 +45,7 @@ def default_model_dir(settings: Settings) -> Path:
     folder = conse_model_dir(settings)
     if not (folder / MANIFEST_FILE).is_file():
         import_keras(settings.backend)
-        from model.bundle import save_bundle  # Keras: only the first time the default is needed
+        from devsearch.model.bundle import save_bundle  # Keras: only the first time the default is needed
 
         save_bundle(folder, settings=settings)
     return folder
@@ -77,7 +77,7 @@ class ResolvedModel:
         """The bundle's network, loaded once; it must be the space the manifest names."""
         if self._bundle is None:
             import_keras(self.settings.backend)  # the backend is chosen before Keras is first imported
-            from model.bundle import load_bundle  # Keras: only when a photo must be embedded
+            from devsearch.model.bundle import load_bundle  # Keras: only when a photo must be embedded
 
             bundle = load_bundle(self._folder(), self.settings)
             if bundle.fingerprint != self.manifest.fingerprint:

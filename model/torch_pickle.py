@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import AssetMissingError, UnsafeFileError
+from devsearch.core.errors import AssetMissingError, UnsafeFileError
 
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 PROTOCOL_VERSION = 1001

@@ -23,8 +23,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from build_wordnet import read_exceptions, read_licence, read_senses, read_synsets  # noqa: E402
-from model.class_senses import DATA_FILE  # noqa: E402
-from model.imagenet import imagenet_classes  # noqa: E402
+from devsearch.model.class_senses import DATA_FILE  # noqa: E402
+from devsearch.model.imagenet import imagenet_classes  # noqa: E402
 
 DEFAULT_OUT = REPO / "model" / "data" / DATA_FILE
 

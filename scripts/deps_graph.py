@@ -4,7 +4,9 @@
 The rules (docs/ARCHITECTURE.md explains why):
 - every package sits in one of the LAYERS below, and imports only from its own layer or lower ones;
 - no import cycle between packages (sideways arrows inside a layer included);
-- no package holds more than a quarter of the code's lines.
+- no package holds more than a quarter of the code's lines;
+- every import of our packages uses the one installed name (`from devsearch.store import ...`), never
+  the bare folder name (`from store import ...`), which would import some other package or fail.
 
 An arrow is any `import`/`from ... import` of another of our packages anywhere in a module,
 including imports inside functions (the lazy ones that keep TensorFlow off the query path still
@@ -33,32 +35,47 @@ def layer_of(package: str) -> int:
     return next(depth for depth, names in enumerate(LAYERS) if package in names)
 
 
+IMPORT_NAME = "devsearch"  # the one name installed; its subpackages are the folders below
+
+
 def packages(root: Path) -> list[str]:
-    """The top-level packages under root: folders holding an __init__.py, except the tests."""
-    return sorted(p.parent.name for p in root.glob("*/__init__.py") if p.parent.name != "tests")
+    """The subpackages under root: folders holding an __init__.py, except the tests and the root package."""
+    return sorted(p.parent.name for p in root.glob("*/__init__.py") if p.parent.name not in ("tests", IMPORT_NAME))
 
 
-def imported_packages(source: Path, ours: set[str], own: str) -> set[str]:
-    """Our packages that one module imports, anywhere in it (relative imports stay in its own)."""
+def imported_names(source: Path) -> set[str]:
+    """Every absolute module name one module imports, anywhere in it (relative imports stay in its own)."""
     found = set()
     for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"), str(source))):
         if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
+            found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module.split(".")[0])
-    return (found & ours) - {own}
+            found.add(node.module)
+            if node.module == IMPORT_NAME:  # `from devsearch import store`
+                found.update(f"{IMPORT_NAME}.{alias.name}" for alias in node.names)
+    return found
 
 
-def build_graph(root: Path) -> tuple[dict[str, set[str]], dict[str, int]]:
-    """(package -> the packages it imports, package -> lines of Python in it)."""
+def our_package(name: str) -> str | None:
+    """The subpackage an import names through the one import name (`devsearch.store.x` -> store)."""
+    parts = name.split(".")
+    return parts[1] if parts[0] == IMPORT_NAME and len(parts) > 1 else None
+
+
+def build_graph(root: Path) -> tuple[dict[str, set[str]], dict[str, int], list[str]]:
+    """(package -> the packages it imports, package -> lines of Python in it, bare imports of ours)."""
     names = packages(root)
     graph: dict[str, set[str]] = {name: set() for name in names}
     lines: dict[str, int] = dict.fromkeys(names, 0)
+    bare: list[str] = []
     for name in names:
         for module in sorted((root / name).rglob("*.py")):
-            graph[name] |= imported_packages(module, set(names), name)
+            imported = imported_names(module)
+            graph[name] |= ({our_package(i) for i in imported} & set(names)) - {name}
+            bare += [f"bare import: {module.relative_to(root).as_posix()} imports {i!r}: use {IMPORT_NAME}.{i}"
+                     for i in sorted(imported) if i.split(".")[0] in names]
             lines[name] += len(module.read_text(encoding="utf-8").splitlines())
-    return graph, lines
+    return graph, lines, bare
 
 
 def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -118,11 +135,11 @@ def report(graph: dict[str, set[str]], lines: dict[str, int]) -> list[str]:
 
 def main(argv: list[str]) -> int:
     root = Path(argv[0]) if argv else Path(__file__).resolve().parent.parent
-    graph, lines = build_graph(root)
+    graph, lines, bare = build_graph(root)
     broken = unplaced(graph)
     if not broken:
         print("\n".join(report(graph, lines)))
-        broken = problems(graph, lines)
+        broken = problems(graph, lines) + bare
     for line in broken:
         print(f"deps_graph: {line}", file=sys.stderr)
     return 1 if broken else 0

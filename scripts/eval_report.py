@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from training.evaluation import MODEL_NAMES, markdown_table  # noqa: E402
+from devsearch.training.evaluation import MODEL_NAMES, markdown_table  # noqa: E402
 
 
 def main(paths: list[Path]) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from training.datasets import pick_holdout, read_dataset  # noqa: E402
+from devsearch.training.datasets import pick_holdout, read_dataset  # noqa: E402
 
 
 def main() -> None:

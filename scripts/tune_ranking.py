@@ -18,18 +18,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.settings import Settings  # noqa: E402
-from model.backbones import load_backbone  # noqa: E402
-from model.class_senses import load_class_senses  # noqa: E402
-from model.conse import (CONSE_TOP_T, HYPERNYM_LEVELS, HYPERNYM_WEIGHT, imagenet_label_vectors,  # noqa: E402
+from devsearch.core.settings import Settings  # noqa: E402
+from devsearch.model.backbones import load_backbone  # noqa: E402
+from devsearch.model.class_senses import load_class_senses  # noqa: E402
+from devsearch.model.conse import (CONSE_TOP_T, HYPERNYM_LEVELS, HYPERNYM_WEIGHT, imagenet_label_vectors,  # noqa: E402
                          project_all, top_classes)
-from model.manifest import DEFAULT_BACKBONE, DEFAULT_WORDS  # noqa: E402
-from model.ranking import BETA, word_weights  # noqa: E402
-from store.probabilities import TOP_K  # noqa: E402
-from training.datasets import read_dataset  # noqa: E402
-from training.features import dataset_features  # noqa: E402
-from training.word_retrieval import category_queries, head_queries, meaning_ranker, retrieval_metrics  # noqa: E402
-from wordspace.sources import open_words  # noqa: E402
+from devsearch.model.manifest import DEFAULT_BACKBONE, DEFAULT_WORDS  # noqa: E402
+from devsearch.model.ranking import BETA, word_weights  # noqa: E402
+from devsearch.store.probabilities import TOP_K  # noqa: E402
+from devsearch.training.datasets import read_dataset  # noqa: E402
+from devsearch.training.features import dataset_features  # noqa: E402
+from devsearch.training.word_retrieval import category_queries, head_queries, meaning_ranker, retrieval_metrics  # noqa: E402
+from devsearch.wordspace.sources import open_words  # noqa: E402
 
 BETAS = (0, 1, 2, 3, 5, 10, 20, 100)
 TOP_TS = (10, 20, 50)

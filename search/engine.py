@@ -18,20 +18,20 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import EmptyStoreError, ImageError
-from core.files import is_under
-from core.settings import Settings
-from model.ranking import BETA, QueryClasses
-from model.resolver import ResolvedModel, resolve_model
-from search.meaning import query_classes, reasons
-from search.filters import Filters
-from search.query_parser import Term, image_path, parse_query
-from search.results import SearchResult
-from search.query_vector import query_vector, unit_nonzero
-from store.catalog import Store
-from store.probabilities import TopClasses, keep_top
-from store.records import Bonus, PhotoRecord
-from store.hashing import content_hash
+from devsearch.core.errors import EmptyStoreError, ImageError
+from devsearch.core.files import is_under
+from devsearch.core.settings import Settings
+from devsearch.model.ranking import BETA, QueryClasses
+from devsearch.model.resolver import ResolvedModel, resolve_model
+from devsearch.search.meaning import query_classes, reasons
+from devsearch.search.filters import Filters
+from devsearch.search.query_parser import Term, image_path, parse_query
+from devsearch.search.results import SearchResult
+from devsearch.search.query_vector import query_vector, unit_nonzero
+from devsearch.store.catalog import Store
+from devsearch.store.probabilities import TopClasses, keep_top
+from devsearch.store.records import Bonus, PhotoRecord
+from devsearch.store.hashing import content_hash
 
 _MTIME_TOLERANCE = 1e-6
 
@@ -140,7 +140,7 @@ class Searcher:
 
     def _embed(self, paths: Sequence[Path]) -> list[tuple[np.ndarray, TopClasses | None]]:
         """Run the network (loaded on first use, checked against the store's model)."""
-        from core.photo import decode_photo
+        from devsearch.core.photo import decode_photo
 
         pixels = []
         for path in paths:

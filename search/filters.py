@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from core.errors import UsageError
+from devsearch.core.errors import UsageError
 
 
 @dataclass(frozen=True)

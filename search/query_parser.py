@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import ImageError, UsageError
-from core.files import kind_of
-from core.formats import IMAGE_EXTENSIONS
+from devsearch.core.errors import ImageError, UsageError
+from devsearch.core.files import kind_of
+from devsearch.core.formats import IMAGE_EXTENSIONS
 
 # English function words: a query made only of these has nothing to find (and GloVe places them all
 # near each other, far from any photo's subject)

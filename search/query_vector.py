@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import UsageError
-from core.vectors import unit_rows
-from search.query_parser import Term
+from devsearch.core.errors import UsageError
+from devsearch.core.vectors import unit_rows
+from devsearch.search.query_parser import Term
 
 _CANCEL_EPS = 1e-6
 

@@ -21,12 +21,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from core.names import is_safe, shown_path, visible
-from core.notices import warn
-from model.class_senses import load_class_senses
-from model.ranking import BETA
-from search.meaning import TermSenses
-from search.results import SearchResult
+from devsearch.core.names import is_safe, shown_path, visible
+from devsearch.core.notices import warn
+from devsearch.model.class_senses import load_class_senses
+from devsearch.model.ranking import BETA
+from devsearch.search.meaning import TermSenses
+from devsearch.search.results import SearchResult
 
 THUMBNAIL_PX = 256
 EXPLAIN_CLASSES = 8  # class names listed per sense by --explain
@@ -141,7 +141,7 @@ def load_thumbnail(path: str | Path | BinaryIO, size: int):
     loses its thumbnail)."""
     from PIL import Image
 
-    from core.photo import exif_facts, open_source, upright
+    from devsearch.core.photo import exif_facts, open_source, upright
 
     try:
         with open_source(path) as handle, Image.open(handle) as image:
@@ -252,7 +252,7 @@ def contact_sheet(results: Sequence[SearchResult], title: str) -> str:
 def check_sheet_path(out: Path) -> Path:
     """out as the contact sheet will be written (~ expanded), checked before any search is done:
     UsageError when it is a folder, lies under a file, or cannot be looked at."""
-    from core.errors import UsageError
+    from devsearch.core.errors import UsageError
 
     out = Path(os.path.expanduser(out))
     try:
@@ -270,7 +270,7 @@ def check_sheet_path(out: Path) -> Path:
 
 def write_contact_sheet(results: Sequence[SearchResult], out: Path, title: str) -> Path:
     """Write the contact sheet to out (its folder is created); returns the path written."""
-    from core.errors import UsageError
+    from devsearch.core.errors import UsageError
 
     out = check_sheet_path(out)
     page = contact_sheet(results, title)

@@ -26,17 +26,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from core.errors import UsageError
-from search.filters import Filters, make_filters
-from search.query_parser import parse_query
-from search.results import SearchResult
-from core.files import is_under
-from serve.files import open_photo
-from serve.library import MAX_DEPTH, Page
-from serve.services import Services
-from serve.uploads import check_photo, read_upload
-from store.records import PhotoRecord
-from store.report import store_status
+from devsearch.core.errors import UsageError
+from devsearch.search.filters import Filters, make_filters
+from devsearch.search.query_parser import parse_query
+from devsearch.search.results import SearchResult
+from devsearch.core.files import is_under
+from devsearch.serve.files import open_photo
+from devsearch.serve.library import MAX_DEPTH, Page
+from devsearch.serve.services import Services
+from devsearch.serve.uploads import check_photo, read_upload
+from devsearch.store.records import PhotoRecord
+from devsearch.store.report import store_status
 
 DEFAULT_N = 60
 MAX_N = 200

@@ -12,12 +12,12 @@ from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from core.errors import DevsearchError, StoreError, UnknownWordError
-from serve import api, media
-from serve.freshness import keep_fresh
-from serve.library import PhotoNotFound
-from serve.security import Guard, require_token_off_loopback
-from serve.services import Services
+from devsearch.core.errors import DevsearchError, StoreError, UnknownWordError
+from devsearch.serve import api, media
+from devsearch.serve.freshness import keep_fresh
+from devsearch.serve.library import PhotoNotFound
+from devsearch.serve.security import Guard, require_token_off_loopback
+from devsearch.serve.services import Services
 
 STATIC = Path(__file__).parent / "static"
 

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from core.files import is_under
-from serve.library import PhotoNotFound
+from devsearch.core.files import is_under
+from devsearch.serve.library import PhotoNotFound
 
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 

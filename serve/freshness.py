@@ -12,9 +12,9 @@ import asyncio
 import logging
 import time
 
-from core.errors import DevsearchError
-from serve.lanes import Lanes
-from serve.library import Library
+from devsearch.core.errors import DevsearchError
+from devsearch.serve.lanes import Lanes
+from devsearch.serve.library import Library
 
 POLL_S = 1.0
 PATIENCE_S = 30.0

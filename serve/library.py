@@ -15,14 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from core.settings import Settings
-from core.vectors import unit_rows
-from model.resolver import ResolvedModel
-from search.engine import Searcher, open_searcher
-from search.filters import Filters
-from search.query_parser import Term
-from search.results import SearchResult
-from store.records import PhotoRecord
+from devsearch.core.settings import Settings
+from devsearch.core.vectors import unit_rows
+from devsearch.model.resolver import ResolvedModel
+from devsearch.search.engine import Searcher, open_searcher
+from devsearch.search.filters import Filters
+from devsearch.search.query_parser import Term
+from devsearch.search.results import SearchResult
+from devsearch.store.records import PhotoRecord
 
 MAX_DEPTH = 2000  # offset + n: how deep a search's result list may be paged (browsing has no limit)
 DATE_SORT_POOL = 1000  # sort=date orders the best this many matches by date

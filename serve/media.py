@@ -14,10 +14,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from serve.files import ServedFile, open_photo
-from serve.services import Services
-from serve.thumbnails import SIZES, Thumbnails, Unreadable
-from store.records import PhotoRecord
+from devsearch.serve.files import ServedFile, open_photo
+from devsearch.serve.services import Services
+from devsearch.serve.thumbnails import SIZES, Thumbnails, Unreadable
+from devsearch.store.records import PhotoRecord
 
 CHUNK = 256 * 1024
 THUMB_CACHE = "private, max-age=300"

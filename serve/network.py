@@ -11,9 +11,9 @@ from typing import BinaryIO
 
 import numpy as np
 
-from core.photo import decode_photo
-from core.vectors import unit_rows
-from model.resolver import ResolvedModel
+from devsearch.core.photo import decode_photo
+from devsearch.core.vectors import unit_rows
+from devsearch.model.resolver import ResolvedModel
 
 
 class Network:
@@ -35,6 +35,6 @@ class Network:
 
     def describe(self, path: Path, model: ResolvedModel) -> dict:
         """`devsearch labels` for one photo: its top ImageNet classes and nearest words."""
-        from model.image_labels import describe_image
+        from devsearch.model.image_labels import describe_image
 
         return describe_image(path, model.settings, bundle=self._network(model))

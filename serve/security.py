@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.errors import UsageError
+from devsearch.core.errors import UsageError
 
 COOKIE = "devsearch_token"
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})

@@ -9,11 +9,11 @@ import secrets
 import socket
 from collections.abc import Callable
 
-from core.errors import UsageError
-from core.settings import Settings
-from serve.app import create_app
-from serve.security import is_loopback
-from serve.services import Services
+from devsearch.core.errors import UsageError
+from devsearch.core.settings import Settings
+from devsearch.serve.app import create_app
+from devsearch.serve.security import is_loopback
+from devsearch.serve.services import Services
 
 
 def bind(host: str, port: int) -> socket.socket:

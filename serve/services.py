@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.settings import Settings
-from serve.lanes import Lanes
-from serve.library import Library
-from serve.network import Network
-from serve.thumbnails import Thumbnails
-from serve.uploads import ExampleVectors
+from devsearch.core.settings import Settings
+from devsearch.serve.lanes import Lanes
+from devsearch.serve.library import Library
+from devsearch.serve.network import Network
+from devsearch.serve.thumbnails import Thumbnails
+from devsearch.serve.uploads import ExampleVectors
 
 
 @dataclass

@@ -11,12 +11,12 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.files import write_atomically
-from search.render import load_thumbnail
-from serve.files import ServedFile
-from store.hashing import content_hash
-from store.layout import THUMBNAILS_FOLDER
-from store.records import PhotoRecord
+from devsearch.core.files import write_atomically
+from devsearch.search.render import load_thumbnail
+from devsearch.serve.files import ServedFile
+from devsearch.store.hashing import content_hash
+from devsearch.store.layout import THUMBNAILS_FOLDER
+from devsearch.store.records import PhotoRecord
 
 SIZES = {"grid": 480, "large": 1600}  # longest side in pixels: a grid tile at 2x, the photo view
 QUALITY = 82

@@ -20,7 +20,7 @@ from python_multipart.exceptions import FormParserError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from core.photo import HEIF_SUPPORTED, MAX_PIXELS
+from devsearch.core.photo import HEIF_SUPPORTED, MAX_PIXELS
 
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024
 _FORM_OVERHEAD = 64 * 1024  # boundaries and part headers around the file

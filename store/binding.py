@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from core.errors import ModelMismatchError, StoreError
-from core.files import read_regular_text, write_atomically
-from model.manifest import Manifest, ManifestError
+from devsearch.core.errors import ModelMismatchError, StoreError
+from devsearch.core.files import read_regular_text, write_atomically
+from devsearch.model.manifest import Manifest, ManifestError
 
 MODEL_FILE = "model.json"
 

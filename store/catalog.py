@@ -21,18 +21,18 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import DamagedStoreError, DevsearchError, EmptyStoreError, StoreError
-from core.files import kind_of
-from model.manifest import Manifest
-from store.binding import MODEL_FILE, ModelBinding
-from store.derived import DerivedFiles
-from store.flat import FlatVectors
-from store.hnsw import HnswIndex
-from store.postings import Postings
-from store.lock import WriterLock
-from store.migrate import ensure_schema
-from store.reader import CATALOG_FILE, CatalogReader, catalog_error, connect, translates_catalog_errors
-from store.records import Bonus, ChangeSet
+from devsearch.core.errors import DamagedStoreError, DevsearchError, EmptyStoreError, StoreError
+from devsearch.core.files import kind_of
+from devsearch.model.manifest import Manifest
+from devsearch.store.binding import MODEL_FILE, ModelBinding
+from devsearch.store.derived import DerivedFiles
+from devsearch.store.flat import FlatVectors
+from devsearch.store.hnsw import HnswIndex
+from devsearch.store.postings import Postings
+from devsearch.store.lock import WriterLock
+from devsearch.store.migrate import ensure_schema
+from devsearch.store.reader import CATALOG_FILE, CatalogReader, catalog_error, connect, translates_catalog_errors
+from devsearch.store.records import Bonus, ChangeSet
 
 __all__ = ["CATALOG_FILE", "Store", "check_home"]
 
@@ -233,7 +233,7 @@ class Store(CatalogReader):
         """The writer's SQLAlchemy side; any write invalidates the cached counts."""
         self._require_writer()
         if self._writer is None:
-            from store.writer import CatalogWriter
+            from devsearch.store.writer import CatalogWriter
 
             self._writer = CatalogWriter(self.home / CATALOG_FILE)
         self.forget_counts()

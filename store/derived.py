@@ -27,17 +27,17 @@ from typing import ClassVar, Protocol, TypeVar
 
 import numpy as np
 
-from core.errors import StoreError
-from core.files import read_regular_text, write_atomically
-from core.notices import warn
-from core.vectors import unit_rows
-from store.flat import FlatVectors
-from store.hnsw import HnswIndex
-from store.lock import WriterLock
-from store.postings import Postings
-from store.reader import CatalogReader
-from store.records import Bonus
-from store.saved import BLOCKS, CHECKSUM, DamagedData, SavedFile, checksums, mapped, matches
+from devsearch.core.errors import StoreError
+from devsearch.core.files import read_regular_text, write_atomically
+from devsearch.core.notices import warn
+from devsearch.core.vectors import unit_rows
+from devsearch.store.flat import FlatVectors
+from devsearch.store.hnsw import HnswIndex
+from devsearch.store.lock import WriterLock
+from devsearch.store.postings import Postings
+from devsearch.store.reader import CatalogReader
+from devsearch.store.records import Bonus
+from devsearch.store.saved import BLOCKS, CHECKSUM, DamagedData, SavedFile, checksums, mapped, matches
 
 SIDECAR_FORMAT = 2
 SCORE_TOLERANCE = 1e-4  # float32 dot products of the same unit vectors agree far closer than this

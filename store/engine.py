@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 
-from store.reader import exact_text
+from devsearch.store.reader import exact_text
 
 BUSY_TIMEOUT_MS = 10_000
 WRITER_CACHE_KIB = 256 * 1024  # the path and hash indexes of a million photos stay in the writer's page cache

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.vectors import top_k, unit_rows
-from store.npy import npy_view
-from store.reader import CatalogReader
-from store.records import Bonus
+from devsearch.core.vectors import top_k, unit_rows
+from devsearch.store.npy import npy_view
+from devsearch.store.reader import CatalogReader
+from devsearch.store.records import Bonus
 
 class FlatVectors:
     """ids (int64, ascending) and their unit vectors (float32 rows), in memory or mapped from disk."""

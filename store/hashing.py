@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from core.files import open_regular
+from devsearch.core.files import open_regular
 
 CHUNK = 1 << 20
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 import numpy as np
 
-from core.vectors import top_k, unit_rows
-from store.reader import CatalogReader
-from store.records import Bonus
+from devsearch.core.vectors import top_k, unit_rows
+from devsearch.store.reader import CatalogReader
+from devsearch.store.records import Bonus
 
 SPACE = "cosine"
 M = 16

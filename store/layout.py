@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from store.reader import CATALOG_FILE
+from devsearch.store.reader import CATALOG_FILE
 
 THUMBNAILS_FOLDER = "thumbnails"  # <home>/thumbnails/<size>/<2 hex>/<content hash>.jpg (serve/thumbnails.py)
 

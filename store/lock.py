@@ -11,8 +11,8 @@ import stat
 import time
 from pathlib import Path
 
-from core.errors import StoreError, StoreLockedError
-from core.files import kind_of, read_regular_text
+from devsearch.core.errors import StoreError, StoreLockedError
+from devsearch.core.files import kind_of, read_regular_text
 
 LOCK_FILE = "writer.lock"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.errors import StoreError
+from devsearch.core.errors import StoreError
 
 SCHEMA_HEAD = "0006"
 
@@ -17,7 +17,7 @@ def schema_revision(catalog: Path) -> str | None:
     """The catalog's Alembic revision, None for a new file or one with no schema yet."""
     if not catalog.is_file():
         return None
-    from store.reader import connect
+    from devsearch.store.reader import connect
 
     db = connect(catalog)
     try:
@@ -32,7 +32,7 @@ def alembic_config():
     """A Config whose scripts are the installed `migrations` package (no alembic.ini needed)."""
     from alembic.config import Config
 
-    import migrations
+    from devsearch import migrations
 
     config = Config()
     config.set_main_option("script_location", str(Path(migrations.__file__).parent))
@@ -45,7 +45,7 @@ def ensure_schema(catalog: Path) -> None:
         return
     from sqlalchemy.exc import DBAPIError
 
-    from store.engine import open_engine
+    from devsearch.store.engine import open_engine
 
     engine = open_engine(catalog, writer=True)
     try:

@@ -14,9 +14,9 @@ from collections import OrderedDict
 
 import numpy as np
 
-from model.imagenet import NUM_CLASSES
-from store.npy import npy_view
-from store.reader import CatalogReader
+from devsearch.model.imagenet import NUM_CLASSES
+from devsearch.store.npy import npy_view
+from devsearch.store.reader import CatalogReader
 
 _NAMES = ("offsets", "ids", "probabilities", "photos", "norms")
 MASS_CACHE = 4

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.conse import top_classes
+from devsearch.model.conse import top_classes
 
 TOP_K = 50
 _IDS = np.dtype("<u2")

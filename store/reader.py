@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import DamagedStoreError, StoreError
-from store.probabilities import TopClasses, stack
-from store.records import KnownFile, PhotoRecord, failure_reason, prefix_range
+from devsearch.core.errors import DamagedStoreError, StoreError
+from devsearch.store.probabilities import TopClasses, stack
+from devsearch.store.records import KnownFile, PhotoRecord, failure_reason, prefix_range
 
 CATALOG_FILE = "catalog.sqlite"
 BUSY_TIMEOUT_S = 10.0

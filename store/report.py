@@ -4,8 +4,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from core.names import shown_path, visible
-from store.catalog import CATALOG_FILE, Store, check_home
+from devsearch.core.names import shown_path, visible
+from devsearch.store.catalog import CATALOG_FILE, Store, check_home
 
 
 def _bytes_on_disk(home: Path) -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import xxhash
 
-from core.files import open_regular
+from devsearch.core.files import open_regular
 
 CHECKSUM = "xxh3_64"  # what a save records; a sidecar entry names its checksum, so older ones still verify
 BLOCKS = "blocks"  # an entry's block checksums: {"bytes": block size, "xxh3_64": [hex, ...]}

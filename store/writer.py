@@ -17,10 +17,10 @@ from sqlalchemy import Connection, Dialect, and_, bindparam, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 
-from core.vectors import unit_rows
-from store.engine import open_engine
-from store.records import ChangeSet, Move, Reprojected, prefix_range
-from store.schema import meta, photos, roots, runs, skipped
+from devsearch.core.vectors import unit_rows
+from devsearch.store.engine import open_engine
+from devsearch.store.records import ChangeSet, Move, Reprojected, prefix_range
+from devsearch.store.schema import meta, photos, roots, runs, skipped
 
 _CHUNK = 500  # ids per IN (...) statement
 

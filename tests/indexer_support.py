@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from core.settings import Settings
-from indexer.pipeline import run_index
-from indexer.summary import format_summary
-from model.manifest import Manifest
-from store.catalog import Store
+from devsearch.core.settings import Settings
+from devsearch.indexer.pipeline import run_index
+from devsearch.indexer.summary import format_summary
+from devsearch.model.manifest import Manifest
+from devsearch.store.catalog import Store
 
 REPO = Path(__file__).resolve().parent.parent
 DIMS = 13
@@ -121,7 +121,7 @@ def main(home: str, *arguments: str) -> None:
     arguments are the roots, optionally after `--ray ADDRESS` (decode and embed on that Ray cluster)."""
     roots, remote = list(arguments), None
     if roots[:1] == ["--ray"]:
-        from indexer.ray_runner import RayEmbedding
+        from devsearch.indexer.ray_runner import RayEmbedding
 
         remote = RayEmbedding(roots[1], paced_quadrant_colours, DIMS, cpus=2)
         roots = roots[2:]

@@ -19,12 +19,12 @@ import numpy as np
 from PIL import ExifTags, Image, ImageDraw
 from starlette.testclient import TestClient
 
-from core.settings import Settings
-from serve.app import create_app
-from serve.services import Services
-from store.catalog import Store
-from store.hashing import content_hash
-from store.records import ChangeSet, EmbeddedPhoto
+from devsearch.core.settings import Settings
+from devsearch.serve.app import create_app
+from devsearch.serve.services import Services
+from devsearch.store.catalog import Store
+from devsearch.store.hashing import content_hash
+from devsearch.store.records import ChangeSet, EmbeddedPhoto
 from tests.tiny_library import axis, make_bundle
 
 LOOPBACK = "http://127.0.0.1"
@@ -113,7 +113,7 @@ def names(response) -> list[str]:
 def start_server(home: Path, cache: Path) -> tuple[subprocess.Popen, str]:
     """`devsearch serve --port 0` in a real process; returns it and the URL it printed."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DEVSEARCH_CACHE": str(cache)}
-    process = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--home", str(home), "--port", "0"],
+    process = subprocess.Popen([sys.executable, "-m", "devsearch", "serve", "--home", str(home), "--port", "0"],
                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = process.stdout.readline()
     if not line.startswith("devsearch serve: http://127.0.0.1:"):

@@ -7,11 +7,11 @@ import shutil
 import numpy as np
 import pytest
 
-from core.errors import UnsafeFileError, UsageError
-from model.backbones import load_backbone
-from model.imagenet import imagenet_classes
-from core.photo import decode_photo
-from model.torch_pickle import efficientnet_lite0_path
+from devsearch.core.errors import UnsafeFileError, UsageError
+from devsearch.model.backbones import load_backbone
+from devsearch.model.imagenet import imagenet_classes
+from devsearch.core.photo import decode_photo
+from devsearch.model.torch_pickle import efficientnet_lite0_path
 from tests.conftest import FIXTURES
 
 ESPRESSO = 967
@@ -65,7 +65,7 @@ def test_efficientnet_sees_a_cat_in_chelsea(predictions):
 
 @pytest.mark.slow
 def test_second_start_loads_the_cache_without_reading_the_pth(tmp_path, predictions):
-    from model.efficientnet_lite import load_efficientnet_lite0
+    from devsearch.model.efficientnet_lite import load_efficientnet_lite0
 
     source = tmp_path / "lite0.pth"
     shutil.copyfile(efficientnet_lite0_path(), source)
@@ -95,7 +95,7 @@ def test_second_start_loads_the_cache_without_reading_the_pth(tmp_path, predicti
 
 @pytest.mark.slow
 def test_resnet50_takes_uint8_and_returns_features_and_probabilities():
-    from model.resnet import build_resnet50
+    from devsearch.model.resnet import build_resnet50
 
     model = build_resnet50(weights=None)
     features, probabilities = model(_photos("astronaut"), training=False)

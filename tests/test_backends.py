@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from cli.app import app
-from core.errors import UsageError
-from core.photo import decode_photo
-from core.settings import Settings
-from model.backend import resolve_backend, resolve_precision
+from devsearch.cli.app import app
+from devsearch.core.errors import UsageError
+from devsearch.core.photo import decode_photo
+from devsearch.core.settings import Settings
+from devsearch.model.backend import resolve_backend, resolve_precision
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((REPO / "samples").glob("*.jpg"))
@@ -35,7 +35,7 @@ _REPORTS_IMPORTS = ("import atexit, sys; atexit.register(lambda: print(*sorted({
 
 
 def devsearch(*args: str, env: dict[str, str] | None = None, report_imports: bool = False) -> subprocess.CompletedProcess:
-    command = ["-c", _REPORTS_IMPORTS] if report_imports else ["-m", "cli"]
+    command = ["-c", _REPORTS_IMPORTS] if report_imports else ["-m", "devsearch"]
     return subprocess.run([sys.executable, *command, *args], cwd=REPO, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})})
 
@@ -80,7 +80,7 @@ def test_auto_precision_is_bfloat16_only_for_jax_on_a_gpu() -> None:
 @pytest.mark.slow
 def test_bfloat16_embeddings_stay_within_cosine_0999_of_float32(model_cache: Path) -> None:
     """The condition for bfloat16 being the GPU default, checked on whatever backend runs here."""
-    from model.resolver import resolve_model
+    from devsearch.model.resolver import resolve_model
 
     pixels = np.stack([decode_photo(path).pixels for path in SAMPLES])
     full = resolve_model(Settings(cache=model_cache, precision="float32")).network().embed(pixels)

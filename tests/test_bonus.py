@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from store.flat import FlatVectors
-from store.records import Bonus
+from devsearch.store.flat import FlatVectors
+from devsearch.store.records import Bonus
 
 
 def test_an_id_past_the_end_or_without_one_gets_no_bonus():

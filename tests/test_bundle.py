@@ -6,15 +6,15 @@ import json
 import numpy as np
 import pytest
 
-from core.errors import UsageError
-from core.settings import Settings
-from model.bundle import save_bundle
-from model.conse import project
-from model.heads import build_devise_head
-from model.manifest import MANIFEST_FILE, read_manifest
-from model.resolver import resolve_model
-from core.photo import decode_photo
-from store.probabilities import keep_top
+from devsearch.core.errors import UsageError
+from devsearch.core.settings import Settings
+from devsearch.model.bundle import save_bundle
+from devsearch.model.conse import project
+from devsearch.model.heads import build_devise_head
+from devsearch.model.manifest import MANIFEST_FILE, read_manifest
+from devsearch.model.resolver import resolve_model
+from devsearch.core.photo import decode_photo
+from devsearch.store.probabilities import keep_top
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.slow

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.imagenet import NUM_CLASSES
-from store.postings import Postings
-from store.probabilities import TOP_K, TopClasses, keep_top, stack
+from devsearch.model.imagenet import NUM_CLASSES
+from devsearch.store.postings import Postings
+from devsearch.store.probabilities import TOP_K, TopClasses, keep_top, stack
 
 
 def random_tops(count: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

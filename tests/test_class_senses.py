@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from model.class_senses import load_class_senses
+from devsearch.model.class_senses import load_class_senses
 
 TOUCAN, TABBY, GOLDEN_RETRIEVER, GRANNY_SMITH = 96, 281, 207, 948
 REPO = Path(__file__).resolve().parent.parent
@@ -50,6 +50,6 @@ def test_a_class_has_a_wordnet_path_up_its_first_hypernyms():
 
 def test_the_map_is_read_without_nltk_or_keras():
     code = ("import sys; from model.class_senses import load_class_senses; load_class_senses().covered('bird'); "
-            "print(','.join(m for m in ('nltk', 'gensim', 'keras', 'wordspace.sources') if m in sys.modules))")
+            "print(','.join(m for m in ('nltk', 'gensim', 'keras', 'devsearch.wordspace.sources') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
     assert out.strip() == ""

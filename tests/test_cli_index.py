@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli.app import app
-from model.manifest import Manifest, write_manifest
+from devsearch.cli.app import app
+from devsearch.model.manifest import Manifest, write_manifest
 from tests.indexer_support import BAD, GOOD, index_tree, indexed_rows, make_tree, photo, photo_folder, start_slow_indexer
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def devsearch(*args: str, **options) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *options.pop("python_flags", []), "-m", "cli", *args], cwd=REPO,
+    return subprocess.run([sys.executable, *options.pop("python_flags", []), "-m", "devsearch", *args], cwd=REPO,
                           capture_output=True, text=True, env={**os.environ, **options.pop("env", {})}, **options)
 
 
@@ -69,7 +69,7 @@ def test_rerun_on_an_unchanged_tree_never_imports_tensorflow(tmp_path) -> None:
 def test_ctrl_c_saves_what_is_done_and_exits_130(tmp_path, model_cache) -> None:
     root = photo_folder(tmp_path / "many", 12)
     process = subprocess.Popen(
-        [sys.executable, "-m", "cli", "index", str(root), "--home", str(tmp_path / "home"), "--batch-size", "2"],
+        [sys.executable, "-m", "devsearch", "index", str(root), "--home", str(tmp_path / "home"), "--batch-size", "2"],
         cwd=REPO, env={**os.environ, "DEVSEARCH_DEBUG_BATCH_DELAY": "1"},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120

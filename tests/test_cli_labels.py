@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli.app import app
-from model.image_labels import print_description
+from devsearch.cli.app import app
+from devsearch.model.image_labels import print_description
 from tests.conftest import FIXTURES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,7 +52,7 @@ def test_cat_is_among_the_ten_nearest_words_to_the_cat(cat_labels):
 @pytest.mark.slow
 def test_coffee_is_espresso_in_a_real_process_with_nothing_on_stderr(model_cache):
     result = subprocess.run(
-        [sys.executable, "-m", "cli", "labels", str(FIXTURES / "coffee.jpg"), "--json", "-n", "3"],
+        [sys.executable, "-m", "devsearch", "labels", str(FIXTURES / "coffee.jpg"), "--json", "-n", "3"],
         cwd=REPO, capture_output=True, text=True, env={**os.environ, "DEVSEARCH_CACHE": str(model_cache)},
     )
     assert result.returncode == 0, result.stderr

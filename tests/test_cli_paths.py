@@ -37,7 +37,7 @@ BAD_PATHS = [
 RUN_ALL = """
 import json, sys
 from typer.testing import CliRunner
-from cli.app import app
+from devsearch.cli.app import app
 results = [CliRunner().invoke(app, args) for args in json.loads(sys.argv[1])]
 print(json.dumps({"results": [[r.exit_code, r.stdout, r.stderr] for r in results],
                   "loaded": [m for m in json.loads(sys.argv[2]) if m in sys.modules]}))

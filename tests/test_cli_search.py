@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli.app import app
-from store.catalog import Store
+from devsearch.cli.app import app
+from devsearch.store.catalog import Store
 from tests.tiny_library import make_bundle
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,7 +119,7 @@ def test_other_model_error(library, tmp_path):
 def test_a_real_query_process_keeps_the_error_message_and_exit_status(library):
     """The console script ends search commands with os._exit: stderr and the status must survive it."""
     proc = subprocess.run(
-        [sys.executable, "-m", "cli", "query", "zzqxjv", "--home", home(library)],
+        [sys.executable, "-m", "devsearch", "query", "zzqxjv", "--home", home(library)],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
         env={**os.environ, "DEVSEARCH_CACHE": str(library["settings"].cache)},
     )
@@ -131,7 +131,7 @@ def test_a_word_query_process_loads_no_deep_learning_sqlalchemy_or_hnsw_graph(li
     """A real `devsearch query dog` under `-X importtime`. SQLAlchemy is the writer's; the HNSW graph
     would cost a one-shot query more to load than scoring every photo exactly (the flat file)."""
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "cli", "query", "dog", "--home", home(library), "--paths"],
+        [sys.executable, "-X", "importtime", "-m", "devsearch", "query", "dog", "--home", home(library), "--paths"],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
         env={**os.environ, "DEVSEARCH_CACHE": str(library["settings"].cache)},
     )

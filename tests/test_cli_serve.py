@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli.app import app
+from devsearch.cli.app import app
 from tests.serve_library import make_library, start_server
 
 
@@ -58,7 +58,7 @@ def test_a_real_process_prints_its_url_answers_and_stops_on_ctrl_c(library):
 
 
 def test_the_listening_socket_is_tcp_so_responses_are_not_held_back_by_nagle():
-    from serve.server import bind
+    from devsearch.serve.server import bind
 
     sock = bind("127.0.0.1", 0)
     try:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.vectors import top_k, unit_rows
+from devsearch.core.vectors import top_k, unit_rows
 
 
 def test_each_row_gets_length_one_and_keeps_its_direction():

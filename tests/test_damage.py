@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from cli.app import app
-from core.errors import DevsearchError
-from core.settings import Settings
-from model.imagenet import NUM_CLASSES
-from search.engine import open_searcher
-from store.probabilities import keep_top
+from devsearch.cli.app import app
+from devsearch.core.errors import DevsearchError
+from devsearch.core.settings import Settings
+from devsearch.model.imagenet import NUM_CLASSES
+from devsearch.search.engine import open_searcher
+from devsearch.store.probabilities import keep_top
 from tests.tiny_library import build_store, photo_file
 
 QUERIES = ["dog", "beach + 0.5:cat", "people - dog"]
@@ -114,8 +114,8 @@ def test_a_long_lived_searcher_on_a_damaged_file_is_right_or_refuses(pristine, t
 
 def test_the_next_index_after_damage_leaves_sound_files(pristine, tmp_path) -> None:
     """After any damage to a derived file, the writer's save leaves files that verify."""
-    from store.catalog import Store
-    from store.saved import CHECKSUM, file_checksum
+    from devsearch.store.catalog import Store
+    from devsearch.store.saved import CHECKSUM, file_checksum
 
     for name in [n for n in store_files(pristine["home"]) if n.startswith(("flat", "hnsw", "postings"))]:
         home = damaged(pristine, tmp_path / name, name, middle(4096) if not name.endswith(".json") else DAMAGES["json-list"])
@@ -129,7 +129,7 @@ def test_the_next_index_after_damage_leaves_sound_files(pristine, tmp_path) -> N
 
 def test_a_damaged_vector_in_the_catalog_is_a_clean_line_not_a_ranking(pristine, tmp_path) -> None:
     """The catalog is the truth, but its vectors are unit length: one damaged in place is caught."""
-    from store.catalog import Store
+    from devsearch.store.catalog import Store
 
     home = damaged(pristine, tmp_path, "model.json", lambda path: None)
     with Store.open(home) as store:
@@ -165,7 +165,7 @@ def test_a_store_file_replaced_by_a_fifo_never_hangs(pristine, tmp_path, index) 
                 assert json.loads(result.stdout) == pristine["truth"][query], names[index]
             else:
                 assert result.stdout == "" and len(result.stderr.splitlines()) == 1, result.stderr
-        from store.catalog import Store
+        from devsearch.store.catalog import Store
         try:
             Store.open(home, writer=True).close()
         except DevsearchError as err:

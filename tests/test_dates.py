@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from core.errors import UsageError
-from model.manifest import Manifest
-from search.filters import make_filters, parse_date
-from store.catalog import Store
-from store.records import ChangeSet, EmbeddedPhoto
+from devsearch.core.errors import UsageError
+from devsearch.model.manifest import Manifest
+from devsearch.search.filters import make_filters, parse_date
+from devsearch.store.catalog import Store
+from devsearch.store.records import ChangeSet, EmbeddedPhoto
 
 MANIFEST = Manifest(fingerprint="test-space:1", dims=2, backbone="none", head="none", words="none", words_name="none",
                     labels="none")

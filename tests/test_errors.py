@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli.app import app
-from core.errors import ImageError
-from core.photo import decode_photo
-from search.render import load_thumbnail
-from store.catalog import Store
-from store.records import ChangeSet, EmbeddedPhoto
-from store.hashing import content_hash
+from devsearch.cli.app import app
+from devsearch.core.errors import ImageError
+from devsearch.core.photo import decode_photo
+from devsearch.search.render import load_thumbnail
+from devsearch.store.catalog import Store
+from devsearch.store.records import ChangeSet, EmbeddedPhoto
+from devsearch.store.hashing import content_hash
 from tests.hostile import exif_bytes, wrong_type_exif
 from tests.indexer_support import photo
 from tests.tiny_library import axis

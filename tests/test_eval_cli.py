@@ -6,7 +6,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from cli.app import app
+from devsearch.cli.app import app
 from tests.synthetic import make_dataset
 from tests.tiny_library import make_bundle
 

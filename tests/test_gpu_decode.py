@@ -12,9 +12,9 @@ import pytest
 from PIL import Image, ImageOps
 from typer.testing import CliRunner
 
-from cli.app import app
-from indexer.decode import Work, decode_one
-from indexer.gpu_decode import stored_size, upright
+from devsearch.cli.app import app
+from devsearch.indexer.decode import Work, decode_one
+from devsearch.indexer.gpu_decode import stored_size, upright
 from tests.indexer_support import photo
 
 
@@ -54,4 +54,4 @@ def test_decoder_gpu_without_torchvision_is_one_line_naming_what_to_install(tmp_
     result = CliRunner().invoke(app, ["index", str(tmp_path / "photos"), "--home", str(tmp_path / "home"),
                                       "--decoder", "gpu"])
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
-    assert "pip install torch torchvision" in result.stderr
+    assert "pip install -e '.[gpu-decode]'" in result.stderr

@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli.app import app
-from core.errors import ImageError
-from core.files import NotRegularFileError, open_regular
-from core.photo import decode_photo
-from indexer.crawl import crawl
-from indexer.decode import Work, decode_one
-from search.render import load_thumbnail
-from store.catalog import Store
-from store.hashing import content_hash
+from devsearch.cli.app import app
+from devsearch.core.errors import ImageError
+from devsearch.core.files import NotRegularFileError, open_regular
+from devsearch.core.photo import decode_photo
+from devsearch.indexer.crawl import crawl
+from devsearch.indexer.decode import Work, decode_one
+from devsearch.search.render import load_thumbnail
+from devsearch.store.catalog import Store
+from devsearch.store.hashing import content_hash
 from tests.hostile import fifo, jpeg, make_corpus, unix_socket
 from tests.indexer_support import REPO, index_tree, photo_folder
 
@@ -107,7 +107,7 @@ def test_ctrl_c_ends_an_index_run_whose_decoder_never_returns(tmp_path: Path, mo
     """A real `devsearch index`: the first Ctrl-C ends it although a worker is stuck on a file."""
     root = photo_folder(tmp_path / "many", 6)
     process = subprocess.Popen(
-        [sys.executable, "-m", "cli", "index", str(root), "--home", str(tmp_path / "home"), "--workers", "1"],
+        [sys.executable, "-m", "devsearch", "index", str(root), "--home", str(tmp_path / "home"), "--workers", "1"],
         cwd=REPO, env={**os.environ, "DEVSEARCH_DEBUG_HANG_ON": "00.jpg"},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     while not process.stderr.readline().startswith("indexing 6 files"):  # the model is loaded, decoding began

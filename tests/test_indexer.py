@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.errors import ModelMismatchError, UsageError
-from indexer.crawl import SKIP_HEIF, SKIP_THUMBNAILS, crawl
-from indexer.pipeline import run_index
-from store.catalog import Store
-from indexer.decode import CRASHED, timed_out
+from devsearch.core.errors import ModelMismatchError, UsageError
+from devsearch.indexer.crawl import SKIP_HEIF, SKIP_THUMBNAILS, crawl
+from devsearch.indexer.pipeline import run_index
+from devsearch.store.catalog import Store
+from devsearch.indexer.decode import CRASHED, timed_out
 from tests.indexer_support import (BAD, GOOD, MANIFEST, index_tree, indexed_rows, make_tree, photo, photo_folder,
                                    quadrant_colours, start_indexer, start_slow_indexer)
 
@@ -196,8 +196,8 @@ def test_hidden_files_are_not_photos(tmp_path) -> None:
 
 
 def test_a_store_inside_the_tree_never_indexes_its_own_thumbnails(tmp_path) -> None:
-    from serve.files import open_photo
-    from serve.thumbnails import Thumbnails
+    from devsearch.serve.files import open_photo
+    from devsearch.serve.thumbnails import Thumbnails
 
     photos = photo_folder(tmp_path / "photos", 3)
     home = photos / "store"
@@ -306,7 +306,7 @@ def test_a_photo_the_network_gives_no_usable_vector_is_failed_not_stored(tmp_pat
     """A NaN or zero embedding (a numerical accident of the network) would poison every later read."""
     from PIL import Image
 
-    from indexer.pipeline import NO_VECTOR
+    from devsearch.indexer.pipeline import NO_VECTOR
 
     root = photo_folder(tmp_path / "photos", 4)
     Image.new("RGB", (64, 48)).save(root / "black.jpg")

@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from training.losses import cosine_loss, hinge_rank_loss
+from devsearch.training.losses import cosine_loss, hinge_rank_loss
 
 # three unit label vectors
 LABELS = np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]], dtype=np.float32)

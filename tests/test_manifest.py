@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import StoreError, UsageError
-from model.manifest import MANIFEST_FILE, Manifest, fingerprint, read_manifest, write_manifest
-from store.binding import MODEL_FILE
-from store.catalog import Store
+from devsearch.core.errors import StoreError, UsageError
+from devsearch.model.manifest import MANIFEST_FILE, Manifest, fingerprint, read_manifest, write_manifest
+from devsearch.store.binding import MODEL_FILE
+from devsearch.store.catalog import Store
 
 # manifest.json of the default ConSE bundle as the dict-based writer left it (keys sorted, no path)
 CONSE_FORMAT_1 = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from training import metrics
-from wordspace.wordnet import Hierarchy, load_wordnet
+from devsearch.training import metrics
+from devsearch.wordspace.wordnet import Hierarchy, load_wordnet
 
 # entity -> animal -> dog -> {terrier, poodle}; animal -> cat; entity -> vehicle -> {car, bus}
 TOY = Hierarchy({

@@ -8,11 +8,11 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from core.errors import StoreError
-from store.catalog import CATALOG_FILE, Store
-from store.engine import open_engine
-from store.migrate import SCHEMA_HEAD, alembic_config, upgrade_schema
-from store.schema import metadata
+from devsearch.core.errors import StoreError
+from devsearch.store.catalog import CATALOG_FILE, Store
+from devsearch.store.engine import open_engine
+from devsearch.store.migrate import SCHEMA_HEAD, alembic_config, upgrade_schema
+from devsearch.store.schema import metadata
 
 FIRST_REVISION = "0001"
 

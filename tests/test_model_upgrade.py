@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from cli.app import app
-from core.photo import decode_photo
-from core.settings import Settings
-from indexer.service import index_paths
-from model.bundle import save_bundle
-from model.resolver import resolve_model
-from store.binding import MODEL_FILE
-from store.catalog import CATALOG_FILE, Store
+from devsearch.cli.app import app
+from devsearch.core.photo import decode_photo
+from devsearch.core.settings import Settings
+from devsearch.indexer.service import index_paths
+from devsearch.model.bundle import save_bundle
+from devsearch.model.resolver import resolve_model
+from devsearch.store.binding import MODEL_FILE
+from devsearch.store.catalog import CATALOG_FILE, Store
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.slow

@@ -13,10 +13,10 @@ from hypothesis import given, settings, strategies as st
 from rich.console import Console
 from typer.testing import CliRunner
 
-from cli.app import app
-from core.names import is_safe, shown_path, visible
-from search.render import print_table, render_json, render_null, render_paths
-from search.results import SearchResult
+from devsearch.cli.app import app
+from devsearch.core.names import is_safe, shown_path, visible
+from devsearch.search.render import print_table, render_json, render_null, render_paths
+from devsearch.search.results import SearchResult
 from tests.hostile import ODD_NAMES, jpeg
 from tests.tiny_library import axis, build_store
 

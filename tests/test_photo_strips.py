@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from core.photo import INPUT_SIZE, centre_crop, decode_photo, is_strip, resized_size
+from devsearch.core.photo import INPUT_SIZE, centre_crop, decode_photo, is_strip, resized_size
 
 
 def gradient(width: int, height: int) -> Image.Image:

@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.imagenet import NUM_CLASSES
-from model.manifest import Manifest
-from store.catalog import Store
-from store.postings import Postings
-from store.probabilities import TOP_K, TopClasses
-from store.records import ChangeSet, EmbeddedPhoto
-from store.saved import BLOCK_BYTES, BLOCKS, CHECKSUM, file_checksum
+from devsearch.model.imagenet import NUM_CLASSES
+from devsearch.model.manifest import Manifest
+from devsearch.store.catalog import Store
+from devsearch.store.postings import Postings
+from devsearch.store.probabilities import TOP_K, TopClasses
+from devsearch.store.records import ChangeSet, EmbeddedPhoto
+from devsearch.store.saved import BLOCK_BYTES, BLOCKS, CHECKSUM, file_checksum
 
 PHOTOS = 25_000
 MANIFEST = Manifest(fingerprint="test-blocks:1", dims=4, backbone="none", head="none", words="none", words_name="none",

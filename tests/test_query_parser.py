@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import ImageError, UsageError
-from search.query_parser import looks_like_image, parse_query, split_terms
+from devsearch.core.errors import ImageError, UsageError
+from devsearch.search.query_parser import looks_like_image, parse_query, split_terms
 
 
 def test_single_word_is_one_unit_weight_term():

@@ -6,8 +6,8 @@ import math
 
 from hypothesis import assume, example, given, settings, strategies as st
 
-from core.errors import ImageError, UsageError
-from search.query_parser import STOP_WORDS, parse_query
+from devsearch.core.errors import ImageError, UsageError
+from devsearch.search.query_parser import STOP_WORDS, parse_query
 
 words = st.text(st.characters(whitelist_categories=("Ll",), max_codepoint=0x7F), min_size=1, max_size=8).filter(
     lambda w: w not in STOP_WORDS)

@@ -12,17 +12,17 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from cli.app import app
-from core.settings import Settings
-from model.class_senses import load_class_senses
-from model.manifest import BUNDLED_WORDS_DIR, Manifest, write_manifest
-from model.ranking import BETA
-from search.engine import search_text
-from store.catalog import Store
-from store.probabilities import TopClasses
-from store.hashing import content_hash
-from store.records import ChangeSet, EmbeddedPhoto
-from wordspace.lookup import build_lookup
+from devsearch.cli.app import app
+from devsearch.core.settings import Settings
+from devsearch.model.class_senses import load_class_senses
+from devsearch.model.manifest import BUNDLED_WORDS_DIR, Manifest, write_manifest
+from devsearch.model.ranking import BETA
+from devsearch.search.engine import search_text
+from devsearch.store.catalog import Store
+from devsearch.store.probabilities import TopClasses
+from devsearch.store.hashing import content_hash
+from devsearch.store.records import ChangeSet, EmbeddedPhoto
+from devsearch.wordspace.lookup import build_lookup
 
 WORDS = ("bird", "cat", "planet", "sea")
 TOUCAN, GOLDFINCH, TABBY, EGYPTIAN_CAT, SEASHORE = 96, 11, 281, 285, 978

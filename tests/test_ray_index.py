@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.decode import CRASHED
-from store.catalog import Store
-from store.probabilities import TopClasses
+from devsearch.indexer.decode import CRASHED
+from devsearch.store.catalog import Store
+from devsearch.store.probabilities import TopClasses
 from tests.conftest import FIXTURES
 from tests.indexer_support import MANIFEST, REPO, index_tree, indexed_rows, photo_folder, start_indexer
 
@@ -105,7 +105,7 @@ def test_ray_local_gives_the_photos_failures_vectors_and_classes_of_a_native_run
     env = {**os.environ, "PYTHONPATH": str(REPO), "DEVSEARCH_CACHE": str(model_cache)}
 
     def index(home: Path, *options: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "cli", "index", str(fixture_tree), "--home", str(home), *options],
+        return subprocess.run([sys.executable, "-m", "devsearch", "index", str(fixture_tree), "--home", str(home), *options],
                               cwd=REPO, env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
 
     native = index(tmp_path / "native")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from cli.app import app
+from devsearch.cli.app import app
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 OPTION = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)")
@@ -62,3 +62,12 @@ def test_every_option_of_a_command_is_in_its_row(command):
 def test_every_option_in_a_row_exists(command):
     known = set().union(*COMMANDS.get(command, []))
     assert sorted(ROWS[command] - known) == [], f"README's row for `devsearch {command}` shows options the app lacks"
+
+
+def test_ci_runs_exactly_the_readmes_test_command_in_a_fresh_environment():
+    """A new user runs the README's command; CI must run that very line, inside a venv it made."""
+    readme = README.read_text(encoding="utf-8")
+    command = re.search(r"\*\*Run the tests\*\*.*?```sh\n(.+?)\n```", readme, flags=re.DOTALL)[1]
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert command in ci.splitlines()
+    assert ci.index("python3 -m venv") < ci.index(command)

@@ -15,9 +15,9 @@ import pytest
 from PIL import ExifTags, Image, ImageOps
 from typer.testing import CliRunner
 
-from cli.app import app
-from core.settings import Settings
-from indexer.service import index_paths
+from devsearch.cli.app import app
+from devsearch.core.settings import Settings
+from devsearch.indexer.service import index_paths
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.slow
@@ -123,7 +123,7 @@ def test_not_an_image_is_an_error(indexed, tmp_path):
 
 
 def test_store_built_with_another_model_is_an_error(indexed, tmp_path):
-    from store.catalog import Store
+    from devsearch.store.catalog import Store
 
     with Store.open(Path(indexed["home"])) as store:
         manifest = json.loads(Path(store.model_manifest().path, "manifest.json").read_text())

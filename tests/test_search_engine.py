@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import EmptyStoreError, ImageError, ModelMismatchError, UnknownWordError, UsageError
-from core.settings import Settings
-from search.engine import open_searcher, search_similar, search_text
-from search.filters import Filters, make_filters
-from store.catalog import Store
+from devsearch.core.errors import EmptyStoreError, ImageError, ModelMismatchError, UnknownWordError, UsageError
+from devsearch.core.settings import Settings
+from devsearch.search.engine import open_searcher, search_similar, search_text
+from devsearch.search.filters import Filters, make_filters
+from devsearch.store.catalog import Store
 from tests.tiny_library import make_bundle
 
 
@@ -143,7 +143,7 @@ def test_searcher_answers_repeatedly(library):
 
 def test_a_searcher_with_the_same_filters_sees_what_was_committed_since(library):
     """The photos a filter allows are kept between searches only while the store is unchanged."""
-    from store.records import ChangeSet, EmbeddedPhoto
+    from devsearch.store.records import ChangeSet, EmbeddedPhoto
     from tests.tiny_library import axis, photo_file
 
     cats = make_filters(library["root"] / "cats")

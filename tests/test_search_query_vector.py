@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.errors import UsageError
-from search.query_parser import Term
-from search.query_vector import query_vector
+from devsearch.core.errors import UsageError
+from devsearch.search.query_parser import Term
+from devsearch.search.query_vector import query_vector
 
 WORDS = {"dog": np.array([1, 0, 0], np.float32), "beach": np.array([0, 1, 0], np.float32),
          "people": np.array([0, 0, 1], np.float32)}

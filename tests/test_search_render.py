@@ -11,8 +11,8 @@ from datetime import datetime
 from PIL import Image
 from rich.console import Console
 
-from search.render import print_table, render_json, render_paths, terminal_thumbnail, write_contact_sheet
-from search.results import SearchResult
+from devsearch.search.render import print_table, render_json, render_paths, terminal_thumbnail, write_contact_sheet
+from devsearch.search.results import SearchResult
 from tests.conftest import FIXTURES
 
 CAT = SearchResult(1, 0.91234567, str(FIXTURES / "chelsea.jpg"), 451, 300, datetime(2021, 5, 4, 13, 2, 1), 0.91234567)

@@ -17,15 +17,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.errors import UsageError
-from core.settings import Settings
-from core.vectors import unit_rows
-from serve.app import STATIC, create_app
-from serve.library import Library, Page
-from serve.uploads import MAX_UPLOAD_BYTES
-from serve.services import Services
-from store.catalog import Store
-from store.records import ChangeSet, EmbeddedPhoto
+from devsearch.core.errors import UsageError
+from devsearch.core.settings import Settings
+from devsearch.core.vectors import unit_rows
+from devsearch.serve.app import STATIC, create_app
+from devsearch.serve.library import Library, Page
+from devsearch.serve.uploads import MAX_UPLOAD_BYTES
+from devsearch.serve.services import Services
+from devsearch.store.catalog import Store
+from devsearch.store.records import ChangeSet, EmbeddedPhoto
 from tests.serve_library import PHOTOS, SIDEWAYS, add_photo, draw_photo, make_library, names, serving
 from tests.tiny_library import DIMS, axis, make_bundle
 

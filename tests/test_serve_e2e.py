@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageOps
 
-from core.settings import Settings
-from indexer.service import index_paths
+from devsearch.core.settings import Settings
+from devsearch.indexer.service import index_paths
 from tests.conftest import FIXTURES
 from tests.serve_library import ROOT, names, serving, start_server
 

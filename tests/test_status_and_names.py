@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli.app import app
-from store.catalog import Store
+from devsearch.cli.app import app
+from devsearch.store.catalog import Store
 from tests.hostile import NOT_UTF8, fifo, jpeg
 from tests.indexer_support import index_tree
 from tests.tiny_library import axis, build_store

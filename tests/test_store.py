@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.errors import EmptyStoreError, ModelMismatchError, StoreError, StoreLockedError
-from model.manifest import Manifest
-from store.catalog import Store
-from store.hnsw import REBUILD_AFTER
-from store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, Move, Reprojected
+from devsearch.core.errors import EmptyStoreError, ModelMismatchError, StoreError, StoreLockedError
+from devsearch.model.manifest import Manifest
+from devsearch.store.catalog import Store
+from devsearch.store.hnsw import REBUILD_AFTER
+from devsearch.store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, Move, Reprojected
 
 MANIFEST = Manifest(fingerprint="test-space:1", dims=4, backbone="none", head="none", words="none", words_name="none",
                     labels="none")

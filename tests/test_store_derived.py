@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.manifest import Manifest
-from store.catalog import Store
-from store.saved import CHECKSUM, file_checksum
-from store.records import ChangeSet, EmbeddedPhoto
+from devsearch.model.manifest import Manifest
+from devsearch.store.catalog import Store
+from devsearch.store.saved import CHECKSUM, file_checksum
+from devsearch.store.records import ChangeSet, EmbeddedPhoto
 
 DIMS = 8
 MANIFEST = Manifest(fingerprint="test-space:1", dims=DIMS, backbone="none", head="none", words="none", words_name="none",
@@ -198,7 +198,7 @@ def test_a_reader_saves_the_file_it_had_to_rebuild(tmp_path: Path, kind: str, ca
 
 
 def test_a_reader_leaves_the_files_to_a_running_writer(tmp_path: Path, kind: str, capsys) -> None:
-    from store.lock import WriterLock
+    from devsearch.store.lock import WriterLock
 
     home = make_store(tmp_path / "home")
     damaged = next(iter(data_files(home, kind).values()))

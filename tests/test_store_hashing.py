@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from store.hashing import CHUNK, content_hash
+from devsearch.store.hashing import CHUNK, content_hash
 
 
 def test_same_content_at_two_paths_has_one_hash(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.errors import AssetMissingError, UnsafeFileError
-from model.torch_pickle import MAGIC_NUMBER, PROTOCOL_VERSION, efficientnet_lite0_path, load_state_dict
+from devsearch.core.errors import AssetMissingError, UnsafeFileError
+from devsearch.model.torch_pickle import MAGIC_NUMBER, PROTOCOL_VERSION, efficientnet_lite0_path, load_state_dict
 
 SYS_INFO = {"protocol_version": PROTOCOL_VERSION, "little_endian": True, "type_sizes": {"short": 2, "int": 4, "long": 4}}
 

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.errors import UsageError
-from core.settings import Settings
-from training.datasets import pick_holdout, read_dataset, read_datasets
-from training.fit import TrainSpec, random_label_vectors, train
+from devsearch.core.errors import UsageError
+from devsearch.core.settings import Settings
+from devsearch.training.datasets import pick_holdout, read_dataset, read_datasets
+from devsearch.training.fit import TrainSpec, random_label_vectors, train
 from tests.synthetic import PAINTERS, make_dataset
 
 
@@ -43,7 +43,7 @@ def test_held_out_labels_are_not_trained_on(trained):
 
 @pytest.mark.slow
 def test_trained_head_names_new_images_of_its_labels_far_above_chance(trained, model_cache):
-    from training.evaluation import evaluate
+    from devsearch.training.evaluation import evaluate
 
     root, summary = trained
     seen = tuple(summary["labels"])
@@ -56,7 +56,7 @@ def test_trained_head_names_new_images_of_its_labels_far_above_chance(trained, m
 
 @pytest.mark.slow
 def test_trained_model_is_a_bundle_that_embeds_photos(trained, model_cache):
-    from model.resolver import resolve_model
+    from devsearch.model.resolver import resolve_model
 
     root, _ = trained
     bundle = resolve_model(Settings(cache=model_cache, model=root / "model")).network()
@@ -69,7 +69,7 @@ def test_trained_model_is_a_bundle_that_embeds_photos(trained, model_cache):
 
 @pytest.mark.slow
 def test_random_words_model_lives_in_its_own_label_space(trained, model_cache):
-    from model.resolver import resolve_model
+    from devsearch.model.resolver import resolve_model
 
     root, _ = trained
     spec = TrainSpec(datasets=[str(root / "train")], epochs=2, random_words=True)

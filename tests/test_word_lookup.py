@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from cli.app import app
-from core.errors import AssetMissingError, UnknownWordError, UsageError
-from wordspace.lookup import WordLookup, build_lookup
-from wordspace.sources import open_words
+from devsearch.cli.app import app
+from devsearch.core.errors import AssetMissingError, UnknownWordError, UsageError
+from devsearch.wordspace.lookup import WordLookup, build_lookup
+from devsearch.wordspace.sources import open_words
 
 # 4-d toy space: animals along axis 0, fruit along axis 1, royalty along axis 2.
 VOCAB = {

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.datasets import LabelledImage
-from training.word_retrieval import category_queries, head_queries, retrieval_metrics
+from devsearch.training.datasets import LabelledImage
+from devsearch.training.word_retrieval import category_queries, head_queries, retrieval_metrics
 
 
 def image(name: str, head: str, category: str) -> LabelledImage:

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from cli.app import app
-from core.errors import UsageError
-from wordspace.sources import open_words
-from wordspace.training import Corpus, tokenize, train_word2vec
+from devsearch.cli.app import app
+from devsearch.core.errors import UsageError
+from devsearch.wordspace.sources import open_words
+from devsearch.wordspace.training import Corpus, tokenize, train_word2vec
 
 FILLER = "a of to in on with and for at by from is was it this that".split()
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.errors import UsageError
-from wordspace.sources import BUILTIN, load_keyed_vectors, open_words, sniff_format
+from devsearch.core.errors import UsageError
+from devsearch.wordspace.sources import BUILTIN, load_keyed_vectors, open_words, sniff_format
 
 WORDS = ["the", "dog", "café", "golden_retriever"]
 VECTORS = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75], [0.0, 3.0, 1.0], [-2.0, 0.5, 0.125]], dtype=np.float32)

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from core.settings import Settings
-from model.manifest import BUNDLED_WORDS_DIR, Manifest, write_manifest
-from store.catalog import Store
-from store.hashing import content_hash
-from store.records import ChangeSet, EmbeddedPhoto
-from wordspace.lookup import build_lookup
+from devsearch.core.settings import Settings
+from devsearch.model.manifest import BUNDLED_WORDS_DIR, Manifest, write_manifest
+from devsearch.store.catalog import Store
+from devsearch.store.hashing import content_hash
+from devsearch.store.records import ChangeSet, EmbeddedPhoto
+from devsearch.wordspace.lookup import build_lookup
 
 DIMS = 4
 AXES = {"dog": 0, "beach": 1, "cat": 2, "people": 3}

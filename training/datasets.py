@@ -18,11 +18,11 @@ from typing import TextIO
 
 import numpy as np
 
-from core.errors import UsageError
-from core.files import open_regular
-from core.formats import IMAGE_EXTENSIONS
-from model.conse import label_vectors
-from wordspace.lookup import WordLookup
+from devsearch.core.errors import UsageError
+from devsearch.core.files import open_regular
+from devsearch.core.formats import IMAGE_EXTENSIONS
+from devsearch.model.conse import label_vectors
+from devsearch.wordspace.lookup import WordLookup
 
 LABELS_FILE = "labels.csv"
 _HOW = "give a folder with labels.csv (file,label[,...]) or one sub-folder of images per label"

@@ -20,20 +20,20 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import UsageError
-from core.settings import Settings
-from training import metrics
-from training.datasets import file_digest, label_targets, read_dataset
-from training.features import dataset_features
-from training.word_retrieval import Ranker, category_queries, head_queries, meaning_ranker, retrieval_metrics
-from model.class_senses import load_class_senses
-from model.conse import imagenet_label_vectors, project_all
-from model.manifest import Manifest
-from model.resolver import resolve_model
-from training.fit import (Say, TrainSpec, fit_head, fit_softmax, load_training_set, random_label_vectors,
+from devsearch.core.errors import UsageError
+from devsearch.core.settings import Settings
+from devsearch.training import metrics
+from devsearch.training.datasets import file_digest, label_targets, read_dataset
+from devsearch.training.features import dataset_features
+from devsearch.training.word_retrieval import Ranker, category_queries, head_queries, meaning_ranker, retrieval_metrics
+from devsearch.model.class_senses import load_class_senses
+from devsearch.model.conse import imagenet_label_vectors, project_all
+from devsearch.model.manifest import Manifest
+from devsearch.model.resolver import resolve_model
+from devsearch.training.fit import (Say, TrainSpec, fit_head, fit_softmax, load_training_set, random_label_vectors,
                              read_training)
-from wordspace.sources import open_words
-from wordspace.wordnet import load_wordnet
+from devsearch.wordspace.sources import open_words
+from devsearch.wordspace.wordnet import load_wordnet
 
 HIT_KS = (1, 2, 5, 10, 20)
 HP_KS = (2, 5, 10, 20)

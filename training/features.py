@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from core.errors import ImageError, UsageError
-from model.backbones import Backbone
-from training.datasets import LabelledImage, read_dataset
-from core.photo import INPUT_SIZE, decode_photo
+from devsearch.core.errors import ImageError, UsageError
+from devsearch.model.backbones import Backbone
+from devsearch.training.datasets import LabelledImage, read_dataset
+from devsearch.core.photo import INPUT_SIZE, decode_photo
 
 VIEWS = ("plain", "flip", "crop")
 CROP_FRACTION = 0.8
@@ -122,7 +122,7 @@ def dataset_features(images: Sequence[LabelledImage], backbone: Backbone, cache:
 
 def _compute(paths: Sequence[Path], backbone: Backbone, folder: Path, key: str, view: str,
              batch_size: int, progress: Progress | None) -> None:
-    from model.inference import Inference
+    from devsearch.model.inference import Inference
 
     folder.mkdir(parents=True, exist_ok=True)
     infer = Inference(backbone.model)

@@ -22,17 +22,17 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from core.errors import UsageError
-from core.settings import Settings
-from core.vectors import unit_rows
-from model.backbones import load_backbone
-from training.datasets import file_digest, label_targets, pick_holdout, read_datasets
-from training.features import dataset_features
-from model.heads import build_devise_head
-from training.losses import LOSSES
-from model.manifest import DEFAULT_BACKBONE, DEFAULT_WORDS
-from wordspace.lookup import WordLookup
-from wordspace.sources import open_words
+from devsearch.core.errors import UsageError
+from devsearch.core.settings import Settings
+from devsearch.core.vectors import unit_rows
+from devsearch.model.backbones import load_backbone
+from devsearch.training.datasets import file_digest, label_targets, pick_holdout, read_datasets
+from devsearch.training.features import dataset_features
+from devsearch.model.heads import build_devise_head
+from devsearch.training.losses import LOSSES
+from devsearch.model.manifest import DEFAULT_BACKBONE, DEFAULT_WORDS
+from devsearch.wordspace.lookup import WordLookup
+from devsearch.wordspace.sources import open_words
 
 DEFAULT_EPOCHS = 30
 BATCH_SIZE = 128
@@ -155,7 +155,7 @@ def train(spec: TrainSpec, out_dir: Path, settings: Settings, say: Say = lambda 
 
     holdout_fraction: hold out a seeded random fraction of the labels (instead of spec.holdout_labels).
     """
-    from model.bundle import save_bundle
+    from devsearch.model.bundle import save_bundle
 
     if holdout_fraction is not None:
         if spec.holdout_labels:

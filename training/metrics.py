@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from core.vectors import unit_rows
+from devsearch.core.vectors import unit_rows
 
 def top_k_labels(scores: np.ndarray, k: int) -> np.ndarray:
     """(N, k) label indices per row, best first, ties broken by label order; -1 where fewer than k are

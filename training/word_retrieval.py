@@ -12,15 +12,15 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from core.errors import UnknownWordError
-from core.vectors import unit_rows
-from model.class_senses import load_class_senses
-from model.conse import top_classes
-from model.ranking import BETA, score, word_weights
-from store.probabilities import TOP_K
-from training.datasets import LabelledImage
-from wordspace.lookup import WordLookup
-from wordspace.wordnet import load_wordnet
+from devsearch.core.errors import UnknownWordError
+from devsearch.core.vectors import unit_rows
+from devsearch.model.class_senses import load_class_senses
+from devsearch.model.conse import top_classes
+from devsearch.model.ranking import BETA, score, word_weights
+from devsearch.store.probabilities import TOP_K
+from devsearch.training.datasets import LabelledImage
+from devsearch.wordspace.lookup import WordLookup
+from devsearch.wordspace.wordnet import load_wordnet
 
 MIN_PHOTOS = 3
 Ranker = Callable[[str], "np.ndarray | None"]  # a word -> one score per image (None: cannot rank by it)

@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import AssetMissingError, UnknownWordError, UsageError
-from core.vectors import top_k, unit_rows
-from wordspace.typed import plain_text
+from devsearch.core.errors import AssetMissingError, UnknownWordError, UsageError
+from devsearch.core.vectors import top_k, unit_rows
+from devsearch.wordspace.typed import plain_text
 
 LAYOUT = 1
 _CHUNK_ROWS = 65536

