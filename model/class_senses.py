@@ -129,7 +129,7 @@ class _Parents(Mapping):
 def load_class_senses() -> ClassSenses:
     """The shipped map (one file read per process, ~1 ms)."""
     try:
-        text = resources.files("model").joinpath("data", DATA_FILE).read_text(encoding="utf-8")
+        text = resources.files("devsearch.model").joinpath("data", DATA_FILE).read_text(encoding="utf-8")
     except OSError as exc:
         raise AssetMissingError(
             f"the ImageNet-WordNet map ({DATA_FILE}) is missing: reinstall devsearch or run "

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 def packaged_model_dir() -> Path | None:
     """The trained bundle shipped inside the package, when there is one."""
-    folder = Path(str(resources.files("model") / "default_model"))
+    folder = Path(str(resources.files("devsearch.model") / "default_model"))
     return folder if (folder / MANIFEST_FILE).is_file() else None
 
 

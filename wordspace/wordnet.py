@@ -123,7 +123,7 @@ def parse(lines: Iterable[str]) -> WordNet:
 def load_wordnet() -> WordNet:
     """The shipped WordNet noun hierarchy (read once per process, ~0.5 s)."""
     try:
-        raw = resources.files("wordspace").joinpath("data", DATA_FILE).read_bytes()
+        raw = resources.files("devsearch.wordspace").joinpath("data", DATA_FILE).read_bytes()
     except OSError as exc:
         raise AssetMissingError(
             f"the WordNet noun data ({DATA_FILE}) is missing: reinstall devsearch or run scripts/build_wordnet.py ({exc})"
