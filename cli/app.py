@@ -27,6 +27,45 @@ _NEGATIVE_TERM = re.compile(r"^-\s*(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*:"
 EX_SOFTWARE = 70  # an error of devsearch itself (sysexits.h)
 
 
+# The commands in the order a person meets them; any other command follows, alphabetically.
+_COMMAND_ORDER = ("index", "query", "similar", "labels", "status", "serve", "eval", "train", "words")
+
+# What a value of each type is called in help and usage, where an option or argument names none itself
+# (typer's own defaults read "<int range>", "<path>" or "{paths}").
+_METAVARS = {"integer": "N", "integer range": "N", "float": "X", "float range": "X", "path": "PATH", "text": "TEXT"}
+
+
+def _name_values(command) -> None:  # type: ignore[no-untyped-def]
+    """Give every parameter of a command that takes a value a plain metavar (N, X, PATH, TEXT, or the
+    argument's own name in capitals)."""
+    for param in getattr(command, "params", ()):
+        if param.metavar is not None or getattr(param, "is_flag", False) or getattr(param, "count", False):
+            continue
+        if param.param_type_name == "argument":
+            name = (param.name or "value").upper().removesuffix("S") if param.nargs == -1 else (param.name or "value").upper()
+            param.metavar = f"{name}..." if param.nargs == -1 else name
+        elif not getattr(param.type, "choices", None):
+            param.metavar = _METAVARS.get(param.type.name, param.type.name.upper())
+
+
+_RANGE = re.compile(r"(\S+) is not in the range (?:(?P<low>[-\d.e+]+)<=)?x(?:<=(?P<high>[-\d.e+]+))?(?:>=(?P<min>[-\d.e+]+))?\.")
+
+
+def _plain_range(message: str) -> str:
+    """Click's "0 is not in the range x>=1." in words: "0 is too small: give at least 1."."""
+    found = _RANGE.search(message)
+    if found is None:
+        return message
+    low = found["low"] or found["min"]
+    if low is not None and found["high"] is not None:
+        words = f"{found[1]} is out of range: give {low} to {found['high']}."
+    elif low is not None:
+        words = f"{found[1]} is too small: give at least {low}."
+    else:
+        words = f"{found[1]} is too large: give at most {found['high']}."
+    return message[:found.start()] + words + message[found.end():]
+
+
 class _DevsearchGroup(TyperGroup):
     """Every error ends as one line, `devsearch: error: ...`, and a non-zero exit: the errors users
     can cause (DevsearchError), usage errors from option parsing, and as a last resort file-system
@@ -41,7 +80,7 @@ class _DevsearchGroup(TyperGroup):
             code = err.exit_code
         except click_errors.ClickException as err:
             hint = f" (see `{err.ctx.command_path} --help`)" if getattr(err, "ctx", None) is not None else ""
-            typer.echo(f"devsearch: error: {visible(err.format_message())}{hint}", err=True)
+            typer.echo(f"devsearch: error: {visible(_plain_range(err.format_message()))}{hint}", err=True)
             code = err.exit_code
         except typer.Abort:
             typer.echo("devsearch: error: aborted", err=True)
@@ -50,6 +89,16 @@ class _DevsearchGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+    def list_commands(self, ctx):  # type: ignore[no-untyped-def]
+        names = super().list_commands(ctx)
+        rank = {name: place for place, name in enumerate(_COMMAND_ORDER)}
+        return sorted(names, key=lambda name: (rank.get(name, len(rank)), name))
+
+    def get_command(self, ctx, name):  # type: ignore[no-untyped-def]
+        command = super().get_command(ctx, name)
+        _name_values(command)
+        return command
 
     def invoke(self, ctx):  # type: ignore[no-untyped-def]
         try:
@@ -128,7 +177,25 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,  # help text is plain: "[ray]" or "[0, 1]" stay as written, and it reads at 80 columns
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"devsearch {version('devsearch')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Find photos by word or by example, offline, with a DeViSE visual-semantic embedding."""
 
 
 def _register_commands() -> None:

@@ -36,6 +36,7 @@ class PlainProgress:
         self.total = self.done = 0
         self.started = self.last = 0.0
         self.on = ""
+        self.shown = -1  # the count of the last line printed, so the end does not repeat it
 
     def start(self, total: int) -> None:
         self.total, self.done = total, 0
@@ -53,13 +54,14 @@ class PlainProgress:
         self.on = f" on {description}"
 
     def _line(self, now: float) -> None:
+        self.shown = self.done
         rate = self.done / max(now - self.started, 1e-9)
         eta = (self.total - self.done) / rate if rate > 0 else 0.0
         print(f"{self.done:,}/{self.total:,} files, {rate:.1f} images/s{self.on}, ETA {eta:.0f} s", file=self.stream,
               flush=True)
 
     def finish(self) -> None:
-        if self.total:
+        if self.total and self.done != self.shown:
             self._line(time.monotonic())
 
 

@@ -64,7 +64,8 @@ def make_filters(under: Path | None = None, after: str | None = None, before: st
     start = parse_date(after, names[0]) if after is not None else None
     end = parse_date(before, names[1]) if before is not None else None
     if start is not None and end is not None and start >= end:
-        raise UsageError(f"{names[0]} {after} is not before {names[1]} {before}: nothing could match")
+        raise UsageError(f"the start date {after} ({names[0]}) is not before the end date {before} ({names[1]}): "
+                         "nothing could match; swap them")
     folder = None
     if under is not None:
         try:

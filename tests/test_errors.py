@@ -43,8 +43,8 @@ def home(library) -> str:  # noqa: F811
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (["query", "dog", "-n", "0"], "0 is not in the range"),
-    (["query", "dog", "-n", "-5"], "-5 is not in the range"),
+    (["query", "dog", "-n", "0"], "0 is out of range"),
+    (["query", "dog", "-n", "-5"], "-5 is out of range"),
     (["query", "dog", "-n", "abc"], "'abc' is not a valid"),
     (["query", "dog", "--bogus"], "No such option: --bogus"),
     (["query"], "Missing argument 'TEXT'"),
