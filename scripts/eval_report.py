@@ -1,4 +1,4 @@
-"""Merge `devsearch eval --json` outputs of several folds into the README's markdown tables.
+"""Merge `devsearch eval --json` outputs of several folds into the markdown tables of docs/ranking.md.
 
 Each file is named eval-<variant>-<fold>.json; its "devise" model is shown as "DeViSE (<variant>
 loss)", its baselines as they are (give --baselines to one variant per fold). The measures are the

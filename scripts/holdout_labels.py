@@ -1,6 +1,6 @@
 """Print a seeded random fraction of a dataset's labels, one a line, for `--holdout-labels`.
 
-The reproduction of the README's evaluation table holds out half of the labels of the Tux Paint
+The reproduction of the evaluation table of docs/ranking.md holds out half of the labels of the Tux Paint
 photos (so they are zero-shot for the trained head, and their photos are never trained on):
 
     python scripts/holdout_labels.py ../shared/datasets/tuxpaint-objects --where kind=photo --fraction 0.5 --seed 0

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduce the README's evaluation table: DeViSE heads trained on emoji + Tux Paint (half of the
+# Reproduce the evaluation table of docs/ranking.md: DeViSE heads trained on emoji + Tux Paint (half of the
 # Tux Paint photo labels held out), evaluated on the held-out Tux Paint photos against ConSE and
 # the paper's controls. Two folds: each half of the photo labels is held out once.
 # Usage: scripts/reproduce_eval.sh [DATASETS_DIR] [OUT_DIR]     (about 30 min on 2 CPU cores)

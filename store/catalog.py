@@ -1,4 +1,5 @@
-"""The store: an SQLite catalog (the truth) plus two vector files derived from it, bound to one model.
+"""The store: an SQLite catalog (the truth) plus the files derived from it (the HNSW graph, the flat
+matrix, the class postings), bound to one model.
 
 Readers open it without a lock and never block; the one writer (the indexer) holds the lock file.
 Store is the facade its callers open; each role lives in its own module:
@@ -6,8 +7,8 @@ Store is the facade its callers open; each role lives in its own module:
 - store/writer.py: the writes, SQLAlchemy Core, one transaction per batch bumping the store
   generation; imported on the writer's first write only;
 - store/binding.py: the model the store is bound to (model.json);
-- store/derived.py: the files derived from the catalog (HNSW graph, flat matrix): verified before
-  they answer, caught up or rebuilt from the catalog, saved.
+- store/derived.py: the files derived from the catalog (HNSW graph, flat matrix, class postings):
+  verified before they answer, caught up or rebuilt from the catalog, saved.
 """
 from __future__ import annotations
 

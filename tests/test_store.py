@@ -1,4 +1,4 @@
-"""The store: catalog rows, the two vector files derived from them (HNSW, flat), the lock, the model binding."""
+"""The store: catalog rows, the files derived from them (HNSW, flat, postings), the lock, the model binding."""
 from __future__ import annotations
 
 import json
