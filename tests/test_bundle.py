@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from devsearch.core.settings import Settings
 from devsearch.model.bundle import save_bundle
 from devsearch.model.conse import project
 from devsearch.model.heads import build_devise_head
-from devsearch.model.manifest import MANIFEST_FILE, read_manifest
+from devsearch.model.manifest import MANIFEST_FILE, Manifest, read_manifest
 from devsearch.model.resolver import resolve_model
 from devsearch.core.photo import decode_photo
 from devsearch.store.probabilities import keep_top
@@ -28,6 +29,13 @@ def photos() -> np.ndarray:
 @pytest.fixture(scope="module")
 def default_bundle(model_cache):
     return resolve_model(Settings(cache=model_cache, model=None)).network()
+
+
+@pytest.fixture(scope="module")
+def saved_default(tmp_path_factory, model_cache) -> Manifest:
+    """The default bundle saved once, read by every test that needs a saved one (each save takes
+    most of a minute here)."""
+    return save_bundle(tmp_path_factory.mktemp("saved") / "default", settings=Settings(cache=model_cache))
 
 
 def test_default_bundle_is_efficientnet_conse_glove(default_bundle):
@@ -51,11 +59,10 @@ def test_the_conse_vector_is_the_same_from_the_kept_top_classes(default_bundle, 
     np.testing.assert_allclose(from_kept, embeddings, atol=1e-5)
 
 
-def test_a_saved_bundle_reloads_with_the_same_fingerprint_and_outputs(tmp_path, model_cache, default_bundle, photos):
-    settings = Settings(cache=model_cache, model=tmp_path / "copy")
-    saved = save_bundle(tmp_path / "copy", settings=settings)
-    reloaded = resolve_model(settings).network()
-    assert saved.fingerprint == reloaded.fingerprint == default_bundle.fingerprint
+def test_a_saved_bundle_reloads_with_the_same_fingerprint_and_outputs(saved_default, model_cache, default_bundle,
+                                                                      photos):
+    reloaded = resolve_model(Settings(cache=model_cache, model=saved_default.path)).network()
+    assert saved_default.fingerprint == reloaded.fingerprint == default_bundle.fingerprint
     np.testing.assert_allclose(reloaded.embed(photos), default_bundle.embed(photos), atol=1e-5)
 
 
@@ -73,10 +80,10 @@ def test_a_devise_bundle_round_trips_and_its_fingerprint_follows_the_weights(tmp
     np.testing.assert_allclose(resolve_model(settings).embed(photos), outputs, atol=1e-5)
 
 
-def test_a_bundle_whose_weights_changed_behind_its_manifest_is_refused(tmp_path, model_cache):
+def test_a_bundle_whose_weights_changed_behind_its_manifest_is_refused(tmp_path, model_cache, saved_default):
     folder = tmp_path / "tampered"
+    shutil.copytree(saved_default.path, folder)
     settings = Settings(cache=model_cache, model=folder)
-    save_bundle(folder, settings=settings)
     vectors = np.load(folder / "label_vectors.npy")
     np.save(folder / "label_vectors.npy", vectors[::-1].copy())
     with pytest.raises(UsageError, match="does not match its manifest"):
@@ -88,7 +95,6 @@ def test_a_folder_without_a_manifest_is_not_a_bundle(tmp_path):
         read_manifest(tmp_path)
 
 
-def test_the_manifest_is_plain_json_without_the_load_path(tmp_path, model_cache):
-    save_bundle(tmp_path / "b", settings=Settings(cache=model_cache))
-    stored = json.loads((tmp_path / "b" / MANIFEST_FILE).read_text())
+def test_the_manifest_is_plain_json_without_the_load_path(saved_default):
+    stored = json.loads((saved_default.path / MANIFEST_FILE).read_text())
     assert "path" not in stored and stored["dims"] == 50 and stored["top_t"] == 50 and stored["format"] == 2
