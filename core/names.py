@@ -3,10 +3,12 @@
 A file name may hold anything but "/" and NUL: newlines, terminal escape sequences, bidi overrides,
 bytes that are not UTF-8 (Python carries those as surrogate escapes, U+DC80..U+DCFF). Printed raw,
 such a name can forge lines in `--paths` output or drive the terminal. Human-readable output shows
-each unsafe character as an escape instead; `--null` and `--json` keep the exact bytes.
+each unsafe character as an escape instead; `--null` and JSON (`--json`, the server's API) keep the
+exact bytes.
 """
 from __future__ import annotations
 
+import json
 import re
 
 # C0 and C1 controls, DEL, line/paragraph separators, bidi embeddings/overrides/isolates, surrogates
@@ -43,3 +45,14 @@ def shown_path(path: str) -> str:
         return path
     quoted = _UNSAFE.sub(lambda match: _escape(match.group()), path.replace("\\", "\\\\").replace("'", "\\'"))
     return f"$'{quoted}'"
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def exact_json(value: object, indent: int | None = None) -> str:
+    """JSON text of value in which a name that is not valid UTF-8 keeps its exact bytes as surrogate
+    escapes ("\\udce9" for the byte 0xE9, as Python's os.fsdecode carries it), so
+    `os.fsencode(json.loads(text)[...])` gives the file's name back; everything else is plain UTF-8."""
+    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    return _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)

@@ -11,7 +11,7 @@ import math
 import os
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +34,10 @@ s t don't doesn't isn't aren't wasn't weren't won't can't
 """.split())
 # an operator between terms: + or - with whitespace (or the query's start/end) on both sides
 _OPERATOR = re.compile(r"(?:^|\s+)([+-])(?=\s|$)")
+# the most a query may hold: every term costs a word lookup and a WordNet walk, so the work of one
+# query (and the wait of every query queued behind it on a server) stays bounded
+MAX_QUERY_CHARS = 1000
+MAX_TERMS = 32
 _WEIGHT = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*:\s*(.*)$", re.S)
 
 
@@ -135,6 +139,7 @@ def parse_query(text: str, add: Iterable[str] = (), subtract: Iterable[str] = ()
     files=False: words and phrases only, the file system untouched (see parse_term).
     """
     add, subtract = list(add), list(subtract)
+    check_size(text, add, subtract)
     terms: list[Term] = []
     if text.strip():
         terms += [parse_term(raw, sign, files=files) for sign, raw in split_terms(text)]
@@ -142,11 +147,25 @@ def parse_query(text: str, add: Iterable[str] = (), subtract: Iterable[str] = ()
     terms += [parse_term(raw, -1.0, files=files) for raw in subtract]
     if not terms:
         raise UsageError("empty query: give a word, a phrase or a photo, e.g. `devsearch query dog`")
+    if not math.isfinite(sum(abs(term.weight) for term in terms)):
+        raise UsageError("the query's weights add up to a number that is not finite: use weights like 2 or 0.5")
     words = {word for term in terms for word in _words(term.text)}
     if words and words <= STOP_WORDS and not any(term.is_image for term in terms):
         raise UsageError(f"the query holds only stop words ({', '.join(sorted(words))}), which say nothing about "
                          "a photo: add a word that names something, e.g. `dog`")
     return terms
+
+
+def check_size(text: str, add: Sequence[str] = (), subtract: Sequence[str] = ()) -> None:
+    """UsageError when a query is longer than MAX_QUERY_CHARS or has more than MAX_TERMS terms (looked
+    at before anything else is done with it)."""
+    size = len(text) + sum(map(len, add)) + sum(map(len, subtract))
+    if size > MAX_QUERY_CHARS:
+        raise UsageError(f"the query is {size:,} characters long, over the limit of {MAX_QUERY_CHARS:,}: "
+                         "shorten it to the words that matter")
+    count = len(_OPERATOR.findall(text)) + 1 + len(add) + len(subtract)
+    if count > MAX_TERMS:
+        raise UsageError(f"the query has {count} terms, over the limit of {MAX_TERMS}: keep the terms that matter")
 
 
 def _words(text: str) -> list[str]:

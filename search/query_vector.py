@@ -26,7 +26,9 @@ def unit_nonzero(vector: np.ndarray) -> np.ndarray:
     vector zero, a zero (or non-finite) vector is a UsageError: there is nothing to search for."""
     vector = np.asarray(vector, dtype=np.float32).reshape(-1)
     norm = float(np.linalg.norm(vector))
-    if not np.isfinite(norm) or norm < _CANCEL_EPS:
+    if not np.isfinite(norm):
+        raise UsageError("the query's weighted sum is not a finite number: use weights like 2 or 0.5")
+    if norm < _CANCEL_EPS:
         raise UsageError("the query's terms cancel out (their weighted sum is zero): change a weight or a term")
     return vector / norm
 
@@ -44,6 +46,7 @@ def query_vector(terms: Sequence[Term], word_vector: WordVectors, image_vectors:
             raise UsageError("image terms need the network, which is not available here")
         by_image = dict(zip(images, np.asarray(image_vectors(images), dtype=np.float32)))
     total = np.zeros(dims, dtype=np.float32)
+    scale = max(abs(term.weight) for term in terms) or 1.0  # only the direction counts: float32 never overflows
     for term in terms:
         vec = by_image[term.image] if term.image is not None else word_vector(term.text)
         vec = np.asarray(vec, dtype=np.float32).reshape(-1)
@@ -52,5 +55,5 @@ def query_vector(terms: Sequence[Term], word_vector: WordVectors, image_vectors:
                 f"term {term.text!r} has a {vec.shape[0]}-d vector but the store holds {dims}-d ones: "
                 "the store and the model do not match"
             )
-        total += term.weight * unit_rows(vec)
+        total += (term.weight / scale) * unit_rows(vec)
     return unit_nonzero(total)

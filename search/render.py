@@ -14,14 +14,12 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from devsearch.core.names import is_safe, shown_path, visible
+from devsearch.core.names import exact_json, is_safe, shown_path, visible
 from devsearch.core.notices import warn
 from devsearch.model.class_senses import load_class_senses
 from devsearch.model.ranking import BETA
@@ -49,15 +47,11 @@ def render_null(results: Sequence[SearchResult]) -> bytes:
     return b"".join(os.fsencode(r.path) + b"\0" for r in results)
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def render_json(results: Sequence[SearchResult]) -> str:
     """A JSON list of {"rank", "score", "path", "width", "height", "taken", "cosine", "mass", "why"}. A
     name that is not valid UTF-8 keeps its exact bytes as surrogate escapes ("\\udce9" for the byte 0xE9,
     as Python's os.fsdecode does), so `os.fsencode(row["path"])` gives the file's name back."""
-    text = json.dumps([r.as_dict() for r in results], indent=2, ensure_ascii=False)
-    return _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+    return exact_json([r.as_dict() for r in results], indent=2)
 
 
 def render_why(result: SearchResult) -> str:
@@ -69,10 +63,11 @@ def render_explanation(terms: Sequence[TermSenses]) -> str:
     """`--explain`: each word's WordNet noun senses and the ImageNet classes they cover."""
     lines = [f"score = cosine + {BETA:g} x mass (the probability on the classes below the words' senses)"]
     for term in terms:
+        text = visible(term.text)  # typed by anyone (a pasted query): never obeyed by the terminal
         if not term.senses:
-            lines.append(f"{term.text}: no ImageNet class below its noun senses: ranked by cosine")
+            lines.append(f"{text}: no ImageNet class below its noun senses: ranked by cosine")
             continue
-        lines.append(f"{term.text} (weight {term.weight:g}): {len(term.senses)} sense{'s' if len(term.senses) != 1 else ''}")
+        lines.append(f"{text} (weight {term.weight:g}): {len(term.senses)} sense{'s' if len(term.senses) != 1 else ''}")
         senses = load_class_senses()
         for sense in term.senses:
             names = [senses.class_sense(i).name for i in sense.classes]

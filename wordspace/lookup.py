@@ -70,6 +70,7 @@ class WordLookup:
         self._sorted = _SortedWords(self)
         self._words: list[str] | None = None
         self._frequent: list[str] | None = None
+        self._longest: int | None = None
 
     @classmethod
     def open(cls, folder: Path) -> "WordLookup":
@@ -224,11 +225,21 @@ class WordLookup:
         starts, ends = self._offsets[rows].tolist(), (self._offsets[rows + 1] - 1).tolist()
         return [self._blob[a:b].decode("utf-8") for a, b in zip(starts, ends)]
 
+    def longest(self) -> int:
+        """The length of the vocabulary's longest word in UTF-8 bytes (at least its length in characters)."""
+        if self._longest is None:
+            self._longest = int(np.diff(self._offsets).max()) - 1
+        return self._longest
+
     def _suggest(self, word: str) -> list[str]:
         """Up to 5 close spellings: the words one typing slip away first (two letters swapped, then one
         letter dropped, doubled, replaced or added; the more frequent first), then difflib's close
-        matches from a candidate set small enough to answer in tens of ms."""
+        matches from a candidate set small enough to answer in tens of ms. None for a word more than
+        2 letters longer than every known word (no candidate is that close), so the work, which
+        grows with the square of a word's length, stays bounded by the vocabulary's longest word."""
         target = word.lower()
+        if len(target) > self.longest() + 2:
+            return []
         slips = self._one_slip_away(target)
         candidates = {
             w for w in (*self._frequent_words(), *self._prefix_words(target))
