@@ -8,13 +8,19 @@
     GET  /api/photos/{id}/labels               what the model sees in it (ImageNet classes, nearest words)
     GET  /api/status                           counts, failures by reason, roots, model, last run
 
-A result list is {"results": [{"rank", "score", "id", "path", "width", "height", "taken", "thumb",
-"preview", "photo", ...}], "offset", "n", "more"}, plus whatever else the engine's results carry
+A result list is {"results": [{"rank", "score", "id", "path", "shown_path", "width", "height",
+"taken", "thumb", "preview", "photo", ...}], "offset", "n", "more"}, plus whatever else the engine's results carry
 (e.g. why a photo matched); offset + n is at most MAX_DEPTH. The library listing is {"results":
 [photo, ...], "offset", "n", "total", "more"}, each photo as /api/photos/{id} gives it, without
 rank or score (nothing was ranked), newest first (EXIF time, else the file's mtime), paged as deep
 as it goes. Errors are {"error": message} with 400 (bad query or parameter), 404 (no such photo),
 413 (upload too large), 415 (not a photo) or 503 (the store cannot be read).
+
+File names are given twice. `path` (and a photo's `name` and `folder`) is exact: a name that is not
+valid UTF-8 keeps each byte that is not as a surrogate escape, "\udce9" for 0xE9, as the CLI's
+`--json` does (Python: `os.fsencode(json.loads(text)["path"])` is the file's name). `shown_path` is
+for people: control characters, bidi overrides and those bytes shown as escapes (`\x1b`, `\u202e`,
+`\xe9`), as the CLI shows them; the page shows only that.
 """
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from devsearch.core.errors import UsageError
+from devsearch.core.names import exact_json, visible
 from devsearch.search.filters import Filters, make_filters
 from devsearch.search.query_parser import parse_query
 from devsearch.search.results import SearchResult
@@ -41,6 +48,13 @@ from devsearch.store.report import store_status
 DEFAULT_N = 60
 MAX_N = 200
 SORTS = ("relevance", "date")
+
+
+class NamesJSON(JSONResponse):
+    """A JSON response that carries file names exactly, whatever their bytes (core/names.exact_json)."""
+
+    def render(self, content: object) -> bytes:
+        return exact_json(content).encode("utf-8")
 
 
 def _services(request: Request) -> Services:
@@ -61,6 +75,8 @@ def _int(request: Request, name: str, default: int, low: int, high: int | None =
 
 def _folder(raw: str, roots: list[str]) -> str:
     """`in=`: an absolute folder inside an indexed one (no other path of this machine is looked at)."""
+    if "\0" in raw:
+        raise UsageError(f"in={raw!r}: a folder path cannot hold a NUL byte")
     if not os.path.isabs(raw):
         raise UsageError(f"in={raw!r}: give an absolute folder path")
     if not is_under(os.path.realpath(raw), roots):
@@ -105,13 +121,13 @@ def _urls(photo_id: int) -> dict:
 
 def result_json(result: SearchResult) -> dict:
     """One result as the API gives it: the engine's own fields plus the photo's id and URLs."""
-    return {**result.as_dict(), "id": result.id, **_urls(result.id)}
+    return {**result.as_dict(), "shown_path": visible(result.path), "id": result.id, **_urls(result.id)}
 
 
 def photo_json(record: PhotoRecord) -> dict:
     """What the catalog knows about one photo, and its URLs (no score: nothing was ranked)."""
     return {
-        "id": record.id, "path": record.path, "name": os.path.basename(record.path),
+        "id": record.id, "path": record.path, "shown_path": visible(record.path), "name": os.path.basename(record.path),
         "folder": os.path.dirname(record.path), "bytes": record.size, "width": record.width,
         "height": record.height, "taken": record.taken.isoformat() if record.taken else None,
         "modified": datetime.fromtimestamp(record.mtime).isoformat(timespec="seconds"),
@@ -119,13 +135,13 @@ def photo_json(record: PhotoRecord) -> dict:
     }
 
 
-def _results(results: list[SearchResult], page: Page, **extra: object) -> JSONResponse:
+def _results(results: list[SearchResult], page: Page, **extra: object) -> NamesJSON:
     more = len(results) == page.n and page.offset + page.n < MAX_DEPTH
-    return JSONResponse({**extra, "offset": page.offset, "n": page.n, "more": more,
+    return NamesJSON({**extra, "offset": page.offset, "n": page.n, "more": more,
                          "results": [result_json(r) for r in results]})
 
 
-async def search(request: Request) -> JSONResponse:
+async def search(request: Request) -> NamesJSON:
     services = _services(request)
     query = request.query_params.get("q", "")
     terms = parse_query(query, files=False)
@@ -134,7 +150,7 @@ async def search(request: Request) -> JSONResponse:
     return _results(results, page, query=query)
 
 
-async def similar(request: Request) -> JSONResponse:
+async def similar(request: Request) -> NamesJSON:
     services = _services(request)
     photo_id = request.path_params["id"]
     page = await _page(request)
@@ -142,7 +158,7 @@ async def similar(request: Request) -> JSONResponse:
     return _results(results, page, similar_to=photo_id)
 
 
-async def similar_upload(request: Request) -> JSONResponse:
+async def similar_upload(request: Request) -> NamesJSON:
     services = _services(request)
     page = await _page(request)
     data = await read_upload(request)
@@ -156,7 +172,7 @@ async def similar_upload(request: Request) -> JSONResponse:
     return _results(results, page, example=key[:16])
 
 
-async def photos(request: Request) -> JSONResponse:
+async def photos(request: Request) -> NamesJSON:
     services = _services(request)
     n = _int(request, "n", DEFAULT_N, 1, MAX_N)
     offset = _int(request, "offset", 0, 0)
@@ -164,30 +180,30 @@ async def photos(request: Request) -> JSONResponse:
     records, total = await services.lanes.run(services.lanes.search, services.library.browse, page)
     if offset > total:
         raise UsageError(f"offset={offset} is past the end: {total} photos to browse")
-    return JSONResponse({"offset": offset, "n": n, "total": total, "more": offset + n < total,
+    return NamesJSON({"offset": offset, "n": n, "total": total, "more": offset + n < total,
                          "results": [photo_json(record) for record in records]})
 
 
-async def photo(request: Request) -> JSONResponse:
+async def photo(request: Request) -> NamesJSON:
     services = _services(request)
     record = await services.lanes.run(services.lanes.search, services.library.photo, request.path_params["id"])
-    return JSONResponse(photo_json(record))
+    return NamesJSON(photo_json(record))
 
 
-async def labels(request: Request) -> JSONResponse:
+async def labels(request: Request) -> NamesJSON:
     services = _services(request)
     library, lanes = services.library, services.lanes
     record, roots = await lanes.run(lanes.search, library.located, request.path_params["id"])
     with open_photo(record.path, roots) as served:  # re-checked, as a served file is
         path = served.path
     description = await lanes.run(lanes.model, services.network.describe, path, library.model)
-    return JSONResponse({"id": record.id, "imagenet": description["imagenet"], "words": description["words"]})
+    return NamesJSON({"id": record.id, "imagenet": description["imagenet"], "words": description["words"]})
 
 
-async def status(request: Request) -> JSONResponse:
+async def status(request: Request) -> NamesJSON:
     services = _services(request)
     report = await services.lanes.run(services.lanes.pictures, store_status, services.library.home)
-    return JSONResponse({**report, "serving_generation": services.library.generation})
+    return NamesJSON({**report, "serving_generation": services.library.generation})
 
 
 ROUTES = [

@@ -8,12 +8,13 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse
+from starlette.responses import FileResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from devsearch.core.errors import DevsearchError, StoreError, UnknownWordError
 from devsearch.serve import api, media
+from devsearch.serve.api import NamesJSON
 from devsearch.serve.freshness import keep_fresh
 from devsearch.serve.library import PhotoNotFound
 from devsearch.serve.security import Guard, require_token_off_loopback
@@ -26,21 +27,21 @@ async def _page(request: Request) -> FileResponse:
     return FileResponse(STATIC / "index.html", headers={"cache-control": "no-cache"})
 
 
-def _error(status: int, message: str, **extra: object) -> JSONResponse:
-    return JSONResponse({"error": message, **extra}, status_code=status)
+def _error(status: int, message: str, **extra: object) -> NamesJSON:
+    return NamesJSON({"error": message, **extra}, status_code=status)
 
 
-async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+async def _http_error(request: Request, exc: HTTPException) -> NamesJSON:
     return _error(exc.status_code, exc.detail)
 
 
-async def _devsearch_error(request: Request, exc: DevsearchError) -> JSONResponse:
+async def _devsearch_error(request: Request, exc: DevsearchError) -> NamesJSON:
     if isinstance(exc, UnknownWordError):
         return _error(400, str(exc), word=exc.word, suggestions=exc.suggestions)
     return _error(503 if isinstance(exc, StoreError) else 400, str(exc))
 
 
-async def _not_found(request: Request, exc: PhotoNotFound) -> JSONResponse:
+async def _not_found(request: Request, exc: PhotoNotFound) -> NamesJSON:
     return _error(404, "no such photo: it is not indexed, or its file is gone or outside the indexed folders")
 
 

@@ -24,6 +24,7 @@ from devsearch.search.query_parser import Term
 from devsearch.search.results import SearchResult
 from devsearch.store.records import PhotoRecord
 
+MAX_ID = 2 ** 63 - 1  # SQLite's largest integer: no catalog id lies beyond it
 MAX_DEPTH = 2000  # offset + n: how deep a search's result list may be paged (browsing has no limit)
 DATE_SORT_POOL = 1000  # sort=date orders the best this many matches by date
 
@@ -114,7 +115,9 @@ class Library:
 
     # ---- photos ------------------------------------------------------------------------------
     def photo(self, photo_id: int) -> PhotoRecord:
-        """The catalog row of an indexed photo; PhotoNotFound otherwise."""
+        """The catalog row of an indexed photo; PhotoNotFound otherwise (an id past any SQLite integer too)."""
+        if not 0 <= photo_id <= MAX_ID:
+            raise PhotoNotFound(photo_id)
         found = self.searcher.store.get([photo_id])
         if not found or found[0].status != "indexed":
             raise PhotoNotFound(photo_id)

@@ -2,18 +2,23 @@
 
 One ASGI middleware, on every request:
 - With a token (required for any bind but loopback), a request must carry it: the `?token=` of the
-  URL the server printed (the page is then redirected to itself without it, with an HttpOnly,
-  SameSite=Strict cookie set), that cookie, or `Authorization: Bearer TOKEN`. Else 401.
-- Without one, the Host header must name the loopback address (127.0.0.1, localhost, ::1), so a
-  web page that rebinds its own domain name to 127.0.0.1 cannot read the collection. Else 421.
+  URL the server printed (percent-encoded there; the page is then redirected to itself without it,
+  with an HttpOnly, SameSite=Strict cookie set, which holds a digest of the token, so any token fits
+  in a cookie), that cookie, or `Authorization: Bearer TOKEN` (the token's UTF-8 bytes). Else 401.
+  A token must be one a client can send back: no control characters, no space at either end.
+- Without one, the Host header must be exactly one loopback host (127.0.0.1, localhost, [::1])
+  with an optional port, nothing else, so a web page that rebinds its own domain name to 127.0.0.1
+  cannot read the collection. Else 421.
 - Every response gets a Content-Security-Policy that allows no inline script or style and no other
   origin, `X-Content-Type-Options: nosniff`, no referrer and no framing.
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
 import json
+import re
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qsl, urlencode
 
@@ -47,18 +52,27 @@ def is_loopback(host: str) -> bool:
 
 
 def require_token_off_loopback(host: str, token: str | None) -> None:
-    """A bind any other machine can reach must have a token (and a token is never empty)."""
+    """A bind any other machine can reach must have a token; a token is never empty, and is one a
+    URL, a cookie and an Authorization header can all carry back."""
     if token is not None and not token.strip():
         raise UsageError("--token is empty: give a secret, or leave --token out")
+    if token is not None and (_CONTROL.search(token) or token != token.strip()):
+        raise UsageError("--token holds a control character or starts or ends with a space, which a client "
+                         "cannot send back: choose another token")
     if token is None and not is_loopback(host):
         raise UsageError(f"--host {host} lets other machines in: give --token TOKEN (or leave it out to bind 127.0.0.1)")
 
 
-def _host_name(header: str) -> str:
-    """The name part of a Host header: `127.0.0.1:8765` -> 127.0.0.1, `[::1]:8765` -> ::1."""
-    if header.startswith("["):
-        return header[1:header.find("]")]
-    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+# one host and an optional port, nothing else: `127.0.0.1:8765`, `localhost`, `[::1]:8765`
+_HOST = re.compile(r"(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::[0-9]{1,5})?")
+
+
+def _host_name(header: bytes) -> str | None:
+    """The name part of a Host header (`[::1]:8765` -> ::1); None unless the header is exactly a host
+    and an optional port (`[::1]evil.example`, `a, b`, `a:1:2` are not)."""
+    match = _HOST.fullmatch(header.decode("latin-1"))
+    return None if match is None else match.group(1) or match.group(2)
 
 
 class Guard:
@@ -76,47 +90,58 @@ class Guard:
                 message["headers"] = list(message.get("headers", [])) + HEADERS
             await send(message)
 
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = dict(scope["headers"])
         if self.token is None:
-            if not is_loopback(_host_name(headers.get("host", ""))):
+            hosts = [value for name, value in scope["headers"] if name == b"host"]
+            name = _host_name(hosts[0]) if len(hosts) == 1 else None
+            if name is None or not is_loopback(name):
                 await _refuse(send_with_headers, 421, "this server answers only on 127.0.0.1, localhost or ::1")
                 return
         else:
-            query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-            if self._valid(query.get("token")):
+            query = dict(parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace")))
+            if _same(query.get("token"), self.token):
                 if scope["method"] == "GET" and scope["path"] == "/":
                     await self._enter(scope, query, send_with_headers)
                     return
-            elif not (self._valid(_cookie(headers.get("cookie", ""))) or self._valid(_bearer(headers))):
+            elif not (_same(_cookie(headers.get(b"cookie", b"")), self._cookie) or _same(_bearer(headers), self.token)):
                 await _refuse(send_with_headers, 401, "a token is needed: open the URL `devsearch serve` printed, "
                                                       "or send Authorization: Bearer TOKEN")
                 return
         await self.app(scope, receive, send_with_headers)
 
-    def _valid(self, given: str | None) -> bool:
-        return given is not None and hmac.compare_digest(given.encode(), self.token.encode())
+    @property
+    def _cookie(self) -> str:
+        """The cookie's value: a digest of the token (a cookie cannot hold every character a token may)."""
+        return hashlib.sha256(b"devsearch cookie\0" + self.token.encode()).hexdigest()
 
     async def _enter(self, scope: Scope, query: dict, send: Send) -> None:
         """The page opened with ?token=: set the cookie, and send the browser to the URL without it."""
         rest = urlencode({k: v for k, v in query.items() if k != "token"})
-        cookie = f"{COOKIE}={self.token}; HttpOnly; SameSite=Strict; Path=/"
+        cookie = f"{COOKIE}={self._cookie}; HttpOnly; SameSite=Strict; Path=/"
         await send({"type": "http.response.start", "status": 303,
                     "headers": [(b"location", ("/?" + rest if rest else "/").encode()), (b"set-cookie", cookie.encode()),
                                 (b"content-length", b"0"), (b"cache-control", b"no-store")]})
         await send({"type": "http.response.body", "body": b""})
 
 
-def _cookie(header: str) -> str | None:
+def _same(given: str | bytes | None, expected: str) -> bool:
+    if given is None:
+        return False
+    return hmac.compare_digest(given.encode() if isinstance(given, str) else given, expected.encode())
+
+
+def _cookie(header: bytes) -> str | None:
     try:
-        morsel = SimpleCookie(header).get(COOKIE)
+        morsel = SimpleCookie(header.decode("latin-1")).get(COOKIE)
     except CookieError:
         return None
     return morsel.value if morsel is not None else None
 
 
-def _bearer(headers: dict[str, str]) -> str | None:
-    scheme, _, value = headers.get("authorization", "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" else None
+def _bearer(headers: dict[bytes, bytes]) -> bytes | None:
+    """The token of `Authorization: Bearer TOKEN`, as the bytes sent (a non-ASCII token as UTF-8)."""
+    scheme, _, value = headers.get(b"authorization", b"").partition(b" ")
+    return value.strip() if scheme.lower() == b"bearer" else None
 
 
 async def _refuse(send: Send, status: int, message: str) -> None:

@@ -8,10 +8,15 @@ from __future__ import annotations
 import secrets
 import socket
 from collections.abc import Callable
+from urllib.parse import quote
+
+import uvicorn
+from starlette.types import ASGIApp
 
 from devsearch.core.errors import UsageError
 from devsearch.core.settings import Settings
 from devsearch.serve.app import create_app
+from devsearch.serve.connections import KEEP_ALIVE_S, MAX_HEADER_BYTES, GuardedH11
 from devsearch.serve.security import is_loopback
 from devsearch.serve.services import Services
 
@@ -39,7 +44,13 @@ def bind(host: str, port: int) -> socket.socket:
 def url_of(sock: socket.socket, token: str | None) -> str:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    return f"http://{shown}:{port}/" + (f"?token={quote(token, safe='')}" if token else "")
+
+
+def server_config(app: ASGIApp, http: type[GuardedH11] = GuardedH11) -> uvicorn.Config:
+    """uvicorn's settings for the gallery: every wait on a client bounded (serve/connections.py)."""
+    return uvicorn.Config(app, http=http, timeout_keep_alive=KEEP_ALIVE_S, h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+                          log_level="warning", access_log=False, timeout_graceful_shutdown=3)
 
 
 def serve(settings: Settings, *, host: str, port: int, token: str | None, say: Callable[[str], None],
@@ -48,8 +59,6 @@ def serve(settings: Settings, *, host: str, port: int, token: str | None, say: C
 
     A bind other machines can reach without --token gets a generated token, printed in the URL.
     """
-    import uvicorn
-
     if token is None and not is_loopback(host):
         token = secrets.token_urlsafe(18)
     services = Services.open(settings)
@@ -62,9 +71,8 @@ def serve(settings: Settings, *, host: str, port: int, token: str | None, say: C
             import webbrowser
 
             webbrowser.open(url)
-        config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=3)
         try:
-            uvicorn.Server(config).run(sockets=[sock])
+            uvicorn.Server(server_config(app)).run(sockets=[sock])
         except KeyboardInterrupt:  # uvicorn shuts down gracefully, then re-raises Ctrl-C: the normal way to stop
             pass
         say("devsearch serve: stopped")

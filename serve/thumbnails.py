@@ -3,11 +3,14 @@
 The cache is keyed by the photo's content hash, so a moved or renamed photo keeps its thumbnail
 and an edited one gets a new one; a file whose size or mtime no longer match its catalog row is
 hashed again now. Files live in `<home>/thumbnails/<size>/<2 hex>/<hash>.jpg`, written atomically,
-and may be deleted at any time (they are made again on demand).
+and may be deleted at any time (they are made again on demand). Where they cannot be written (a
+read-only store), the latest thumbnails made are kept in memory instead, up to MEMORY_BYTES.
 """
 from __future__ import annotations
 
 import io
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from devsearch.store.records import PhotoRecord
 SIZES = {"grid": 480, "large": 1600}  # longest side in pixels: a grid tile at 2x, the photo view
 QUALITY = 82
 _MTIME_TOLERANCE = 1e-6
+MEMORY_BYTES = 64 * 1024 * 1024
 
 
 class Unreadable(Exception):
@@ -34,8 +38,11 @@ class Thumbnail:
 
 
 class Thumbnails:
-    def __init__(self, home: Path):
+    def __init__(self, home: Path, memory_bytes: int = MEMORY_BYTES):
         self.folder = Path(home) / THUMBNAILS_FOLDER
+        self._memory: OrderedDict[Path, bytes] = OrderedDict()  # what could not be written, newest last
+        self._memory_bytes = memory_bytes
+        self._lock = threading.Lock()  # get runs on several picture threads at once
 
     def _file(self, key: str, size: int) -> Path:
         return self.folder / str(size) / key[:2] / f"{key}.jpg"
@@ -48,13 +55,30 @@ class Thumbnails:
         cached = self._file(key, size)
         try:
             return Thumbnail(cached.read_bytes(), etag)
-        except FileNotFoundError:
+        except OSError:  # not made yet (or the cache cannot be read: made again)
             pass
+        with self._lock:
+            kept = self._memory.get(cached)
+        if kept is not None:
+            return Thumbnail(kept, etag)
         image = load_thumbnail(photo.handle, size)
         if image is None:
             raise Unreadable(photo.path)
         out = io.BytesIO()
         image.save(out, "JPEG", quality=QUALITY)
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(cached, lambda tmp: Path(tmp).write_bytes(out.getvalue()))
+        self._keep(cached, out.getvalue())
         return Thumbnail(out.getvalue(), etag)
+
+    def _keep(self, cached: Path, jpeg: bytes) -> None:
+        """Cache a thumbnail on disk; in memory when the disk refuses (a read-only store, a full disk)."""
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(cached, lambda tmp: Path(tmp).write_bytes(jpeg))
+            return
+        except OSError:
+            pass
+        with self._lock:
+            self._memory[cached] = jpeg
+            total = sum(map(len, self._memory.values()))
+            while total > self._memory_bytes and len(self._memory) > 1:
+                total -= len(self._memory.popitem(last=False)[1])

@@ -3,8 +3,11 @@
 The body is read as it arrives and refused (413) as soon as it passes the limit; the multipart
 parser keeps the file in memory (no temporary file). Only the photo formats the indexer reads are
 accepted (415 otherwise, whatever the declared type), and the pixel count is checked from the
-header before anything is decoded (413 past core.photo.MAX_PIXELS: a decompression bomb). The
-network then decodes it with the indexer's own guards (core.photo.decode_photo).
+header before anything is decoded (413 past core.photo.MAX_PIXELS: a decompression bomb). A JPEG is
+decoded at reduced size from the start (DCT scaling: an 88 MP one in a third of a second), but every
+other format is decoded whole before it can be scaled down (an 88 MP PNG of 300 KB: about 10 s of
+the model lane), so those are refused past MAX_WHOLE_PIXELS. The network then decodes it with the
+indexer's own guards (core.photo.decode_photo).
 """
 from __future__ import annotations
 
@@ -18,11 +21,13 @@ from PIL import Image
 from python_multipart import create_form_parser
 from python_multipart.exceptions import FormParserError
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from devsearch.core.photo import HEIF_SUPPORTED, MAX_PIXELS
 
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024
+MAX_WHOLE_PIXELS = 16_000_000  # formats decoded whole (all but JPEG): about 1 s of decoding here
+REDUCED = ("JPEG",)  # formats Pillow decodes at reduced size (Image.draft)
 _FORM_OVERHEAD = 64 * 1024  # boundaries and part headers around the file
 FIELD = "image"
 FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF") + (("HEIF",) if HEIF_SUPPORTED else ())
@@ -49,6 +54,8 @@ async def read_upload(request: Request) -> io.BytesIO:
                 raise HTTPException(413, _TOO_LARGE)
             parser.write(chunk)
         parser.finalize()
+    except ClientDisconnect:  # the client left (or was cut off, serve/connections.py): no one to answer
+        raise HTTPException(400, "the upload stopped before it was complete: send it again") from None
     except (FormParserError, ValueError) as exc:
         raise HTTPException(400, f"cannot read the upload ({exc}): send multipart/form-data with a file field `{FIELD}`") from None
     upload = files.get(FIELD.encode())
@@ -62,12 +69,13 @@ async def read_upload(request: Request) -> io.BytesIO:
 
 
 def check_photo(data: io.BytesIO) -> None:
-    """415 unless the bytes are a photo format the indexer reads; 413 when it has too many pixels."""
+    """415 unless the bytes are a photo format the indexer reads; 413 when it has too many pixels (for
+    its format: MAX_PIXELS, or MAX_WHOLE_PIXELS for a format decoded whole)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(data, formats=FORMATS) as image:
-                width, height = image.size
+                width, height, kind = *image.size, image.format
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise HTTPException(413, f"the photo has too many pixels (over {MAX_PIXELS:,})") from None
     except (Image.UnidentifiedImageError, OSError, SyntaxError, ValueError):
@@ -76,6 +84,9 @@ def check_photo(data: io.BytesIO) -> None:
         data.seek(0)
     if width * height > MAX_PIXELS:
         raise HTTPException(413, f"the photo has too many pixels: {width}x{height} is over {MAX_PIXELS:,}")
+    if kind not in REDUCED and width * height > MAX_WHOLE_PIXELS:
+        raise HTTPException(413, f"the {kind} photo has too many pixels to decode whole: {width}x{height} is over "
+                                 f"{MAX_WHOLE_PIXELS:,}; send it as a JPEG, or smaller")
 
 
 class ExampleVectors:

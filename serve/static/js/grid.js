@@ -26,7 +26,7 @@ export class Grid {
 
   tile(result, index) {
     const ratio = result.width && result.height ? Math.min(Math.max(result.width / result.height, 0.4), 3) : 4 / 3;
-    const name = baseName(result.path);
+    const name = baseName(result.shown_path);
     const image = h("img", { alt: name, loading: "lazy", decoding: "async", src: result.thumb, draggable: "false" });
     image.addEventListener("load", () => image.classList.add("loaded"), { once: true });
     image.addEventListener("error", () => tile.classList.add("broken"), { once: true });
@@ -35,7 +35,7 @@ export class Grid {
     const scored = typeof result.score === "number";
     const detail = scored ? reasons(result) : formatDate(result.taken || result.modified);
     const tile = h("a", {
-      class: "tile", href: this.hrefFor(result), role: "listitem", title: result.path,
+      class: "tile", href: this.hrefFor(result), role: "listitem", title: result.shown_path,
       dataset: { index, id: result.id, name },
       onclick: (event) => {
         if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;

@@ -2,7 +2,7 @@
 // With nothing searched, the grid is the whole library, newest first.
 
 import { ApiError, libraryPage, libraryStatus, photoInfo, postPhoto, searchPage, similarPage } from "./api.js";
-import { $, formatCount, formatDay, h, toast } from "./dom.js";
+import { $, baseName, formatCount, formatDay, h, toast } from "./dom.js";
 import { Grid } from "./grid.js";
 import { showLibrary } from "./library.js";
 import { filterParams, isBrowsing, readState, searchKey, urlOf } from "./state.js";
@@ -94,8 +94,8 @@ async function showExampleChip() {
     try {
       const info = await photoInfo(id);
       if (state.similar !== id) return;
-      similarName = info.name;
-      $(".example-name", chip).textContent = `Like ${info.name}`;
+      similarName = baseName(info.shown_path);
+      $(".example-name", chip).textContent = `Like ${similarName}`;
       if (run && grid.results.length) summarize(run);
     } catch {
       $(".example-name", chip).textContent = `Like photo ${id}`;

@@ -2,7 +2,7 @@
 // and "what the model sees" (its ImageNet classes and nearest words, as `devsearch labels`).
 
 import { ApiError, photoInfo, photoLabels } from "./api.js";
-import { $, formatBytes, formatDate, h, toast } from "./dom.js";
+import { $, baseName, folderOf, formatBytes, formatDate, h, toast } from "./dom.js";
 import { scoreParts, whyText } from "./grid.js";
 
 export class Viewer {
@@ -39,7 +39,7 @@ export class Viewer {
     $("#viewer-next").disabled = !hasNext;
     $("#viewer-labels-out").hidden = true;
     $("#viewer-labels").disabled = false;
-    if (result) this.show(result.thumb, result.path);
+    if (result) this.show(result.thumb, result.shown_path);
     let info;
     try {
       info = await photoInfo(id, signal);
@@ -54,7 +54,7 @@ export class Viewer {
     const large = new Image();
     large.addEventListener("load", () => { if (this.id === String(info.id)) this.image.src = large.src; });
     large.src = info.preview;
-    if (!result) this.show(info.thumb, info.path);
+    if (!result) this.show(info.thumb, info.shown_path);
   }
 
   show(src, path) {
@@ -64,8 +64,8 @@ export class Viewer {
 
   fill(info, result) {
     const scored = typeof result?.score === "number";  // a search result; a library photo has no score
-    $("#viewer-name").textContent = info.name;
-    $("#viewer-folder").textContent = info.folder;
+    $("#viewer-name").textContent = baseName(info.shown_path);  // names as shown: escapes, never obeyed
+    $("#viewer-folder").textContent = folderOf(info.shown_path);
     const facts = [
       ["Size", info.width && info.height ? `${info.width} × ${info.height}` : ""],
       ["File", formatBytes(info.bytes)],
