@@ -6,7 +6,7 @@
     GET  /api/photos?n=&offset=&in=&after=&before=   the library (or what the filters allow), newest first
     GET  /api/photos/{id}                      what the catalog knows about one photo
     GET  /api/photos/{id}/labels               what the model sees in it (ImageNet classes, nearest words)
-    GET  /api/status                           counts, failures by reason, roots, model, last run
+    GET  /api/status                           counts, failures by reason, roots, model, last run (+ shown_home, shown_roots)
 
 A result list is {"results": [{"rank", "score", "id", "path", "shown_path", "width", "height",
 "taken", "thumb", "preview", "photo", ...}], "offset", "n", "more"}, plus whatever else the engine's results carry
@@ -162,10 +162,10 @@ async def similar_upload(request: Request) -> NamesJSON:
     services = _services(request)
     page = await _page(request)
     data = await read_upload(request)
-    key = services.examples.key(data)
+    key = await services.lanes.run(services.lanes.pictures, services.examples.key, data)  # 32 MB: tens of ms
     vector = services.examples.get(key)
     if vector is None:
-        check_photo(data)
+        await services.lanes.run(services.lanes.pictures, check_photo, data)
         vector = await services.lanes.run(services.lanes.model, services.network.embed, data, services.library.model)
         services.examples.put(key, vector)
     results = await services.lanes.run(services.lanes.search, services.library.nearest, vector, page)
@@ -203,7 +203,8 @@ async def labels(request: Request) -> NamesJSON:
 async def status(request: Request) -> NamesJSON:
     services = _services(request)
     report = await services.lanes.run(services.lanes.pictures, store_status, services.library.home)
-    return NamesJSON({**report, "serving_generation": services.library.generation})
+    return NamesJSON({**report, "serving_generation": services.library.generation, "shown_home": visible(report["home"]),
+                      "shown_roots": [visible(root) for root in report["roots"]]})
 
 
 ROUTES = [

@@ -110,10 +110,10 @@ def names(response) -> list[str]:
     return [Path(r["path"]).name for r in response.json()["results"]]
 
 
-def start_server(home: Path, cache: Path) -> tuple[subprocess.Popen, str]:
-    """`devsearch serve --port 0` in a real process; returns it and the URL it printed."""
+def start_server(home: Path, cache: Path, *options: str) -> tuple[subprocess.Popen, str]:
+    """`devsearch serve --port 0 [options]` in a real process; returns it and the URL it printed."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DEVSEARCH_CACHE": str(cache)}
-    process = subprocess.Popen([sys.executable, "-m", "devsearch", "serve", "--home", str(home), "--port", "0"],
+    process = subprocess.Popen([sys.executable, "-m", "devsearch", "serve", "--home", str(home), "--port", "0", *options],
                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = process.stdout.readline()
     if not line.startswith("devsearch serve: http://127.0.0.1:"):

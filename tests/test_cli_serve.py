@@ -57,6 +57,19 @@ def test_a_real_process_prints_its_url_answers_and_stops_on_ctrl_c(library):
     assert code == 0
 
 
+def test_the_printed_url_works_whatever_the_token_holds(library):
+    process, url = start_server(library.home, library.cache, "--token", "a+b&c#d%e f/é€")
+    try:
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())  # follows the 303, keeps the cookie
+        with browser.open(url, timeout=30) as page:
+            assert page.status == 200 and b"<html" in page.read().lower()
+        with browser.open(url.split("?")[0] + "api/status", timeout=30) as status:
+            assert status.status == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+
+
 def test_the_listening_socket_is_tcp_so_responses_are_not_held_back_by_nagle():
     from devsearch.serve.server import bind
 

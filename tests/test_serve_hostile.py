@@ -23,6 +23,8 @@ from devsearch.serve.app import create_app
 from devsearch.serve.server import bind, url_of
 from devsearch.serve.services import Services
 from devsearch.serve.uploads import MAX_WHOLE_PIXELS
+from devsearch.store.catalog import Store
+from devsearch.store.records import ChangeSet, FailedPhoto
 from tests.serve_library import add_photo, draw_photo, make_library, serving
 from tests.tiny_library import axis
 
@@ -37,6 +39,12 @@ def library(tmp_path_factory: pytest.TempPathFactory):
     for i, name in enumerate(ODD_NAMES):
         path = draw_photo(settings.home.parent / "photos" / "odd" / name, (10 * i, 200, 30))
         add_photo(settings, path, axis(1, 0, 0, 0.01 * (i + 1)))
+    broken = settings.home.parent / "photos" / "broken" / NOT_UTF8
+    broken.parent.mkdir()
+    broken.write_bytes(b"not a photo")
+    with Store.open(settings.home, writer=True) as store:
+        store.add_roots([str(settings.home.parent / "photos" / "odd\u202e")])
+        store.commit(ChangeSet(failed=[FailedPhoto(str(broken), 11, broken.stat().st_mtime, "not an image")]))
     return settings
 
 
@@ -75,10 +83,22 @@ def test_the_library_listing_and_photo_details_carry_every_name(api):
         assert api.get(f"/thumb/{photo['id']}").status_code == 200
 
 
+def shown_safely(text: str) -> bool:
+    return not any(ord(c) < 32 or 0x202A <= ord(c) <= 0x202E or 0xD800 <= ord(c) <= 0xDFFF for c in text)
+
+
 def test_shown_names_hold_no_control_or_bidi_character(api):
     for result in odd_results(api.get("/api/search", params={"q": "dog", "n": 50})):
-        assert not any(ord(c) < 32 or 0x202A <= ord(c) <= 0x202E or 0xD800 <= ord(c) <= 0xDFFF
-                       for c in result["shown_path"])
+        assert shown_safely(result["shown_path"])
+
+
+def test_the_status_carries_failed_names_exactly_and_roots_as_shown(api):
+    response = api.get("/api/status")
+    assert response.status_code == 200
+    status = json.loads(response.content)
+    assert [os.path.basename(f["path"]) for f in status["failed_files"]] == [NOT_UTF8]
+    assert any(root.endswith("odd\u202e") for root in status["roots"])
+    assert all(shown_safely(root) for root in status["shown_roots"]) and shown_safely(status["shown_home"])
 
 
 # ---- ids, NUL bytes, limits --------------------------------------------------------------------------

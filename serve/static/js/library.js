@@ -21,12 +21,12 @@ function render(status) {
   const failures = Object.entries(status.failures);
   const run = status.last_run;
   const rows = [
-    ["Folders", status.roots.length ? h("ul", {}, status.roots.map((root) => h("li", {}, h("code", { text: root })))) : "none"],
+    ["Folders", status.shown_roots.length ? h("ul", {}, status.shown_roots.map((root) => h("li", {}, h("code", { text: root })))) : "none"],
     ["Failures", failures.length ? h("ul", {}, failures.map(([reason, n]) => h("li", { text: `${formatCount(n)} ${reason}` }))) : "none"],
     ["Last run", run ? `${formatDate(run.finished_at)}: ${run.outcome}; ${formatCount(run.new)} new, ${formatCount(run.updated)} updated, `
                        + `${formatCount(run.moved)} moved, ${formatCount(run.deleted)} deleted, ${formatCount(run.failed)} failed` : "never"],
     ["Model", h("code", { text: status.model || "none" })],
-    ["Store", h("span", {}, h("code", { text: status.home }), ` (${formatBytes(status.store_bytes)})`)],
+    ["Store", h("span", {}, h("code", { text: status.shown_home }), ` (${formatBytes(status.store_bytes)})`)],
   ];
   return [
     h("div", { class: "counts" },
