@@ -40,6 +40,11 @@ HEADERS = [
 ]
 
 
+# what no client can send back in a token: control characters, and bytes that are not UTF-8 (which
+# Python carries as surrogate escapes, and a URL, a cookie or a header cannot)
+_UNSENDABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+
+
 def is_loopback(host: str) -> bool:
     """Whether a bind address or Host name is this machine only."""
     host = host.strip("[]")
@@ -56,14 +61,13 @@ def require_token_off_loopback(host: str, token: str | None) -> None:
     URL, a cookie and an Authorization header can all carry back."""
     if token is not None and not token.strip():
         raise UsageError("--token is empty: give a secret, or leave --token out")
-    if token is not None and (_CONTROL.search(token) or token != token.strip()):
-        raise UsageError("--token holds a control character or starts or ends with a space, which a client "
-                         "cannot send back: choose another token")
+    if token is not None and (_UNSENDABLE.search(token) or token != token.strip()):
+        raise UsageError("--token holds a control character or a byte that is not UTF-8, or starts or ends with "
+                         "a space, which a client cannot send back: choose another token")
     if token is None and not is_loopback(host):
         raise UsageError(f"--host {host} lets other machines in: give --token TOKEN (or leave it out to bind 127.0.0.1)")
 
 
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
 # one host and an optional port, nothing else: `127.0.0.1:8765`, `localhost`, `[::1]:8765`
 _HOST = re.compile(r"(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::[0-9]{1,5})?")
 
