@@ -19,7 +19,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 HEADERS_S = 10.0
 BODY_IDLE_S = 30.0
 KEEP_ALIVE_S = 5
-MAX_CONNECTIONS = 512
+MAX_CONNECTIONS = 512  # well under the usual limit of 1,024 open files, which the store and photos share
 MAX_HEADER_BYTES = 16 * 1024  # h11's limit on an incomplete request head
 
 

@@ -9,6 +9,10 @@ One ASGI middleware, on every request:
 - Without one, the Host header must be exactly one loopback host (127.0.0.1, localhost, [::1])
   with an optional port, nothing else, so a web page that rebinds its own domain name to 127.0.0.1
   cannot read the collection. Else 421.
+- A request another site's page makes (the browser says so: `Sec-Fetch-Site`, or an `Origin` other
+  than the Host on a POST) is refused (403), except following a link to the gallery: a page cannot
+  make the server search, decode uploads or make thumbnails for it, even when it cannot read the
+  answer.
 - Every response gets a Content-Security-Policy that allows no inline script or style and no other
   origin, `X-Content-Type-Options: nosniff`, no referrer and no framing.
 """
@@ -20,7 +24,7 @@ import ipaddress
 import json
 import re
 from http.cookies import CookieError, SimpleCookie
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -95,6 +99,9 @@ class Guard:
             await send(message)
 
         headers = dict(scope["headers"])
+        if _cross_site(scope["method"], headers):
+            await _refuse(send_with_headers, 403, "a request from another site's page: open the gallery itself")
+            return
         if self.token is None:
             hosts = [value for name, value in scope["headers"] if name == b"host"]
             name = _host_name(hosts[0]) if len(hosts) == 1 else None
@@ -126,6 +133,15 @@ class Guard:
                     "headers": [(b"location", ("/?" + rest if rest else "/").encode()), (b"set-cookie", cookie.encode()),
                                 (b"content-length", b"0"), (b"cache-control", b"no-store")]})
         await send({"type": "http.response.body", "body": b""})
+
+
+def _cross_site(method: str, headers: dict[bytes, bytes]) -> bool:
+    """Whether a browser made this request for a page of another site (a link followed is not)."""
+    site = headers.get(b"sec-fetch-site")
+    if site in (b"cross-site", b"same-site"):
+        return not (method == "GET" and headers.get(b"sec-fetch-mode") == b"navigate")
+    origin = headers.get(b"origin")
+    return method not in ("GET", "HEAD") and origin is not None and urlsplit(origin).netloc != headers.get(b"host")
 
 
 def _same(given: str | bytes | None, expected: str) -> bool:

@@ -156,6 +156,32 @@ def test_loopback_hosts_with_an_optional_port_are_answered(api, host):
     assert api.get("/api/status", headers={"host": host}).status_code == 200
 
 
+# ---- other sites' pages -----------------------------------------------------------------------------
+
+def test_an_upload_from_another_sites_page_is_403(api):
+    response = api.post("/api/similar", files={"image": ("a.png", b"x", "image/png")},
+                        headers={"origin": "http://evil.example"})
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+def test_a_search_or_thumbnail_for_another_sites_page_is_403(api, site):
+    for url in ("/api/search?q=dog", "/thumb/1"):
+        assert api.get(url, headers={"sec-fetch-site": site, "sec-fetch-mode": "no-cors"}).status_code == 403
+
+
+def test_a_link_from_another_site_opens_the_gallery(api):
+    response = api.get("/", headers={"sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate"})
+    assert response.status_code == 200
+
+
+def test_the_pages_own_requests_pass(api):
+    same = {"sec-fetch-site": "same-origin", "origin": "http://127.0.0.1"}
+    assert api.get("/api/search?q=dog", headers=same).status_code == 200
+    response = api.post("/api/similar", files={"image": ("a.png", b"x", "image/png")}, headers=same)
+    assert response.status_code == 415  # checked as a photo, not refused as cross-site
+
+
 # ---- tokens of any character -------------------------------------------------------------------------
 
 TOKEN = "a+b&c#d%e f/é€"
