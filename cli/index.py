@@ -27,25 +27,60 @@ def index(
     ray: str = typer.Option(None, "--ray", metavar="ADDRESS",
                             help="Decode and embed on a Ray cluster: local, auto or ray://HOST:PORT "
                                  "(needs the [ray] extra; every node must see PATH at the same path)."),
+    watch: bool = typer.Option(False, "--watch", help="Then keep watching PATH: what is added, changed, moved or "
+                                                     "deleted is indexed within seconds, until Ctrl-C."),
 ) -> None:
     """Index photos: new and changed ones are embedded, moved ones keep their vectors, gone ones are deleted."""
     import sys
 
     from devsearch.indexer.progress import make_progress
-    from devsearch.indexer.service import index_paths
-    from devsearch.indexer.summary import format_summary
+    from devsearch.indexer.service import index_session
 
     settings = Settings().with_options(home=home, batch_size=batch_size, workers=workers, model=model,
                                        commit_every=commit_every, commit_seconds=commit_seconds, backend=backend,
                                        precision=precision, decoder=decoder)
-    summary = index_paths(paths, settings, rebuild=rebuild, follow_symlinks=follow_symlinks,
-                          progress=make_progress(sys.stderr), ray=ray)
+    with index_session(paths, settings, rebuild=rebuild, follow_symlinks=follow_symlinks, ray=ray) as session:
+        _report(session.run(make_progress(sys.stderr)))
+        if watch:
+            _watch(session, settings)
+
+
+def _report(summary) -> None:  # type: ignore[no-untyped-def]
+    """The run's closing lines on stdout; an interrupted run ends the command with the shell's code."""
     from devsearch.core.names import visible
+    from devsearch.indexer.summary import format_summary
 
     for line in format_summary(summary):
         typer.echo(visible(line))
     if summary.interrupted:
         raise typer.Exit(130)
+
+
+def _watch(session, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """A pass over the roots for each batch of changes under them, until Ctrl-C or SIGTERM (exit 0: the
+    normal end). The handlers are set here, not inherited: a shell may start a process with SIGINT ignored."""
+    import signal
+    import sys
+    import time
+
+    from devsearch.indexer.progress import make_progress
+    from devsearch.indexer.watch import changes_under
+
+    folders = "1 folder" if len(session.roots) == 1 else f"{len(session.roots):,} folders"
+    typer.echo(f"watching {folders} for changes (Ctrl-C stops)", err=True)
+    previous = {number: signal.signal(number, signal.default_int_handler) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for changed in changes_under(session.roots, ignored=[settings.home]):
+            summary = session.run(make_progress(sys.stderr))
+            if summary.changed or summary.interrupted:
+                typer.echo(f"[{time.strftime('%H:%M:%S')}] {len(changed):,} changed on disk")
+                _report(summary)
+    except KeyboardInterrupt:  # between two passes: nothing is half done
+        pass
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    typer.echo("stopped watching; everything seen so far is indexed", err=True)
 
 
 def status(

@@ -55,11 +55,18 @@ MAX_CHUNK = 8  # files per task sent to a decode worker
 
 class _Interrupt:
     """First SIGINT: stop after the batch in flight (files still decoding are left for the next run).
-    A second one stops at once (KeyboardInterrupt)."""
+    A second one stops at once (KeyboardInterrupt). One that comes after the run's last look (`heard`) is
+    raised again to the caller's handler when the run ends, so it is never lost (`index --watch` stops on it)."""
 
     def __init__(self):
         self.requested = False
+        self._heard = False
         self._previous = None
+
+    def heard(self) -> bool:
+        """Whether a stop was asked for; one asked for after this call reaches the caller instead."""
+        self._heard = self.requested
+        return self.requested
 
     def _handle(self, _signum, _frame) -> None:
         if self.requested:
@@ -74,6 +81,8 @@ class _Interrupt:
     def __exit__(self, *exc_info) -> None:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
+            if self.requested and not self._heard:
+                signal.raise_signal(signal.SIGINT)
 
 
 def _bind_model(store: Store, manifest: Manifest) -> None:
@@ -218,7 +227,7 @@ def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest:
                                            stop=lambda: interrupt.requested))
                 _embed_and_commit(plan.work, store, embedded, summary, interrupt, commit_every, commit_seconds,
                                   progress)
-        summary.interrupted = interrupt.requested
+        summary.interrupted = interrupt.heard()
         summary.network = network()
         summary.elapsed = time.perf_counter() - clock
         store.save()

@@ -41,7 +41,7 @@ class PlainProgress:
     def start(self, total: int) -> None:
         self.total, self.done = total, 0
         self.started = self.last = time.monotonic()
-        print(f"indexing {total:,} files", file=self.stream, flush=True)
+        print(f"indexing {total:,} file{'' if total == 1 else 's'}", file=self.stream, flush=True)
 
     def advance(self, done: int) -> None:
         self.done += done

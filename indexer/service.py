@@ -9,8 +9,12 @@ classes are embedded again as they are met).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Optional
 
 from devsearch.core.settings import Settings
 from devsearch.indexer.crawl import resolve_roots
@@ -28,6 +32,21 @@ def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False,
                 progress: Progress | None = None, ray: str | None = None) -> RunSummary:
     """Index the photos under paths into the store at settings.home (decoding and embedding on the Ray
     cluster at address `ray` when given: local, auto or ray://host:port)."""
+    with index_session(paths, settings, rebuild=rebuild, follow_symlinks=follow_symlinks, ray=ray) as session:
+        return session.run(progress)
+
+
+@dataclass(frozen=True)
+class IndexSession:
+    roots: list[str]  # resolved once: absolute, symlink-free, none inside another
+    run: Callable[[Optional[Progress]], RunSummary]  # one pass over the roots
+
+
+@contextmanager
+def index_session(paths: list[Path], settings: Settings, *, rebuild: bool = False, follow_symlinks: bool = False,
+                  ray: str | None = None) -> Iterator[IndexSession]:
+    """The store open for writing and the model settled, for one pass over the roots or many: `index --watch`
+    runs a pass on each change, so the network loads once and the writer lock is held throughout."""
     roots = resolve_roots(paths)
     if ray is not None:
         require_ray(ray, settings.decoder)
@@ -38,14 +57,19 @@ def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False,
         bound = store.model_manifest()
         model = model_to_index_with(settings, bound)
         _settle_binding(store, bound, model, settings)
-        return run_index(roots, store, partial(model.embed_for_store, pad_to=settings.batch_size), model.manifest,
-                         batch_size=settings.batch_size, commit_every=settings.commit_every,
-                         commit_seconds=settings.commit_seconds, workers=settings.workers,
-                         decode_timeout=settings.decode_timeout,
-                         follow_symlinks=follow_symlinks, progress=progress, network=model.runtime,
-                         jpeg_decoder=jpeg_decoder,
-                         projection=model.projection() if model.manifest.projects_classes else None,
-                         remote=None if ray is None else on_ray(ray, settings, model.manifest))
+        remote = None if ray is None else on_ray(ray, settings, model.manifest)
+
+        def run(progress: Progress | None = None) -> RunSummary:
+            return run_index(roots, store, partial(model.embed_for_store, pad_to=settings.batch_size), model.manifest,
+                             batch_size=settings.batch_size, commit_every=settings.commit_every,
+                             commit_seconds=settings.commit_seconds, workers=settings.workers,
+                             decode_timeout=settings.decode_timeout,
+                             follow_symlinks=follow_symlinks, progress=progress, network=model.runtime,
+                             jpeg_decoder=jpeg_decoder,
+                             projection=model.projection() if model.manifest.projects_classes else None,
+                             remote=remote)
+
+        yield IndexSession(roots, run)
 
 
 def on_ray(address: str, settings: Settings, manifest: Manifest) -> RemoteEmbedding:

@@ -22,6 +22,11 @@ class RunSummary:
     network: dict | None = None  # {"backend", "device", "precision"} when the network ran
 
     @property
+    def changed(self) -> bool:
+        """Whether the run changed the store (or met a file it could not index)."""
+        return bool(self.new or self.updated or self.moved or self.deleted or self.reprojected or self.failed)
+
+    @property
     def decoded(self) -> int:
         return self.new + self.updated + sum(self.failed.values())
 
