@@ -17,7 +17,7 @@ from typer._click import exceptions as click_errors  # typer's own copy of click
 from typer.core import TyperGroup
 
 from devsearch.core.errors import DevsearchError
-from devsearch.core.names import visible
+from devsearch.core.safe_text import visible
 
 INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
 

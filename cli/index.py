@@ -40,7 +40,7 @@ def index(
                                        precision=precision, decoder=decoder)
     summary = index_paths(paths, settings, rebuild=rebuild, follow_symlinks=follow_symlinks,
                           progress=make_progress(sys.stderr), ray=ray)
-    from devsearch.core.names import visible
+    from devsearch.core.safe_text import visible
 
     for line in format_summary(summary):
         typer.echo(visible(line))
@@ -71,7 +71,7 @@ def _print_failed(report: dict) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from devsearch.core.names import shown_path, visible
+    from devsearch.core.safe_text import shown_path, visible
 
     rows = [("failed", row["error"], row["path"]) for row in report["failed_files"]]
     rows += [("skipped", row["reason"], row["path"]) for row in report["skipped_files"]]

@@ -72,7 +72,7 @@ def _show(results, title: str, paths: bool, null: bool, as_json: bool, html: Opt
     elif as_json:
         typer.echo(render.render_json(results))
     elif html is not None:
-        from devsearch.core.names import visible
+        from devsearch.core.safe_text import visible
 
         out = render.write_contact_sheet(results, html, title)
         typer.echo(f"wrote a contact sheet of {len(results)} photos to {visible(str(out))}")

@@ -33,19 +33,20 @@ from devsearch.indexer.summary import RunSummary
 from devsearch.indexer.reproject import reproject
 from devsearch.model.conse import ConseProjection
 from devsearch.model.manifest import Manifest
-from devsearch.store.probabilities import keep_top
+from devsearch.store.kept_classes import keep_top
 from devsearch.store.catalog import Store
 from devsearch.store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, failure_reason
 
 Embed = Callable[[np.ndarray], np.ndarray | tuple[np.ndarray, np.ndarray]]  # vectors[, classifier probabilities]
-# a batch, and the vectors and kept top classes (store/probabilities.py) of its decoded photos, in order
-Embedded = tuple[list[Decoded], list[np.ndarray], list[bytes | None]]
+# a batch, and the vectors and kept top classes (store/kept_classes.py) of its decoded photos, in order
+EmbeddedBatch = tuple[list[Decoded], list[np.ndarray], list[bytes | None]]
 
 
 class RemoteEmbedding(Protocol):
     """Decoding and embedding elsewhere (a Ray cluster: indexer/ray_runner.py); this process still commits."""
 
-    def embedded(self, work: list[Work], batch_size: int, progress: Progress) -> Generator[Embedded, None, None]: ...
+    def embed_batches(self, work: list[Work], batch_size: int,
+                      progress: Progress) -> Generator[EmbeddedBatch, None, None]: ...
 
 
 # A debug hook: seconds to sleep after each network batch, so tests can interrupt a run mid-way.
@@ -132,8 +133,8 @@ def embed_photos(embed: Embed, pixels: list[np.ndarray]) -> tuple[list[np.ndarra
     return list(vectors), [top.to_blob() for top in keep_top(probabilities)]
 
 
-def _embedded_here(work: list[Work], embed: Embed, batch_size: int, workers: int, jpeg_decoder: GpuJpegDecoder | None,
-                   decode_timeout: float, stop: Callable[[], bool]) -> Generator[Embedded, None, None]:
+def _embed_here(work: list[Work], embed: Embed, batch_size: int, workers: int, jpeg_decoder: GpuJpegDecoder | None,
+                decode_timeout: float, stop: Callable[[], bool]) -> Generator[EmbeddedBatch, None, None]:
     """Decode in worker processes on this machine, embed on this thread, one network batch at a time."""
     workers = max(1, workers)
     chunk = max(1, min(MAX_CHUNK, batch_size // (2 * workers)))
@@ -148,12 +149,12 @@ def _embedded_here(work: list[Work], embed: Embed, batch_size: int, workers: int
             yield batch, *embed_photos(embed, [d.pixels for d in batch if d.error is None])
 
 
-def _gather_all(embedded: Iterable[Embedded], total: int, summary: RunSummary, interrupt: _Interrupt,
+def _gather_all(batches: Iterable[EmbeddedBatch], total: int, summary: RunSummary, interrupt: _Interrupt,
                 commits: CommitWriter, progress: Progress) -> None:
     delay = float(os.environ.get(DEBUG_DELAY_ENV) or 0)
     progress.start(total)
     try:
-        for batch, vectors, kept in embedded:
+        for batch, vectors, kept in batches:
             commits.add(*_photos(batch, vectors, kept, summary))
             progress.advance(len(batch))
             if delay:
@@ -164,15 +165,16 @@ def _gather_all(embedded: Iterable[Embedded], total: int, summary: RunSummary, i
         progress.finish()
 
 
-def _embed_and_commit(work: list[Work], store: Store, embedded: Generator[Embedded, None, None], summary: RunSummary,
-                      interrupt: _Interrupt, commit_every: int, commit_seconds: float, progress: Progress) -> None:
+def _embed_and_commit(work: list[Work], store: Store, batches: Generator[EmbeddedBatch, None, None],
+                      summary: RunSummary, interrupt: _Interrupt, commit_every: int, commit_seconds: float,
+                      progress: Progress) -> None:
     """Embed on this thread (or take what a cluster embedded), commit on the writer's; on an error or a
     second Ctrl-C only the commit in progress completes, on a normal end or a first Ctrl-C everything
     embedded is committed."""
     commits = CommitWriter(store, commit_every, commit_seconds)
     try:
-        with closing(embedded):
-            _gather_all(embedded, len(work), summary, interrupt, commits, progress)
+        with closing(batches):
+            _gather_all(batches, len(work), summary, interrupt, commits, progress)
     except BaseException:
         commits.close(keep_gathered=False)
         raise
@@ -182,12 +184,12 @@ def _embed_and_commit(work: list[Work], store: Store, embedded: Generator[Embedd
 def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest: Manifest, *, batch_size: int = 32,
               commit_every: int = COMMIT_EVERY, commit_seconds: float = COMMIT_SECONDS, workers: int = 1,
               follow_symlinks: bool = False, progress: Progress | None = None,
-              network: Callable[[], dict | None] = lambda: None,
+              runtime: Callable[[], dict | None] = lambda: None,
               jpeg_decoder: GpuJpegDecoder | None = None, projection: ConseProjection | None = None,
               remote: RemoteEmbedding | None = None, decode_timeout: float = DECODE_TIMEOUT_S) -> RunSummary:
     """Bring the store up to date with the photos under roots; returns what changed.
 
-    network: what ran the network (backend, device, precision), None when nothing was embedded;
+    runtime: what ran the network (backend, device, precision), None when nothing was embedded;
     kept with the run's summary. jpeg_decoder: decode JPEGs on the GPU instead of in the workers.
     projection: the model's ConSE projection, to re-project photos another projection of its
     backbone embedded (indexer/reproject.py) before anything is crawled. remote: decode and embed
@@ -213,13 +215,13 @@ def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest:
             store.record_skipped(folders, crawled.skipped_paths)
             if plan.work and not interrupt.requested:
                 progress = progress or QuietProgress()
-                embedded = (remote.embedded(plan.work, batch_size, progress) if remote is not None else
-                            _embedded_here(plan.work, embed, batch_size, workers, jpeg_decoder, decode_timeout,
-                                           stop=lambda: interrupt.requested))
-                _embed_and_commit(plan.work, store, embedded, summary, interrupt, commit_every, commit_seconds,
+                batches = (remote.embed_batches(plan.work, batch_size, progress) if remote is not None else
+                           _embed_here(plan.work, embed, batch_size, workers, jpeg_decoder, decode_timeout,
+                                       stop=lambda: interrupt.requested))
+                _embed_and_commit(plan.work, store, batches, summary, interrupt, commit_every, commit_seconds,
                                   progress)
         summary.interrupted = interrupt.requested
-        summary.network = network()
+        summary.network = runtime()
         summary.elapsed = time.perf_counter() - clock
         store.save()
         store.record_run(started_at, "interrupted" if summary.interrupted else "complete", summary.to_dict())

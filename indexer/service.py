@@ -42,7 +42,7 @@ def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False,
                          batch_size=settings.batch_size, commit_every=settings.commit_every,
                          commit_seconds=settings.commit_seconds, workers=settings.workers,
                          decode_timeout=settings.decode_timeout,
-                         follow_symlinks=follow_symlinks, progress=progress, network=model.runtime,
+                         follow_symlinks=follow_symlinks, progress=progress, runtime=model.runtime,
                          jpeg_decoder=jpeg_decoder,
                          projection=model.projection() if model.manifest.projects_classes else None,
                          remote=None if ray is None else on_ray(ray, settings, model.manifest))

@@ -29,8 +29,9 @@ from devsearch.search.query_parser import Term, image_path, parse_query
 from devsearch.search.results import SearchResult
 from devsearch.search.query_vector import query_vector, unit_nonzero
 from devsearch.store.catalog import Store
-from devsearch.store.probabilities import TopClasses, keep_top
-from devsearch.store.records import Bonus, PhotoRecord
+from devsearch.store.kept_classes import TopClasses, keep_top
+from devsearch.store.derived.bonus import Bonus
+from devsearch.store.records import PhotoRecord
 from devsearch.store.hashing import content_hash
 
 _MTIME_TOLERANCE = 1e-6

@@ -1,7 +1,7 @@
 """Show results: a rich table, bare paths (for xargs), JSON, or a self-contained HTML contact sheet.
 
 File names are shown literally: never read as markup, and with control characters, bidi overrides
-and bytes that are not UTF-8 made visible (core/names.py). `--paths` prints such a name escaped, as
+and bytes that are not UTF-8 made visible (core/safe_text.py). `--paths` prints such a name escaped, as
 bash's $'...'; `--null` (NUL-separated) and `--json` (surrogate escapes, \\udcXX) keep the exact bytes.
 
 On a colour terminal the table has a thumbnail column drawn with half-block characters (each cell
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from devsearch.core.names import exact_json, is_safe, shown_path, visible
+from devsearch.core.safe_text import exact_json, is_safe, shown_path, visible
 from devsearch.core.notices import warn
 from devsearch.model.class_senses import load_class_senses
 from devsearch.model.ranking import BETA

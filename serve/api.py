@@ -33,7 +33,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from devsearch.core.errors import UsageError
-from devsearch.core.names import exact_json, visible
+from devsearch.core.safe_text import exact_json, visible
 from devsearch.search.filters import Filters, make_filters
 from devsearch.search.query_parser import parse_query
 from devsearch.search.results import SearchResult
@@ -51,7 +51,7 @@ SORTS = ("relevance", "date")
 
 
 class NamesJSON(JSONResponse):
-    """A JSON response that carries file names exactly, whatever their bytes (core/names.exact_json)."""
+    """A JSON response that carries file names exactly, whatever their bytes (core/safe_text.exact_json)."""
 
     def render(self, content: object) -> bytes:
         return exact_json(content).encode("utf-8")
@@ -166,7 +166,7 @@ async def similar_upload(request: Request) -> NamesJSON:
     vector = services.examples.get(key)
     if vector is None:
         await services.lanes.run(services.lanes.pictures, check_photo, data)
-        vector = await services.lanes.run(services.lanes.model, services.network.embed, data, services.library.model)
+        vector = await services.lanes.run(services.lanes.model, services.image_model.embed, data, services.library.model)
         services.examples.put(key, vector)
     results = await services.lanes.run(services.lanes.search, services.library.nearest, vector, page)
     return _results(results, page, example=key[:16])
@@ -196,7 +196,7 @@ async def labels(request: Request) -> NamesJSON:
     record, roots = await lanes.run(lanes.search, library.located, request.path_params["id"])
     with open_photo(record.path, roots) as served:  # re-checked, as a served file is
         path = served.path
-    description = await lanes.run(lanes.model, services.network.describe, path, library.model)
+    description = await lanes.run(lanes.model, services.image_model.describe, path, library.model)
     return NamesJSON({"id": record.id, "imagenet": description["imagenet"], "words": description["words"]})
 
 

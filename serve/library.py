@@ -61,9 +61,9 @@ class Library:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        opened = self.open_next()
-        self.searcher, self.generation = opened.searcher, opened.generation
-        self._orders: dict[Filters, np.ndarray] = {Filters(): opened.by_date}  # browse orders of this searcher
+        upcoming = self.open_next()
+        self.searcher, self.generation = upcoming.searcher, upcoming.generation
+        self._orders: dict[Filters, np.ndarray] = {Filters(): upcoming.by_date}  # browse orders of this searcher
 
     def close(self) -> None:
         self.searcher.close()
@@ -147,7 +147,7 @@ class Library:
         """The store's generation now (the searcher answers as of self.generation)."""
         return self.searcher.store.generation()
 
-    def open_next(self) -> "Opened":
+    def open_next(self) -> "NextSearcher":
         """A new searcher on the store as it is now, its vectors loaded, with its generation and the
         library's date order (a sort of every row: 1.8 s at 1M photos, so not on the search lane)."""
         searcher = open_searcher(self.settings)
@@ -158,17 +158,17 @@ class Library:
         except BaseException:
             searcher.close()
             raise
-        return Opened(searcher, generation, by_date)
+        return NextSearcher(searcher, generation, by_date)
 
-    def swap(self, opened: "Opened") -> None:
+    def swap(self, upcoming: "NextSearcher") -> None:
         """Answer from now on with what open_next made; the old searcher is closed."""
-        old, self.searcher, self.generation = self.searcher, opened.searcher, opened.generation
-        self._orders = {Filters(): opened.by_date}
+        old, self.searcher, self.generation = self.searcher, upcoming.searcher, upcoming.generation
+        self._orders = {Filters(): upcoming.by_date}
         old.close()
 
 
 @dataclass(frozen=True)
-class Opened:
+class NextSearcher:
     """A searcher ready to take over, and what was read for it before the switch."""
 
     searcher: Searcher

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from devsearch.core.names import shown_path, visible
+from devsearch.core.safe_text import shown_path, visible
 from devsearch.store.catalog import CATALOG_FILE, Store, check_home
 
 

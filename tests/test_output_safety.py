@@ -14,7 +14,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from devsearch.cli.app import app
-from devsearch.core.names import is_safe, shown_path, visible
+from devsearch.core.safe_text import is_safe, shown_path, visible
 from devsearch.search.render import print_table, render_json, render_null, render_paths
 from devsearch.search.results import SearchResult
 from tests.hostile import ODD_NAMES, jpeg
