@@ -3,7 +3,8 @@
 
 The rules (docs/ARCHITECTURE.md explains why):
 - every package sits in one of the LAYERS below, and imports only from its own layer or lower ones;
-- no import cycle between packages (sideways arrows inside a layer included);
+- no import cycle between packages (sideways arrows inside a layer included), nor between the
+  modules of one package (a lazy import inside a function hides a circle, it does not break it);
 - no package holds more than a quarter of the code's lines;
 - every import of our packages uses the one installed name (`from devsearch.store import ...`), never
   the bare folder name (`from store import ...`), which would import some other package or fail.
@@ -111,6 +112,21 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return cycles
 
 
+def module_cycles(root: Path, names: list[str]) -> list[str]:
+    """A line for each import cycle between our modules (`model.bundle -> model.resolver -> model.bundle`)."""
+    modules = {".".join(m.relative_to(root).with_suffix("").parts).removesuffix(".__init__"): m
+               for name in names if "." not in name for m in (root / name).rglob("*.py")}
+
+    def module_of(imported: str) -> str | None:  # `devsearch.store.catalog.Store` -> store.catalog
+        head, _, rest = imported.partition(".")
+        while head == IMPORT_NAME and rest and rest not in modules:
+            rest = rest.rpartition(".")[0]
+        return rest if head == IMPORT_NAME and rest else None
+
+    graph = {dotted: {module_of(i) for i in imported_names(path)} - {None, dotted} for dotted, path in modules.items()}
+    return [f"import cycle between modules: {' -> '.join(cycle)}" for cycle in find_cycles(graph)]
+
+
 def unplaced(graph: dict[str, set[str]]) -> list[str]:
     """A line for each package that no layer declares (a new package must be given its place)."""
     return [f"package {name!r} is in no layer: add it to LAYERS in scripts/deps_graph.py"
@@ -151,7 +167,7 @@ def main(argv: list[str]) -> int:
     broken = unplaced(graph)
     if not broken:
         print("\n".join(report(graph, lines)))
-        broken = problems(graph, lines) + bare
+        broken = problems(graph, lines) + module_cycles(root, list(graph)) + bare
     for line in broken:
         print(f"deps_graph: {line}", file=sys.stderr)
     return 1 if broken else 0

@@ -45,6 +45,8 @@ def test_the_repository_keeps_its_layers_without_cycles_or_a_giant_package():
     ({"core/a.py": "", "store/a.py": "from devsearch.store.derived import b\n",
       "store/derived/b.py": "import devsearch.store.a\n"},
      "import cycle: store -> store.derived -> store"),
+    ({"core/a.py": "import devsearch.core.b\n", "core/b.py": "def f():\n    from devsearch.core.a import x\n"},
+     "import cycle between modules: core.a -> core.b -> core.a"),
 ])
 def test_the_graph_check_fails_on_a_broken_rule(tmp_path, modules, complaint):
     result = deps_graph(make_packages(tmp_path, modules))
