@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 
 from devsearch.core.errors import DevsearchError
 from devsearch.core.safe_text import visible
+from devsearch.core.settings import debug_requested
 
 INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
 
@@ -114,12 +115,12 @@ class _DevsearchGroup(TyperGroup):
             typer.echo("devsearch: interrupted", err=True)
             raise typer.Exit(INTERRUPTED) from None
         except OSError as err:  # the file system said no: a name too long, a disk full, a read-only folder
-            if os.environ.get("DEVSEARCH_DEBUG"):
+            if debug_requested():
                 raise
             where = f": {os.fsdecode(err.filename)}" if err.filename is not None else ""
             _fail(f"{err.strerror or err}{where}: {_ADVICE.get(err.errno, _ADVICE[None])}", 1)
         except Exception as err:  # a bug of ours: still one line, and how to see more
-            if os.environ.get("DEVSEARCH_DEBUG"):
+            if debug_requested():
                 raise
             _fail(f"internal error ({type(err).__name__}: {err}): please report it; DEVSEARCH_DEBUG=1 shows the "
                   "traceback", EX_SOFTWARE)

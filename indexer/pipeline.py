@@ -10,7 +10,6 @@ done, then the run saves and stops.
 from __future__ import annotations
 
 import math
-import os
 import signal
 import threading
 import time
@@ -22,6 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
+from devsearch.core.debug_hooks import batch_delay
 from devsearch.core.settings import COMMIT_EVERY, COMMIT_SECONDS, DECODE_TIMEOUT_S
 from devsearch.indexer.commits import CommitWriter
 from devsearch.indexer.crawl import crawl, resolve_roots
@@ -49,8 +49,6 @@ class RemoteEmbedding(Protocol):
                       progress: Progress) -> Generator[EmbeddedBatch, None, None]: ...
 
 
-# A debug hook: seconds to sleep after each network batch, so tests can interrupt a run mid-way.
-DEBUG_DELAY_ENV = "DEVSEARCH_DEBUG_BATCH_DELAY"
 MAX_CHUNK = 8  # files per task sent to a decode worker
 
 
@@ -151,7 +149,7 @@ def _embed_here(work: list[Work], embed: Embed, batch_size: int, workers: int, j
 
 def _gather_all(batches: Iterable[EmbeddedBatch], total: int, summary: RunSummary, interrupt: _Interrupt,
                 commits: CommitWriter, progress: Progress) -> None:
-    delay = float(os.environ.get(DEBUG_DELAY_ENV) or 0)
+    delay = batch_delay()  # a debug hook (core/debug_hooks.py)
     progress.start(total)
     try:
         for batch, vectors, kept in batches:

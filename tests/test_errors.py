@@ -218,3 +218,24 @@ def test_pillow_warnings_never_reach_the_terminal(library, tmp_path: Path) -> No
                                                        96, 64, None, axis(1, 0, 0, 0))]))
     result = run("query", "dog", "--home", home(library), "--thumbnails", "-n", "2")
     assert result.exit_code == 0 and result.stderr == ""
+
+
+
+
+
+def index_on_a_full_disk(library, small_disk, debug: str):  # noqa: F811
+    """An OSError no command words itself (ENOSPC): the last-resort funnel of cli/app.py words it."""
+    store = small_disk / "home"
+    shutil.copytree(library["settings"].home, store)
+    fill(small_disk)
+    return run("index", str(library["root"]), "--home", str(store), env={"DEVSEARCH_DEBUG": debug})
+
+
+@pytest.mark.parametrize("debug", ["", "0"])
+def test_devsearch_debug_empty_or_0_is_off_a_file_system_error_stays_one_line(library, small_disk, debug) -> None:  # noqa: F811
+    one_line_error(index_on_a_full_disk(library, small_disk, debug), "free some space")
+
+
+def test_devsearch_debug_on_lets_a_file_system_error_through_with_its_traceback(library, small_disk) -> None:  # noqa: F811
+    result = index_on_a_full_disk(library, small_disk, "1")
+    assert isinstance(result.exception, OSError), result.stderr
