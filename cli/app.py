@@ -16,7 +16,7 @@ import typer
 from typer._click import exceptions as click_errors  # typer's own copy of click
 from typer.core import TyperGroup
 
-from devsearch.core.errors import DevsearchError
+from devsearch.core.errors import DevsearchError, InputError
 from devsearch.core.safe_text import visible
 from devsearch.core.settings import debug_requested
 
@@ -67,6 +67,12 @@ def _plain_range(message: str) -> str:
     return message[:found.start()] + words + message[found.end():]
 
 
+def option_name(field: str) -> str:
+    """The command line's option for an input the layers below call field (`min_count` is `--min-count`,
+    `under` is `--in`)."""
+    return {"under": "--in"}.get(field, "--" + field.replace("_", "-"))
+
+
 class _DevsearchGroup(TyperGroup):
     """Every error ends as one line, `devsearch: error: ...`, and a non-zero exit: the errors users
     can cause (DevsearchError), usage errors from option parsing, and as a last resort file-system
@@ -109,7 +115,7 @@ class _DevsearchGroup(TyperGroup):
         except (typer.TyperException, typer.Exit, typer.Abort, BrokenPipeError):
             raise
         except DevsearchError as err:
-            _fail(str(err), err.exit_code)
+            _fail(err.worded(option_name) if isinstance(err, InputError) else str(err), err.exit_code)
         except KeyboardInterrupt:
             signal.signal(signal.SIGINT, signal.SIG_DFL)  # another Ctrl-C ends the process at once
             typer.echo("devsearch: interrupted", err=True)

@@ -92,7 +92,7 @@ async def _filters(request: Request) -> Filters:
         services = _services(request)
         roots = await services.lanes.run(services.lanes.search, services.library.roots)
         folder = _folder(params["in"], roots)
-    return make_filters(folder, params.get("after") or None, params.get("before") or None, names=("after", "before"))
+    return make_filters(folder, params.get("after") or None, params.get("before") or None)
 
 
 async def _page(request: Request) -> Page:
