@@ -12,12 +12,11 @@ from typer.testing import CliRunner
 
 from devsearch.cli.app import app
 from devsearch.core.errors import ImageError
-from devsearch.core.photo import decode_photo
-from devsearch.search.render import load_thumbnail
+from devsearch.core.photo import decode_photo, load_thumbnail
 from devsearch.store.catalog import Store
 from devsearch.store.records import ChangeSet, EmbeddedPhoto
 from devsearch.store.hashing import content_hash
-from tests.hostile import exif_bytes, wrong_type_exif
+from tests.hostile import bomb, exif_bytes, wrong_type_exif
 from tests.indexer_support import photo
 from tests.tiny_library import axis
 
@@ -206,6 +205,14 @@ def test_a_photo_whose_exif_has_the_wrong_types_is_decoded_upright(tmp_path: Pat
     decoded = decode_photo(path)
     assert (decoded.width, decoded.height) == (64, 96)  # orientation 6 applied to a 96x64 image
     assert load_thumbnail(path, 12).size == (8, 12)
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow's, as it opens the file
+def test_a_decompression_bomb_gets_no_thumbnail_as_it_gets_no_vector(tmp_path: Path) -> None:
+    path = bomb(tmp_path / "bomb.png")  # a tiny file that declares 120 megapixels
+    with pytest.raises(ImageError, match="^too large"):
+        decode_photo(path)
+    assert load_thumbnail(path, 12) is None
 
 
 def test_pillow_warnings_never_reach_the_terminal(library, tmp_path: Path) -> None:  # noqa: F811

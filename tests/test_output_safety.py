@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from devsearch.cli.app import app
 from devsearch.core.safe_text import is_safe, shown_path, visible
-from devsearch.search.render import print_table, render_json, render_null, render_paths
+from devsearch.search.render import render_json, render_null, render_paths
+from devsearch.search.table import print_table
 from devsearch.search.results import SearchResult
 from tests.hostile import ODD_NAMES, jpeg
 from tests.tiny_library import axis, build_store
