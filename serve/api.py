@@ -43,7 +43,6 @@ from devsearch.serve.library import MAX_DEPTH, Page
 from devsearch.serve.services import Services
 from devsearch.serve.uploads import check_photo, read_upload
 from devsearch.store.records import PhotoRecord
-from devsearch.store.report import store_status
 
 DEFAULT_N = 60
 MAX_N = 200
@@ -202,9 +201,8 @@ async def labels(request: Request) -> NamesJSON:
 
 async def status(request: Request) -> NamesJSON:
     services = _services(request)
-    report = await services.lanes.run(services.lanes.pictures, store_status, services.library.home)
-    return NamesJSON({**report, "serving_generation": services.library.generation, "shown_home": visible(report["home"]),
-                      "shown_roots": [visible(root) for root in report["roots"]]})
+    report = await services.lanes.run(services.lanes.search, services.library.status)
+    return NamesJSON({**report, "shown_home": visible(report["home"]), "shown_roots": [visible(root) for root in report["roots"]]})
 
 
 ROUTES = [

@@ -1,6 +1,7 @@
 """The package rules of docs/ARCHITECTURE.md: layers, no cycles, no giant package, a Keras-free query side."""
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +67,19 @@ def test_the_query_side_packages_load_no_deep_learning_or_arrow():
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_serve_reaches_the_store_only_through_its_searcher():
+    """serve/ may use the store's plain values (records, the content hash, the layout of its home), never
+    open or read a store itself: its one long-lived Searcher does (docs/ARCHITECTURE.md)."""
+    plain_values = {"devsearch.store.records", "devsearch.store.hashing", "devsearch.store.layout"}
+    reached = set()
+    for module in (REPO / "serve").glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("devsearch.store"):
+                reached.add(node.module)
+            elif isinstance(node, ast.Import):
+                reached.update(alias.name for alias in node.names if alias.name.startswith("devsearch.store"))
+            elif isinstance(node, ast.Attribute) and node.attr in ("store", "_store"):
+                reached.add(f"{module.name}: .{node.attr}")
+    assert reached <= plain_values, reached - plain_values
