@@ -49,7 +49,7 @@ from devsearch.search.engine import open_searcher  # noqa: E402
 from devsearch.search.query_parser import STOP_WORDS  # noqa: E402
 from devsearch.store.catalog import Store  # noqa: E402
 from devsearch.store.records import ChangeSet, EmbeddedPhoto  # noqa: E402
-from devsearch.indexer.crawl import FileStat, crawl  # noqa: E402
+from devsearch.indexer.crawl import FileStat, crawl, resolve_roots  # noqa: E402
 from devsearch.indexer.pipeline import run_index  # noqa: E402
 
 DIMS = 50
@@ -154,7 +154,7 @@ def unchanged_rerun(home: Path, tree: Path) -> float:
 
     with Store.open(home, writer=True) as store:
         started = time.perf_counter()
-        summary = run_index([tree], store, must_not_embed, MANIFEST)
+        summary = run_index(resolve_roots([tree]), store, must_not_embed, MANIFEST)
         elapsed = time.perf_counter() - started
         assert summary.unchanged == store.count() and summary.decoded == 0, summary
     return elapsed
