@@ -112,14 +112,15 @@ def network_only(bundle, pixels: np.ndarray, batch_size: int) -> float:
 
 def end_to_end(bundle, folder: Path, home: Path, batch_size: int, workers: int, decoder: str) -> float:
     from devsearch.indexer.gpu_decode import GpuJpegDecoder
-    from devsearch.indexer.pipeline import run_index
+    from devsearch.indexer.crawl import resolve_roots
+    from devsearch.indexer.pipeline import IndexOptions, run_index
     from devsearch.store.catalog import Store
 
     with Store.open(home, writer=True) as store:
         start = time.perf_counter()
-        summary = run_index([folder], store, lambda images: bundle.embed(images, pad_to=batch_size), bundle.manifest,
-                            batch_size=batch_size, workers=workers,
-                            jpeg_decoder=GpuJpegDecoder() if decoder == "gpu" else None)
+        summary = run_index(resolve_roots([folder]), store, lambda images: bundle.embed(images, pad_to=batch_size),
+                            bundle.manifest, IndexOptions(batch_size=batch_size, workers=workers,
+                                                          jpeg_decoder=GpuJpegDecoder() if decoder == "gpu" else None))
         elapsed = time.perf_counter() - start
     assert summary.new == len(list(folder.glob("*.jpg"))), summary
     return summary.new / elapsed
@@ -163,7 +164,7 @@ def measure_backend(args: argparse.Namespace) -> dict:
 
 def unchanged_rerun(base: Path, n: int = 10_000) -> float:
     """Seconds for run_index over n files the store already has (vectors are placeholders: nothing is decoded)."""
-    from devsearch.indexer.crawl import crawl
+    from devsearch.indexer.crawl import crawl, resolve_roots
     from devsearch.indexer.pipeline import run_index
     from devsearch.store.catalog import Store
     from devsearch.store.records import ChangeSet, EmbeddedPhoto
@@ -191,7 +192,7 @@ def unchanged_rerun(base: Path, n: int = 10_000) -> float:
         store.add_roots([str(folder.resolve())])
     with Store.open(base / "unchanged-home", writer=True) as store:
         start = time.perf_counter()
-        summary = run_index([folder], store, must_not_embed, manifest)
+        summary = run_index(resolve_roots([folder]), store, must_not_embed, manifest)
         elapsed = time.perf_counter() - start
     assert summary.unchanged == n, summary
     return elapsed

@@ -43,13 +43,13 @@ from devsearch.core.errors import DevsearchError  # noqa: E402
 from devsearch.core.settings import Settings  # noqa: E402
 from devsearch.model.imagenet import NUM_CLASSES  # noqa: E402
 from devsearch.model.manifest import Manifest  # noqa: E402
-from devsearch.store.probabilities import TOP_K, TopClasses  # noqa: E402
+from devsearch.store.kept_classes import TOP_K, TopClasses  # noqa: E402
 from devsearch.wordspace.sources import BUILTIN, open_words  # noqa: E402
 from devsearch.search.engine import open_searcher  # noqa: E402
 from devsearch.search.query_parser import STOP_WORDS  # noqa: E402
 from devsearch.store.catalog import Store  # noqa: E402
 from devsearch.store.records import ChangeSet, EmbeddedPhoto  # noqa: E402
-from devsearch.indexer.crawl import FileStat, crawl  # noqa: E402
+from devsearch.indexer.crawl import FileStat, crawl, resolve_roots  # noqa: E402
 from devsearch.indexer.pipeline import run_index  # noqa: E402
 
 DIMS = 50
@@ -88,7 +88,7 @@ def ensure_tree(folder: Path, count: int) -> list[FileStat]:
 
 def synthetic_classes(count: int, rng: np.random.Generator) -> list[bytes]:
     """count photos' kept top classes: a subject's class with probability 0.2-0.9, then 49 random classes
-    sharing the rest, most probable first (store/probabilities.py's form)."""
+    sharing the rest, most probable first (store/kept_classes.py's form)."""
     subject_class = rng.integers(0, NUM_CLASSES, CLUSTERS)[rng.integers(0, CLUSTERS, count)]
     blobs = []
     for first in subject_class:
@@ -154,7 +154,7 @@ def unchanged_rerun(home: Path, tree: Path) -> float:
 
     with Store.open(home, writer=True) as store:
         started = time.perf_counter()
-        summary = run_index([tree], store, must_not_embed, MANIFEST)
+        summary = run_index(resolve_roots([tree]), store, must_not_embed, MANIFEST)
         elapsed = time.perf_counter() - started
         assert summary.unchanged == store.count() and summary.decoded == 0, summary
     return elapsed

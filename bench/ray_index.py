@@ -55,14 +55,16 @@ class CommitTimes:
 
 def timed_run(folder: Path, home: Path, model, batch_size: int, workers: int, remote=None) -> dict:
     """One run_index into a fresh store: steady images/s, start-up and wall seconds, who worked."""
-    from devsearch.indexer.pipeline import run_index
+    from devsearch.indexer.crawl import resolve_roots
+    from devsearch.indexer.pipeline import IndexOptions, run_index
     from devsearch.store.catalog import Store
 
     progress = CommitTimes()
     with Store.open(home, writer=True) as store:
         started = time.perf_counter()
-        summary = run_index([folder], store, partial(model.embed_for_store, pad_to=batch_size), model.manifest,
-                            batch_size=batch_size, workers=workers, progress=progress, remote=remote)
+        summary = run_index(resolve_roots([folder]), store, partial(model.embed_for_store, pad_to=batch_size),
+                            model.manifest, IndexOptions(batch_size=batch_size, workers=workers, progress=progress,
+                                                         remote=remote))
         wall = time.perf_counter() - started
     assert summary.new == len(list(folder.glob("*.jpg"))) and not summary.failed, summary
     (first, _), (last, _) = progress.times[0], progress.times[-1]

@@ -16,8 +16,9 @@ import typer
 from typer._click import exceptions as click_errors  # typer's own copy of click
 from typer.core import TyperGroup
 
-from devsearch.core.errors import DevsearchError
-from devsearch.core.names import visible
+from devsearch.core.errors import DevsearchError, InputError
+from devsearch.core.safe_text import visible
+from devsearch.core.settings import debug_requested
 
 INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
 
@@ -66,6 +67,12 @@ def _plain_range(message: str) -> str:
     return message[:found.start()] + words + message[found.end():]
 
 
+def option_name(field: str) -> str:
+    """The command line's option for an input the layers below call field (`min_count` is `--min-count`,
+    `under` is `--in`)."""
+    return {"under": "--in"}.get(field, "--" + field.replace("_", "-"))
+
+
 class _DevsearchGroup(TyperGroup):
     """Every error ends as one line, `devsearch: error: ...`, and a non-zero exit: the errors users
     can cause (DevsearchError), usage errors from option parsing, and as a last resort file-system
@@ -108,18 +115,18 @@ class _DevsearchGroup(TyperGroup):
         except (typer.TyperException, typer.Exit, typer.Abort, BrokenPipeError):
             raise
         except DevsearchError as err:
-            _fail(str(err), err.exit_code)
+            _fail(err.worded(option_name) if isinstance(err, InputError) else str(err), err.exit_code)
         except KeyboardInterrupt:
             signal.signal(signal.SIGINT, signal.SIG_DFL)  # another Ctrl-C ends the process at once
             typer.echo("devsearch: interrupted", err=True)
             raise typer.Exit(INTERRUPTED) from None
         except OSError as err:  # the file system said no: a name too long, a disk full, a read-only folder
-            if os.environ.get("DEVSEARCH_DEBUG"):
+            if debug_requested():
                 raise
             where = f": {os.fsdecode(err.filename)}" if err.filename is not None else ""
             _fail(f"{err.strerror or err}{where}: {_ADVICE.get(err.errno, _ADVICE[None])}", 1)
         except Exception as err:  # a bug of ours: still one line, and how to see more
-            if os.environ.get("DEVSEARCH_DEBUG"):
+            if debug_requested():
                 raise
             _fail(f"internal error ({type(err).__name__}: {err}): please report it; DEVSEARCH_DEBUG=1 shows the "
                   "traceback", EX_SOFTWARE)

@@ -47,7 +47,7 @@ def index(
 
 def _report(summary) -> None:  # type: ignore[no-untyped-def]
     """The run's closing lines on stdout; an interrupted run ends the command with the shell's code."""
-    from devsearch.core.names import visible
+    from devsearch.core.safe_text import visible
     from devsearch.indexer.summary import format_summary
 
     for line in format_summary(summary):
@@ -106,7 +106,7 @@ def _print_failed(report: dict) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from devsearch.core.names import shown_path, visible
+    from devsearch.core.safe_text import shown_path, visible
 
     rows = [("failed", row["error"], row["path"]) for row in report["failed_files"]]
     rows += [("skipped", row["reason"], row["path"]) for row in report["skipped_files"]]

@@ -53,7 +53,7 @@ def _check_outputs(paths: bool, null: bool, as_json: bool, html: Optional[Path])
 
         raise UsageError("choose one output: --paths (with -0/--null for NUL-separated bytes), --json or --html FILE")
     if html is not None:
-        from devsearch.search.render import check_sheet_path
+        from devsearch.search.contact_sheet import check_sheet_path
 
         check_sheet_path(html)
 
@@ -72,12 +72,15 @@ def _show(results, title: str, paths: bool, null: bool, as_json: bool, html: Opt
     elif as_json:
         typer.echo(render.render_json(results))
     elif html is not None:
-        from devsearch.core.names import visible
+        from devsearch.core.safe_text import visible
+        from devsearch.search.contact_sheet import write_contact_sheet
 
-        out = render.write_contact_sheet(results, html, title)
+        out = write_contact_sheet(results, html, title)
         typer.echo(f"wrote a contact sheet of {len(results)} photos to {visible(str(out))}")
     elif results:
-        render.print_table(results, title, thumbnails=thumbnails)
+        from devsearch.search.table import print_table
+
+        print_table(results, title, thumbnails=thumbnails)
 
 
 def query(

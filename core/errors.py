@@ -4,6 +4,8 @@ Each carries the exit code the CLI returns, and its message says what was wrong 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class DevsearchError(Exception):
     """Base of every error the user can cause or fix."""
@@ -15,6 +17,20 @@ class UsageError(DevsearchError):
     """Bad arguments or input (empty query, bad date, unreadable dataset)."""
 
     exit_code = 2
+
+
+class InputError(UsageError):
+    """A bad input that the layer checking it knows by its own field name (`min_count`, `under`). The
+    caller words the message for its user, with its own name for that input (the CLI's `--min-count`
+    and `--in`, the web API's `min_count` and `in`): worded(name). str() is the neutral wording, the
+    field names as they are, so a lower layer never speaks the vocabulary of one front end."""
+
+    def __init__(self, say: Callable[[Callable[[str], str]], str]):
+        self.say = say  # the message, given how to name a field
+        super().__init__(say(str))
+
+    def worded(self, name: Callable[[str], str]) -> str:
+        return self.say(name)
 
 
 class AssetMissingError(DevsearchError):

@@ -12,7 +12,7 @@ _said: set[str] = set()
 
 def warn(message: str, *, once: bool = True) -> None:
     """Print message (control characters in it made visible), by default once per process."""
-    from devsearch.core.names import visible
+    from devsearch.core.safe_text import visible
 
     if once and message in _said:
         return

@@ -2,7 +2,8 @@
 
 This is the only place images are decoded for the model (indexer, `labels`, `similar`, training all
 call it), so every path sees the same pixels. Normalisation is not done here: it lives inside the
-model, which takes uint8.
+model, which takes uint8. Thumbnails (the terminal table, the contact sheet, the web gallery) are
+decoded here too (load_thumbnail), behind the same pixel guard.
 """
 from __future__ import annotations
 
@@ -188,3 +189,27 @@ def decode_photo(source: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS, *,
     except Exception as exc:  # a decoder bug on a hostile file is that file's failure, never a traceback
         raise ImageError(f"cannot decode: {type(exc).__name__}: {exc}") from None
     return DecodedPhoto(pixels=pixels, width=width, height=height, taken=taken, orientation=orientation)
+
+
+def load_thumbnail(source: str | Path | BinaryIO, size: int, max_pixels: int = MAX_PIXELS) -> Image.Image | None:
+    """The photo (a path or an open file) upright (EXIF orientation), fitted into size x size, as RGB
+    on white; None if it cannot be read (missing, not a regular file, damaged, or over max_pixels, the
+    decompression-bomb guard decode_photo applies: a hostile file only loses its thumbnail). Safe in
+    threads: it changes no warning filter."""
+    try:
+        with open_source(source) as handle, Image.open(handle) as image:
+            if image.width * image.height > max_pixels:
+                return None
+            if image.format == "JPEG":  # DCT scaling to the smallest size that still covers the fitted one
+                scale = size / max(image.size)
+                image.draft("RGB", (max(1, round(image.width * scale)), max(1, round(image.height * scale))))
+            image = upright(image, exif_facts(image)[1])
+            image.thumbnail((size, size))
+            if image.mode not in ("RGB", "L"):
+                image = image.convert("RGBA")
+                flat = Image.new("RGB", image.size, (255, 255, 255))
+                flat.paste(image, mask=image.getchannel("A"))
+                image = flat
+            return image.convert("RGB")
+    except Exception:  # Pillow raises many types on hostile files (struct.error, TypeError, ...)
+        return None

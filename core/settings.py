@@ -12,6 +12,7 @@ from devsearch.core.errors import UsageError
 
 T = TypeVar("T", int, float)
 
+BATCH_SIZE = 32  # photos per network batch
 COMMIT_EVERY = 1024  # photos: the indexer commits at most this many at once ...
 COMMIT_SECONDS = 2.0  # ... or what it has after this long, whichever comes first
 DECODE_TIMEOUT_S = 60.0  # a file whose decoding takes longer fails (a 100 MP photo decodes in a few seconds here)
@@ -90,7 +91,7 @@ class Settings:
     home: Path = field(default_factory=default_home)
     cache: Path = field(default_factory=default_cache)
     model: Path | None = field(default_factory=lambda: _env_path("DEVSEARCH_MODEL"))
-    batch_size: int = field(default_factory=lambda: _env_int("DEVSEARCH_BATCH_SIZE", 32))
+    batch_size: int = field(default_factory=lambda: _env_int("DEVSEARCH_BATCH_SIZE", BATCH_SIZE))
     workers: int = field(default_factory=lambda: _env_int("DEVSEARCH_WORKERS", usable_cores()))
     commit_every: int = field(default_factory=lambda: _env_int("DEVSEARCH_COMMIT_EVERY", COMMIT_EVERY))
     commit_seconds: float = field(default_factory=lambda: _env_float("DEVSEARCH_COMMIT_SECONDS", COMMIT_SECONDS))

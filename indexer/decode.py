@@ -27,16 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
+from devsearch.core.debug_hooks import crash_or_hang_on
 from devsearch.core.errors import ImageError
 from devsearch.core.files import NotRegularFileError
 from devsearch.core.photo import decode_photo
 from devsearch.core.settings import DECODE_TIMEOUT_S
 from devsearch.store.hashing import content_hash
 
-# Debug hooks: a worker decoding a file of this name dies by SIGSEGV, as on a decoder crash; or
-# never returns, as on a file system that stopped answering.
-DEBUG_CRASH_ENV = "DEVSEARCH_DEBUG_CRASH_ON"
-DEBUG_HANG_ENV = "DEVSEARCH_DEBUG_HANG_ON"
 WAIT_S = 0.1  # how often a wait for decoded files looks whether to stop
 CRASHED = "cannot decode: the decoder crashed (its worker process died)"
 
@@ -73,10 +70,7 @@ def decode_one(work: Work, leave_jpeg: bool = False) -> Decoded:
     """Never raises for a bad file: whatever goes wrong becomes the failure reason.
 
     leave_jpeg: JPEGs are only hashed and their header read (indexer/gpu_decode.py decodes them)."""
-    if os.environ.get(DEBUG_CRASH_ENV) and Path(work.path).name == os.environ[DEBUG_CRASH_ENV]:
-        os.kill(os.getpid(), signal.SIGSEGV)
-    if os.environ.get(DEBUG_HANG_ENV) and Path(work.path).name == os.environ[DEBUG_HANG_ENV]:
-        threading.Event().wait()
+    crash_or_hang_on(work.path)
     try:
         digest = content_hash(Path(work.path))
         photo = decode_photo(work.path, leave_jpeg=leave_jpeg)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from devsearch.core.errors import UsageError
+from devsearch.core.errors import InputError
 from devsearch.core.photo import centre_crop, resized_size
 from devsearch.indexer.decode import Decoded, decode_one
 
@@ -48,10 +48,12 @@ class GpuJpegDecoder:
             import torch
             import torchvision.io
         except ImportError:
-            raise UsageError("--decoder gpu needs torchvision and a CUDA build of torch: "
-                             "pip install -e '.[gpu-decode]' (torch, torchvision), or use --decoder cpu") from None
+            raise InputError(lambda name: f"{name('decoder')} gpu needs torchvision and a CUDA build of torch: "
+                                          f"pip install -e '.[gpu-decode]' (torch, torchvision), or use "
+                                          f"{name('decoder')} cpu") from None
         if not torch.cuda.is_available():
-            raise UsageError("--decoder gpu needs a CUDA GPU and torch sees none: use --decoder cpu")
+            raise InputError(lambda name: f"{name('decoder')} gpu needs a CUDA GPU and torch sees none: use "
+                                          f"{name('decoder')} cpu")
         self._torch = torch
         self._io = torchvision.io
 

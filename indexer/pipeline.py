@@ -10,21 +10,21 @@ done, then the run saves and stops.
 from __future__ import annotations
 
 import math
-import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing
+from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from devsearch.core.settings import COMMIT_EVERY, COMMIT_SECONDS, DECODE_TIMEOUT_S
+from devsearch.core.debug_hooks import batch_delay
+from devsearch.core.settings import BATCH_SIZE, COMMIT_EVERY, COMMIT_SECONDS, DECODE_TIMEOUT_S, Settings
 from devsearch.indexer.commits import CommitWriter
-from devsearch.indexer.crawl import crawl, resolve_roots
+from devsearch.indexer.crawl import crawl
 from devsearch.indexer.decode import DecodePool, Decoded, Work
 from devsearch.indexer.gpu_decode import GpuJpegDecoder
 from devsearch.indexer.plan import plan_changes
@@ -33,23 +33,22 @@ from devsearch.indexer.summary import RunSummary
 from devsearch.indexer.reproject import reproject
 from devsearch.model.conse import ConseProjection
 from devsearch.model.manifest import Manifest
-from devsearch.store.probabilities import keep_top
+from devsearch.store.kept_classes import keep_top
 from devsearch.store.catalog import Store
 from devsearch.store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, failure_reason
 
 Embed = Callable[[np.ndarray], np.ndarray | tuple[np.ndarray, np.ndarray]]  # vectors[, classifier probabilities]
-# a batch, and the vectors and kept top classes (store/probabilities.py) of its decoded photos, in order
-Embedded = tuple[list[Decoded], list[np.ndarray], list[bytes | None]]
+# a batch, and the vectors and kept top classes (store/kept_classes.py) of its decoded photos, in order
+EmbeddedBatch = tuple[list[Decoded], list[np.ndarray], list[bytes | None]]
 
 
 class RemoteEmbedding(Protocol):
     """Decoding and embedding elsewhere (a Ray cluster: indexer/ray_runner.py); this process still commits."""
 
-    def embedded(self, work: list[Work], batch_size: int, progress: Progress) -> Generator[Embedded, None, None]: ...
+    def embed_batches(self, work: list[Work], batch_size: int,
+                      progress: Progress) -> Generator[EmbeddedBatch, None, None]: ...
 
 
-# A debug hook: seconds to sleep after each network batch, so tests can interrupt a run mid-way.
-DEBUG_DELAY_ENV = "DEVSEARCH_DEBUG_BATCH_DELAY"
 MAX_CHUNK = 8  # files per task sent to a decode worker
 
 
@@ -141,14 +140,15 @@ def embed_photos(embed: Embed, pixels: list[np.ndarray]) -> tuple[list[np.ndarra
     return list(vectors), [top.to_blob() for top in keep_top(probabilities)]
 
 
-def _embedded_here(work: list[Work], embed: Embed, batch_size: int, workers: int, jpeg_decoder: GpuJpegDecoder | None,
-                   decode_timeout: float, stop: Callable[[], bool]) -> Generator[Embedded, None, None]:
+def _embed_here(work: list[Work], embed: Embed, options: IndexOptions,
+                stop: Callable[[], bool]) -> Generator[EmbeddedBatch, None, None]:
     """Decode in worker processes on this machine, embed on this thread, one network batch at a time."""
-    workers = max(1, workers)
+    batch_size, jpeg_decoder = options.batch_size, options.jpeg_decoder
+    workers = max(1, options.workers)
     chunk = max(1, min(MAX_CHUNK, batch_size // (2 * workers)))
     ahead = 2 * math.ceil(batch_size / chunk) + workers  # two batches in flight keep workers busy during embed
     with DecodePool(min(workers, math.ceil(len(work) / chunk)), leave_jpeg=jpeg_decoder is not None,
-                    timeout_s=decode_timeout) as pool:
+                    timeout_s=options.decode_timeout) as pool:
         for batch in _batches(pool.decode(work, chunk, ahead, stop=stop), batch_size):
             if stop():  # a batch cut short by Ctrl-C is not embedded: stop now
                 return
@@ -157,12 +157,12 @@ def _embedded_here(work: list[Work], embed: Embed, batch_size: int, workers: int
             yield batch, *embed_photos(embed, [d.pixels for d in batch if d.error is None])
 
 
-def _gather_all(embedded: Iterable[Embedded], total: int, summary: RunSummary, interrupt: _Interrupt,
+def _gather_all(batches: Iterable[EmbeddedBatch], total: int, summary: RunSummary, interrupt: _Interrupt,
                 commits: CommitWriter, progress: Progress) -> None:
-    delay = float(os.environ.get(DEBUG_DELAY_ENV) or 0)
+    delay = batch_delay()  # a debug hook (core/debug_hooks.py)
     progress.start(total)
     try:
-        for batch, vectors, kept in embedded:
+        for batch, vectors, kept in batches:
             commits.add(*_photos(batch, vectors, kept, summary))
             progress.advance(len(batch))
             if delay:
@@ -173,44 +173,67 @@ def _gather_all(embedded: Iterable[Embedded], total: int, summary: RunSummary, i
         progress.finish()
 
 
-def _embed_and_commit(work: list[Work], store: Store, embedded: Generator[Embedded, None, None], summary: RunSummary,
-                      interrupt: _Interrupt, commit_every: int, commit_seconds: float, progress: Progress) -> None:
+def _embed_and_commit(work: list[Work], store: Store, batches: Generator[EmbeddedBatch, None, None],
+                      summary: RunSummary, interrupt: _Interrupt, options: IndexOptions, progress: Progress) -> None:
     """Embed on this thread (or take what a cluster embedded), commit on the writer's; on an error or a
     second Ctrl-C only the commit in progress completes, on a normal end or a first Ctrl-C everything
     embedded is committed."""
-    commits = CommitWriter(store, commit_every, commit_seconds)
+    commits = CommitWriter(store, options.commit_every, options.commit_seconds)
     try:
-        with closing(embedded):
-            _gather_all(embedded, len(work), summary, interrupt, commits, progress)
+        with closing(batches):
+            _gather_all(batches, len(work), summary, interrupt, commits, progress)
     except BaseException:
         commits.close(keep_gathered=False)
         raise
     commits.close(keep_gathered=True)
 
 
-def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest: Manifest, *, batch_size: int = 32,
-              commit_every: int = COMMIT_EVERY, commit_seconds: float = COMMIT_SECONDS, workers: int = 1,
-              follow_symlinks: bool = False, progress: Progress | None = None,
-              network: Callable[[], dict | None] = lambda: None,
-              jpeg_decoder: GpuJpegDecoder | None = None, projection: ConseProjection | None = None,
-              remote: RemoteEmbedding | None = None, decode_timeout: float = DECODE_TIMEOUT_S) -> RunSummary:
+def _nothing_ran() -> dict | None:
+    return None
+
+
+@dataclass(frozen=True)
+class IndexOptions:
+    """How one run works, beside what it indexes and with which model. The sizes and limits default to
+    core/settings.py's; from_settings takes them from a Settings (options, environment, defaults)."""
+
+    batch_size: int = BATCH_SIZE  # photos per network batch
+    commit_every: int = COMMIT_EVERY  # photos per commit at most ...
+    commit_seconds: float = COMMIT_SECONDS  # ... or what is done after this long
+    workers: int = 1  # decode processes (from_settings: the settings' count, every usable core by default)
+    decode_timeout: float = DECODE_TIMEOUT_S  # seconds a file may take to decode before it fails
+    follow_symlinks: bool = False
+    progress: Progress | None = None  # None: quiet
+    runtime: Callable[[], dict | None] = _nothing_ran  # what ran the network (backend, device, precision)
+    jpeg_decoder: GpuJpegDecoder | None = None  # decode JPEGs on the GPU instead of in the workers
+    projection: ConseProjection | None = None  # the model's ConSE projection: re-project photos that
+    # another projection of its backbone embedded (indexer/reproject.py) before anything is crawled
+    remote: RemoteEmbedding | None = None  # decode and embed there instead (embed is not called here)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **choices) -> "IndexOptions":
+        return cls(batch_size=settings.batch_size, commit_every=settings.commit_every,
+                   commit_seconds=settings.commit_seconds, workers=settings.workers,
+                   decode_timeout=settings.decode_timeout, **choices)
+
+
+def run_index(roots: Sequence[str], store: Store, embed: Embed, manifest: Manifest,
+              options: IndexOptions = IndexOptions()) -> RunSummary:
     """Bring the store up to date with the photos under roots; returns what changed.
 
-    network: what ran the network (backend, device, precision), None when nothing was embedded;
-    kept with the run's summary. jpeg_decoder: decode JPEGs on the GPU instead of in the workers.
-    projection: the model's ConSE projection, to re-project photos another projection of its
-    backbone embedded (indexer/reproject.py) before anything is crawled. remote: decode and embed
-    there instead (embed is not called here). decode_timeout: seconds a file may take to decode
-    before it is recorded as failed (its worker is killed)."""
+    roots: as indexer.crawl.resolve_roots gives them (the caller resolves them once, before it opens
+    the store, so a missing path costs nothing). The store must be unbound (it is bound to manifest
+    here) or bound to manifest (ModelMismatchError otherwise): a caller that may move a store to
+    another model binds it first (indexer/service.py)."""
     started_at = datetime.now()
     clock = time.perf_counter()
-    folders = resolve_roots([Path(r) for r in roots])
+    folders = list(roots)
     _bind_model(store, manifest)
     summary = RunSummary()
     with _Interrupt() as interrupt:
-        if projection is not None:
-            summary.reprojected = reproject(store, manifest, projection, stop=lambda: interrupt.requested)
-        crawled = crawl(folders, follow_symlinks=follow_symlinks, stop=lambda: interrupt.requested)
+        if options.projection is not None:
+            summary.reprojected = reproject(store, manifest, options.projection, stop=lambda: interrupt.requested)
+        crawled = crawl(folders, follow_symlinks=options.follow_symlinks, stop=lambda: interrupt.requested)
         summary.skipped.update(crawled.skipped)
         plan = None
         if not crawled.stopped and not interrupt.requested:  # a partial crawl would make unseen photos look gone
@@ -221,14 +244,13 @@ def run_index(roots: Sequence[Path | str], store: Store, embed: Embed, manifest:
             store.add_roots(folders)
             store.record_skipped(folders, crawled.skipped_paths)
             if plan.work and not interrupt.requested:
-                progress = progress or QuietProgress()
-                embedded = (remote.embedded(plan.work, batch_size, progress) if remote is not None else
-                            _embedded_here(plan.work, embed, batch_size, workers, jpeg_decoder, decode_timeout,
-                                           stop=lambda: interrupt.requested))
-                _embed_and_commit(plan.work, store, embedded, summary, interrupt, commit_every, commit_seconds,
-                                  progress)
+                progress = options.progress or QuietProgress()
+                batches = (options.remote.embed_batches(plan.work, options.batch_size, progress)
+                           if options.remote is not None else
+                           _embed_here(plan.work, embed, options, stop=lambda: interrupt.requested))
+                _embed_and_commit(plan.work, store, batches, summary, interrupt, options, progress)
         summary.interrupted = interrupt.heard()
-        summary.network = network()
+        summary.network = options.runtime()
         summary.elapsed = time.perf_counter() - clock
         store.save()
         store.record_run(started_at, "interrupted" if summary.interrupted else "complete", summary.to_dict())

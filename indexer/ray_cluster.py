@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from devsearch.core.errors import ClusterError, UsageError
+from devsearch.core.errors import ClusterError, InputError
 
 EXTRA = "pip install 'devsearch[ray]'"
 LOCAL_OBJECT_STORE_BYTES = 1 << 30  # a local cluster shares this machine's memory: keep its store small
@@ -25,12 +25,13 @@ def require_ray(address: str, decoder: str = "cpu") -> None:
     """Refuse an address of another form, a GPU decoder (on Ray, decoding is the cluster's CPU tasks'),
     or a missing extra, before anything starts."""
     if address not in ("local", "auto") and not address.startswith("ray://"):
-        raise UsageError(f"--ray {address!r} is not a Ray address: use local, auto or ray://HOST:PORT")
+        raise InputError(lambda name: f"{name('ray')} {address!r} is not a Ray address: use local, auto or "
+                                      "ray://HOST:PORT")
     if decoder != "cpu":
-        raise UsageError(f"--decoder {decoder} decodes on this machine: with --ray the cluster's CPU workers decode; "
-                         "leave out one of the two")
+        raise InputError(lambda name: f"{name('decoder')} {decoder} decodes on this machine: with {name('ray')} the "
+                                      "cluster's CPU workers decode; leave out one of the two")
     if importlib.util.find_spec("ray") is None:
-        raise UsageError(f"--ray needs Ray, the optional extra [ray]: {EXTRA}")
+        raise InputError(lambda name: f"{name('ray')} needs Ray, the optional extra [ray]: {EXTRA}")
 
 
 def _forwarded_environment() -> dict[str, str]:

@@ -25,7 +25,7 @@ import numpy as np
 from devsearch.core.errors import ClusterError
 from devsearch.core.photo import INPUT_SIZE
 from devsearch.indexer.decode import CRASHED, Decoded, Work, decode_chunk
-from devsearch.indexer.pipeline import Embed, Embedded, embed_photos
+from devsearch.indexer.pipeline import Embed, EmbeddedBatch, embed_photos
 from devsearch.indexer.progress import Progress
 from devsearch.indexer.ray_cluster import ClusterShape, connected
 
@@ -95,7 +95,7 @@ class EmbedActor:
                 "top_classes": kept, "fatal": np.full(len(good), fatal, dtype=object)}
 
 
-def _embedded(batch: dict[str, np.ndarray]) -> Embedded:
+def _batch_from(batch: dict[str, np.ndarray]) -> EmbeddedBatch:
     """A batch as it came back: its Decoded rows (without pixels), and the vectors and kept top classes
     of the good ones."""
     fatal = next((reason for reason in batch["fatal"] if reason), None)
@@ -130,7 +130,8 @@ class RayEmbedding:
         self.dims = dims
         self.cpus = cpus
 
-    def embedded(self, work: list[Work], batch_size: int, progress: Progress) -> Generator[Embedded, None, None]:
+    def embed_batches(self, work: list[Work], batch_size: int,
+                      progress: Progress) -> Generator[EmbeddedBatch, None, None]:
         with connected(self.address, self.cpus):
             missing = {item.path: item for item in work}
             block = max(1, min(MAX_BLOCK, math.ceil(len(work) / (4 * max(ClusterShape.now().cpus, 1)))))
@@ -144,7 +145,7 @@ class RayEmbedding:
             yield [Decoded(item, error=CRASHED) for item in missing.values()], [], []
 
     def _stream(self, work: list[Work], batch_size: int, block: int,
-                progress: Progress) -> Generator[Embedded, None, None]:
+                progress: Progress) -> Generator[EmbeddedBatch, None, None]:
         import ray
 
         shape = ClusterShape.now()
@@ -153,7 +154,7 @@ class RayEmbedding:
         try:
             for batch in self._dataset(work, batch_size, block, shape).iter_batches(batch_size=None,
                                                                                      batch_format="numpy"):
-                yield _embedded(batch)  # one network batch; the writer thread groups them into commits
+                yield _batch_from(batch)  # one network batch; the writer thread groups them into commits
                 if time.monotonic() - refreshed > SHAPE_EVERY_S:
                     progress.workers(ClusterShape.now().describe())
                     refreshed = time.monotonic()

@@ -1,7 +1,7 @@
 """Move a store to a new ConSE projection of the same backbone from the top classes it keeps.
 
 No photo is decoded and the network is not loaded: each photo's vector is recomputed from its
-stored top classes (store/probabilities.py) in batches of one transaction each, so 100k photos
+stored top classes (store/kept_classes.py) in batches of one transaction each, so 100k photos
 take seconds and an interrupted run resumes with the photos not yet done.
 """
 from __future__ import annotations

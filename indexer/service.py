@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Optional
@@ -19,7 +19,7 @@ from typing import Optional
 from devsearch.core.settings import Settings
 from devsearch.indexer.crawl import resolve_roots
 from devsearch.indexer.gpu_decode import GpuJpegDecoder
-from devsearch.indexer.pipeline import RemoteEmbedding, run_index
+from devsearch.indexer.pipeline import IndexOptions, RemoteEmbedding, run_index
 from devsearch.indexer.progress import Progress
 from devsearch.indexer.ray_cluster import require_ray
 from devsearch.indexer.summary import RunSummary
@@ -56,18 +56,15 @@ def index_session(paths: list[Path], settings: Settings, *, rebuild: bool = Fals
             store.reset()
         bound = store.model_manifest()
         model = model_to_index_with(settings, bound)
-        _settle_binding(store, bound, model, settings)
-        remote = None if ray is None else on_ray(ray, settings, model.manifest)
+        _move_if_allowed(store, bound, model, settings)
+        options = IndexOptions.from_settings(
+            settings, follow_symlinks=follow_symlinks, runtime=model.runtime, jpeg_decoder=jpeg_decoder,
+            projection=model.projection() if model.manifest.projects_classes else None,
+            remote=None if ray is None else on_ray(ray, settings, model.manifest))
+        embed = partial(model.embed_for_store, pad_to=settings.batch_size)
 
         def run(progress: Progress | None = None) -> RunSummary:
-            return run_index(roots, store, partial(model.embed_for_store, pad_to=settings.batch_size), model.manifest,
-                             batch_size=settings.batch_size, commit_every=settings.commit_every,
-                             commit_seconds=settings.commit_seconds, workers=settings.workers,
-                             decode_timeout=settings.decode_timeout,
-                             follow_symlinks=follow_symlinks, progress=progress, network=model.runtime,
-                             jpeg_decoder=jpeg_decoder,
-                             projection=model.projection() if model.manifest.projects_classes else None,
-                             remote=remote)
+            return run_index(roots, store, embed, model.manifest, replace(options, progress=progress))
 
         yield IndexSession(roots, run)
 
@@ -82,8 +79,8 @@ def on_ray(address: str, settings: Settings, manifest: Manifest) -> RemoteEmbedd
                         settings.workers)
 
 
-def _settle_binding(store: Store, bound: Manifest | None, model: ResolvedModel, settings: Settings) -> None:
-    """Bind the store to the model, moving it when it may; otherwise refuse a mismatch (--rebuild)."""
+def _move_if_allowed(store: Store, bound: Manifest | None, model: ResolvedModel, settings: Settings) -> None:
+    """Bind a store bound to another model to this one when it may move (model.resolver.can_move_to);
+    run_index binds an unbound store and refuses any other mismatch (--rebuild)."""
     if bound is not None and bound.fingerprint != model.manifest.fingerprint and can_move_to(bound, model.manifest, settings):
         store.bind_model(model.manifest)
-    store.check_model(model.manifest.fingerprint)

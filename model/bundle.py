@@ -20,11 +20,11 @@ from devsearch.model import manifest as manifests
 from devsearch.model.backbones import Backbone, load_backbone
 from devsearch.model import conse
 from devsearch.model.backend import device_name, resolve_precision
+from devsearch.model.bundle_words import open_words_for
 from devsearch.model.class_senses import load_class_senses
 from devsearch.model.heads import build_devise_head, conse_embedding
 from devsearch.model.inference import Inference
 from devsearch.model.manifest import Manifest
-from devsearch.model.resolver import open_words_for
 from devsearch.wordspace.lookup import WordLookup
 from devsearch.wordspace.sources import open_words
 

@@ -16,11 +16,11 @@ import numpy as np
 from devsearch.core.errors import ModelMismatchError, UsageError
 from devsearch.core.settings import Settings
 from devsearch.model.backend import import_keras
+from devsearch.model.bundle_words import open_words_for
 from devsearch.model.conse import CLASS_VECTORS, CONSE_TOP_T, ConseProjection
-from devsearch.model.manifest import (BUNDLED_WORDS_DIR, LABEL_VECTORS, MANIFEST_FILE, Manifest, conse_digest,
-                            projection_fingerprint, read_manifest)
+from devsearch.model.manifest import (LABEL_VECTORS, MANIFEST_FILE, Manifest, conse_digest, projection_fingerprint,
+                                      read_manifest)
 from devsearch.wordspace.lookup import WordLookup
-from devsearch.wordspace.sources import open_words
 
 if TYPE_CHECKING:
     from devsearch.model.bundle import ModelBundle
@@ -49,13 +49,6 @@ def default_model_dir(settings: Settings) -> Path:
 
         save_bundle(folder, settings=settings)
     return folder
-
-
-def open_words_for(manifest: Manifest, settings: Settings) -> WordLookup:
-    """The word space a bundle (or a store bound to it) uses: its own copy, or a named/shared source."""
-    if manifest.words == BUNDLED_WORDS_DIR:
-        return WordLookup.open(Path(manifest.path) / BUNDLED_WORDS_DIR)
-    return open_words(manifest.words, settings.cache)
 
 
 class ResolvedModel:

@@ -3,7 +3,8 @@
 
 The rules (docs/ARCHITECTURE.md explains why):
 - every package sits in one of the LAYERS below, and imports only from its own layer or lower ones;
-- no import cycle between packages (sideways arrows inside a layer included);
+- no import cycle between packages (sideways arrows inside a layer included), nor between the
+  modules of one package (a lazy import inside a function hides a circle, it does not break it);
 - no package holds more than a quarter of the code's lines;
 - every import of our packages uses the one installed name (`from devsearch.store import ...`), never
   the bare folder name (`from store import ...`), which would import some other package or fail.
@@ -19,12 +20,13 @@ import ast
 import sys
 from pathlib import Path
 
-# Top to bottom; an arrow may point sideways or down, never up.
+# Top to bottom; an arrow may point sideways or down, never up. A dotted name is a subpackage kept as
+# a package of its own (its lines and arrows apart from its parent's): the store's derived files.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("cli",),
     ("serve",),
     ("indexer", "search", "training"),
-    ("store", "model", "migrations"),
+    ("store", "store.derived", "model", "migrations"),
     ("wordspace",),
     ("core",),
 )
@@ -39,8 +41,12 @@ IMPORT_NAME = "devsearch"  # the one name installed; its subpackages are the fol
 
 
 def packages(root: Path) -> list[str]:
-    """The subpackages under root: folders holding an __init__.py, except the tests and the root package."""
-    return sorted(p.parent.name for p in root.glob("*/__init__.py") if p.parent.name not in ("tests", IMPORT_NAME))
+    """The subpackages under root: folders holding an __init__.py, except the tests and the root package,
+    and the nested ones LAYERS names by a dotted name."""
+    top = [p.parent.name for p in root.glob("*/__init__.py") if p.parent.name not in ("tests", IMPORT_NAME)]
+    nested = [name for layer in LAYERS for name in layer
+              if "." in name and (root / name.replace(".", "/") / "__init__.py").is_file()]
+    return sorted(top + nested)
 
 
 def imported_names(source: Path) -> set[str]:
@@ -51,30 +57,37 @@ def imported_names(source: Path) -> set[str]:
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.add(node.module)
-            if node.module == IMPORT_NAME:  # `from devsearch import store`
-                found.update(f"{IMPORT_NAME}.{alias.name}" for alias in node.names)
+            if node.module.split(".")[0] == IMPORT_NAME:  # `from devsearch.store import derived`
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)
     return found
 
 
-def our_package(name: str) -> str | None:
-    """The subpackage an import names through the one import name (`devsearch.store.x` -> store)."""
-    parts = name.split(".")
-    return parts[1] if parts[0] == IMPORT_NAME and len(parts) > 1 else None
+def package_of(dotted: str, names: list[str]) -> str | None:
+    """The package of ours a dotted module name (below the import name) lies in: the longest one that holds it."""
+    held = [name for name in names if dotted == name or dotted.startswith(name + ".")]
+    return max(held, key=len, default=None)
+
+
+def our_package(name: str, names: list[str]) -> str | None:
+    """The package an import names through the one import name (`devsearch.store.x` -> store)."""
+    head, _, rest = name.partition(".")
+    return package_of(rest, names) if head == IMPORT_NAME and rest else None
 
 
 def build_graph(root: Path) -> tuple[dict[str, set[str]], dict[str, int], list[str]]:
     """(package -> the packages it imports, package -> lines of Python in it, bare imports of ours)."""
     names = packages(root)
+    top = {name for name in names if "." not in name}
     graph: dict[str, set[str]] = {name: set() for name in names}
     lines: dict[str, int] = dict.fromkeys(names, 0)
     bare: list[str] = []
-    for name in names:
-        for module in sorted((root / name).rglob("*.py")):
-            imported = imported_names(module)
-            graph[name] |= ({our_package(i) for i in imported} & set(names)) - {name}
-            bare += [f"bare import: {module.relative_to(root).as_posix()} imports {i!r}: use {IMPORT_NAME}.{i}"
-                     for i in sorted(imported) if i.split(".")[0] in names]
-            lines[name] += len(module.read_text(encoding="utf-8").splitlines())
+    for module in sorted(m for name in top for m in (root / name).rglob("*.py")):
+        name = package_of(".".join(module.relative_to(root).with_suffix("").parts), names)
+        imported = imported_names(module)
+        graph[name] |= {our_package(i, names) for i in imported} - {None, name}
+        bare += [f"bare import: {module.relative_to(root).as_posix()} imports {i!r}: use {IMPORT_NAME}.{i}"
+                 for i in sorted(imported) if i.split(".")[0] in top]
+        lines[name] += len(module.read_text(encoding="utf-8").splitlines())
     return graph, lines, bare
 
 
@@ -97,6 +110,21 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
         if start not in done:
             visit(start, [start])
     return cycles
+
+
+def module_cycles(root: Path, names: list[str]) -> list[str]:
+    """A line for each import cycle between our modules (`model.bundle -> model.resolver -> model.bundle`)."""
+    modules = {".".join(m.relative_to(root).with_suffix("").parts).removesuffix(".__init__"): m
+               for name in names if "." not in name for m in (root / name).rglob("*.py")}
+
+    def module_of(imported: str) -> str | None:  # `devsearch.store.catalog.Store` -> store.catalog
+        head, _, rest = imported.partition(".")
+        while head == IMPORT_NAME and rest and rest not in modules:
+            rest = rest.rpartition(".")[0]
+        return rest if head == IMPORT_NAME and rest else None
+
+    graph = {dotted: {module_of(i) for i in imported_names(path)} - {None, dotted} for dotted, path in modules.items()}
+    return [f"import cycle between modules: {' -> '.join(cycle)}" for cycle in find_cycles(graph)]
 
 
 def unplaced(graph: dict[str, set[str]]) -> list[str]:
@@ -139,7 +167,7 @@ def main(argv: list[str]) -> int:
     broken = unplaced(graph)
     if not broken:
         print("\n".join(report(graph, lines)))
-        broken = problems(graph, lines) + bare
+        broken = problems(graph, lines) + module_cycles(root, list(graph)) + bare
     for line in broken:
         print(f"deps_graph: {line}", file=sys.stderr)
     return 1 if broken else 0

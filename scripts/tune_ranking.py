@@ -2,7 +2,7 @@
 
 Prints, from one run, retrieval AP by head word and by category word (training/word_retrieval.py)
 for the rankings of issue 9, then the grids the constants in model/conse.py, model/ranking.py and
-store/probabilities.py were read from, and the mass that keeping only the top K classes loses.
+store/kept_classes.py were read from, and the mass that keeping only the top K classes loses.
 Tune on the development split only (e.g. ../shared/datasets/tuxpaint-objects --where kind=photo):
 the project is judged on photos it has never seen.
 
@@ -25,7 +25,7 @@ from devsearch.model.conse import (CONSE_TOP_T, HYPERNYM_LEVELS, HYPERNYM_WEIGHT
                          project_all, top_classes)
 from devsearch.model.manifest import DEFAULT_BACKBONE, DEFAULT_WORDS  # noqa: E402
 from devsearch.model.ranking import BETA, word_weights  # noqa: E402
-from devsearch.store.probabilities import TOP_K  # noqa: E402
+from devsearch.store.kept_classes import TOP_K  # noqa: E402
 from devsearch.training.datasets import read_dataset  # noqa: E402
 from devsearch.training.features import dataset_features  # noqa: E402
 from devsearch.training.word_retrieval import category_queries, head_queries, meaning_ranker, retrieval_metrics  # noqa: E402

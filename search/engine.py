@@ -21,6 +21,7 @@ import numpy as np
 from devsearch.core.errors import EmptyStoreError, ImageError
 from devsearch.core.files import is_under
 from devsearch.core.settings import Settings
+from devsearch.core.vectors import unit_rows
 from devsearch.model.ranking import BETA, QueryClasses
 from devsearch.model.resolver import ResolvedModel, resolve_model
 from devsearch.search.meaning import query_classes, reasons
@@ -29,8 +30,10 @@ from devsearch.search.query_parser import Term, image_path, parse_query
 from devsearch.search.results import SearchResult
 from devsearch.search.query_vector import query_vector, unit_nonzero
 from devsearch.store.catalog import Store
-from devsearch.store.probabilities import TopClasses, keep_top
-from devsearch.store.records import Bonus, PhotoRecord
+from devsearch.store.kept_classes import TopClasses, keep_top
+from devsearch.store.derived.bonus import Bonus
+from devsearch.store.records import PhotoRecord
+from devsearch.store.report import status_of
 from devsearch.store.hashing import content_hash
 
 _MTIME_TOLERANCE = 1e-6
@@ -53,7 +56,7 @@ class Searcher:
     """
 
     def __init__(self, store: Store, settings: Settings, *, exact: bool = False):
-        self.store = store
+        self._store = store  # private: a caller reads the store through the methods below
         self.settings = settings
         self.exact = exact
         self.model = bound_model(store, settings)
@@ -62,7 +65,7 @@ class Searcher:
         self._allowed: tuple[Filters, int, np.ndarray] | None = None  # the last filters' photos, at a generation
 
     def close(self) -> None:
-        self.store.close()
+        self._store.close()
 
     def __enter__(self) -> "Searcher":
         return self
@@ -106,10 +109,10 @@ class Searcher:
         strict=True keeps the path's row only when size and mtime still match (its stored vector
         is then this file's); strict=False keeps it anyway (`similar` leaves it out either way).
         """
-        found = {r.id: r for r in self.store.find_by_hash(content_hash(path)) if r.status == "indexed"}
+        found = {r.id: r for r in self._store.find_by_hash(content_hash(path)) if r.status == "indexed"}
         stat = path.stat()
         for candidate in {path.absolute(), path.resolve()}:
-            record = self.store.find_by_path(candidate)
+            record = self._store.find_by_path(candidate)
             if record is None or record.status != "indexed":
                 continue
             unchanged = record.size == stat.st_size and abs(record.mtime - stat.st_mtime) < _MTIME_TOLERANCE
@@ -129,7 +132,7 @@ class Searcher:
             known = self.same_photo(path, strict=True)
             if known:
                 photo_id = known[0].id
-                out.append((unit_nonzero(self.store.vector_of(photo_id)), self.store.top_classes_of([photo_id]).get(photo_id)))
+                out.append((unit_nonzero(self._store.vector_of(photo_id)), self._store.top_classes_of([photo_id]).get(photo_id)))
             else:
                 out.append(None)
         todo = [i for i, found in enumerate(out) if found is None]
@@ -156,10 +159,10 @@ class Searcher:
 
     def _mass(self, classes: QueryClasses) -> Bonus:
         """Each photo's mass for the query's classes, from the store's class postings."""
-        words = self.store.class_mass(classes.words.classes, classes.words.weights)
+        words = self._store.class_mass(classes.words.classes, classes.words.weights)
         if not classes.photos:
             return words
-        return words + self.store.class_mass(classes.photos.classes, classes.photos.weights, per_length=True)
+        return words + self._store.class_mass(classes.photos.classes, classes.photos.weights, per_length=True)
 
     def nearest(self, vector: np.ndarray, n: int, filters: Filters = Filters(), exclude: Set[int] = frozenset(),
                 classes: QueryClasses = QueryClasses(), min_score: float | None = None) -> list[SearchResult]:
@@ -180,16 +183,16 @@ class Searcher:
                 allowed = allowed[~np.isin(allowed, np.fromiter(exclude, dtype=np.int64))]
             if allowed.size == 0:
                 return []
-            hits = self.store.knn(vector, n, allowed_ids=allowed, exact=self.exact, bonus=bonus)
+            hits = self._store.knn(vector, n, allowed_ids=allowed, exact=self.exact, bonus=bonus)
         else:
-            hits = [hit for hit in self.store.knn(vector, n + len(exclude), exact=self.exact, bonus=bonus)
+            hits = [hit for hit in self._store.knn(vector, n + len(exclude), exact=self.exact, bonus=bonus)
                     if hit[0] not in exclude][:n]
         if min_score is not None:
             hits = [hit for hit in hits if hit[1] >= min_score]
         ids = [photo_id for photo_id, _ in hits]
-        records = self.store.get(ids)
+        records = self._store.get(ids)
         masses = mass.of(ids) if mass is not None else np.zeros(len(ids), np.float32)
-        tops = self.store.top_classes_of(ids) if mass is not None else {}
+        tops = self._store.top_classes_of(ids) if mass is not None else {}
         reasons_of = classes.combined()
         return [
             SearchResult(rank=rank, score=float(score), path=record.path, width=record.width, height=record.height,
@@ -203,9 +206,9 @@ class Searcher:
         """The ids the filters allow, kept for the next search with the same filters while the store
         stays at its generation: a date filter reads every row (1.4 s at 1M photos), and a gallery
         searches again at each keystroke with the filters unchanged."""
-        generation = self.store.generation()
+        generation = self._store.generation()
         if self._allowed is None or self._allowed[:2] != (filters, generation):
-            ids = self.store.ids_matching(under=filters.under, after=filters.after, before=filters.before)
+            ids = self._store.ids_matching(under=filters.under, after=filters.after, before=filters.before)
             ids.flags.writeable = False
             self._allowed = (filters, generation, ids)
         return self._allowed[2]
@@ -215,10 +218,47 @@ class Searcher:
         listing a million ids under it would cost a cold query most of a second."""
         if filters.under is None:
             return filters
-        roots = self.store.roots()  # every indexed photo lies under one (a store written without any: no shortcut)
+        roots = self._store.roots()  # every indexed photo lies under one (a store written without any: no shortcut)
         if roots and all(is_under(root, [str(filters.under)]) for root in roots):
             return replace(filters, under=None)
         return filters
+
+    # -- reads for a long-lived caller (the web gallery), which reaches the store only here --------
+
+    @property
+    def home(self) -> Path:
+        """The store's folder."""
+        return Path(self._store.home)
+
+    def generation(self) -> int:
+        """The store's generation now (bumped by every commit)."""
+        return self._store.generation()
+
+    def roots(self) -> list[str]:
+        """The indexed folders, as they were given."""
+        return self._store.roots()
+
+    def records(self, ids: Sequence[int]) -> list[PhotoRecord]:
+        """The catalog rows of these ids, in their order (ids without a row left out)."""
+        return self._store.get(ids)
+
+    def ids_by_date(self) -> np.ndarray:
+        """Every indexed id, newest first (capture time, else mtime)."""
+        return self._store.ids_by_date()
+
+    def status(self) -> dict:
+        """What the store holds, as `devsearch status --json` says it (store/report.py)."""
+        return status_of(self._store)
+
+    def warm(self) -> None:
+        """Load the k-NN index (and catch it up) now, not during the first search."""
+        self._store.knn(np.full(self.dims, self.dims ** -0.5, dtype=np.float32), 1, exact=self.exact)
+
+    def similar_to_indexed(self, record: PhotoRecord, n: int, filters: Filters = Filters()) -> list[SearchResult]:
+        """Photos nearest to an indexed photo's stored vector, without it or other copies of it (same content)."""
+        copies = {r.id for r in self._store.find_by_hash(record.content_hash) if r.status == "indexed"}
+        vector = unit_rows(self._store.vector_of(record.id))
+        return self.nearest(vector, n, filters, copies | {record.id})
 
 
 def open_searcher(settings: Settings, *, exact: bool = False) -> Searcher:

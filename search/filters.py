@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from devsearch.core.errors import UsageError
+from devsearch.core.errors import InputError
 
 
 @dataclass(frozen=True)
 class Filters:
-    """`--in DIR`, `--after DATE`, `--before DATE`; all None means every indexed photo."""
+    """Under a folder, taken after and before a moment; all None means every indexed photo."""
 
     under: Path | None = None
     after: datetime | None = None
@@ -27,20 +27,20 @@ class Filters:
         return self.under is not None or self.after is not None or self.before is not None
 
 
-def parse_date(text: str, option: str) -> datetime:
-    """`YYYY-MM-DD` (midnight), `YYYY-MM` or `YYYY` (the moment it begins: `--after 2023 --before 2024`
+def parse_date(text: str, field: str) -> datetime:
+    """`YYYY-MM-DD` (midnight), `YYYY-MM` or `YYYY` (the moment it begins: after 2023 and before 2024
     is the year 2023), or an ISO 8601 date-time; one with a zone is turned into local time.
 
-    A bad value is a UsageError naming the option, so the user sees what to fix.
+    A bad value is an InputError naming the field (`after`, `before`), which the caller words as its
+    user knows it, so the user sees what to fix.
     """
     typed = text.strip()
     full = {4: f"{typed}-01-01", 7: f"{typed}-01"}.get(len(typed), typed) if re.fullmatch(r"\d{4}(-\d{2})?", typed) else typed
     try:
         value = datetime.fromisoformat(full)
     except ValueError:
-        raise UsageError(
-            f"{option} {text!r} is not a date: use YYYY-MM-DD, YYYY-MM, YYYY or an ISO date-time like 2024-06-01T14:30"
-        ) from None
+        raise InputError(lambda name: f"{name(field)} {text!r} is not a date: use YYYY-MM-DD, YYYY-MM, YYYY or an "
+                                      "ISO date-time like 2024-06-01T14:30") from None
     return _local(value) if value.tzinfo is not None else value
 
 
@@ -57,22 +57,22 @@ def _local(moment: datetime) -> datetime:
             return datetime.min if offset < timedelta(0) else datetime.max
 
 
-def make_filters(under: Path | None = None, after: str | None = None, before: str | None = None, *,
-                 names: tuple[str, str] = ("--after", "--before")) -> Filters:
-    """Filters from command-line strings; a missing folder or `--after` not before `--before` is a UsageError
-    (names: how the two dates are called where they were given, e.g. the API's `after` and `before`)."""
-    start = parse_date(after, names[0]) if after is not None else None
-    end = parse_date(before, names[1]) if before is not None else None
+def make_filters(under: Path | None = None, after: str | None = None, before: str | None = None) -> Filters:
+    """Filters from the strings a user gave; a missing folder, a bad date or `after` not before `before`
+    is an InputError naming the field (`under`, `after`, `before`): the CLI words it with its options,
+    the web API with its parameters."""
+    start = parse_date(after, "after") if after is not None else None
+    end = parse_date(before, "before") if before is not None else None
     if start is not None and end is not None and start >= end:
-        raise UsageError(f"the start date {after} ({names[0]}) is not before the end date {before} ({names[1]}): "
-                         "nothing could match; swap them")
+        raise InputError(lambda name: f"the start date {after} ({name('after')}) is not before the end date {before} "
+                                      f"({name('before')}): nothing could match; swap them")
     folder = None
     if under is not None:
         try:
             folder = Path(os.path.expanduser(under)).resolve()
             is_folder = folder.is_dir()
         except OSError as exc:
-            raise UsageError(f"--in {under}: {exc.strerror}") from None
+            raise InputError(lambda name, why=exc.strerror: f"{name('under')} {under}: {why}") from None
         if not is_folder:
-            raise UsageError(f"--in {under}: no such folder")
+            raise InputError(lambda name: f"{name('under')} {under}: no such folder")
     return Filters(under=folder, after=start, before=end)

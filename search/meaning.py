@@ -12,7 +12,7 @@ from devsearch.model.class_senses import Sense, load_class_senses
 from devsearch.model.ranking import ClassWeights, QueryClasses, class_weights, photo_classes, word_classes
 from devsearch.search.query_parser import Term, parse_query
 from devsearch.search.results import Reason
-from devsearch.store.probabilities import TopClasses
+from devsearch.store.kept_classes import TopClasses
 
 REASONS = 3  # classes named per result
 

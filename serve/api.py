@@ -33,7 +33,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from devsearch.core.errors import UsageError
-from devsearch.core.names import exact_json, visible
+from devsearch.core.safe_text import exact_json, visible
 from devsearch.search.filters import Filters, make_filters
 from devsearch.search.query_parser import parse_query
 from devsearch.search.results import SearchResult
@@ -43,7 +43,6 @@ from devsearch.serve.library import MAX_DEPTH, Page
 from devsearch.serve.services import Services
 from devsearch.serve.uploads import check_photo, read_upload
 from devsearch.store.records import PhotoRecord
-from devsearch.store.report import store_status
 
 DEFAULT_N = 60
 MAX_N = 200
@@ -51,7 +50,7 @@ SORTS = ("relevance", "date")
 
 
 class NamesJSON(JSONResponse):
-    """A JSON response that carries file names exactly, whatever their bytes (core/names.exact_json)."""
+    """A JSON response that carries file names exactly, whatever their bytes (core/safe_text.exact_json)."""
 
     def render(self, content: object) -> bytes:
         return exact_json(content).encode("utf-8")
@@ -92,7 +91,7 @@ async def _filters(request: Request) -> Filters:
         services = _services(request)
         roots = await services.lanes.run(services.lanes.search, services.library.roots)
         folder = _folder(params["in"], roots)
-    return make_filters(folder, params.get("after") or None, params.get("before") or None, names=("after", "before"))
+    return make_filters(folder, params.get("after") or None, params.get("before") or None)
 
 
 async def _page(request: Request) -> Page:
@@ -166,7 +165,7 @@ async def similar_upload(request: Request) -> NamesJSON:
     vector = services.examples.get(key)
     if vector is None:
         await services.lanes.run(services.lanes.pictures, check_photo, data)
-        vector = await services.lanes.run(services.lanes.model, services.network.embed, data, services.library.model)
+        vector = await services.lanes.run(services.lanes.model, services.image_model.embed, data, services.library.model)
         services.examples.put(key, vector)
     results = await services.lanes.run(services.lanes.search, services.library.nearest, vector, page)
     return _results(results, page, example=key[:16])
@@ -196,15 +195,14 @@ async def labels(request: Request) -> NamesJSON:
     record, roots = await lanes.run(lanes.search, library.located, request.path_params["id"])
     with open_photo(record.path, roots) as served:  # re-checked, as a served file is
         path = served.path
-    description = await lanes.run(lanes.model, services.network.describe, path, library.model)
+    description = await lanes.run(lanes.model, services.image_model.describe, path, library.model)
     return NamesJSON({"id": record.id, "imagenet": description["imagenet"], "words": description["words"]})
 
 
 async def status(request: Request) -> NamesJSON:
     services = _services(request)
-    report = await services.lanes.run(services.lanes.pictures, store_status, services.library.home)
-    return NamesJSON({**report, "serving_generation": services.library.generation, "shown_home": visible(report["home"]),
-                      "shown_roots": [visible(root) for root in report["roots"]]})
+    report = await services.lanes.run(services.lanes.search, services.library.status)
+    return NamesJSON({**report, "shown_home": visible(report["home"]), "shown_roots": [visible(root) for root in report["roots"]]})
 
 
 ROUTES = [

@@ -12,7 +12,7 @@ from starlette.responses import FileResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from devsearch.core.errors import DevsearchError, StoreError, UnknownWordError
+from devsearch.core.errors import DevsearchError, InputError, StoreError, UnknownWordError
 from devsearch.serve import api, media
 from devsearch.serve.api import NamesJSON
 from devsearch.serve.freshness import keep_fresh
@@ -35,10 +35,16 @@ async def _http_error(request: Request, exc: HTTPException) -> NamesJSON:
     return _error(exc.status_code, exc.detail)
 
 
+def parameter_name(field: str) -> str:
+    """The API's name for an input the layers below call field (`under` is the parameter `in`)."""
+    return {"under": "in"}.get(field, field)
+
+
 async def _devsearch_error(request: Request, exc: DevsearchError) -> NamesJSON:
     if isinstance(exc, UnknownWordError):
         return _error(400, str(exc), word=exc.word, suggestions=exc.suggestions)
-    return _error(503 if isinstance(exc, StoreError) else 400, str(exc))
+    message = exc.worded(parameter_name) if isinstance(exc, InputError) else str(exc)
+    return _error(503 if isinstance(exc, StoreError) else 400, message)
 
 
 async def _not_found(request: Request, exc: PhotoNotFound) -> NamesJSON:

@@ -37,11 +37,11 @@ async def keep_fresh(library: Library, lanes: Lanes, poll_s: float = POLL_S, pat
         if not settled and time.monotonic() - behind_since < patience_s:
             continue
         try:
-            opened = await asyncio.to_thread(library.open_next)
+            upcoming = await asyncio.to_thread(library.open_next)
         except DevsearchError as err:  # e.g. a --rebuild in progress: keep answering from what we have
             if str(err) != last_error:
                 log.warning("devsearch serve: keeping the current searcher: %s", err)
             last_error = str(err)
             continue
-        await lanes.run(lanes.search, library.swap, opened)
+        await lanes.run(lanes.search, library.swap, upcoming)
         behind_since = last_error = None

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 
 from devsearch.core.settings import Settings
-from devsearch.core.vectors import unit_rows
 from devsearch.model.resolver import ResolvedModel
 from devsearch.search.engine import Searcher, open_searcher
 from devsearch.search.filters import Filters
@@ -50,20 +49,14 @@ def _when(record: PhotoRecord) -> datetime:
     return record.taken or datetime.fromtimestamp(record.mtime)
 
 
-def _warm(searcher: Searcher) -> None:
-    """Load the HNSW graph (and catch it up) now, not during the first request."""
-    dims = searcher.dims
-    searcher.store.knn(np.full(dims, dims ** -0.5, dtype=np.float32), 1)
-
-
 class Library:
     """The searcher in use plus the catalog reads the pages need (browsing the library among them)."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        opened = self.open_next()
-        self.searcher, self.generation = opened.searcher, opened.generation
-        self._orders: dict[Filters, np.ndarray] = {Filters(): opened.by_date}  # browse orders of this searcher
+        upcoming = self.open_next()
+        self.searcher, self.generation = upcoming.searcher, upcoming.generation
+        self._orders: dict[Filters, np.ndarray] = {Filters(): upcoming.by_date}  # browse orders of this searcher
 
     def close(self) -> None:
         self.searcher.close()
@@ -76,9 +69,7 @@ class Library:
     def similar(self, photo_id: int, page: Page) -> list[SearchResult]:
         """A page of the photos nearest to an indexed one, without it or other copies of it."""
         record = self.photo(photo_id)
-        copies = {r.id for r in self.searcher.store.find_by_hash(record.content_hash) if r.status == "indexed"}
-        vector = unit_rows(self.searcher.store.vector_of(photo_id))
-        return self._page(lambda depth: self.searcher.nearest(vector, depth, page.filters, copies | {photo_id}), page)
+        return self._page(lambda depth: self.searcher.similar_to_indexed(record, depth, page.filters), page)
 
     def nearest(self, vector: np.ndarray, page: Page) -> list[SearchResult]:
         """A page of the photos nearest to a unit vector (an uploaded photo's)."""
@@ -91,7 +82,7 @@ class Library:
             ranked = ranking(page.offset + page.n)[page.offset:]
             return ranked if page.min_score is None else [r for r in ranked if r.score >= page.min_score]
         ranked = [r for r in ranking(DATE_SORT_POOL) if page.min_score is None or r.score >= page.min_score]
-        when = {record.id: _when(record) for record in self.searcher.store.get([r.id for r in ranked])}
+        when = {record.id: _when(record) for record in self.searcher.records([r.id for r in ranked])}
         ranked.sort(key=lambda r: when[r.id], reverse=True)
         return [replace(r, rank=page.offset + i) for i, r in enumerate(ranked[page.offset:page.offset + page.n], 1)]
 
@@ -101,7 +92,7 @@ class Library:
         there are; no depth limit. The order is sorted once per store generation, then sliced."""
         order = self._order(page.filters)
         ids = order[page.offset:page.offset + page.n].tolist()
-        return [r for r in self.searcher.store.get(ids) if r.status == "indexed"], len(order)
+        return [r for r in self.searcher.records(ids) if r.status == "indexed"], len(order)
 
     def _order(self, filters: Filters) -> np.ndarray:
         """The ids browse pages through: the whole library's date order, kept with the filtered view
@@ -118,7 +109,7 @@ class Library:
         """The catalog row of an indexed photo; PhotoNotFound otherwise (an id past any SQLite integer too)."""
         if not 0 <= photo_id <= MAX_ID:
             raise PhotoNotFound(photo_id)
-        found = self.searcher.store.get([photo_id])
+        found = self.searcher.records([photo_id])
         if not found or found[0].status != "indexed":
             raise PhotoNotFound(photo_id)
         return found[0]
@@ -130,11 +121,15 @@ class Library:
     @property
     def home(self) -> Path:
         """The store directory (absolute)."""
-        return Path(self.searcher.store.home)
+        return self.searcher.home
+
+    def status(self) -> dict:
+        """What the open store holds (`devsearch status --json`), and the generation being served."""
+        return {**self.searcher.status(), "serving_generation": self.generation}
 
     def roots(self) -> list[str]:
         """The indexed folders, symbolic links resolved (what a served file must be under)."""
-        return [os.path.realpath(root) for root in self.searcher.store.roots()]
+        return [os.path.realpath(root) for root in self.searcher.roots()]
 
     # ---- the model -----------------------------------------------------------------------------
     @property
@@ -145,30 +140,30 @@ class Library:
     # ---- freshness -----------------------------------------------------------------------------
     def store_generation(self) -> int:
         """The store's generation now (the searcher answers as of self.generation)."""
-        return self.searcher.store.generation()
+        return self.searcher.generation()
 
-    def open_next(self) -> "Opened":
+    def open_next(self) -> "NextSearcher":
         """A new searcher on the store as it is now, its vectors loaded, with its generation and the
         library's date order (a sort of every row: 1.8 s at 1M photos, so not on the search lane)."""
         searcher = open_searcher(self.settings)
         try:
-            generation = searcher.store.generation()
-            _warm(searcher)
-            by_date = searcher.store.ids_by_date()
+            generation = searcher.generation()
+            searcher.warm()
+            by_date = searcher.ids_by_date()
         except BaseException:
             searcher.close()
             raise
-        return Opened(searcher, generation, by_date)
+        return NextSearcher(searcher, generation, by_date)
 
-    def swap(self, opened: "Opened") -> None:
+    def swap(self, upcoming: "NextSearcher") -> None:
         """Answer from now on with what open_next made; the old searcher is closed."""
-        old, self.searcher, self.generation = self.searcher, opened.searcher, opened.generation
-        self._orders = {Filters(): opened.by_date}
+        old, self.searcher, self.generation = self.searcher, upcoming.searcher, upcoming.generation
+        self._orders = {Filters(): upcoming.by_date}
         old.close()
 
 
 @dataclass(frozen=True)
-class Opened:
+class NextSearcher:
     """A searcher ready to take over, and what was read for it before the switch."""
 
     searcher: Searcher

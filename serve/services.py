@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from devsearch.core.settings import Settings
 from devsearch.serve.lanes import Lanes
 from devsearch.serve.library import Library
-from devsearch.serve.network import Network
+from devsearch.serve.image_model import ImageModel
 from devsearch.serve.thumbnails import Thumbnails
 from devsearch.serve.uploads import ExampleVectors
 
@@ -15,7 +15,7 @@ from devsearch.serve.uploads import ExampleVectors
 class Services:
     settings: Settings
     library: Library
-    network: Network
+    image_model: ImageModel
     thumbnails: Thumbnails
     lanes: Lanes = field(default_factory=Lanes)
     examples: ExampleVectors = field(default_factory=ExampleVectors)
@@ -24,7 +24,7 @@ class Services:
     def open(cls, settings: Settings) -> "Services":
         """Open the store (EmptyStoreError when nothing is indexed) and load its vectors."""
         library = Library(settings)
-        return cls(settings, library, Network(), Thumbnails(library.home))
+        return cls(settings, library, ImageModel(), Thumbnails(library.home))
 
     def close(self) -> None:
         self.lanes.shutdown()

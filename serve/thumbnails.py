@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devsearch.core.files import write_atomically
-from devsearch.search.render import load_thumbnail
+from devsearch.core.photo import load_thumbnail
 from devsearch.serve.files import ServedFile
 from devsearch.store.hashing import content_hash
 from devsearch.store.layout import THUMBNAILS_FOLDER

@@ -7,8 +7,8 @@ Store is the facade its callers open; each role lives in its own module:
 - store/writer.py: the writes, SQLAlchemy Core, one transaction per batch bumping the store
   generation; imported on the writer's first write only;
 - store/binding.py: the model the store is bound to (model.json);
-- store/derived.py: the files derived from the catalog (HNSW graph, flat matrix, class postings):
-  verified before they answer, caught up or rebuilt from the catalog, saved.
+- store/derived/keeper.py: the files derived from the catalog (HNSW graph, flat matrix, class
+  postings): verified before they answer, caught up or rebuilt from the catalog, saved.
 """
 from __future__ import annotations
 
@@ -26,14 +26,15 @@ from devsearch.core.errors import DamagedStoreError, DevsearchError, EmptyStoreE
 from devsearch.core.files import kind_of
 from devsearch.model.manifest import Manifest
 from devsearch.store.binding import MODEL_FILE, ModelBinding
-from devsearch.store.derived import DerivedFiles
-from devsearch.store.flat import FlatVectors
-from devsearch.store.hnsw import HnswIndex
-from devsearch.store.postings import Postings
+from devsearch.store.derived.bonus import Bonus
+from devsearch.store.derived.flat import FlatVectors
+from devsearch.store.derived.hnsw import HnswIndex
+from devsearch.store.derived.keeper import DerivedFiles
+from devsearch.store.derived.postings import Postings
 from devsearch.store.lock import WriterLock
 from devsearch.store.migrate import ensure_schema
 from devsearch.store.reader import CATALOG_FILE, CatalogReader, catalog_error, connect, translates_catalog_errors
-from devsearch.store.records import Bonus, ChangeSet
+from devsearch.store.records import ChangeSet
 
 __all__ = ["CATALOG_FILE", "Store", "check_home"]
 
@@ -104,7 +105,8 @@ class Store(CatalogReader):
         self._lock = lock
         self._writer = None  # store.writer.CatalogWriter, made on the writer's first write
         self._binding = ModelBinding(home)
-        self._derived = DerivedFiles(home, self, self._bound_dims, repairs=lock is None)
+        self._derived = DerivedFiles(home, self, self._bound_dims,
+                                     repair_lock=(lambda: WriterLock(home)) if lock is None else None)
 
     # ---- opening and closing -------------------------------------------------------------
     @classmethod

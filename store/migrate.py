@@ -45,7 +45,7 @@ def ensure_schema(catalog: Path) -> None:
         return
     from sqlalchemy.exc import DBAPIError
 
-    from devsearch.store.engine import open_engine
+    from devsearch.store.sqlite_engine import open_engine
 
     engine = open_engine(catalog, writer=True)
     try:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from devsearch.core.errors import DamagedStoreError, StoreError
-from devsearch.store.probabilities import TopClasses, stack
+from devsearch.store.kept_classes import TopClasses, stack
 from devsearch.store.records import KnownFile, PhotoRecord, failure_reason, prefix_range
 
 CATALOG_FILE = "catalog.sqlite"

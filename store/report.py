@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from devsearch.core.names import shown_path, visible
+from devsearch.core.safe_text import shown_path, visible
 from devsearch.store.catalog import CATALOG_FILE, Store, check_home
 
 
@@ -17,20 +17,29 @@ def store_status(home: Path) -> dict:
     roots, model, size and the last run; zeros for no store."""
     home = Path(os.path.expanduser(home)).absolute()
     check_home(home)
-    status = {"home": str(home), "images": 0, "failed": 0, "deleted": 0, "skipped": 0, "failures": {}, "skips": {},
-              "roots": [], "model": None, "store_bytes": _bytes_on_disk(home), "last_run": None,
-              "failed_files": [], "skipped_files": []}
     if not (home / CATALOG_FILE).is_file():
-        return status
+        return _empty_status(home)
     with Store.open(home, allow_empty=True) as store:
-        manifest = store.model_manifest()
-        status.update(
-            images=store.count("indexed"), failed=store.count("failed"), deleted=store.count("deleted"),
-            failures=store.failure_counts(), roots=store.roots(),
-            model=manifest.fingerprint if manifest else None, last_run=store.last_run(),
-            failed_files=[{"path": path, "error": error} for path, error in store.failed_files()],
-            skipped_files=[{"path": path, "reason": reason} for path, reason in store.skipped_files()])
-        status.update(skipped=len(status["skipped_files"]), skips=store.skip_counts())
+        return status_of(store)
+
+
+def _empty_status(home: Path) -> dict:
+    return {"home": str(home), "images": 0, "failed": 0, "deleted": 0, "skipped": 0, "failures": {}, "skips": {},
+            "roots": [], "model": None, "store_bytes": _bytes_on_disk(home), "last_run": None,
+            "failed_files": [], "skipped_files": []}
+
+
+def status_of(store: Store) -> dict:
+    """store_status of a store already open (a long-lived searcher's: the web gallery's /api/status)."""
+    status = _empty_status(Path(store.home).absolute())
+    manifest = store.model_manifest()
+    status.update(
+        images=store.count("indexed"), failed=store.count("failed"), deleted=store.count("deleted"),
+        failures=store.failure_counts(), roots=store.roots(),
+        model=manifest.fingerprint if manifest else None, last_run=store.last_run(),
+        failed_files=[{"path": path, "error": error} for path, error in store.failed_files()],
+        skipped_files=[{"path": path, "reason": reason} for path, reason in store.skipped_files()])
+    status.update(skipped=len(status["skipped_files"]), skips=store.skip_counts())
     return status
 
 

@@ -17,7 +17,7 @@ class ExactText(TypeDecorator):
     """TEXT holding a file name's exact bytes. Python carries bytes that are not UTF-8 as surrogate
     escapes, which sqlite3 cannot encode; bound as bytes and cast to TEXT, every name is stored as
     it is on disk, and orders and compares byte by byte. Reads decode with surrogateescape (the
-    connections' text_factory, store/engine.py and store/reader.py)."""
+    connections' text_factory, store/sqlite_engine.py and store/reader.py)."""
 
     impl = Text
     cache_ok = True
@@ -44,7 +44,7 @@ photos = Table(
     Column("status", String(16), nullable=False),  # indexed | failed | deleted
     Column("error", ExactText),  # may name the file
     Column("embedding", LargeBinary),  # float32 unit vector, native byte order
-    Column("top_classes", LargeBinary),  # the classifier's top classes, store/probabilities.py; NULL without one
+    Column("top_classes", LargeBinary),  # the classifier's top classes, store/kept_classes.py; NULL without one
     Column("model", String(200)),  # fingerprint of the model that made the embedding
     Column("indexed_at", DateTime),
     Column("generation", Integer, nullable=False, server_default="0"),  # store generation of the last change

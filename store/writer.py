@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 
 from devsearch.core.vectors import unit_rows
-from devsearch.store.engine import open_engine
+from devsearch.store.sqlite_engine import open_engine
 from devsearch.store.records import ChangeSet, Move, Reprojected, prefix_range
 from devsearch.store.schema import meta, photos, roots, runs, skipped
 

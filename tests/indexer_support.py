@@ -17,7 +17,8 @@ import numpy as np
 from PIL import Image
 
 from devsearch.core.settings import Settings
-from devsearch.indexer.pipeline import run_index
+from devsearch.indexer.crawl import resolve_roots
+from devsearch.indexer.pipeline import IndexOptions, run_index
 from devsearch.indexer.summary import format_summary
 from devsearch.model.manifest import Manifest
 from devsearch.store.catalog import Store
@@ -85,8 +86,9 @@ BAD = ("corrupt", "empty", "text")
 
 def index_tree(root: Path, home: Path, embed=quadrant_colours, **options):
     """Index root into the store at home, in this process, with the quadrant-colour embedding."""
+    roots = resolve_roots([root])
     with Store.open(home, writer=True) as store:
-        return run_index([root], store, embed, MANIFEST, batch_size=4, workers=2, **options)
+        return run_index(roots, store, embed, MANIFEST, IndexOptions(batch_size=4, workers=2, **options))
 
 
 def start_indexer(root: Path, home: Path, *options: str, **debug_env: str) -> subprocess.Popen:
@@ -125,10 +127,12 @@ def main(home: str, *arguments: str) -> None:
 
         remote = RayEmbedding(roots[1], paced_quadrant_colours, DIMS, cpus=2)
         roots = roots[2:]
+    roots = resolve_roots([Path(root) for root in roots])
     with Store.open(Path(home), writer=True) as store:
         print("locked", flush=True)
-        summary = run_index(roots, store, quadrant_colours, MANIFEST, batch_size=2, workers=1, remote=remote,
-                            decode_timeout=Settings().decode_timeout)  # DEVSEARCH_DECODE_TIMEOUT, as a real run
+        options = IndexOptions(batch_size=2, workers=1, remote=remote,
+                               decode_timeout=Settings().decode_timeout)  # DEVSEARCH_DECODE_TIMEOUT, as a real run
+        summary = run_index(roots, store, quadrant_colours, MANIFEST, options)
     print("\n".join(format_summary(summary)), flush=True)
     sys.exit(130 if summary.interrupted else 0)
 

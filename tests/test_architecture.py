@@ -1,6 +1,7 @@
 """The package rules of docs/ARCHITECTURE.md: layers, no cycles, no giant package, a Keras-free query side."""
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -31,7 +32,7 @@ def test_the_repository_keeps_its_layers_without_cycles_or_a_giant_package():
     result = deps_graph(REPO)
     assert result.returncode == 0, result.stderr
     listed = {line.split()[1] for line in result.stdout.splitlines() if line[:1].isdigit()}
-    assert listed == {p.parent.name for p in REPO.glob("*/__init__.py")} - {"tests", "devsearch"}
+    assert listed == {p.parent.name for p in REPO.glob("*/__init__.py")} - {"tests", "devsearch"} | {"store.derived"}
 
 
 @pytest.mark.parametrize("modules,complaint", [
@@ -42,6 +43,11 @@ def test_the_repository_keeps_its_layers_without_cycles_or_a_giant_package():
     ({"core/a.py": "x = 1\n" * 30, "cli/b.py": "import devsearch.core\n" * 60}, "'cli' holds 67% of the code's lines"),
     ({"core/a.py": "", "plugins/b.py": "import devsearch.core\n"}, "package 'plugins' is in no layer"),
     ({"core/a.py": "", "cli/b.py": "from core.a import x\n"}, "bare import: cli/b.py imports 'core.a': use devsearch.core.a"),
+    ({"core/a.py": "", "store/a.py": "from devsearch.store.derived import b\n",
+      "store/derived/b.py": "import devsearch.store.a\n"},
+     "import cycle: store -> store.derived -> store"),
+    ({"core/a.py": "import devsearch.core.b\n", "core/b.py": "def f():\n    from devsearch.core.a import x\n"},
+     "import cycle between modules: core.a -> core.b -> core.a"),
 ])
 def test_the_graph_check_fails_on_a_broken_rule(tmp_path, modules, complaint):
     result = deps_graph(make_packages(tmp_path, modules))
@@ -61,3 +67,19 @@ def test_the_query_side_packages_load_no_deep_learning_or_arrow():
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_serve_reaches_the_store_only_through_its_searcher():
+    """serve/ may use the store's plain values (records, the content hash, the layout of its home), never
+    open or read a store itself: its one long-lived Searcher does (docs/ARCHITECTURE.md)."""
+    plain_values = {"devsearch.store.records", "devsearch.store.hashing", "devsearch.store.layout"}
+    reached = set()
+    for module in (REPO / "serve").glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("devsearch.store"):
+                reached.add(node.module)
+            elif isinstance(node, ast.Import):
+                reached.update(alias.name for alias in node.names if alias.name.startswith("devsearch.store"))
+            elif isinstance(node, ast.Attribute) and node.attr in ("store", "_store"):
+                reached.add(f"{module.name}: .{node.attr}")
+    assert reached <= plain_values, reached - plain_values

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from devsearch.store.flat import FlatVectors
-from devsearch.store.records import Bonus
+from devsearch.store.derived.bonus import Bonus
+from devsearch.store.derived.flat import FlatVectors
 
 
 def test_an_id_past_the_end_or_without_one_gets_no_bonus():

@@ -15,7 +15,7 @@ from devsearch.model.heads import build_devise_head
 from devsearch.model.manifest import MANIFEST_FILE, Manifest, read_manifest
 from devsearch.model.resolver import resolve_model
 from devsearch.core.photo import decode_photo
-from devsearch.store.probabilities import keep_top
+from devsearch.store.kept_classes import keep_top
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.slow

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from devsearch.model.imagenet import NUM_CLASSES
-from devsearch.store.postings import Postings
-from devsearch.store.probabilities import TOP_K, TopClasses, keep_top, stack
+from devsearch.store.derived.postings import Postings
+from devsearch.store.kept_classes import TOP_K, TopClasses, keep_top, stack
 
 
 def random_tops(count: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ from devsearch.core.errors import DevsearchError
 from devsearch.core.settings import Settings
 from devsearch.model.imagenet import NUM_CLASSES
 from devsearch.search.engine import open_searcher
-from devsearch.store.probabilities import keep_top
+from devsearch.store.kept_classes import keep_top
 from tests.tiny_library import build_store, photo_file
 
 QUERIES = ["dog", "beach + 0.5:cat", "people - dog"]
@@ -115,7 +115,7 @@ def test_a_long_lived_searcher_on_a_damaged_file_is_right_or_refuses(pristine, t
 def test_the_next_index_after_damage_leaves_sound_files(pristine, tmp_path) -> None:
     """After any damage to a derived file, the writer's save leaves files that verify."""
     from devsearch.store.catalog import Store
-    from devsearch.store.saved import CHECKSUM, file_checksum
+    from devsearch.store.derived.checksummed import CHECKSUM, file_checksum
 
     for name in [n for n in store_files(pristine["home"]) if n.startswith(("flat", "hnsw", "postings"))]:
         home = damaged(pristine, tmp_path / name, name, middle(4096) if not name.endswith(".json") else DAMAGES["json-list"])

@@ -19,7 +19,7 @@ from typer._click import exceptions as click_errors
 from devsearch.core import errors
 from devsearch.model.imagenet import NUM_CLASSES
 from devsearch.store.layout import THUMBNAILS_FOLDER
-from devsearch.store.probabilities import keep_top
+from devsearch.store.kept_classes import keep_top
 from tests.tiny_library import build_store, photo_file
 
 REPO = Path(__file__).resolve().parent.parent

@@ -12,12 +12,11 @@ from typer.testing import CliRunner
 
 from devsearch.cli.app import app
 from devsearch.core.errors import ImageError
-from devsearch.core.photo import decode_photo
-from devsearch.search.render import load_thumbnail
+from devsearch.core.photo import decode_photo, load_thumbnail
 from devsearch.store.catalog import Store
 from devsearch.store.records import ChangeSet, EmbeddedPhoto
 from devsearch.store.hashing import content_hash
-from tests.hostile import exif_bytes, wrong_type_exif
+from tests.hostile import bomb, exif_bytes, wrong_type_exif
 from tests.indexer_support import photo
 from tests.tiny_library import axis
 
@@ -208,6 +207,14 @@ def test_a_photo_whose_exif_has_the_wrong_types_is_decoded_upright(tmp_path: Pat
     assert load_thumbnail(path, 12).size == (8, 12)
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow's, as it opens the file
+def test_a_decompression_bomb_gets_no_thumbnail_as_it_gets_no_vector(tmp_path: Path) -> None:
+    path = bomb(tmp_path / "bomb.png")  # a tiny file that declares 120 megapixels
+    with pytest.raises(ImageError, match="^too large"):
+        decode_photo(path)
+    assert load_thumbnail(path, 12) is None
+
+
 def test_pillow_warnings_never_reach_the_terminal(library, tmp_path: Path) -> None:  # noqa: F811
     """An indexed photo with damaged EXIF (Pillow warns 'Truncated File Read') drawn as a thumbnail."""
     path = library["root"] / "warns.jpg"
@@ -218,3 +225,24 @@ def test_pillow_warnings_never_reach_the_terminal(library, tmp_path: Path) -> No
                                                        96, 64, None, axis(1, 0, 0, 0))]))
     result = run("query", "dog", "--home", home(library), "--thumbnails", "-n", "2")
     assert result.exit_code == 0 and result.stderr == ""
+
+
+
+
+
+def index_on_a_full_disk(library, small_disk, debug: str):  # noqa: F811
+    """An OSError no command words itself (ENOSPC): the last-resort funnel of cli/app.py words it."""
+    store = small_disk / "home"
+    shutil.copytree(library["settings"].home, store)
+    fill(small_disk)
+    return run("index", str(library["root"]), "--home", str(store), env={"DEVSEARCH_DEBUG": debug})
+
+
+@pytest.mark.parametrize("debug", ["", "0"])
+def test_devsearch_debug_empty_or_0_is_off_a_file_system_error_stays_one_line(library, small_disk, debug) -> None:  # noqa: F811
+    one_line_error(index_on_a_full_disk(library, small_disk, debug), "free some space")
+
+
+def test_devsearch_debug_on_lets_a_file_system_error_through_with_its_traceback(library, small_disk) -> None:  # noqa: F811
+    result = index_on_a_full_disk(library, small_disk, "1")
+    assert isinstance(result.exception, OSError), result.stderr

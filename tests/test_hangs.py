@@ -18,10 +18,9 @@ from typer.testing import CliRunner
 from devsearch.cli.app import app
 from devsearch.core.errors import ImageError
 from devsearch.core.files import NotRegularFileError, open_regular
-from devsearch.core.photo import decode_photo
+from devsearch.core.photo import decode_photo, load_thumbnail
 from devsearch.indexer.crawl import crawl
 from devsearch.indexer.decode import Work, decode_one
-from devsearch.search.render import load_thumbnail
 from devsearch.store.catalog import Store
 from devsearch.store.hashing import content_hash
 from tests.hostile import fifo, jpeg, make_corpus, unix_socket

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from devsearch.core.errors import ModelMismatchError, UsageError
-from devsearch.indexer.crawl import SKIP_HEIF, SKIP_THUMBNAILS, crawl
-from devsearch.indexer.pipeline import run_index
+from devsearch.indexer.crawl import SKIP_HEIF, SKIP_THUMBNAILS, crawl, resolve_roots
+from devsearch.indexer.pipeline import IndexOptions, run_index
 from devsearch.store.catalog import Store
 from devsearch.indexer.decode import CRASHED, timed_out
 from tests.indexer_support import (BAD, GOOD, MANIFEST, index_tree, indexed_rows, make_tree, photo, photo_folder,
@@ -224,14 +224,14 @@ def test_a_missing_root_is_a_usage_error(tmp_path) -> None:
 
 def test_a_store_of_another_model_is_refused(tree, indexed, tmp_path) -> None:
     with Store.open(indexed, writer=True) as store, pytest.raises(ModelMismatchError, match="--rebuild"):
-        run_index([tmp_path / "tree"], store, quadrant_colours, replace(MANIFEST, fingerprint="other:2"))
+        run_index(resolve_roots([tmp_path / "tree"]), store, quadrant_colours, replace(MANIFEST, fingerprint="other:2"))
 
 
 def test_rebuild_with_another_model_embeds_everything_again(tree, indexed, tmp_path) -> None:
     other = replace(MANIFEST, fingerprint="other-space:2")
     with Store.open(indexed, writer=True) as store:
         store.reset()
-        summary = run_index([tmp_path / "tree"], store, quadrant_colours, other)
+        summary = run_index(resolve_roots([tmp_path / "tree"]), store, quadrant_colours, other)
         assert (summary.new, store.count(), store.model_manifest().fingerprint) == (len(GOOD), len(GOOD), "other-space:2")
 
 
@@ -260,14 +260,16 @@ def rows_per_commit(home: Path) -> list[int]:
 def test_photos_are_committed_every_commit_every_photos_not_every_batch(tmp_path) -> None:
     root = photo_folder(tmp_path / "many", 12)
     with Store.open(tmp_path / "home", writer=True) as store:
-        run_index([root], store, quadrant_colours, MANIFEST, batch_size=2, commit_every=6, commit_seconds=3600)
+        run_index(resolve_roots([root]), store, quadrant_colours, MANIFEST,
+                  IndexOptions(batch_size=2, commit_every=6, commit_seconds=3600))
     assert rows_per_commit(tmp_path / "home") == [6, 6]
 
 
 def test_what_is_done_is_committed_once_commit_seconds_have_passed(tmp_path) -> None:
     root = photo_folder(tmp_path / "many", 12)
     with Store.open(tmp_path / "home", writer=True) as store:
-        run_index([root], store, quadrant_colours, MANIFEST, batch_size=2, commit_every=1000, commit_seconds=0)
+        run_index(resolve_roots([root]), store, quadrant_colours, MANIFEST,
+                  IndexOptions(batch_size=2, commit_every=1000, commit_seconds=0))
     assert rows_per_commit(tmp_path / "home") == [2] * 6
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 
 from devsearch.core.errors import StoreError
 from devsearch.store.catalog import CATALOG_FILE, Store
-from devsearch.store.engine import open_engine
+from devsearch.store.sqlite_engine import open_engine
 from devsearch.store.migrate import SCHEMA_HEAD, alembic_config, upgrade_schema
 from devsearch.store.schema import metadata
 

@@ -14,8 +14,9 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from devsearch.cli.app import app
-from devsearch.core.names import is_safe, shown_path, visible
-from devsearch.search.render import print_table, render_json, render_null, render_paths
+from devsearch.core.safe_text import is_safe, shown_path, visible
+from devsearch.search.render import render_json, render_null, render_paths
+from devsearch.search.table import print_table
 from devsearch.search.results import SearchResult
 from tests.hostile import ODD_NAMES, jpeg
 from tests.tiny_library import axis, build_store

@@ -1,4 +1,4 @@
-"""The class postings are checked block by block as a query reads them (store/saved.py): a damaged
+"""The class postings are checked block by block as a query reads them (store/derived/checksummed.py): a damaged
 block is caught before it counts, a block no query reads costs nothing, and the writer still checks
 every byte. A store of 25,000 photos with 50 kept classes each makes postings of two 4 MiB blocks."""
 from __future__ import annotations
@@ -12,10 +12,10 @@ import pytest
 from devsearch.model.imagenet import NUM_CLASSES
 from devsearch.model.manifest import Manifest
 from devsearch.store.catalog import Store
-from devsearch.store.postings import Postings
-from devsearch.store.probabilities import TOP_K, TopClasses
+from devsearch.store.derived.postings import Postings
+from devsearch.store.kept_classes import TOP_K, TopClasses
 from devsearch.store.records import ChangeSet, EmbeddedPhoto
-from devsearch.store.saved import BLOCK_BYTES, BLOCKS, CHECKSUM, file_checksum
+from devsearch.store.derived.checksummed import BLOCK_BYTES, BLOCKS, CHECKSUM, file_checksum
 
 PHOTOS = 25_000
 MANIFEST = Manifest(fingerprint="test-blocks:1", dims=4, backbone="none", head="none", words="none", words_name="none",

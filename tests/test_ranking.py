@@ -19,7 +19,7 @@ from devsearch.model.manifest import BUNDLED_WORDS_DIR, Manifest, write_manifest
 from devsearch.model.ranking import BETA
 from devsearch.search.engine import search_text
 from devsearch.store.catalog import Store
-from devsearch.store.probabilities import TopClasses
+from devsearch.store.kept_classes import TopClasses
 from devsearch.store.hashing import content_hash
 from devsearch.store.records import ChangeSet, EmbeddedPhoto
 from devsearch.wordspace.lookup import build_lookup

@@ -21,7 +21,7 @@ import pytest
 
 from devsearch.indexer.decode import CRASHED
 from devsearch.store.catalog import Store
-from devsearch.store.probabilities import TopClasses
+from devsearch.store.kept_classes import TopClasses
 from tests.conftest import FIXTURES
 from tests.indexer_support import MANIFEST, REPO, index_tree, indexed_rows, photo_folder, start_indexer
 

@@ -11,7 +11,10 @@ from datetime import datetime
 from PIL import Image
 from rich.console import Console
 
-from devsearch.search.render import print_table, render_json, render_paths, terminal_thumbnail, write_contact_sheet
+from devsearch.search.contact_sheet import write_contact_sheet
+from devsearch.search.render import render_json, render_paths
+from devsearch.search.table import print_table
+from devsearch.search.thumbnails import terminal_thumbnail
 from devsearch.search.results import SearchResult
 from tests.conftest import FIXTURES
 

@@ -89,6 +89,12 @@ def test_folder_filter_inside_an_indexed_folder(api, library):
     assert names(api.get("/api/search", params={"q": "dog", "in": str(folder)})) == ["people.jpg"]
 
 
+def test_a_missing_folder_is_named_as_the_api_names_it(api, library):
+    missing = library.home.parent / "photos" / "no-such-trip"
+    error = api.get("/api/search", params={"q": "dog", "in": str(missing)}).json()["error"]
+    assert error == f"in {missing}: no such folder"
+
+
 def test_date_filters(api):
     found = names(api.get("/api/search", params={"q": "dog", "after": "2020-06-01", "before": "2022-01-01"}))
     assert found == ["dog_beach.jpg"]

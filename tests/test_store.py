@@ -14,7 +14,7 @@ import pytest
 from devsearch.core.errors import EmptyStoreError, ModelMismatchError, StoreError, StoreLockedError
 from devsearch.model.manifest import Manifest
 from devsearch.store.catalog import Store
-from devsearch.store.hnsw import REBUILD_AFTER
+from devsearch.store.derived.hnsw import REBUILD_AFTER
 from devsearch.store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, Move, Reprojected
 
 MANIFEST = Manifest(fingerprint="test-space:1", dims=4, backbone="none", head="none", words="none", words_name="none",

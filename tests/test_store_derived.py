@@ -14,7 +14,7 @@ import pytest
 
 from devsearch.model.manifest import Manifest
 from devsearch.store.catalog import Store
-from devsearch.store.saved import CHECKSUM, file_checksum
+from devsearch.store.derived.checksummed import CHECKSUM, file_checksum
 from devsearch.store.records import ChangeSet, EmbeddedPhoto
 
 DIMS = 8

@@ -97,7 +97,7 @@ def test_empty_corpus_is_a_usage_error(tmp_path: Path):
 def test_min_count_above_every_word_is_a_usage_error(tmp_path: Path):
     corpus = tmp_path / "tiny.txt"
     corpus.write_text("one two three\n")
-    with pytest.raises(UsageError, match="min-count"):
+    with pytest.raises(UsageError, match="min_count"):  # its own parameter: the caller words it (the CLI: --min-count)
         train_word2vec([corpus], tmp_path / "out.txt", min_count=5, workers=1)
     assert not (tmp_path / "out.txt").exists()
 
@@ -127,6 +127,19 @@ def test_cli_train_on_an_empty_corpus_exits_with_one_line(tmp_path: Path):
     result = runner.invoke(app, ["words", "train", str(empty), "--out", str(tmp_path / "v.txt")])
     assert result.exit_code == UsageError.exit_code
     assert result.stderr.startswith("devsearch: error: the corpus has no words")
+
+
+@pytest.mark.parametrize("options, said", [
+    (["--min-count", "5"], "no word occurs --min-count 5 times: lower --min-count"),
+    (["--dim", "0"], "--dim must be at least 1, not 0"),
+    (["--negative", "0"], "--negative 0 leaves nothing to train: give --negative N or --hs"),
+])
+def test_cli_names_a_bad_training_value_by_its_option(tmp_path: Path, options, said):
+    corpus = tmp_path / "tiny.txt"
+    corpus.write_text("one two three\n")
+    result = runner.invoke(app, ["words", "train", str(corpus), "--out", str(tmp_path / "v.txt"), *options])
+    assert result.exit_code == UsageError.exit_code
+    assert result.stderr.splitlines()[-1] == f"devsearch: error: {said}"  # after gensim's progress lines
 
 
 def test_cli_train_prints_a_one_line_summary(tmp_path: Path):

@@ -42,7 +42,7 @@ def make_bundle(folder: Path, fingerprint: str = FINGERPRINT) -> Manifest:
 def build_store(home: Path, model_dir: Path, photos: dict[Path, tuple[np.ndarray, datetime | None]], *,
                 fingerprint: str = FINGERPRINT, classes: dict[Path, bytes] | None = None) -> Settings:
     """A store bound to a tiny bundle, holding each existing file in photos with the given vector
-    (and kept top classes, store/probabilities.py's form, when given)."""
+    (and kept top classes, store/kept_classes.py's form, when given)."""
     manifest = make_bundle(model_dir, fingerprint)
     with Store.open(home, writer=True) as store:
         store.bind_model(manifest)

@@ -18,7 +18,7 @@ from typing import TextIO
 
 import numpy as np
 
-from devsearch.core.errors import UsageError
+from devsearch.core.errors import InputError, UsageError
 from devsearch.core.files import open_regular
 from devsearch.core.formats import IMAGE_EXTENSIONS
 from devsearch.model.conse import label_vectors
@@ -76,7 +76,8 @@ def read_dataset(folder: Path, where: Sequence[str] = ()) -> Dataset:
     if (folder / LABELS_FILE).is_file():
         dataset = _read_labels_csv(folder, filters)
     elif filters:
-        raise UsageError(f"dataset {folder} has no {LABELS_FILE}, so it has no columns to filter with --where")
+        raise InputError(lambda name: f"dataset {folder} has no {LABELS_FILE}, so it has no columns to filter with "
+                                      f"{name('where')}")
     else:
         dataset = _read_subfolders(folder)
     if not dataset.images:
@@ -169,7 +170,7 @@ def read_label_list(path: Path) -> list[str]:
 def pick_holdout(labels: Sequence[str], fraction: float, seed: int) -> list[str]:
     """A seeded random fraction of the labels (at least one, never all), sorted."""
     if not 0 < fraction < 1:
-        raise UsageError(f"--holdout-fraction must be between 0 and 1, not {fraction}")
+        raise InputError(lambda name: f"{name('holdout_fraction')} must be between 0 and 1, not {fraction}")
     count = min(max(1, round(len(labels) * fraction)), len(labels) - 1)
     chosen = np.random.default_rng(seed).choice(sorted(labels), size=count, replace=False)
     return sorted(str(label) for label in chosen)
@@ -188,8 +189,8 @@ def label_targets(labels: Sequence[str], words: WordLookup) -> tuple[list[str], 
     skipped = [label for label, ok in zip(labels, known) if not ok]
     if not kept:
         examples = ", ".join(repr(label) for label in skipped[:3])
-        raise UsageError(f"none of the {len(labels)} labels has a word vector (e.g. {examples}): "
-                         "use words the word space knows, or pass --words with a larger vocabulary")
+        raise InputError(lambda name: f"none of the {len(labels)} labels has a word vector (e.g. {examples}): "
+                                      f"use words the word space knows, or pass {name('words')} with a larger vocabulary")
     return kept, matrix[known], skipped
 
 

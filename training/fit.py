@@ -22,7 +22,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from devsearch.core.errors import UsageError
+from devsearch.core.errors import InputError, UsageError
 from devsearch.core.settings import Settings
 from devsearch.core.vectors import unit_rows
 from devsearch.model.backbones import load_backbone
@@ -141,7 +141,7 @@ def fit_softmax(data: TrainingSet, epochs: int, seed: int, say: Say = lambda _: 
 
 def _fit(model: keras.Model, data: TrainingSet, epochs: int, say: Say) -> list[float]:
     if epochs < 1:
-        raise UsageError(f"--epochs must be at least 1, not {epochs}")
+        raise InputError(lambda name: f"{name('epochs')} must be at least 1, not {epochs}")
     report = keras.callbacks.LambdaCallback(
         on_epoch_end=lambda epoch, logs: say(f"{model.name} epoch {epoch + 1}/{epochs}: loss {logs['loss']:.4f}"))
     history = model.fit(data.maps, data.targets, batch_size=BATCH_SIZE, epochs=epochs, shuffle=True,
@@ -159,7 +159,7 @@ def train(spec: TrainSpec, out_dir: Path, settings: Settings, say: Say = lambda 
 
     if holdout_fraction is not None:
         if spec.holdout_labels:
-            raise UsageError("give --holdout-labels or --holdout-fraction, not both")
+            raise InputError(lambda name: f"give {name('holdout_labels')} or {name('holdout_fraction')}, not both")
         labels = read_datasets([Path(d) for d in spec.datasets], spec.where).labels
         spec = replace(spec, holdout_labels=pick_holdout(labels, holdout_fraction, spec.seed))
     data = load_training_set(spec, settings, open_words(spec.words, settings.cache), say)

@@ -17,7 +17,7 @@ from devsearch.core.vectors import unit_rows
 from devsearch.model.class_senses import load_class_senses
 from devsearch.model.conse import top_classes
 from devsearch.model.ranking import BETA, score, word_weights
-from devsearch.store.probabilities import TOP_K
+from devsearch.store.kept_classes import TOP_K
 from devsearch.training.datasets import LabelledImage
 from devsearch.wordspace.lookup import WordLookup
 from devsearch.wordspace.wordnet import load_wordnet

@@ -31,7 +31,7 @@ import numpy as np
 
 from devsearch.core.errors import AssetMissingError, UnknownWordError, UsageError
 from devsearch.core.vectors import top_k, unit_rows
-from devsearch.wordspace.typed import plain_text
+from devsearch.wordspace.plain_words import plain_text
 
 LAYOUT = 1
 _CHUNK_ROWS = 65536
@@ -173,7 +173,7 @@ class WordLookup:
     def _rows(self, text: str, suggest: bool = True) -> list[int]:
         """Rows whose mean is the vector of text: one for a word or phrase token, else one per word.
 
-        What is not found as typed is looked up plain (wordspace/typed.py: `"dog's!"` as `dog`), then
+        What is not found as typed is looked up plain (wordspace/plain_words.py: `"dog's!"` as `dog`), then
         with its hyphens as spaces (`golden-retriever` as `golden retriever`)."""
         tokens = text.split()
         if not tokens:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from devsearch.core.errors import UsageError
+from devsearch.core.errors import InputError, UsageError
 from devsearch.core.files import write_atomically
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -108,12 +108,14 @@ def train_word2vec(
     log: Callable[[str], None] | None = None,
 ) -> TrainingSummary:
     """Train skip-gram vectors on the corpora and write them to `out` (binary if it ends in .bin)."""
-    for name, value, low in (("--dim", dim, 1), ("--window", window, 1), ("--min-count", min_count, 1),
-                             ("--epochs", epochs, 1), ("--negative", negative, 0)):
+    for field, value, low in (("dim", dim, 1), ("window", window, 1), ("min_count", min_count, 1),
+                              ("epochs", epochs, 1), ("negative", negative, 0)):
         if value < low:
-            raise UsageError(f"{name} must be at least {low}, not {value}")
+            raise InputError(lambda name, field=field, value=value, low=low:
+                             f"{name(field)} must be at least {low}, not {value}")
     if not hs and negative == 0:
-        raise UsageError("--negative 0 leaves nothing to train: give --negative N or --hs")
+        raise InputError(lambda name: f"{name('negative')} 0 leaves nothing to train: give {name('negative')} N "
+                                      f"or {name('hs')}")
     corpus = Corpus(corpora)
     if not any(sentence for sentence in corpus):
         raise UsageError(f"the corpus has no words: {', '.join(str(p) for p in corpus.paths)}")
@@ -139,7 +141,8 @@ def train_word2vec(
         )
         model.build_vocab(sentences)
         if len(model.wv) == 0:
-            raise UsageError(f"no word occurs --min-count {min_count} times: lower --min-count")
+            raise InputError(lambda name: f"no word occurs {name('min_count')} {min_count} times: "
+                                          f"lower {name('min_count')}")
         started = time.perf_counter()
         effective, raw = model.train(sentences, total_examples=model.corpus_count, epochs=epochs)
         elapsed = time.perf_counter() - started

@@ -13,7 +13,7 @@ from functools import lru_cache
 from importlib import resources
 
 from devsearch.core.errors import AssetMissingError
-from devsearch.wordspace.typed import plain_text
+from devsearch.wordspace.plain_words import plain_text
 
 DATA_FILE = "wordnet_nouns.tsv.gz"
 
@@ -55,7 +55,7 @@ class WordNet:
 
     def synsets(self, lemma: str) -> list[str]:
         """Noun synsets of a word or phrase, most frequent sense first; plurals are reduced (morphy).
-        Not found as typed, it is looked up plain (wordspace/typed.py: `"dog's"` as `dog`)."""
+        Not found as typed, it is looked up plain (wordspace/plain_words.py: `"dog's"` as `dog`)."""
         for typed in dict.fromkeys((lemma, plain_text(lemma))):
             words = typed.lower().split()
             for key in dict.fromkeys(("_".join(words), "_".join(" ".join(words).replace("-", " ").split()))):

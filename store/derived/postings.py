@@ -4,7 +4,8 @@ classes and its probability there (an inverted index, as a text engine keeps wor
 A query word covers a few classes (`dog`: 118 of 1000), so its mass is read from those classes'
 postings only, never from every photo's row. Derived from the catalog's top classes like the
 vector files: tagged with the store generation, caught up or rebuilt by the derived-file keeper,
-memory-mapped by readers, checked like every derived file (store/derived.py). Arrays: offsets (classes + 1) int64, ids int32 and probabilities float32,
+memory-mapped by readers, checked like every derived file (store/derived/keeper.py). Arrays: offsets
+(classes + 1) int64, ids int32 and probabilities float32,
 grouped by class, ids ascending within a class; and per photo (photos ascending) the length of its
 kept probability vector, which turns a dot product of two photos' classes into their cosine.
 """
@@ -15,8 +16,8 @@ from collections import OrderedDict
 import numpy as np
 
 from devsearch.model.imagenet import NUM_CLASSES
-from devsearch.store.npy import npy_view
-from devsearch.store.reader import CatalogReader
+from devsearch.store.derived.npy import npy_view
+from devsearch.store.derived.rows import CatalogRows
 
 _NAMES = ("offsets", "ids", "probabilities", "photos", "norms")
 MASS_CACHE = 4
@@ -44,7 +45,7 @@ class Postings:
         self._saved: dict = {}  # role -> store.saved.SavedFile, for a loaded index: checked as read
 
     @classmethod
-    def build(cls, catalog: CatalogReader, dims: int) -> "Postings":
+    def build(cls, catalog: CatalogRows, dims: int) -> "Postings":
         return cls.of_rows(*catalog.indexed_classes())
 
     @classmethod
@@ -80,7 +81,7 @@ class Postings:
             header = len(saved.data) - getattr(self, role).nbytes  # the .npy header before the entries
             saved.check(header + start * 4, header + end * 4)  # int32 ids, float32 probabilities
 
-    def catch_up(self, catalog: CatalogReader, dims: int) -> None:
+    def catch_up(self, catalog: CatalogRows, dims: int) -> None:
         """Apply rows changed since this index's generation: their new top classes, and ids no longer indexed."""
         self.apply_rows(*catalog.classes_changed_since(self.generation))
 

@@ -8,7 +8,7 @@ as data files under fresh names plus a sidecar `<kind>.json`, renamed into place
 - each data file's size and checksum (XXH3-64; CRC-32 in stores saved before it), and for the roles
   a kind reads in parts (the class postings) a checksum per 4 MiB block: a reader checks a whole
   file at load, or each block before it first reads it, so a damaged byte is caught before it
-  answers (store/saved.py). XXH3 runs at memory speed (about 20 GB/s here, against 2.5 GB/s for
+  answers (store/derived/checksummed.py). XXH3 runs at memory speed (about 20 GB/s here, against 2.5 GB/s for
   zlib's CRC-32). The writer checks every byte of every file before it trusts one.
 A file that fails a check is rebuilt from the catalog, with one line on stderr. A file that is only
 behind (a crash before it was saved) is caught up from the rows changed since its generation.
@@ -31,13 +31,12 @@ from devsearch.core.errors import StoreError
 from devsearch.core.files import read_regular_text, write_atomically
 from devsearch.core.notices import warn
 from devsearch.core.vectors import unit_rows
-from devsearch.store.flat import FlatVectors
-from devsearch.store.hnsw import HnswIndex
-from devsearch.store.lock import WriterLock
-from devsearch.store.postings import Postings
-from devsearch.store.reader import CatalogReader
-from devsearch.store.records import Bonus
-from devsearch.store.saved import BLOCKS, CHECKSUM, DamagedData, SavedFile, checksums, mapped, matches
+from devsearch.store.derived.bonus import Bonus
+from devsearch.store.derived.checksummed import BLOCKS, CHECKSUM, DamagedData, SavedFile, checksums, mapped, matches
+from devsearch.store.derived.flat import FlatVectors
+from devsearch.store.derived.hnsw import HnswIndex
+from devsearch.store.derived.postings import Postings
+from devsearch.store.derived.rows import CatalogRows, Lock
 
 SIDECAR_FORMAT = 2
 SCORE_TOLERANCE = 1e-4  # float32 dot products of the same unit vectors agree far closer than this
@@ -57,12 +56,12 @@ class DerivedFile(Protocol):
     generation: int
 
     @classmethod
-    def build(cls, catalog: CatalogReader, dims: int) -> "DerivedFile": ...
+    def build(cls, catalog: CatalogRows, dims: int) -> "DerivedFile": ...
 
     @classmethod
     def load(cls, files: dict[str, SavedFile], dims: int, sidecar: dict) -> "DerivedFile": ...
 
-    def catch_up(self, catalog: CatalogReader, dims: int) -> None: ...
+    def catch_up(self, catalog: CatalogRows, dims: int) -> None: ...
 
     def write(self, role: str, path: str) -> None: ...
 
@@ -88,11 +87,14 @@ def _sidecar_path(home: Path, kind: type[DerivedFile]) -> Path:
 class DerivedFiles:
     """Every kind of derived file of the store in home, each loaded (verified) on first use."""
 
-    def __init__(self, home: Path, catalog: CatalogReader, dims: Callable[[], int | None], *, repairs: bool):
+    def __init__(self, home: Path, catalog: CatalogRows, dims: Callable[[], int | None], *,
+                 repair_lock: Callable[[], Lock] | None):
         self.home = home
         self._catalog = catalog
         self._dims = dims  # the bound model's dimensions, None while the store is unbound
-        self._repairs = repairs  # a reader saves what it had to rebuild (the writer saves at its end anyway)
+        # a reader saves what it had to rebuild under the writer lock this makes (None: the writer,
+        # which saves at its end anyway)
+        self._repair_lock = repair_lock
         self._current: dict[type[DerivedFile], DerivedFile] = {}
 
     # ---- reading ----------------------------------------------------------------------------
@@ -127,9 +129,9 @@ class DerivedFiles:
     def _repair(self, rebuilt: DerivedFile) -> None:
         """Save a file a reader had to rebuild, so the next query does not rebuild it again: only
         while no writer runs (a running writer saves it at its end) and where the store is writable."""
-        if not self._repairs:
+        if self._repair_lock is None:
             return
-        lock = WriterLock(self.home)
+        lock = self._repair_lock()
         try:
             lock.acquire()
         except (StoreError, OSError):

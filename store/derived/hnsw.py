@@ -1,9 +1,9 @@
 """The HNSW index: a derived copy of the catalog's embeddings for fast k-NN in a long-lived searcher.
 
-SQLite is the truth; store/derived.py keeps this file (saved, verified, caught up or rebuilt).
+SQLite is the truth; store/derived/keeper.py keeps this file (saved, verified, caught up or rebuilt).
 Building the graph costs minutes at scale, so a save catches up the verified saved copy instead of
 building it anew. hnswlib is imported on first use: a one-shot query searches the flat file instead
-(store/flat.py).
+(store/derived/flat.py).
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from devsearch.core.vectors import top_k, unit_rows
-from devsearch.store.reader import CatalogReader
-from devsearch.store.records import Bonus
+from devsearch.store.derived.bonus import Bonus
+from devsearch.store.derived.rows import CatalogRows
 
 SPACE = "cosine"
 M = 16
@@ -44,7 +44,7 @@ class HnswIndex:
         self.generation = generation
 
     @classmethod
-    def build(cls, catalog: CatalogReader, dims: int) -> "HnswIndex":
+    def build(cls, catalog: CatalogRows, dims: int) -> "HnswIndex":
         """A new index of the catalog's indexed photos, with room to grow by a quarter before resizing."""
         ids, vectors = catalog.indexed_vectors(dims)
         index = _new_index(dims)
@@ -74,7 +74,7 @@ class HnswIndex:
             self.index.resize_index(max(needed, 2 * self.index.get_max_elements()))
         self.index.add_items(np.asarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
 
-    def catch_up(self, catalog: CatalogReader, dims: int) -> None:
+    def catch_up(self, catalog: CatalogRows, dims: int) -> None:
         """Apply rows changed since this index's generation: (re)embedded ids, and ids no longer indexed."""
         ids, vectors, gone = catalog.changed_since(self.generation, dims)
         if len(ids) > max(REBUILD_AFTER, self.index.get_current_count() // 5):

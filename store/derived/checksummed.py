@@ -1,6 +1,6 @@
 """A derived file's data file as a reader holds it: its bytes mapped once, and checked against the
 checksums its sidecar records, either whole at load or, for the roles a kind reads in parts, block by
-block when a part is first read (store/derived.py keeps the sidecars).
+block when a part is first read (store/derived/keeper.py keeps the sidecars).
 
 A word query reads the postings of the classes its words cover (`dog`: 118 of 1000, 47 of the 412
 MB at 1M photos), so checking only the blocks it reads costs a tenth of checking the whole file;

@@ -16,7 +16,7 @@ from devsearch.core.vectors import unit_rows
 from devsearch.model.resolver import ResolvedModel
 
 
-class Network:
+class ImageModel:
     """Runs on the model lane only (one thread)."""
 
     def __init__(self) -> None:

@@ -4,7 +4,7 @@ A one-shot `devsearch query` answers a single question and exits. Loading the HN
 far more than the search (0.15 s at 100k photos, against about 5 ms to map this file and score
 every row), so one-shot searches are exact, over this file; long-lived searchers use HNSW.
 
-It is a derived file (store/derived.py keeps it): two arrays, the unit vectors and their photo ids,
+It is a derived file (store/derived/keeper.py keeps it): two arrays, the unit vectors and their photo ids,
 named by `flat.json`. Each save builds it anew from the catalog's rows, so a damaged copy is never
 carried forward.
 """
@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from devsearch.core.vectors import top_k, unit_rows
-from devsearch.store.npy import npy_view
-from devsearch.store.reader import CatalogReader
-from devsearch.store.records import Bonus
+from devsearch.store.derived.bonus import Bonus
+from devsearch.store.derived.npy import npy_view
+from devsearch.store.derived.rows import CatalogRows
 
 class FlatVectors:
     """ids (int64, ascending) and their unit vectors (float32 rows), in memory or mapped from disk."""
@@ -41,7 +41,7 @@ class FlatVectors:
         return cls(ids[order], unit_rows(vectors)[order], generation=0)
 
     @classmethod
-    def build(cls, catalog: CatalogReader, dims: int) -> "FlatVectors":
+    def build(cls, catalog: CatalogRows, dims: int) -> "FlatVectors":
         return cls.of_rows(dims, *catalog.indexed_vectors(dims))
 
     @classmethod
@@ -53,7 +53,7 @@ class FlatVectors:
             raise ValueError(f"holds {vectors.shape} {vectors.dtype} vectors and {ids.shape} {ids.dtype} ids")
         return cls(ids, vectors, int(sidecar["generation"]))
 
-    def catch_up(self, catalog: CatalogReader, dims: int) -> None:
+    def catch_up(self, catalog: CatalogRows, dims: int) -> None:
         """Apply rows changed since this file's generation: (re)embedded ids, and ids no longer indexed.
 
         Only the changed rows are normed; the kept ones already are."""
