@@ -48,11 +48,11 @@ def _figure(result: SearchResult) -> str:
     uri = thumbnail_data_uri(result.path)
     alt = html.escape(visible(Path(result.path).name), quote=True)
     image = f'<img src="{uri}" alt="{alt}">' if uri else '<span class="missing">(photo unreadable)</span>'
-    details = " &middot; ".join(x for x in (size_text(result), taken_text(result)) if x)
+    details = " &middot; ".join(html.escape(x) for x in (size_text(result), taken_text(result)) if x)
     return _FIGURE.format(
         image=image, rank=result.rank, score=result.score, parts=html.escape(_parts(result)),
         href=html.escape(Path(result.path).as_uri() if Path(result.path).is_absolute() else result.path, quote=True),
-        path=html.escape(shown_path(result.path)), details=f"<br>{html.escape(details)}" if details else "",
+        path=html.escape(shown_path(result.path)), details=f"<br>{details}" if details else "",
     )
 
 

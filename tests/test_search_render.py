@@ -100,3 +100,9 @@ def test_the_table_on_a_colour_terminal_has_a_thumbnail_column():
 
 def test_the_table_leaves_thumbnails_out_when_asked():
     assert "▀" not in _table([CAT], thumbnails=False)
+
+
+def test_contact_sheet_separates_size_and_date_with_a_dot_not_its_escaped_name(tmp_path):
+    page = write_contact_sheet([CAT], tmp_path / "sheet.html", "q").read_text()
+    assert "&amp;middot;" not in page
+    assert re.search(r"451.300 &middot; 2021-05-04", page), page

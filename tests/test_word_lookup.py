@@ -102,6 +102,15 @@ def test_unknown_word_suggests_close_spellings(lookup: WordLookup):
     assert "retriever" in err.value.suggestions and len(err.value.suggestions) <= 5
 
 
+@pytest.mark.parametrize("typed", ["\U0001f436", "\u00e9", "\u4e2d"])
+def test_a_word_sharing_no_character_with_any_suggestion_gets_none(typed: str, tmp_path: Path):
+    letters = {w: [float(i), 1.0] for i, w in enumerate(["a", "i", "e", "s", "b", "dog"])}  # one slip from any 1 character
+    lookup = build_lookup(list(letters), np.array(list(letters.values()), dtype=np.float32), tmp_path / "letters")
+    with pytest.raises(UnknownWordError) as err:
+        lookup.vector(typed)
+    assert err.value.suggestions == []
+
+
 def test_unknown_word_in_a_phrase_names_that_word(lookup: WordLookup):
     with pytest.raises(UnknownWordError) as err:
         lookup.vector("golden dgo")

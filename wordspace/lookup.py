@@ -236,7 +236,9 @@ class WordLookup:
         letter dropped, doubled, replaced or added; the more frequent first), then difflib's close
         matches from a candidate set small enough to answer in tens of ms. None for a word more than
         2 letters longer than every known word (no candidate is that close), so the work, which
-        grows with the square of a word's length, stays bounded by the vocabulary's longest word."""
+        grows with the square of a word's length, stays bounded by the vocabulary's longest word.
+        A word is never suggested unless it shares a character with what was typed (an emoji gets none,
+        not "a, i, e")."""
         target = word.lower()
         if len(target) > self.longest() + 2:
             return []
@@ -245,7 +247,8 @@ class WordLookup:
             w for w in (*self._frequent_words(), *self._prefix_words(target))
             if abs(len(w) - len(target)) <= 2 and w not in slips
         }
-        return (slips + difflib.get_close_matches(target, candidates, n=5, cutoff=0.6))[:5]
+        close = slips + difflib.get_close_matches(target, candidates, n=5, cutoff=0.6)
+        return [w for w in close if not set(w).isdisjoint(target)][:5]
 
     def _one_slip_away(self, word: str) -> list[str]:
         """Known words one edit from word: swaps of neighbouring letters, then deletions, replacements
