@@ -86,18 +86,18 @@ def ensure_tree(folder: Path, count: int) -> list[FileStat]:
     return files
 
 
-def synthetic_classes(count: int, rng: np.random.Generator) -> list[bytes]:
+def synthetic_classes(count: int, rng: np.random.Generator) -> list[TopClasses]:
     """count photos' kept top classes: a subject's class with probability 0.2-0.9, then 49 random classes
-    sharing the rest, most probable first (store/kept_classes.py's form)."""
+    sharing the rest, most probable first."""
     subject_class = rng.integers(0, NUM_CLASSES, CLUSTERS)[rng.integers(0, CLUSTERS, count)]
-    blobs = []
+    tops = []
     for first in subject_class:
         others = rng.choice(NUM_CLASSES, TOP_K, replace=False)
         ids = np.concatenate([[first], others[others != first][:TOP_K - 1]])
         tail = np.sort(rng.dirichlet(np.full(TOP_K - 1, 0.3)))[::-1]
         top = rng.uniform(0.2, 0.9)
-        blobs.append(TopClasses(ids, np.concatenate([[top], (1 - top) * tail]).astype(np.float32)).to_blob())
-    return blobs
+        tops.append(TopClasses(ids, np.concatenate([[top], (1 - top) * tail]).astype(np.float32)))
+    return tops
 
 
 def build_store(home: Path, files: list[FileStat], vectors: np.ndarray) -> None:

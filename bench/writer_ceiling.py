@@ -37,7 +37,7 @@ GPU_NODE = {"12 MP": 267.0, "2 MP": 1036.0}  # earlier H200 measurement (docs/AR
 
 
 def photos(first: int, count: int, rng: np.random.Generator) -> list[EmbeddedPhoto]:
-    """count photos with unit vectors and their kept top 50 classes (300 bytes), in random path order."""
+    """count photos with unit vectors and their kept top 50 classes (300 bytes stored), in random path order."""
     vectors = rng.normal(size=(count, DIMS)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     classes = synthetic_classes(count, rng)

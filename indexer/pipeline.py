@@ -33,13 +33,13 @@ from devsearch.indexer.summary import RunSummary
 from devsearch.indexer.reproject import reproject
 from devsearch.model.conse import ConseProjection
 from devsearch.model.manifest import Manifest
-from devsearch.store.kept_classes import keep_top
+from devsearch.store.kept_classes import TopClasses, keep_top
 from devsearch.store.catalog import Store
 from devsearch.store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, failure_reason
 
 Embed = Callable[[np.ndarray], np.ndarray | tuple[np.ndarray, np.ndarray]]  # vectors[, classifier probabilities]
-# a batch, and the vectors and kept top classes (store/kept_classes.py) of its decoded photos, in order
-EmbeddedBatch = tuple[list[Decoded], list[np.ndarray], list[bytes | None]]
+# a batch, and the vectors and kept top classes (None without a classifier) of its decoded photos, in order
+EmbeddedBatch = tuple[list[Decoded], list[np.ndarray], list[TopClasses | None]]
 
 
 class RemoteEmbedding(Protocol):
@@ -112,7 +112,7 @@ def _usable(vector: np.ndarray) -> bool:
     return bool(np.all(np.isfinite(vector)) and np.any(vector))
 
 
-def _photos(batch: list[Decoded], vectors: list[np.ndarray], kept: list[bytes | None],
+def _photos(batch: list[Decoded], vectors: list[np.ndarray], kept: list[TopClasses | None],
             summary: RunSummary) -> tuple[list[EmbeddedPhoto], list[FailedPhoto]]:
     """What to commit for one embedded batch (vectors and kept: its decoded photos', in order); the
     summary counts them. A photo the network gave no usable vector is failed, never stored."""
@@ -129,7 +129,7 @@ def _photos(batch: list[Decoded], vectors: list[np.ndarray], kept: list[bytes | 
             [FailedPhoto(d.work.path, d.work.size, d.work.mtime, error) for d, error in bad])
 
 
-def embed_photos(embed: Embed, pixels: list[np.ndarray]) -> tuple[list[np.ndarray], list[bytes | None]]:
+def embed_photos(embed: Embed, pixels: list[np.ndarray]) -> tuple[list[np.ndarray], list[TopClasses | None]]:
     """Vectors of decoded photos, and what the store keeps of their classifier outputs (None without)."""
     if not pixels:
         return [], []
@@ -137,7 +137,7 @@ def embed_photos(embed: Embed, pixels: list[np.ndarray]) -> tuple[list[np.ndarra
     if not isinstance(out, tuple):
         return list(out), [None] * len(pixels)
     vectors, probabilities = out
-    return list(vectors), [top.to_blob() for top in keep_top(probabilities)]
+    return list(vectors), list(keep_top(probabilities))
 
 
 def _embed_here(work: list[Work], embed: Embed, options: IndexOptions,

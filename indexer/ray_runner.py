@@ -28,6 +28,7 @@ from devsearch.indexer.decode import CRASHED, Decoded, Work, decode_chunk
 from devsearch.indexer.pipeline import Embed, EmbeddedBatch, embed_photos
 from devsearch.indexer.progress import Progress
 from devsearch.indexer.ray_cluster import ClusterShape, connected
+from devsearch.store.kept_classes import TOP_K, TopClasses
 
 MAX_BLOCK = 32  # files per decode task: what a worker that dies can cost before the retry
 ACTORS_READY_S = 600  # how long the embedding actors may take to start (a cluster scaling up, say)
@@ -78,21 +79,27 @@ class EmbedActor:
         embed(np.zeros((batch_size, INPUT_SIZE, INPUT_SIZE, 3), np.uint8))
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """The rows without their pixels, with their vectors and kept top classes (b"" for none); `fatal`
-        says why the network failed, if it did (no file's fault: the run must stop, not record files)."""
+        """The rows without their pixels, with their vectors and kept top classes (as two arrays and
+        whether a row has them); `fatal` says why the network failed, if it did (no file's fault: the
+        run must stop, not record files)."""
         good = batch["error"] == b""
         vectors = np.zeros((len(good), self._dims), np.float32)
-        kept = np.full(len(good), b"", dtype=object)
+        class_ids = np.zeros((len(good), TOP_K), np.int64)
+        class_probabilities = np.zeros((len(good), TOP_K), np.float32)
+        has_classes = np.zeros(len(good), bool)
         fatal = ""
         try:
             good_vectors, good_kept = embed_photos(self._embed, list(batch["pixels"][good]))
             if good_vectors:
                 vectors[good] = np.stack(good_vectors)
-                kept[good] = [classes or b"" for classes in good_kept]
+            for row, top in zip(np.flatnonzero(good), good_kept):
+                if top is not None:
+                    class_ids[row], class_probabilities[row], has_classes[row] = top.ids, top.probabilities, True
         except Exception as exc:
             fatal = f"{type(exc).__name__}: {exc}"
         return {**{name: column for name, column in batch.items() if name != "pixels"}, "vector": vectors,
-                "top_classes": kept, "fatal": np.full(len(good), fatal, dtype=object)}
+                "class_ids": class_ids, "class_probabilities": class_probabilities, "has_classes": has_classes,
+                "fatal": np.full(len(good), fatal, dtype=object)}
 
 
 def _batch_from(batch: dict[str, np.ndarray]) -> EmbeddedBatch:
@@ -110,7 +117,9 @@ def _batch_from(batch: dict[str, np.ndarray]) -> EmbeddedBatch:
             batch["error"])
     ]
     good = batch["error"] == b""
-    return decoded, list(batch["vector"][good]), [bytes(classes) or None for classes in batch["top_classes"][good]]
+    kept = [TopClasses(ids, probabilities) if has else None for ids, probabilities, has
+            in zip(batch["class_ids"][good], batch["class_probabilities"][good], batch["has_classes"][good])]
+    return decoded, list(batch["vector"][good]), kept
 
 
 def _last_line(exc: BaseException) -> str:

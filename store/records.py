@@ -6,6 +6,8 @@ from datetime import datetime
 
 import numpy as np
 
+from devsearch.store.kept_classes import TopClasses
+
 
 @dataclass(frozen=True)
 class PhotoRecord:
@@ -45,7 +47,7 @@ class EmbeddedPhoto:
     height: int
     taken: datetime | None
     vector: np.ndarray  # float32 (dims,), unit
-    top_classes: bytes | None = None  # store/kept_classes.py's form; None without a classifier
+    top_classes: TopClasses | None = None  # None without a classifier; the writer stores it as a blob
 
 
 @dataclass(frozen=True)

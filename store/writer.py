@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 
 from devsearch.core.vectors import unit_rows
+from devsearch.store.kept_classes import TopClasses
 from devsearch.store.sqlite_engine import open_engine
 from devsearch.store.records import ChangeSet, Move, Reprojected, prefix_range
 from devsearch.store.schema import meta, photos, roots, runs, skipped
@@ -106,6 +107,11 @@ def _reproject(conn: Connection, rows: list[Reprojected], fingerprint: str | Non
     conn.execute(statement, [{"photo_id": p.id, "vector": blob} for p, blob in zip(rows, _blobs([p.vector for p in rows]))])
 
 
+def _kept_blob(top: TopClasses | None) -> bytes | None:
+    """A photo's kept top classes as the catalog stores them (store/kept_classes.py's blob)."""
+    return None if top is None else top.to_blob()
+
+
 def _blobs(vectors: list[np.ndarray]) -> list[bytes]:
     """The vectors as stored: float32, unit length (readers take any other length for damage); normed
     as one matrix, as a commit of 4,096 photos would spend a third of its time norming them one by one."""
@@ -146,7 +152,7 @@ class CatalogWriter:
                 _apply_move(conn, move, at_generation)
             self._upsert(conn, [
                 [photo.path, photo.size, photo.mtime, photo.content_hash, photo.width, photo.height, photo.taken,
-                 "indexed", None, blob, photo.top_classes, fingerprint, now, at_generation]
+                 "indexed", None, blob, _kept_blob(photo.top_classes), fingerprint, now, at_generation]
                 for photo, blob in zip(changes.embedded, _blobs([photo.vector for photo in changes.embedded]))])
             self._upsert(conn, [
                 [photo.path, photo.size, photo.mtime, None, None, None, None, "failed", photo.error, None, None,

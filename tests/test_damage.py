@@ -31,7 +31,7 @@ def pristine(tmp_path_factory) -> dict:
     rng = np.random.default_rng(11)
     photos = {photo_file(base / "photos", f"{i:03}.jpg"): (v / np.linalg.norm(v), None)
               for i, v in enumerate(rng.normal(size=(400, 4)).astype(np.float32))}
-    classes = {path: keep_top(rng.dirichlet(np.full(NUM_CLASSES, 0.05), size=1))[0].to_blob() for path in photos}
+    classes = {path: keep_top(rng.dirichlet(np.full(NUM_CLASSES, 0.05), size=1))[0] for path in photos}
     settings = build_store(base / "home", base / "model", photos, fingerprint="test:0000/conse+tiny:0000",
                            classes=classes)
     truth = {query: json.loads(query_json(str(settings.home), query).stdout) for query in QUERIES}

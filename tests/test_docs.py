@@ -142,7 +142,7 @@ def store_files(tmp_path_factory) -> list[str]:
     rng = np.random.default_rng(5)
     photos = {photo_file(base / "photos", f"{i}.jpg"): (v / np.linalg.norm(v), None)
               for i, v in enumerate(rng.normal(size=(20, 4)).astype(np.float32))}
-    classes = {path: keep_top(rng.dirichlet(np.full(NUM_CLASSES, 0.05), size=1))[0].to_blob() for path in photos}
+    classes = {path: keep_top(rng.dirichlet(np.full(NUM_CLASSES, 0.05), size=1))[0] for path in photos}
     settings = build_store(base / "home", base / "model", photos, fingerprint="test:0000/conse+tiny:0000",
                            classes=classes)
     return sorted(p.name for p in settings.home.iterdir())

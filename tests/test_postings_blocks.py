@@ -33,7 +33,7 @@ def pristine(tmp_path_factory) -> Path:
             EmbeddedPhoto(path=f"/p/{i}.jpg", size=1, mtime=1.0, content_hash=f"{i}", width=4, height=3, taken=None,
                           vector=vectors[i],
                           top_classes=TopClasses(rng.choice(NUM_CLASSES, TOP_K, replace=False),
-                                                 np.sort(rng.dirichlet(np.ones(TOP_K)))[::-1].astype(np.float32)).to_blob())
+                                                 np.sort(rng.dirichlet(np.ones(TOP_K)))[::-1].astype(np.float32)))
             for i in range(PHOTOS)]))
     return home
 

@@ -34,9 +34,9 @@ def axis(*weights: float) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
-def classes(**by_class: float) -> bytes:
+def classes(**by_class: float) -> TopClasses:
     ids = [int(name.removeprefix("c")) for name in by_class]
-    return TopClasses(np.array(ids), np.array(list(by_class.values()), dtype=np.float32)).to_blob()
+    return TopClasses(np.array(ids), np.array(list(by_class.values()), dtype=np.float32))
 
 
 # name: (vector over (bird, cat, planet, sea), kept top classes)

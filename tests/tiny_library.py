@@ -16,6 +16,7 @@ from devsearch.core.settings import Settings
 from devsearch.model.manifest import BUNDLED_WORDS_DIR, Manifest, write_manifest
 from devsearch.store.catalog import Store
 from devsearch.store.hashing import content_hash
+from devsearch.store.kept_classes import TopClasses
 from devsearch.store.records import ChangeSet, EmbeddedPhoto
 from devsearch.wordspace.lookup import build_lookup
 
@@ -40,9 +41,9 @@ def make_bundle(folder: Path, fingerprint: str = FINGERPRINT) -> Manifest:
 
 
 def build_store(home: Path, model_dir: Path, photos: dict[Path, tuple[np.ndarray, datetime | None]], *,
-                fingerprint: str = FINGERPRINT, classes: dict[Path, bytes] | None = None) -> Settings:
+                fingerprint: str = FINGERPRINT, classes: dict[Path, TopClasses] | None = None) -> Settings:
     """A store bound to a tiny bundle, holding each existing file in photos with the given vector
-    (and kept top classes, store/kept_classes.py's form, when given)."""
+    (and kept top classes, when given)."""
     manifest = make_bundle(model_dir, fingerprint)
     with Store.open(home, writer=True) as store:
         store.bind_model(manifest)
