@@ -292,6 +292,19 @@ def test_kill_9_mid_run_then_rerun_leaves_a_consistent_store(tmp_path) -> None:
     assert searchable_ids(tmp_path / "home") == set(after.values())
 
 
+def test_a_kill_9_leaves_no_python_warnings_on_stderr(tmp_path) -> None:
+    """multiprocessing's resource tracker outlives the indexer and cleans up after it; it must not warn
+    of 'leaked semaphore objects' on the user's terminal."""
+    root = photo_folder(tmp_path / "many", 12)
+    process = start_slow_indexer(root, tmp_path / "home")
+    deadline = time.monotonic() + 60
+    while indexed_rows(tmp_path / "home") < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    _, stderr = process.communicate(timeout=60)  # read to the end: the tracker holds stderr until it exits
+    assert "resource_tracker" not in stderr and "leaked" not in stderr, stderr
+
+
 def test_a_file_that_never_finishes_decoding_is_failed_after_the_timeout_and_the_run_goes_on(tmp_path) -> None:
     """A decode that hangs (the DEVSEARCH_DEBUG_HANG_ON hook: a file system that stopped answering)
     costs that file only: its worker is killed after DEVSEARCH_DECODE_TIMEOUT seconds."""
