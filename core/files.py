@@ -57,6 +57,12 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def stale_temp_files(folder: Path, stem: str) -> list[Path]:
+    """The temp files write_atomically left in folder when it was killed mid-write, for targets named
+    stem plus suffixes or stem-... (`flat` for flat.json and flat-3-ab12-ids.npy): `.<stem>-*`."""
+    return [path for path in Path(folder).glob(f".{stem}-*") if path.is_file()]
+
+
 def write_atomically(target: Path, write: Callable[[str], object], *, mode: int | None = None) -> None:
     """write(temp_path) fills a temp file beside target; it is then fsynced and renamed over target.
 

@@ -23,13 +23,13 @@ from pathlib import Path
 import numpy as np
 
 from devsearch.core.errors import DamagedStoreError, DevsearchError, EmptyStoreError, StoreError
-from devsearch.core.files import kind_of
+from devsearch.core.files import kind_of, stale_temp_files
 from devsearch.model.manifest import Manifest
 from devsearch.store.binding import MODEL_FILE, ModelBinding
 from devsearch.store.derived.bonus import Bonus
 from devsearch.store.derived.flat import FlatVectors
 from devsearch.store.derived.hnsw import HnswIndex
-from devsearch.store.derived.keeper import DerivedFiles
+from devsearch.store.derived.keeper import KINDS, DerivedFiles
 from devsearch.store.derived.postings import Postings
 from devsearch.store.lock import WriterLock
 from devsearch.store.migrate import ensure_schema
@@ -134,6 +134,8 @@ class Store(CatalogReader):
         except BaseException:
             cls._discard(None, lock)
             raise
+        if writer:
+            store._remove_stale_temps()
         if not writer and not allow_empty and not store.holds_photos():
             store.close()
             raise EmptyStoreError(f"no photos indexed in {home}: run `devsearch index PATH` first")
@@ -160,6 +162,13 @@ class Store(CatalogReader):
             db.close()
         if lock is not None:
             lock.release()
+
+    def _remove_stale_temps(self) -> None:
+        """Temp files of a save that was killed (core/files.write_atomically's hidden names): of every
+        derived file and of model.json. Only a writer, under the lock, writes them."""
+        for stem in [kind.KIND for kind in KINDS] + [Path(MODEL_FILE).stem]:
+            for path in stale_temp_files(self.home, stem):
+                path.unlink(missing_ok=True)
 
     def close(self, *, save: bool = True) -> None:
         """A writer saves the derived files first, so a clean exit leaves them current (save=False:
