@@ -31,7 +31,7 @@ from devsearch.store.derived.flat import FlatVectors
 from devsearch.store.derived.hnsw import HnswIndex
 from devsearch.store.derived.keeper import KINDS, DerivedFiles
 from devsearch.store.derived.postings import Postings
-from devsearch.store.lock import WriterLock
+from devsearch.store.lock import WriterLock, running_writer
 from devsearch.store.migrate import ensure_schema
 from devsearch.store.reader import CATALOG_FILE, CatalogReader, catalog_error, connect, translates_catalog_errors
 from devsearch.store.records import ChangeSet
@@ -88,6 +88,16 @@ def _take_lock(home: Path) -> WriterLock:
     return lock
 
 
+def _nothing_indexed(home: Path, rebuilding: bool) -> EmptyStoreError:
+    """Why a store holds no photo, and what to do: wait for the index that is filling it, or run one."""
+    pid = running_writer(home)
+    if pid is None:
+        return EmptyStoreError(f"no photos indexed in {home}: run `devsearch index PATH` first")
+    doing = "rebuilding the store in" if rebuilding else "indexing into"
+    return EmptyStoreError(f"devsearch index (pid {pid}) is {doing} {home} and has not committed a photo yet: "
+                           "try again in a moment")
+
+
 def _set_aside(catalog: Path) -> None:
     """Keep a damaged catalog (and its WAL files) under another name, for a restore or a post-mortem."""
     for suffix in ("", "-wal", "-shm"):
@@ -121,7 +131,7 @@ class Store(CatalogReader):
         if not writer:
             _check_catalog_files(catalog)
         if not writer and not catalog.is_file():
-            raise EmptyStoreError(f"no photos indexed in {home}: run `devsearch index PATH` first")
+            raise _nothing_indexed(home, rebuilding=False)
         lock = _take_lock(home) if writer else None
         try:
             try:
@@ -137,8 +147,9 @@ class Store(CatalogReader):
         if writer:
             store._remove_stale_temps()
         if not writer and not allow_empty and not store.holds_photos():
+            rebuilding = store.rebuilding()
             store.close()
-            raise EmptyStoreError(f"no photos indexed in {home}: run `devsearch index PATH` first")
+            raise _nothing_indexed(home, rebuilding)
         return store
 
     @classmethod

@@ -19,7 +19,7 @@ import numpy as np
 
 from devsearch.core.errors import DamagedStoreError, StoreError
 from devsearch.store.kept_classes import TopClasses, stack
-from devsearch.store.records import KnownFile, PhotoRecord, failure_reason, prefix_range
+from devsearch.store.records import REBUILDING, KnownFile, PhotoRecord, failure_reason, prefix_range
 
 CATALOG_FILE = "catalog.sqlite"
 BUSY_TIMEOUT_S = 10.0
@@ -363,6 +363,10 @@ class CatalogReader:
         """The store generation: bumped by every commit."""
         row = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
         return int(row[0]) if row is not None else 0
+
+    def rebuilding(self) -> bool:
+        """Whether `index --rebuild` emptied the store and has not committed a photo since."""
+        return self._db.execute("SELECT 1 FROM meta WHERE key = ?", (REBUILDING,)).fetchone() is not None
 
     def store_id(self) -> str:
         """The random identity the catalog was created with (the files derived from it name it)."""

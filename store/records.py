@@ -6,6 +6,8 @@ from datetime import datetime
 
 import numpy as np
 
+REBUILDING = "rebuilding"  # the meta key `--rebuild` sets, until its first commit: why the store is empty
+
 
 @dataclass(frozen=True)
 class PhotoRecord:

@@ -13,13 +13,13 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Connection, Dialect, and_, bindparam, or_, select, update
+from sqlalchemy import Connection, Dialect, and_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 
 from devsearch.core.vectors import unit_rows
 from devsearch.store.sqlite_engine import open_engine
-from devsearch.store.records import ChangeSet, Move, Reprojected, prefix_range
+from devsearch.store.records import REBUILDING, ChangeSet, Move, Reprojected, prefix_range
 from devsearch.store.schema import meta, photos, roots, runs, skipped
 
 _CHUNK = 500  # ids per IN (...) statement
@@ -142,6 +142,7 @@ class CatalogWriter:
         now = datetime.now()
         with self._transaction() as conn:
             at_generation = _bump_generation(conn)
+            conn.execute(delete(meta).where(meta.c.key == REBUILDING))  # a rebuild's first commit ends its wait
             for move in changes.moves:
                 _apply_move(conn, move, at_generation)
             self._upsert(conn, [
@@ -163,6 +164,7 @@ class CatalogWriter:
         with self._transaction() as conn:
             _bump_generation(conn)
             _set_meta(conn, "store_id", secrets.token_hex(16))
+            _set_meta(conn, REBUILDING, "1")
             conn.execute(photos.delete())
             conn.execute(roots.delete())
             conn.execute(skipped.delete())

@@ -246,3 +246,15 @@ def test_devsearch_debug_empty_or_0_is_off_a_file_system_error_stays_one_line(li
 def test_devsearch_debug_on_lets_a_file_system_error_through_with_its_traceback(library, small_disk) -> None:  # noqa: F811
     result = index_on_a_full_disk(library, small_disk, "1")
     assert isinstance(result.exception, OSError), result.stderr
+def test_a_query_during_a_rebuild_before_its_first_commit_says_a_rebuild_is_running(library) -> None:  # noqa: F811
+    with Store.open(library["settings"].home, writer=True) as store:
+        store.reset()  # what `index --rebuild` does first; this process is the running writer
+        one_line_error(run("query", "dog", "--home", home(library)), "rebuilding", f"pid {os.getpid()}", "try again",
+                       code=7)
+        assert "run `devsearch index" not in run("query", "dog", "--home", home(library)).stderr
+
+
+def test_an_interrupted_rebuild_that_committed_nothing_says_to_run_index(library) -> None:  # noqa: F811
+    with Store.open(library["settings"].home, writer=True) as store:
+        store.reset()
+    one_line_error(run("query", "dog", "--home", home(library)), "no photos indexed", "devsearch index", code=7)
