@@ -224,6 +224,11 @@ class Store(CatalogReader):
         self._require_writer()
         self._binding.bind(manifest)
 
+    def to_embed_again(self, folder: str) -> set[int]:
+        """Indexed photos inside folder whose stored vector is damaged (none while the store is unbound)."""
+        dims = self._bound_dims()
+        return set() if dims is None else self.damaged_vectors_under(folder, dims)
+
     def _bound_dims(self) -> int | None:
         manifest = self._binding.manifest()
         return None if manifest is None else manifest.dims

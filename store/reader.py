@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from devsearch.core.errors import DamagedStoreError, StoreError
+from devsearch.store.derived.rows import say_damaged_vectors
 from devsearch.store.kept_classes import TopClasses, stack
 from devsearch.store.records import REBUILDING, KnownFile, PhotoRecord, failure_reason, prefix_range
 
@@ -184,25 +185,17 @@ def _record(row: tuple) -> PhotoRecord:
 UNIT_TOLERANCE = 1e-3  # a stored embedding is a unit vector (the writer norms it); anything else is damage
 
 
-def _vectors_of(catalog: Path, dims: int, rows: list[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, float32 matrix) of (id, embedding blob) rows, each checked (damaged_vector)."""
-    ids = np.array([photo_id for photo_id, _ in rows], dtype=np.int64)
-    for photo_id, blob in rows:
-        if len(blob) != 4 * dims:
-            raise _damaged_vector(catalog, photo_id, f"{len(blob)} bytes, not {4 * dims}")
-    matrix = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float32).reshape(len(rows), dims)
+def sound_rows(dims: int, blobs: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """(which of the embedding blobs are sound, their float32 matrix (N, dims)): a sound blob is dims
+    float32 numbers making a finite unit vector; the rows of the others are zeros."""
+    right_size = np.fromiter((len(blob) == 4 * dims for blob in blobs), dtype=bool, count=len(blobs))
+    zeros = bytes(4 * dims)
+    joined = b"".join(blob if fits else zeros for blob, fits in zip(blobs, right_size))
+    matrix = np.frombuffer(joined, dtype=np.float32).reshape(len(blobs), dims)
     with np.errstate(all="ignore"):
-        norms = np.sqrt(np.einsum("ij,ij->i", matrix.astype(np.float64), matrix.astype(np.float64)))
-    bad = np.flatnonzero(~((np.abs(norms - 1.0) <= UNIT_TOLERANCE) | (norms == 0.0)))
-    if len(bad):
-        raise _damaged_vector(catalog, int(ids[bad[0]]), f"its length is {norms[bad[0]]:.6g}, not 1")
-    return ids, matrix
-
-
-def _damaged_vector(catalog: Path, photo_id: int, why: str) -> DamagedStoreError:
-    return DamagedStoreError(
-        f"the catalog {catalog} is damaged (the vector of photo {photo_id}: {why}): restore it from a backup, or run "
-        "`devsearch index --rebuild PATH` to index the photos again into a new one (the damaged file is kept beside it)")
+        wide = matrix.astype(np.float64)
+        norms = np.sqrt(np.einsum("ij,ij->i", wide, wide))
+    return right_size & (np.abs(norms - 1.0) <= UNIT_TOLERANCE), matrix  # NaN and inf compare False
 
 
 @translates_catalog_errors
@@ -213,6 +206,8 @@ class CatalogReader:
         self.home = home
         self._db = db
         self._counts: dict[str, int] = {}
+        self._damaged: set[int] = set()  # photos whose stored vector was found damaged
+        self._said_damaged = False  # ... which is said once
 
     def forget_counts(self) -> None:
         """After a write: the cached counts describe an older snapshot."""
@@ -281,7 +276,38 @@ class CatalogReader:
         row = self._db.execute("SELECT embedding FROM photos WHERE id = ?", (int(photo_id),)).fetchone()
         if row is None or row[0] is None:
             raise StoreError(f"photo {photo_id} has no vector in {self.home}")
-        return _vectors_of(self.home / CATALOG_FILE, len(row[0]) // 4, [(int(photo_id), row[0])])[1][0].copy()
+        sound, matrix = sound_rows(len(row[0]) // 4, [row[0]])
+        if not sound[0]:
+            raise StoreError(f"the stored vector of photo {photo_id} in {self.home} is damaged: "
+                             "run `devsearch index` on its folder to embed it again from its file")
+        return matrix[0].copy()
+
+    def _vectors_of(self, dims: int, rows: list[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, float32 matrix) of the (id, embedding blob) rows whose vector is sound (sound_rows).
+        The others are damage: left out, with one warning line the first time."""
+        sound, matrix = sound_rows(dims, [blob for _, blob in rows])
+        ids = np.array([photo_id for photo_id, _ in rows], dtype=np.int64)
+        if not sound.all():
+            self._say_damaged(ids[~sound])
+        return ids[sound], matrix[sound]
+
+    def _say_damaged(self, ids: np.ndarray) -> None:
+        if not self._said_damaged:
+            say_damaged_vectors(self.home, ids)
+            self._said_damaged = True
+        self._damaged.update(ids.tolist())
+
+    def damaged_vectors(self) -> set[int]:
+        """The photos whose stored vector was found damaged so far (by any read of vectors)."""
+        return set(self._damaged)
+
+    def damaged_vectors_under(self, folder: str, dims: int) -> set[int]:
+        """Indexed photos inside folder whose stored vector is damaged: the indexer embeds them again."""
+        sql, params = _under_sql(folder)
+        rows = self._db.execute(f"SELECT id, embedding FROM photos WHERE {sql} AND status = 'indexed' "
+                                "AND embedding IS NOT NULL", params).fetchall()
+        sound, _ = sound_rows(dims, [blob for _, blob in rows])
+        return {photo_id for (photo_id, _), fine in zip(rows, sound) if not fine}
 
     def failure_counts(self) -> dict[str, int]:
         """Failed files by reason (the part of the error before its first colon)."""
@@ -386,7 +412,8 @@ class CatalogReader:
         """(ids, float32 rows) of every indexed photo."""
         rows = self._db.execute(
             "SELECT id, embedding FROM photos WHERE status = 'indexed' AND embedding IS NOT NULL").fetchall()
-        return _vectors_of(self.home / CATALOG_FILE, dims, rows)
+        self._damaged.clear()  # every row is read: the damaged ones are exactly those found now
+        return self._vectors_of(dims, rows)
 
     def indexed_vectors_of(self, ids: Sequence[int], dims: int) -> dict[int, np.ndarray]:
         """id -> float32 vector of those ids that are indexed photos."""
@@ -396,7 +423,7 @@ class CatalogReader:
             chunk = wanted[start:start + _CHUNK]
             rows = self._db.execute(f"SELECT id, embedding FROM photos WHERE id IN ({','.join('?' * len(chunk))}) "
                                     "AND status = 'indexed' AND embedding IS NOT NULL", chunk).fetchall()
-            ids, vectors = _vectors_of(self.home / CATALOG_FILE, dims, rows)
+            ids, vectors = self._vectors_of(dims, rows)
             found.update(zip(ids.tolist(), vectors))
         return found
 
@@ -406,7 +433,9 @@ class CatalogReader:
                                 (generation,)).fetchall()
         live = [(photo_id, blob) for photo_id, status, blob in rows if status == "indexed" and blob is not None]
         gone = np.array([photo_id for photo_id, status, _ in rows if status != "indexed"], dtype=np.int64)
-        return (*_vectors_of(self.home / CATALOG_FILE, dims, live), gone)
+        ids, vectors = self._vectors_of(dims, live)
+        damaged = np.array([photo_id for photo_id, _ in live if photo_id in self._damaged], dtype=np.int64)
+        return ids, vectors, np.concatenate([gone, damaged])
 
     def indexed_classes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(ids, class ids (N, K), probabilities (N, K)) of every indexed photo that keeps its top classes."""

@@ -111,6 +111,26 @@ def test_an_edited_photo_is_embedded_again_under_its_id(tree, indexed, tmp_path)
     assert (summary.updated, after.id) == (1, before.id) and after.content_hash != before.content_hash
 
 
+@pytest.mark.parametrize("damage", [np.nan, np.inf, 0.0, 2.0])
+def test_a_damaged_stored_vector_is_embedded_again_and_nothing_else(tree, indexed, tmp_path, damage) -> None:
+    """A stored vector that is not a finite unit vector (NaN, inf, zero, another length) is damage:
+    the next run embeds that photo again from its file, and only it."""
+    import sqlite3
+
+    before = record(indexed, tree["png"])
+    with Store.open(indexed) as store:
+        sound = store.vector_of(before.id)
+    broken = (sound * damage if damage else np.zeros_like(sound)).astype(np.float32)
+    with sqlite3.connect(indexed / "catalog.sqlite") as db:
+        db.execute("UPDATE photos SET embedding = ? WHERE id = ?", (broken.tobytes(), before.id))
+    embed = CountingEmbed()
+    summary = index_tree(tmp_path / "tree", indexed, embed)
+    assert (embed.images, summary.updated, summary.new) == (1, 1, 0)
+    with Store.open(indexed) as store:
+        assert np.allclose(store.vector_of(before.id), sound) and record(indexed, tree["png"]).id == before.id
+    assert before.id in searchable_ids(indexed)
+
+
 def test_a_moved_photo_keeps_its_id_and_vector_without_embedding(tree, indexed, tmp_path) -> None:
     before = record(indexed, tree["png"])
     moved = tmp_path / "tree" / "album" / "renamed.png"

@@ -213,7 +213,9 @@ class DerivedFiles:
                 vectors = self._catalog.indexed_vectors_of([photo_id for photo_id, _ in hits], self._dims())
             if _hits_agree(query, hits, vectors, bonus):
                 return hits
-            self._say_rebuilt(kind, "gave answers the catalog does not bear out")
+            if not self._catalog.damaged_vectors() & {photo_id for photo_id, _ in hits}:
+                self._say_rebuilt(kind, "gave answers the catalog does not bear out")
+            # else: it still holds a photo whose catalog vector is damaged since (said once by the reader)
             return search(self._rebuilt(kind))
         return hits
 
