@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from devsearch.core.errors import DamagedStoreError, DevsearchError, EmptyStoreError, StoreError
+from devsearch.core.errors import DamagedStoreError, DevsearchError, EmptyStoreError, ModelMismatchError, StoreError
 from devsearch.core.files import kind_of, stale_temp_files
 from devsearch.model.manifest import Manifest
 from devsearch.store.binding import MODEL_FILE, ModelBinding
@@ -115,6 +115,7 @@ class Store(CatalogReader):
         self._lock = lock
         self._writer = None  # store.writer.CatalogWriter, made on the writer's first write
         self._binding = ModelBinding(home)
+        self._binding_checked = False
         self._derived = DerivedFiles(home, self, self._bound_dims,
                                      repair_lock=(lambda: WriterLock(home)) if lock is None else None)
 
@@ -213,7 +214,29 @@ class Store(CatalogReader):
         if manifest is None and self.holds_photos():
             raise StoreError(f"the store in {self.home} holds photos but has lost {MODEL_FILE}, which names their "
                              "model: restore it, or run `devsearch index --rebuild PATH` to index them again")
+        if manifest is not None and not self._binding_checked:
+            self._check_binding(manifest)
+            self._binding_checked = True
         return manifest
+
+    def _check_binding(self, manifest: Manifest) -> None:
+        """model.json must name the model of the catalog's own vectors: the fingerprint the catalog
+        recorded when it was bound, or that of indexed photos, with vectors of its dimensions. Else the
+        word space, classes and ranking it names are not those the photos were embedded with, and every
+        answer would be silently wrong."""
+        recorded, sizes, first = self.binding_evidence(manifest.fingerprint)
+        if first is None:
+            return  # nothing indexed yet
+        if recorded != manifest.fingerprint and not sizes:
+            found = f"model {recorded or first}"
+        elif sizes and 4 * manifest.dims not in sizes:
+            found = f"{sizes[0] // 4}-d vectors"
+        else:
+            return  # (a crash between recording a new binding and writing model.json leaves the old one, still true)
+        raise ModelMismatchError(
+            f"{self.home / MODEL_FILE} names model {manifest.fingerprint} ({manifest.dims}-d), but the catalog's photos "
+            f"were embedded with {found}: restore {MODEL_FILE} from a backup, or run "
+            "`devsearch index --rebuild PATH` to index them again")
 
     def check_model(self, fingerprint: str) -> None:
         """Refuse to mix embedding spaces: vectors of two models are not comparable."""
@@ -221,8 +244,9 @@ class Store(CatalogReader):
 
     def bind_model(self, manifest: Manifest) -> None:
         """Bind an empty store to a model (model.json, written atomically)."""
-        self._require_writer()
+        self._catalog_writer().record_binding(manifest.fingerprint)
         self._binding.bind(manifest)
+        self._binding_checked = True
 
     def to_embed_again(self, folder: str) -> set[int]:
         """Indexed photos inside folder whose stored vector is damaged (none while the store is unbound)."""

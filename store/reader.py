@@ -20,7 +20,7 @@ import numpy as np
 from devsearch.core.errors import DamagedStoreError, StoreError
 from devsearch.store.derived.rows import say_damaged_vectors
 from devsearch.store.kept_classes import TopClasses, stack
-from devsearch.store.records import REBUILDING, KnownFile, PhotoRecord, failure_reason, prefix_range
+from devsearch.store.records import BOUND_MODEL, REBUILDING, KnownFile, PhotoRecord, failure_reason, prefix_range
 
 CATALOG_FILE = "catalog.sqlite"
 BUSY_TIMEOUT_S = 10.0
@@ -389,6 +389,17 @@ class CatalogReader:
         """The store generation: bumped by every commit."""
         row = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
         return int(row[0]) if row is not None else 0
+
+    def binding_evidence(self, fingerprint: str) -> tuple[str | None, list[int], str | None]:
+        """What the catalog says of the model it is bound to: the fingerprint it recorded at binding
+        (None in stores bound before it did), the vector sizes in bytes of a few indexed photos that
+        fingerprint embedded, and the model of the first indexed photo (None: no photo indexed)."""
+        recorded = self._db.execute("SELECT value FROM meta WHERE key = ?", (BOUND_MODEL,)).fetchone()
+        sizes = [row[0] for row in self._db.execute(
+            "SELECT length(embedding) FROM photos WHERE status = 'indexed' AND model = ? AND embedding IS NOT NULL "
+            "LIMIT 3", (fingerprint,))]
+        first = self._db.execute("SELECT model FROM photos WHERE status = 'indexed' LIMIT 1").fetchone()
+        return (None if recorded is None else recorded[0]), sizes, (None if first is None else first[0] or "")
 
     def rebuilding(self) -> bool:
         """Whether `index --rebuild` emptied the store and has not committed a photo since."""

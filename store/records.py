@@ -6,6 +6,7 @@ from datetime import datetime
 
 import numpy as np
 
+BOUND_MODEL = "model"  # the meta key naming the fingerprint the catalog was bound to (model.json must agree)
 REBUILDING = "rebuilding"  # the meta key `--rebuild` sets, until its first commit: why the store is empty
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from devsearch.core.vectors import unit_rows
 from devsearch.store.sqlite_engine import open_engine
-from devsearch.store.records import REBUILDING, ChangeSet, Move, Reprojected, prefix_range
+from devsearch.store.records import BOUND_MODEL, REBUILDING, ChangeSet, Move, Reprojected, prefix_range
 from devsearch.store.schema import meta, photos, roots, runs, skipped
 
 _CHUNK = 500  # ids per IN (...) statement
@@ -168,6 +168,11 @@ class CatalogWriter:
             conn.execute(photos.delete())
             conn.execute(roots.delete())
             conn.execute(skipped.delete())
+
+    def record_binding(self, fingerprint: str) -> None:
+        """The fingerprint of the model the store is being bound to (model.json is written next)."""
+        with self._transaction() as conn:
+            _set_meta(conn, BOUND_MODEL, fingerprint)
 
     def add_roots(self, folders: Iterable[str]) -> None:
         now = datetime.now()

@@ -258,3 +258,26 @@ def test_an_interrupted_rebuild_that_committed_nothing_says_to_run_index(library
     with Store.open(library["settings"].home, writer=True) as store:
         store.reset()
     one_line_error(run("query", "dog", "--home", home(library)), "no photos indexed", "devsearch index", code=7)
+
+
+@pytest.mark.parametrize("field, value", [("fingerprint", "test+conse+tiny:ffffffffffffffff"), ("dims", 3)])
+def test_a_model_json_that_no_longer_matches_the_catalog_is_one_line(library, field, value) -> None:  # noqa: F811
+    """model.json names the word space and ranking a query uses: one edited to name another model (or
+    other dimensions) than the catalog's vectors were made with must not answer with another ranking."""
+    import json
+
+    path = library["settings"].home / "model.json"
+    manifest = json.loads(path.read_text())
+    manifest[field] = value
+    path.write_text(json.dumps(manifest))
+    for command in (["query", "dog"], ["index", str(library["root"])]):
+        one_line_error(run(*command, "--home", home(library)), "model.json", "--rebuild", code=7)
+
+
+def test_a_store_bound_to_a_new_model_before_its_first_commit_still_answers(library, tmp_path) -> None:  # noqa: F811
+    """A store moving to another model (model.json rebound, no photo embedded by it yet) is no mismatch."""
+    from tests.tiny_library import make_bundle
+
+    with Store.open(library["settings"].home, writer=True) as store:
+        store.bind_model(make_bundle(tmp_path / "next", "test+conse+tiny:00000000000000ff"))
+    assert run("query", "dog", "--home", home(library), "--paths").exit_code == 0
