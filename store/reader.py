@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from devsearch.core.errors import DamagedStoreError, StoreError
+from devsearch.core.vectors import UNIT_TOLERANCE
 from devsearch.store.derived.rows import say_damaged_vectors
 from devsearch.store.kept_classes import TopClasses, stack
 from devsearch.store.records import BOUND_MODEL, REBUILDING, KnownFile, PhotoRecord, failure_reason, prefix_range
@@ -180,9 +181,6 @@ def _record(row: tuple) -> PhotoRecord:
     photo_id, path, size, mtime, content_hash, width, height, taken, status, error, indexed_at = row
     return PhotoRecord(id=photo_id, path=path, size=size, mtime=mtime, content_hash=content_hash, width=width,
                        height=height, taken=_when(taken), status=status, error=error, indexed_at=_when(indexed_at))
-
-
-UNIT_TOLERANCE = 1e-3  # a stored embedding is a unit vector (the writer norms it); anything else is damage
 
 
 def sound_rows(dims: int, blobs: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
@@ -404,6 +402,11 @@ class CatalogReader:
     def rebuilding(self) -> bool:
         """Whether `index --rebuild` emptied the store and has not committed a photo since."""
         return self._db.execute("SELECT 1 FROM meta WHERE key = ?", (REBUILDING,)).fetchone() is not None
+
+    def last_id(self) -> int:
+        """The largest photo id of the catalog (rows are never removed, only marked deleted, so no
+        derived file of it names a larger one)."""
+        return self._db.execute("SELECT MAX(id) FROM photos").fetchone()[0] or 0
 
     def store_id(self) -> str:
         """The random identity the catalog was created with (the files derived from it name it)."""

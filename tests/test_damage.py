@@ -192,3 +192,93 @@ def test_a_store_file_replaced_by_a_fifo_never_hangs(pristine, tmp_path, index) 
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+
+def rewritten(home: Path, kind: str, role: str, change) -> None:
+    """The kind's data file of role changed by change(array or bytes), saved again with the checksums
+    its sidecar records made to match: a forgery, or a bug writing the right checksums of wrong data."""
+    from devsearch.store.derived import KINDS
+    from devsearch.store.saved import checksums
+
+    cls = next(k for k in KINDS if k.KIND == kind)
+    sidecar = json.loads((home / f"{kind}.json").read_text())
+    path = home / sidecar["files"][role]["name"]
+    if path.suffix == ".npy":
+        np.save(path, change(np.load(path)))
+    else:
+        path.write_bytes(change(path.read_bytes()))
+    sidecar["files"][role] = {"name": path.name, **checksums(path, blocks=role in cls.BLOCK_ROLES)}
+    (home / f"{kind}.json").write_text(json.dumps(sidecar))
+
+
+def best(pristine: dict) -> tuple[int, int]:
+    """The id of the best photo for `dog`, and its row in the flat file (rows by ascending id)."""
+    from devsearch.store.catalog import Store
+
+    with Store.open(pristine["home"]) as store:
+        photo_id = store.find_by_path(Path(pristine["truth"]["dog"][0]["path"])).id
+        return photo_id, int(np.searchsorted(store.ids_matching(), photo_id))
+
+
+def rows_changed(row: int, factor: float):
+    return lambda a: (a * np.where(np.arange(len(a))[:, None] == row, factor, 1)).astype(np.float32)
+
+
+def graph_changed(labels_to=None, scale_of=None):
+    """A saved hnswlib graph's bytes with every label moved by labels_to, or photo scale_of's vector zeroed."""
+    import struct
+
+    def change(data: bytes) -> bytes:
+        data = bytearray(data)
+        _, _, count, size, label_at, vector_at = struct.unpack_from("<6Q", data, 0)
+        for element in range(count):
+            at = 96 + element * size
+            label = struct.unpack_from("<Q", data, at + label_at)[0]
+            if labels_to is not None:
+                struct.pack_into("<Q", data, at + label_at, label + labels_to)
+            if label == scale_of:
+                data[at + vector_at:at + vector_at + 16] = bytes(16)
+        return bytes(data)
+    return change
+
+
+FORGERIES = {  # name: (kind, role, pristine -> change)
+    "flat: the best photo's row zeroed": ("flat", "vectors", lambda p: rows_changed(best(p)[1], 0)),
+    "flat: the best photo's row scaled": ("flat", "vectors", lambda p: rows_changed(best(p)[1], 3)),
+    "flat: ids beyond the catalog's": ("flat", "ids", lambda p: lambda a: a + 10_000),
+    "hnsw: the best photo's vector zeroed": ("hnsw", "graph", lambda p: graph_changed(scale_of=best(p)[0])),
+    "hnsw: labels beyond the catalog's": ("hnsw", "graph", lambda p: graph_changed(labels_to=10_000)),
+    "postings: probabilities of 13": ("postings", "probabilities",
+                                      lambda p: lambda a: np.where(np.arange(len(a)) % 7 == 0, 13, a).astype(np.float32)),
+    "postings: negative probabilities": ("postings", "probabilities", lambda p: lambda a: -a),
+    "postings: sums above 1": ("postings", "probabilities", lambda p: lambda a: np.full_like(a, 0.9)),
+    "postings: ids beyond its photos": ("postings", "ids", lambda p: lambda a: (a + 5_000).astype(np.int32)),
+    "postings: photos beyond the catalog's": ("postings", "photos", lambda p: lambda a: a + 5_000),
+    "postings: offsets out of order": ("postings", "offsets", lambda p: lambda a: a[::-1].copy()),
+}
+
+
+@pytest.mark.parametrize("forgery", list(FORGERIES))
+def test_a_derived_file_rewritten_with_matching_checksums_is_rebuilt_by_its_content(pristine, tmp_path,
+                                                                                  forgery) -> None:
+    """Checksums catch accidents, not forgery: cheap checks of the content (unit rows, ids the catalog
+    has, probabilities in [0, 1] summing to at most 1 per photo) catch a file that would rank wrongly,
+    which is rebuilt from the catalog with one line, as a damaged one."""
+    kind, role, change = FORGERIES[forgery]
+    home = damaged(pristine, tmp_path, "model.json", lambda path: None)
+    rewritten(home, kind, role, change(pristine))
+    if kind == "hnsw":  # only a long-lived searcher reads the graph
+        settings = Settings(home=home, cache=pristine["cache"], model=None)
+        with open_searcher(settings) as searcher:
+            for query in QUERIES:
+                got = [r.path for r in searcher.text(query, 15)]
+                assert got == [t["path"] for t in pristine["truth"][query]], (forgery, query)
+        return
+    said = []
+    for query in QUERIES:
+        result = query_json(str(home), query)
+        assert result.exit_code == 0 and json.loads(result.stdout) == pristine["truth"][query], (forgery, query)
+        assert len(result.stderr.splitlines()) <= 1, result.stderr
+        said.append(result.stderr)
+    assert "rebuilt it from the catalog" in said[0], said  # and saved: the next queries read a sound file

@@ -74,13 +74,14 @@ def test_random_bytes_in_the_middle_of_a_data_file_are_caught(tmp_path: Path, ki
 
 
 def test_a_consistent_file_that_names_the_wrong_photos_is_caught_by_its_answers(tmp_path: Path, capsys) -> None:
-    """Ids shuffled and the checksums made to match: only the answer check can see it."""
+    """Vectors shuffled among the photos and the checksums made to match: every row is still a unit
+    vector of a photo the catalog holds, so only the answer check can see it."""
     home = make_store(tmp_path / "home")
     sidecar = json.loads((home / "flat.json").read_text())
-    ids_path = data_files(home, "flat")["ids"]
-    ids = np.load(ids_path)
-    np.save(ids_path, np.random.default_rng(3).permutation(ids))
-    sidecar["files"]["ids"].update(bytes=ids_path.stat().st_size, **{CHECKSUM: file_checksum(ids_path)})
+    vectors_path = data_files(home, "flat")["vectors"]
+    vectors = np.load(vectors_path)
+    np.save(vectors_path, np.random.default_rng(3).permutation(vectors))
+    sidecar["files"]["vectors"].update(bytes=vectors_path.stat().st_size, **{CHECKSUM: file_checksum(vectors_path)})
     (home / "flat.json").write_text(json.dumps(sidecar))
     assert ranking(home, QUERY, 10, exact=True) == true_ranking(home, QUERY, 10)
     assert "does not bear out" in capsys.readouterr().err

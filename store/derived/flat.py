@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from devsearch.core.vectors import top_k, unit_rows
+from devsearch.core.vectors import first_not_unit, top_k, unit_rows
 from devsearch.store.derived.bonus import Bonus
 from devsearch.store.derived.npy import npy_view
 from devsearch.store.derived.rows import CatalogRows, say_damaged_vectors
@@ -60,6 +60,16 @@ class FlatVectors:
         if len(left_out):
             say_damaged_vectors(files["vectors"].path.parent, left_out)
         return cls(ids, vectors, int(sidecar["generation"]), left_out)
+
+    def fault(self, last_id: int) -> str | None:
+        """What makes a loaded file wrong though its checksums match, None when nothing does: ids not
+        ascending or beyond the catalog's, a row that is not a unit vector (a zeroed row would drop
+        its photo from every answer unseen). About 40 ms at 1M photos of 50-d."""
+        ids = self.ids
+        if len(ids) and (ids[0] < 1 or ids[-1] > last_id or not np.all(ids[1:] > ids[:-1])):
+            return "its ids are not the catalog's in ascending order"
+        row = first_not_unit(self.vectors)
+        return None if row is None else f"the vector of photo {int(ids[row])} is not a unit vector"
 
     def catch_up(self, catalog: CatalogRows, dims: int) -> None:
         """Apply rows changed since this file's generation: (re)embedded ids, and ids no longer indexed.

@@ -29,6 +29,9 @@ class CatalogRows(Protocol):
 
     def store_id(self) -> str: ...
 
+    def last_id(self) -> int:
+        """The largest photo id the catalog has given: no derived file of it names a larger one."""
+
     def indexed_vectors(self, dims: int) -> tuple[np.ndarray, np.ndarray]: ...
 
     def indexed_vectors_of(self, ids: Sequence[int], dims: int) -> dict[int, np.ndarray]: ...
