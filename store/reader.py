@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from devsearch.core.errors import DamagedStoreError, StoreError
+from devsearch.core.errors import DamagedStoreError, DiskFullError, StoreError
 from devsearch.core.vectors import UNIT_TOLERANCE
 from devsearch.store.derived.rows import say_damaged_vectors
 from devsearch.store.kept_classes import TopClasses, stack
@@ -96,8 +96,7 @@ _PATH = "CAST(? AS TEXT)"  # a path is bound as its exact bytes (os.fsencode) an
 
 
 def _full_disk(catalog: Path) -> StoreError:
-    return StoreError(f"the disk holding the catalog {catalog} is full: free some space, then run again "
-                      "(what was committed is kept)")
+    return DiskFullError(f"the catalog {catalog}")
 
 
 def catalog_error(exc: sqlite3.Error, catalog: Path) -> StoreError:
@@ -107,8 +106,8 @@ def catalog_error(exc: sqlite3.Error, catalog: Path) -> StoreError:
         return StoreError(f"the catalog {catalog} is busy (another process holds it): try again in a moment")
     if "readonly" in said or "read-only" in said:
         return StoreError(f"the store {catalog.parent} is read-only here: give a writable --home (or DEVSEARCH_HOME)")
-    if "disk is full" in said:
-        return _full_disk(catalog)
+    if "disk is full" in said or ("disk i/o error" in said and _disk_full(catalog.parent)):
+        return _full_disk(catalog)  # (SQLite says I/O error when the WAL's shared memory cannot grow)
     if "unable to open" in said:
         return StoreError(f"cannot open the catalog {catalog}: check that its folder exists and that you may read it")
     if isinstance(exc, sqlite3.OperationalError) and not said.startswith(("no such table", "no such column")):
