@@ -47,7 +47,7 @@ class _MoveFinder:
             digest = content_hash(Path(file.path))
         except OSError:
             return None  # the decoder will record why it cannot be read
-        for record in self.store.find_by_hash(digest):
+        for record in self.store.find_by_hash(digest, with_vector=True):
             if record.id not in self.claimed and self._is_free(record):
                 self.claimed.add(record.id)
                 return record

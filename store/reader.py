@@ -264,8 +264,11 @@ class CatalogReader:
                 return _record(row)
         return None
 
-    def find_by_hash(self, content_hash: str) -> list[PhotoRecord]:
-        rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM photos WHERE content_hash = ? ORDER BY id",
+    def find_by_hash(self, content_hash: str, *, with_vector: bool = False) -> list[PhotoRecord]:
+        """The rows of this content, by id; with_vector: only those that keep a vector (a moved file
+        can take it over; a row `--rebuild` forgot keeps none)."""
+        vector = " AND embedding IS NOT NULL" if with_vector else ""
+        rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM photos WHERE content_hash = ?{vector} ORDER BY id",
                                 (content_hash,))
         return [_record(row) for row in rows]
 

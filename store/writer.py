@@ -159,13 +159,17 @@ class CatalogWriter:
                 _reproject(conn, changes.reprojected, fingerprint, at_generation)
 
     def forget_everything(self) -> None:
-        """`--rebuild`: every photo and root goes, and the catalog takes a new identity (no file derived
-        from what it held can pass for its own); run history stays."""
+        """`--rebuild`: every photo is forgotten (marked deleted, its vector, classes and model gone),
+        every root goes, and the catalog takes a new identity (no file derived from what it held can pass
+        for its own); run history stays. The rows themselves stay, as every deleted row does: a file
+        indexed again takes its old row and id back, so a link to it handed out before the rebuild (by
+        `devsearch serve`) still names it, and a reader's catch-up sees every photo go."""
         with self._transaction() as conn:
-            _bump_generation(conn)
+            at_generation = _bump_generation(conn)
             _set_meta(conn, "store_id", secrets.token_hex(16))
             _set_meta(conn, REBUILDING, "1")
-            conn.execute(photos.delete())
+            conn.execute(update(photos).values(status="deleted", error=None, embedding=None, top_classes=None,
+                                               model=None, generation=at_generation))
             conn.execute(roots.delete())
             conn.execute(skipped.delete())
 

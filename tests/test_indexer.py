@@ -255,6 +255,18 @@ def test_rebuild_with_another_model_embeds_everything_again(tree, indexed, tmp_p
         assert (summary.new, store.count(), store.model_manifest().fingerprint) == (len(GOOD), len(GOOD), "other-space:2")
 
 
+def test_a_photo_indexed_again_by_rebuild_takes_its_old_id_back(tree, indexed, tmp_path) -> None:
+    """--rebuild forgets every photo but keeps the rows (marked deleted, without vectors): a link to a
+    photo handed out before the rebuild names it again once it is indexed again."""
+    before = {name: record(indexed, tree[name]).id for name in GOOD}
+    with Store.open(indexed, writer=True) as store:
+        store.reset()
+        assert store.count() == 0
+        run_index([tmp_path / "tree"], store, quadrant_colours, MANIFEST)
+    assert {name: record(indexed, tree[name]).id for name in GOOD} == before
+    assert searchable_ids(indexed) == set(before.values())
+
+
 def test_ctrl_c_commits_the_batch_in_flight_and_stops(tmp_path) -> None:
     root = tmp_path / "many"
     root.mkdir()
