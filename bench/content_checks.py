@@ -26,10 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from devsearch.model.imagenet import NUM_CLASSES  # noqa: E402
-from devsearch.store.flat import FlatVectors  # noqa: E402
-from devsearch.store.hnsw import HnswIndex  # noqa: E402
-from devsearch.store.postings import Postings  # noqa: E402
-from devsearch.store.saved import SavedFile, checksums, mapped, matches  # noqa: E402
+from devsearch.store.derived.flat import FlatVectors  # noqa: E402
+from devsearch.store.derived.hnsw import HnswIndex  # noqa: E402
+from devsearch.store.derived.postings import Postings  # noqa: E402
+from devsearch.store.derived.checksummed import SavedFile, checksums, mapped, matches  # noqa: E402
 
 
 def best_ms(work, repeat: int) -> float:

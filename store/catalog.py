@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from devsearch.core.errors import DamagedStoreError, DevsearchError, DiskFullError, EmptyStoreError, ModelMismatchError, StoreError
+from devsearch.core.errors import DamagedStoreError, DevsearchError, EmptyStoreError, ModelMismatchError, StoreError
 from devsearch.core.files import kind_of, stale_temp_files
 from devsearch.model.manifest import Manifest
 from devsearch.store.binding import MODEL_FILE, ModelBinding
@@ -81,8 +81,6 @@ def _take_lock(home: Path) -> WriterLock:
         lock = WriterLock(home)
         lock.acquire()
     except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise DiskFullError(f"the store {home}", quota=exc.errno == errno.EDQUOT) from None
         if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
             raise StoreError(f"the store {home} is read-only here ({exc.strerror}): "
                              "give a writable --home (or DEVSEARCH_HOME)") from None

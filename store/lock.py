@@ -72,10 +72,10 @@ class WriterLock:
         try:
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())
-        except OSError:  # a full disk: give the lock back rather than hold it unseen until the process ends
+        except OSError as exc:  # a full disk: give the lock back rather than hold it unseen until the process ends
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
-            raise
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from None  # os.write names no file
         self._fd = fd
 
     def release(self) -> None:

@@ -198,8 +198,8 @@ def test_a_store_file_replaced_by_a_fifo_never_hangs(pristine, tmp_path, index) 
 def rewritten(home: Path, kind: str, role: str, change) -> None:
     """The kind's data file of role changed by change(array or bytes), saved again with the checksums
     its sidecar records made to match: a forgery, or a bug writing the right checksums of wrong data."""
-    from devsearch.store.derived import KINDS
-    from devsearch.store.saved import checksums
+    from devsearch.store.derived.keeper import KINDS
+    from devsearch.store.derived.checksummed import checksums
 
     cls = next(k for k in KINDS if k.KIND == kind)
     sidecar = json.loads((home / f"{kind}.json").read_text())

@@ -262,7 +262,7 @@ def test_a_photo_indexed_again_by_rebuild_takes_its_old_id_back(tree, indexed, t
     with Store.open(indexed, writer=True) as store:
         store.reset()
         assert store.count() == 0
-        run_index([tmp_path / "tree"], store, quadrant_colours, MANIFEST)
+        run_index(resolve_roots([tmp_path / "tree"]), store, quadrant_colours, MANIFEST)
     assert {name: record(indexed, tree[name]).id for name in GOOD} == before
     assert searchable_ids(indexed) == set(before.values())
 
