@@ -16,7 +16,7 @@ import typer
 from typer._click import exceptions as click_errors  # typer's own copy of click
 from typer.core import TyperGroup
 
-from devsearch.core.errors import DevsearchError, InputError
+from devsearch.core.errors import DevsearchError, DiskFullError, InputError
 from devsearch.core.safe_text import visible
 from devsearch.core.settings import debug_requested
 
@@ -123,6 +123,10 @@ class _DevsearchGroup(TyperGroup):
         except OSError as err:  # the file system said no: a name too long, a disk full, a read-only folder
             if debug_requested():
                 raise
+            if err.errno in (errno.ENOSPC, errno.EDQUOT):  # one message for every out-of-space path
+                full = DiskFullError(None if err.filename is None else os.fsdecode(err.filename),
+                                     quota=err.errno == errno.EDQUOT)
+                _fail(str(full), full.exit_code)
             where = f": {os.fsdecode(err.filename)}" if err.filename is not None else ""
             _fail(f"{err.strerror or err}{where}: {_ADVICE.get(err.errno, _ADVICE[None])}", 1)
         except Exception as err:  # a bug of ours: still one line, and how to see more
@@ -132,9 +136,7 @@ class _DevsearchGroup(TyperGroup):
                   "traceback", EX_SOFTWARE)
 
 
-_ADVICE = {  # what to do when the file system says no, by errno
-    errno.ENOSPC: "free some space, then run again (what was already indexed is kept)",
-    errno.EDQUOT: "free some space or raise the quota, then run again (what was already indexed is kept)",
+_ADVICE = {  # what to do when the file system says no, by errno (no space: DiskFullError's message)
     errno.EROFS: "the file system is read-only: give a writable --home (or DEVSEARCH_HOME)",
     errno.EACCES: "check the permissions",
     errno.EPERM: "check the permissions",

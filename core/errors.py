@@ -75,6 +75,18 @@ class StoreError(DevsearchError):
     exit_code = 7
 
 
+class DiskFullError(StoreError):
+    """No space left (or over quota) on the disk devsearch writes to: exit 1, as the file system said no."""
+
+    exit_code = 1
+
+    def __init__(self, where: str | None, *, quota: bool = False):
+        disk = f"the disk holding {where}" if where else "the disk"
+        what = f"{disk} is over its quota" if quota else f"{disk} is full"
+        advice = "free some space or raise the quota" if quota else "free some space"
+        super().__init__(f"{what}: {advice}, then run again (what was already indexed is kept)")
+
+
 class DamagedStoreError(StoreError):
     """The catalog file is not a sound SQLite database of ours."""
 

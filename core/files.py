@@ -57,12 +57,34 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def stale_temp_files(folder: Path, stem: str) -> list[Path]:
+    """The temp files write_atomically left in folder when it was killed mid-write, for targets named
+    stem plus suffixes or stem-... (`flat` for flat.json and flat-3-ab12-ids.npy): `.<stem>-*`."""
+    return [path for path in Path(folder).glob(f".{stem}-*") if path.is_file()]
+
+
+def out_of_space(folder: str | os.PathLike) -> bool:
+    """Whether folder's file system has no block left that this process may write (root may use the
+    blocks reserved for it)."""
+    try:
+        usage = os.statvfs(folder)
+    except OSError:
+        return False
+    return (usage.f_bfree if os.geteuid() == 0 else usage.f_bavail) == 0
+
+
+def _short_write(target: Path) -> OSError:
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+
+
 def write_atomically(target: Path, write: Callable[[str], object], *, mode: int | None = None) -> None:
     """write(temp_path) fills a temp file beside target; it is then fsynced and renamed over target.
 
     The temp file starts with a dot and keeps all of target's suffixes (np.save, hnswlib and Keras
     write to the exact path given, and Keras insists on ".weights.h5"); it is removed when writing
-    fails. mode: the file's permissions (default: private to the user, as mkstemp makes it).
+    fails. A write that ends with the disk full is taken as cut short (ENOSPC): libraries writing
+    through C stdio or C++ streams may not say so. mode: the file's permissions (default: private to
+    the user, as mkstemp makes it).
     """
     target = Path(target)
     suffix = "".join(target.suffixes)
@@ -70,7 +92,14 @@ def write_atomically(target: Path, write: Callable[[str], object], *, mode: int 
                                suffix=suffix)
     os.close(fd)
     try:
-        write(tmp)
+        try:
+            write(tmp)
+        except OSError as exc:  # numpy's C-level write loses errno: "1001 requested and 496 written"
+            if exc.errno is None and out_of_space(target.parent):
+                raise _short_write(target) from None
+            raise
+        if out_of_space(target.parent):  # hnswlib's C++ stream stops at a full disk and says nothing
+            raise _short_write(target)
         if mode is not None:
             os.chmod(tmp, mode)
         with open(tmp, "rb+") as handle:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -109,6 +110,18 @@ def _start_worker() -> None:
         threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
 
 
+_TRACKER_WARNINGS = "ignore:resource_tracker:UserWarning"
+
+
+def _quiet_resource_tracker() -> None:
+    """multiprocessing's resource tracker (started with the forkserver) unlinks the semaphores of an
+    indexer that died without cleaning up (a kill -9, a second Ctrl-C), which is right, and warns about
+    each on stderr, which is noise for the user: devsearch prints its own lines only. The tracker is
+    started with this interpreter's -W options, so the warning is filtered there."""
+    if _TRACKER_WARNINGS not in sys.warnoptions:
+        sys.warnoptions.append(_TRACKER_WARNINGS)
+
+
 class DecodePool:
     """`workers` processes; results come back in submission order.
 
@@ -124,6 +137,7 @@ class DecodePool:
         self._executor = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
+        _quiet_resource_tracker()
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["devsearch.indexer.decode"])
         return ProcessPoolExecutor(self._workers, mp_context=context, initializer=_start_worker)

@@ -47,7 +47,7 @@ class _MoveFinder:
             digest = content_hash(Path(file.path))
         except OSError:
             return None  # the decoder will record why it cannot be read
-        for record in self.store.find_by_hash(digest):
+        for record in self.store.find_by_hash(digest, with_vector=True):
             if record.id not in self.claimed and self._is_free(record):
                 self.claimed.add(record.id)
                 return record
@@ -70,16 +70,18 @@ def plan_changes(crawl: Crawl, store: Store, roots: list[str], fingerprint: str 
     said so while files were being hashed to find moves (half a plan would be wrong).
 
     fingerprint: the model indexing now; an unchanged photo another model embedded (a store moving
-    to a new model, see indexer/service.py) is embedded again."""
+    to a new model, see indexer/service.py) is embedded again, as is one whose stored vector is damaged."""
     known: dict[str, KnownFile] = {}
+    damaged: set[int] = set()  # unchanged photos whose stored vector is damaged: embedded again
     for root in roots:
         known.update(store.files_under(root))
+        damaged |= store.to_embed_again(root)
     plan = Plan()
     candidates: list[tuple[FileStat, KnownFile | None]] = []
     for file in crawl.files:
         row = known.pop(file.path, None)
         if row is not None and row.status != "deleted" and row.size == file.size and row.mtime == file.mtime:
-            if row.status == "indexed" and fingerprint is not None and row.model != fingerprint:
+            if row.status == "indexed" and (row.id in damaged or fingerprint is not None and row.model != fingerprint):
                 plan.work.append(Work(file.path, file.size, file.mtime, "updated"))
             else:
                 plan.unchanged += 1

@@ -234,6 +234,10 @@ class Searcher:
         """The store's generation now (bumped by every commit)."""
         return self._store.generation()
 
+    def store_id(self) -> str:
+        """The catalog's identity now (`index --rebuild` gives it a new one)."""
+        return self._store.store_id()
+
     def roots(self) -> list[str]:
         """The indexed folders, as they were given."""
         return self._store.roots()

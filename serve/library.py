@@ -57,6 +57,7 @@ class Library:
         upcoming = self.open_next()
         self.searcher, self.generation = upcoming.searcher, upcoming.generation
         self._orders: dict[Filters, np.ndarray] = {Filters(): upcoming.by_date}  # browse orders of this searcher
+        self._opened_on = upcoming.store  # the catalog's identity and roots when this searcher was opened
 
     def close(self) -> None:
         self.searcher.close()
@@ -115,8 +116,19 @@ class Library:
         return found[0]
 
     def located(self, photo_id: int) -> tuple[PhotoRecord, list[str]]:
-        """An indexed photo's row and the roots its file must be under (one trip to the search lane)."""
-        return self.photo(photo_id), self.roots()
+        """An indexed photo's row and the roots its file must be under (one trip to the search lane).
+
+        Until the library switches to a store rebuilt since its searcher was opened (`index --rebuild`
+        marks every row deleted and takes a new identity), the photos of the generation it answered for
+        stay servable from their files under the roots of then: a page showing them keeps its
+        thumbnails and photos (a photo indexed again by the rebuild takes its old id back)."""
+        store_id, roots_then = self._opened_on
+        if self.searcher.store_id() == store_id:
+            return self.photo(photo_id), self.roots()
+        found = self.searcher.records([photo_id]) if 0 <= photo_id <= MAX_ID else []
+        if not found or found[0].status not in ("indexed", "deleted"):
+            raise PhotoNotFound(photo_id)
+        return found[0], sorted(set(self.roots()) | set(roots_then))
 
     @property
     def home(self) -> Path:
@@ -147,18 +159,20 @@ class Library:
         library's date order (a sort of every row: 1.8 s at 1M photos, so not on the search lane)."""
         searcher = open_searcher(self.settings)
         try:
-            generation = searcher.generation()
+            generation, store_id = searcher.generation(), searcher.store_id()
+            roots = [os.path.realpath(root) for root in searcher.roots()]
             searcher.warm()
             by_date = searcher.ids_by_date()
         except BaseException:
             searcher.close()
             raise
-        return NextSearcher(searcher, generation, by_date)
+        return NextSearcher(searcher, generation, by_date, (store_id, roots))
 
     def swap(self, upcoming: "NextSearcher") -> None:
         """Answer from now on with what open_next made; the old searcher is closed."""
         old, self.searcher, self.generation = self.searcher, upcoming.searcher, upcoming.generation
         self._orders = {Filters(): upcoming.by_date}
+        self._opened_on = upcoming.store
         old.close()
 
 
@@ -169,3 +183,4 @@ class NextSearcher:
     searcher: Searcher
     generation: int
     by_date: np.ndarray  # indexed ids, newest first (CatalogReader.ids_by_date)
+    store: tuple[str, list[str]]  # the catalog's identity (store id) and its roots, resolved, when opened

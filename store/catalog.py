@@ -22,16 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
-from devsearch.core.errors import DamagedStoreError, DevsearchError, EmptyStoreError, StoreError
-from devsearch.core.files import kind_of
+from devsearch.core.errors import DamagedStoreError, DevsearchError, EmptyStoreError, ModelMismatchError, StoreError
+from devsearch.core.files import kind_of, stale_temp_files
 from devsearch.model.manifest import Manifest
 from devsearch.store.binding import MODEL_FILE, ModelBinding
 from devsearch.store.derived.bonus import Bonus
 from devsearch.store.derived.flat import FlatVectors
 from devsearch.store.derived.hnsw import HnswIndex
-from devsearch.store.derived.keeper import DerivedFiles
+from devsearch.store.derived.keeper import KINDS, DerivedFiles
 from devsearch.store.derived.postings import Postings
-from devsearch.store.lock import WriterLock
+from devsearch.store.lock import WriterLock, running_writer
 from devsearch.store.migrate import ensure_schema
 from devsearch.store.reader import CATALOG_FILE, CatalogReader, catalog_error, connect, translates_catalog_errors
 from devsearch.store.records import ChangeSet
@@ -88,6 +88,16 @@ def _take_lock(home: Path) -> WriterLock:
     return lock
 
 
+def _nothing_indexed(home: Path, rebuilding: bool) -> EmptyStoreError:
+    """Why a store holds no photo, and what to do: wait for the index that is filling it, or run one."""
+    pid = running_writer(home)
+    if pid is None:
+        return EmptyStoreError(f"no photos indexed in {home}: run `devsearch index PATH` first")
+    doing = "rebuilding the store in" if rebuilding else "indexing into"
+    return EmptyStoreError(f"devsearch index (pid {pid}) is {doing} {home} and has not committed a photo yet: "
+                           "try again in a moment")
+
+
 def _set_aside(catalog: Path) -> None:
     """Keep a damaged catalog (and its WAL files) under another name, for a restore or a post-mortem."""
     for suffix in ("", "-wal", "-shm"):
@@ -105,6 +115,7 @@ class Store(CatalogReader):
         self._lock = lock
         self._writer = None  # store.writer.CatalogWriter, made on the writer's first write
         self._binding = ModelBinding(home)
+        self._binding_checked = False
         self._derived = DerivedFiles(home, self, self._bound_dims,
                                      repair_lock=(lambda: WriterLock(home)) if lock is None else None)
 
@@ -121,7 +132,7 @@ class Store(CatalogReader):
         if not writer:
             _check_catalog_files(catalog)
         if not writer and not catalog.is_file():
-            raise EmptyStoreError(f"no photos indexed in {home}: run `devsearch index PATH` first")
+            raise _nothing_indexed(home, rebuilding=False)
         lock = _take_lock(home) if writer else None
         try:
             try:
@@ -134,9 +145,12 @@ class Store(CatalogReader):
         except BaseException:
             cls._discard(None, lock)
             raise
+        if writer:
+            store._remove_stale_temps()
         if not writer and not allow_empty and not store.holds_photos():
+            rebuilding = store.rebuilding()
             store.close()
-            raise EmptyStoreError(f"no photos indexed in {home}: run `devsearch index PATH` first")
+            raise _nothing_indexed(home, rebuilding)
         return store
 
     @classmethod
@@ -160,6 +174,13 @@ class Store(CatalogReader):
             db.close()
         if lock is not None:
             lock.release()
+
+    def _remove_stale_temps(self) -> None:
+        """Temp files of a save that was killed (core/files.write_atomically's hidden names): of every
+        derived file and of model.json. Only a writer, under the lock, writes them."""
+        for stem in [kind.KIND for kind in KINDS] + [Path(MODEL_FILE).stem]:
+            for path in stale_temp_files(self.home, stem):
+                path.unlink(missing_ok=True)
 
     def close(self, *, save: bool = True) -> None:
         """A writer saves the derived files first, so a clean exit leaves them current (save=False:
@@ -193,7 +214,29 @@ class Store(CatalogReader):
         if manifest is None and self.holds_photos():
             raise StoreError(f"the store in {self.home} holds photos but has lost {MODEL_FILE}, which names their "
                              "model: restore it, or run `devsearch index --rebuild PATH` to index them again")
+        if manifest is not None and not self._binding_checked:
+            self._check_binding(manifest)
+            self._binding_checked = True
         return manifest
+
+    def _check_binding(self, manifest: Manifest) -> None:
+        """model.json must name the model of the catalog's own vectors: the fingerprint the catalog
+        recorded when it was bound, or that of indexed photos, with vectors of its dimensions. Else the
+        word space, classes and ranking it names are not those the photos were embedded with, and every
+        answer would be silently wrong."""
+        recorded, sizes, first = self.binding_evidence(manifest.fingerprint)
+        if first is None:
+            return  # nothing indexed yet
+        if recorded != manifest.fingerprint and not sizes:
+            found = f"model {recorded or first}"
+        elif sizes and 4 * manifest.dims not in sizes:
+            found = f"{sizes[0] // 4}-d vectors"
+        else:
+            return  # (a crash between recording a new binding and writing model.json leaves the old one, still true)
+        raise ModelMismatchError(
+            f"{self.home / MODEL_FILE} names model {manifest.fingerprint} ({manifest.dims}-d), but the catalog's photos "
+            f"were embedded with {found}: restore {MODEL_FILE} from a backup, or run "
+            "`devsearch index --rebuild PATH` to index them again")
 
     def check_model(self, fingerprint: str) -> None:
         """Refuse to mix embedding spaces: vectors of two models are not comparable."""
@@ -201,8 +244,14 @@ class Store(CatalogReader):
 
     def bind_model(self, manifest: Manifest) -> None:
         """Bind an empty store to a model (model.json, written atomically)."""
-        self._require_writer()
+        self._catalog_writer().record_binding(manifest.fingerprint)
         self._binding.bind(manifest)
+        self._binding_checked = True
+
+    def to_embed_again(self, folder: str) -> set[int]:
+        """Indexed photos inside folder whose stored vector is damaged (none while the store is unbound)."""
+        dims = self._bound_dims()
+        return set() if dims is None else self.damaged_vectors_under(folder, dims)
 
     def _bound_dims(self) -> int | None:
         manifest = self._binding.manifest()

@@ -30,6 +30,24 @@ def _holder_pid(path: Path) -> str:
     return "unknown"
 
 
+def running_writer(home: Path) -> str | None:
+    """The pid of the writer that holds the store in home now, None when none does. Read from the lock
+    file (emptied on release) and checked alive; no lock is taken, so a writer starting is never refused."""
+    try:
+        pid = read_regular_text(Path(home) / LOCK_FILE).strip()
+    except OSError:
+        return None
+    if not pid.isdigit():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return None  # killed (-9) with the lock: the kernel let go of it
+    except OSError:
+        pass  # alive, another user's
+    return pid
+
+
 class WriterLock:
     """Held from acquire() until release() or the end of the process."""
 
@@ -54,10 +72,10 @@ class WriterLock:
         try:
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())
-        except OSError:  # a full disk: give the lock back rather than hold it unseen until the process ends
+        except OSError as exc:  # a full disk: give the lock back rather than hold it unseen until the process ends
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
-            raise
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from None  # os.write names no file
         self._fd = fd
 
     def release(self) -> None:

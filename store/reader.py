@@ -17,9 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from devsearch.core.errors import DamagedStoreError, StoreError
+from devsearch.core.errors import DamagedStoreError, DiskFullError, StoreError
+from devsearch.core.vectors import UNIT_TOLERANCE
+from devsearch.store.derived.rows import say_damaged_vectors
 from devsearch.store.kept_classes import TopClasses, stack
-from devsearch.store.records import KnownFile, PhotoRecord, failure_reason, prefix_range
+from devsearch.store.records import BOUND_MODEL, REBUILDING, KnownFile, PhotoRecord, failure_reason, prefix_range
 
 CATALOG_FILE = "catalog.sqlite"
 BUSY_TIMEOUT_S = 10.0
@@ -94,8 +96,7 @@ _PATH = "CAST(? AS TEXT)"  # a path is bound as its exact bytes (os.fsencode) an
 
 
 def _full_disk(catalog: Path) -> StoreError:
-    return StoreError(f"the disk holding the catalog {catalog} is full: free some space, then run again "
-                      "(what was committed is kept)")
+    return DiskFullError(f"the catalog {catalog}")
 
 
 def catalog_error(exc: sqlite3.Error, catalog: Path) -> StoreError:
@@ -105,8 +106,8 @@ def catalog_error(exc: sqlite3.Error, catalog: Path) -> StoreError:
         return StoreError(f"the catalog {catalog} is busy (another process holds it): try again in a moment")
     if "readonly" in said or "read-only" in said:
         return StoreError(f"the store {catalog.parent} is read-only here: give a writable --home (or DEVSEARCH_HOME)")
-    if "disk is full" in said:
-        return _full_disk(catalog)
+    if "disk is full" in said or ("disk i/o error" in said and _disk_full(catalog.parent)):
+        return _full_disk(catalog)  # (SQLite says I/O error when the WAL's shared memory cannot grow)
     if "unable to open" in said:
         return StoreError(f"cannot open the catalog {catalog}: check that its folder exists and that you may read it")
     if isinstance(exc, sqlite3.OperationalError) and not said.startswith(("no such table", "no such column")):
@@ -181,28 +182,17 @@ def _record(row: tuple) -> PhotoRecord:
                        height=height, taken=_when(taken), status=status, error=error, indexed_at=_when(indexed_at))
 
 
-UNIT_TOLERANCE = 1e-3  # a stored embedding is a unit vector (the writer norms it); anything else is damage
-
-
-def _vectors_of(catalog: Path, dims: int, rows: list[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, float32 matrix) of (id, embedding blob) rows, each checked (damaged_vector)."""
-    ids = np.array([photo_id for photo_id, _ in rows], dtype=np.int64)
-    for photo_id, blob in rows:
-        if len(blob) != 4 * dims:
-            raise _damaged_vector(catalog, photo_id, f"{len(blob)} bytes, not {4 * dims}")
-    matrix = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float32).reshape(len(rows), dims)
+def sound_rows(dims: int, blobs: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """(which of the embedding blobs are sound, their float32 matrix (N, dims)): a sound blob is dims
+    float32 numbers making a finite unit vector; the rows of the others are zeros."""
+    right_size = np.fromiter((len(blob) == 4 * dims for blob in blobs), dtype=bool, count=len(blobs))
+    zeros = bytes(4 * dims)
+    joined = b"".join(blob if fits else zeros for blob, fits in zip(blobs, right_size))
+    matrix = np.frombuffer(joined, dtype=np.float32).reshape(len(blobs), dims)
     with np.errstate(all="ignore"):
-        norms = np.sqrt(np.einsum("ij,ij->i", matrix.astype(np.float64), matrix.astype(np.float64)))
-    bad = np.flatnonzero(~((np.abs(norms - 1.0) <= UNIT_TOLERANCE) | (norms == 0.0)))
-    if len(bad):
-        raise _damaged_vector(catalog, int(ids[bad[0]]), f"its length is {norms[bad[0]]:.6g}, not 1")
-    return ids, matrix
-
-
-def _damaged_vector(catalog: Path, photo_id: int, why: str) -> DamagedStoreError:
-    return DamagedStoreError(
-        f"the catalog {catalog} is damaged (the vector of photo {photo_id}: {why}): restore it from a backup, or run "
-        "`devsearch index --rebuild PATH` to index the photos again into a new one (the damaged file is kept beside it)")
+        wide = matrix.astype(np.float64)
+        norms = np.sqrt(np.einsum("ij,ij->i", wide, wide))
+    return right_size & (np.abs(norms - 1.0) <= UNIT_TOLERANCE), matrix  # NaN and inf compare False
 
 
 @translates_catalog_errors
@@ -213,6 +203,8 @@ class CatalogReader:
         self.home = home
         self._db = db
         self._counts: dict[str, int] = {}
+        self._damaged: set[int] = set()  # photos whose stored vector was found damaged
+        self._said_damaged = False  # ... which is said once
 
     def forget_counts(self) -> None:
         """After a write: the cached counts describe an older snapshot."""
@@ -272,8 +264,11 @@ class CatalogReader:
                 return _record(row)
         return None
 
-    def find_by_hash(self, content_hash: str) -> list[PhotoRecord]:
-        rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM photos WHERE content_hash = ? ORDER BY id",
+    def find_by_hash(self, content_hash: str, *, with_vector: bool = False) -> list[PhotoRecord]:
+        """The rows of this content, by id; with_vector: only those that keep a vector (a moved file
+        can take it over; a row `--rebuild` forgot keeps none)."""
+        vector = " AND embedding IS NOT NULL" if with_vector else ""
+        rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM photos WHERE content_hash = ?{vector} ORDER BY id",
                                 (content_hash,))
         return [_record(row) for row in rows]
 
@@ -281,7 +276,38 @@ class CatalogReader:
         row = self._db.execute("SELECT embedding FROM photos WHERE id = ?", (int(photo_id),)).fetchone()
         if row is None or row[0] is None:
             raise StoreError(f"photo {photo_id} has no vector in {self.home}")
-        return _vectors_of(self.home / CATALOG_FILE, len(row[0]) // 4, [(int(photo_id), row[0])])[1][0].copy()
+        sound, matrix = sound_rows(len(row[0]) // 4, [row[0]])
+        if not sound[0]:
+            raise StoreError(f"the stored vector of photo {photo_id} in {self.home} is damaged: "
+                             "run `devsearch index` on its folder to embed it again from its file")
+        return matrix[0].copy()
+
+    def _vectors_of(self, dims: int, rows: list[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, float32 matrix) of the (id, embedding blob) rows whose vector is sound (sound_rows).
+        The others are damage: left out, with one warning line the first time."""
+        sound, matrix = sound_rows(dims, [blob for _, blob in rows])
+        ids = np.array([photo_id for photo_id, _ in rows], dtype=np.int64)
+        if not sound.all():
+            self._say_damaged(ids[~sound])
+        return ids[sound], matrix[sound]
+
+    def _say_damaged(self, ids: np.ndarray) -> None:
+        if not self._said_damaged:
+            say_damaged_vectors(self.home, ids)
+            self._said_damaged = True
+        self._damaged.update(ids.tolist())
+
+    def damaged_vectors(self) -> set[int]:
+        """The photos whose stored vector was found damaged so far (by any read of vectors)."""
+        return set(self._damaged)
+
+    def damaged_vectors_under(self, folder: str, dims: int) -> set[int]:
+        """Indexed photos inside folder whose stored vector is damaged: the indexer embeds them again."""
+        sql, params = _under_sql(folder)
+        rows = self._db.execute(f"SELECT id, embedding FROM photos WHERE {sql} AND status = 'indexed' "
+                                "AND embedding IS NOT NULL", params).fetchall()
+        sound, _ = sound_rows(dims, [blob for _, blob in rows])
+        return {photo_id for (photo_id, _), fine in zip(rows, sound) if not fine}
 
     def failure_counts(self) -> dict[str, int]:
         """Failed files by reason (the part of the error before its first colon)."""
@@ -364,6 +390,26 @@ class CatalogReader:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
         return int(row[0]) if row is not None else 0
 
+    def binding_evidence(self, fingerprint: str) -> tuple[str | None, list[int], str | None]:
+        """What the catalog says of the model it is bound to: the fingerprint it recorded at binding
+        (None in stores bound before it did), the vector sizes in bytes of a few indexed photos that
+        fingerprint embedded, and the model of the first indexed photo (None: no photo indexed)."""
+        recorded = self._db.execute("SELECT value FROM meta WHERE key = ?", (BOUND_MODEL,)).fetchone()
+        sizes = [row[0] for row in self._db.execute(
+            "SELECT length(embedding) FROM photos WHERE status = 'indexed' AND model = ? AND embedding IS NOT NULL "
+            "LIMIT 3", (fingerprint,))]
+        first = self._db.execute("SELECT model FROM photos WHERE status = 'indexed' LIMIT 1").fetchone()
+        return (None if recorded is None else recorded[0]), sizes, (None if first is None else first[0] or "")
+
+    def rebuilding(self) -> bool:
+        """Whether `index --rebuild` emptied the store and has not committed a photo since."""
+        return self._db.execute("SELECT 1 FROM meta WHERE key = ?", (REBUILDING,)).fetchone() is not None
+
+    def last_id(self) -> int:
+        """The largest photo id of the catalog (rows are never removed, only marked deleted, so no
+        derived file of it names a larger one)."""
+        return self._db.execute("SELECT MAX(id) FROM photos").fetchone()[0] or 0
+
     def store_id(self) -> str:
         """The random identity the catalog was created with (the files derived from it name it)."""
         row = self._db.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
@@ -382,7 +428,8 @@ class CatalogReader:
         """(ids, float32 rows) of every indexed photo."""
         rows = self._db.execute(
             "SELECT id, embedding FROM photos WHERE status = 'indexed' AND embedding IS NOT NULL").fetchall()
-        return _vectors_of(self.home / CATALOG_FILE, dims, rows)
+        self._damaged.clear()  # every row is read: the damaged ones are exactly those found now
+        return self._vectors_of(dims, rows)
 
     def indexed_vectors_of(self, ids: Sequence[int], dims: int) -> dict[int, np.ndarray]:
         """id -> float32 vector of those ids that are indexed photos."""
@@ -392,7 +439,7 @@ class CatalogReader:
             chunk = wanted[start:start + _CHUNK]
             rows = self._db.execute(f"SELECT id, embedding FROM photos WHERE id IN ({','.join('?' * len(chunk))}) "
                                     "AND status = 'indexed' AND embedding IS NOT NULL", chunk).fetchall()
-            ids, vectors = _vectors_of(self.home / CATALOG_FILE, dims, rows)
+            ids, vectors = self._vectors_of(dims, rows)
             found.update(zip(ids.tolist(), vectors))
         return found
 
@@ -402,7 +449,9 @@ class CatalogReader:
                                 (generation,)).fetchall()
         live = [(photo_id, blob) for photo_id, status, blob in rows if status == "indexed" and blob is not None]
         gone = np.array([photo_id for photo_id, status, _ in rows if status != "indexed"], dtype=np.int64)
-        return (*_vectors_of(self.home / CATALOG_FILE, dims, live), gone)
+        ids, vectors = self._vectors_of(dims, live)
+        damaged = np.array([photo_id for photo_id, _ in live if photo_id in self._damaged], dtype=np.int64)
+        return ids, vectors, np.concatenate([gone, damaged])
 
     def indexed_classes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(ids, class ids (N, K), probabilities (N, K)) of every indexed photo that keeps its top classes."""

@@ -8,6 +8,9 @@ import numpy as np
 
 from devsearch.store.kept_classes import TopClasses
 
+BOUND_MODEL = "model"  # the meta key naming the fingerprint the catalog was bound to (model.json must agree)
+REBUILDING = "rebuilding"  # the meta key `--rebuild` sets, until its first commit: why the store is empty
+
 
 @dataclass(frozen=True)
 class PhotoRecord:

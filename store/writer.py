@@ -13,14 +13,14 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Connection, Dialect, and_, bindparam, or_, select, update
+from sqlalchemy import Connection, Dialect, and_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 
 from devsearch.core.vectors import unit_rows
 from devsearch.store.kept_classes import TopClasses
 from devsearch.store.sqlite_engine import open_engine
-from devsearch.store.records import ChangeSet, Move, Reprojected, prefix_range
+from devsearch.store.records import BOUND_MODEL, REBUILDING, ChangeSet, Move, Reprojected, prefix_range
 from devsearch.store.schema import meta, photos, roots, runs, skipped
 
 _CHUNK = 500  # ids per IN (...) statement
@@ -148,6 +148,7 @@ class CatalogWriter:
         now = datetime.now()
         with self._transaction() as conn:
             at_generation = _bump_generation(conn)
+            conn.execute(delete(meta).where(meta.c.key == REBUILDING))  # a rebuild's first commit ends its wait
             for move in changes.moves:
                 _apply_move(conn, move, at_generation)
             self._upsert(conn, [
@@ -164,14 +165,24 @@ class CatalogWriter:
                 _reproject(conn, changes.reprojected, fingerprint, at_generation)
 
     def forget_everything(self) -> None:
-        """`--rebuild`: every photo and root goes, and the catalog takes a new identity (no file derived
-        from what it held can pass for its own); run history stays."""
+        """`--rebuild`: every photo is forgotten (marked deleted, its vector, classes and model gone),
+        every root goes, and the catalog takes a new identity (no file derived from what it held can pass
+        for its own); run history stays. The rows themselves stay, as every deleted row does: a file
+        indexed again takes its old row and id back, so a link to it handed out before the rebuild (by
+        `devsearch serve`) still names it, and a reader's catch-up sees every photo go."""
         with self._transaction() as conn:
-            _bump_generation(conn)
+            at_generation = _bump_generation(conn)
             _set_meta(conn, "store_id", secrets.token_hex(16))
-            conn.execute(photos.delete())
+            _set_meta(conn, REBUILDING, "1")
+            conn.execute(update(photos).values(status="deleted", error=None, embedding=None, top_classes=None,
+                                               model=None, generation=at_generation))
             conn.execute(roots.delete())
             conn.execute(skipped.delete())
+
+    def record_binding(self, fingerprint: str) -> None:
+        """The fingerprint of the model the store is being bound to (model.json is written next)."""
+        with self._transaction() as conn:
+            _set_meta(conn, BOUND_MODEL, fingerprint)
 
     def add_roots(self, folders: Iterable[str]) -> None:
         now = datetime.now()

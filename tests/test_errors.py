@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -246,3 +247,76 @@ def test_devsearch_debug_empty_or_0_is_off_a_file_system_error_stays_one_line(li
 def test_devsearch_debug_on_lets_a_file_system_error_through_with_its_traceback(library, small_disk) -> None:  # noqa: F811
     result = index_on_a_full_disk(library, small_disk, "1")
     assert isinstance(result.exception, OSError), result.stderr
+def test_a_query_during_a_rebuild_before_its_first_commit_says_a_rebuild_is_running(library) -> None:  # noqa: F811
+    with Store.open(library["settings"].home, writer=True) as store:
+        store.reset()  # what `index --rebuild` does first; this process is the running writer
+        one_line_error(run("query", "dog", "--home", home(library)), "rebuilding", f"pid {os.getpid()}", "try again",
+                       code=7)
+        assert "run `devsearch index" not in run("query", "dog", "--home", home(library)).stderr
+
+
+def test_an_interrupted_rebuild_that_committed_nothing_says_to_run_index(library) -> None:  # noqa: F811
+    with Store.open(library["settings"].home, writer=True) as store:
+        store.reset()
+    one_line_error(run("query", "dog", "--home", home(library)), "no photos indexed", "devsearch index", code=7)
+
+
+@pytest.mark.parametrize("field, value", [("fingerprint", "test+conse+tiny:ffffffffffffffff"), ("dims", 3)])
+def test_a_model_json_that_no_longer_matches_the_catalog_is_one_line(library, field, value) -> None:  # noqa: F811
+    """model.json names the word space and ranking a query uses: one edited to name another model (or
+    other dimensions) than the catalog's vectors were made with must not answer with another ranking."""
+    import json
+
+    path = library["settings"].home / "model.json"
+    manifest = json.loads(path.read_text())
+    manifest[field] = value
+    path.write_text(json.dumps(manifest))
+    for command in (["query", "dog"], ["index", str(library["root"])]):
+        one_line_error(run(*command, "--home", home(library)), "model.json", "--rebuild", code=7)
+
+
+def test_a_store_bound_to_a_new_model_before_its_first_commit_still_answers(library, tmp_path) -> None:  # noqa: F811
+    """A store moving to another model (model.json rebound, no photo embedded by it yet) is no mismatch."""
+    from tests.tiny_library import make_bundle
+
+    with Store.open(library["settings"].home, writer=True) as store:
+        store.bind_model(make_bundle(tmp_path / "next", "test+conse+tiny:00000000000000ff"))
+    assert run("query", "dog", "--home", home(library), "--paths").exit_code == 0
+
+
+def test_every_out_of_space_path_of_index_is_the_one_disk_full_line(tmp_path, small_disk) -> None:
+    """With less and less space left, index fails in a different place each time (the lock file, the
+    catalog's commit, each derived file and its sidecar, their temp files): always the same line and
+    exit status, no temp file left behind, and once there is room the run completes as if nothing happened."""
+    from tests.indexer_support import index_tree, photo_folder
+
+    tree = photo_folder(tmp_path / "tree", 12)
+    index_tree(tree, tmp_path / "pristine")
+    gone, kept = tree / "03.jpg", (tree / "03.jpg").read_bytes()
+    times = (gone.stat().st_atime, gone.stat().st_mtime)
+    failures = []
+    for left in range(0, 512 * 1024, 4096):
+        store = small_disk / "home"
+        shutil.rmtree(store, ignore_errors=True)
+        shutil.copytree(tmp_path / "pristine", store)
+        for path in store.iterdir():
+            if path.name.startswith(("flat", "hnsw", "postings")):
+                path.unlink()  # so that index saves them all again
+        gone.unlink()  # so that index commits
+        usage = os.statvfs(small_disk)
+        (small_disk / "filler").write_bytes(bytes(max(0, usage.f_bavail * usage.f_frsize - left)))
+        result = run("index", str(tree), "--home", str(store))
+        (small_disk / "filler").unlink()
+        gone.write_bytes(kept)
+        os.utime(gone, times)
+        assert not [p.name for p in store.iterdir() if p.name.startswith(".")], left
+        if result.exit_code == 0:
+            break
+        one_line_error(result, "is full: free some space, then run again", code=1)
+        failures.append(result.stderr)
+    assert result.exit_code == 0, "never had room enough"
+    assert any("catalog" in f for f in failures) and any("postings" in f for f in failures), failures
+    with Store.open(store) as opened:
+        assert opened.count() == 11 and opened.count("deleted") == 1
+        hits = opened.knn(np.ones(13, np.float32), 20, exact=True)
+        assert sorted(photo_id for photo_id, _ in hits) == sorted(opened.ids_matching().tolist())

@@ -111,6 +111,26 @@ def test_an_edited_photo_is_embedded_again_under_its_id(tree, indexed, tmp_path)
     assert (summary.updated, after.id) == (1, before.id) and after.content_hash != before.content_hash
 
 
+@pytest.mark.parametrize("damage", [np.nan, np.inf, 0.0, 2.0])
+def test_a_damaged_stored_vector_is_embedded_again_and_nothing_else(tree, indexed, tmp_path, damage) -> None:
+    """A stored vector that is not a finite unit vector (NaN, inf, zero, another length) is damage:
+    the next run embeds that photo again from its file, and only it."""
+    import sqlite3
+
+    before = record(indexed, tree["png"])
+    with Store.open(indexed) as store:
+        sound = store.vector_of(before.id)
+    broken = (sound * damage if damage else np.zeros_like(sound)).astype(np.float32)
+    with sqlite3.connect(indexed / "catalog.sqlite") as db:
+        db.execute("UPDATE photos SET embedding = ? WHERE id = ?", (broken.tobytes(), before.id))
+    embed = CountingEmbed()
+    summary = index_tree(tmp_path / "tree", indexed, embed)
+    assert (embed.images, summary.updated, summary.new) == (1, 1, 0)
+    with Store.open(indexed) as store:
+        assert np.allclose(store.vector_of(before.id), sound) and record(indexed, tree["png"]).id == before.id
+    assert before.id in searchable_ids(indexed)
+
+
 def test_a_moved_photo_keeps_its_id_and_vector_without_embedding(tree, indexed, tmp_path) -> None:
     before = record(indexed, tree["png"])
     moved = tmp_path / "tree" / "album" / "renamed.png"
@@ -235,6 +255,18 @@ def test_rebuild_with_another_model_embeds_everything_again(tree, indexed, tmp_p
         assert (summary.new, store.count(), store.model_manifest().fingerprint) == (len(GOOD), len(GOOD), "other-space:2")
 
 
+def test_a_photo_indexed_again_by_rebuild_takes_its_old_id_back(tree, indexed, tmp_path) -> None:
+    """--rebuild forgets every photo but keeps the rows (marked deleted, without vectors): a link to a
+    photo handed out before the rebuild names it again once it is indexed again."""
+    before = {name: record(indexed, tree[name]).id for name in GOOD}
+    with Store.open(indexed, writer=True) as store:
+        store.reset()
+        assert store.count() == 0
+        run_index(resolve_roots([tmp_path / "tree"]), store, quadrant_colours, MANIFEST)
+    assert {name: record(indexed, tree[name]).id for name in GOOD} == before
+    assert searchable_ids(indexed) == set(before.values())
+
+
 def test_ctrl_c_commits_the_batch_in_flight_and_stops(tmp_path) -> None:
     root = tmp_path / "many"
     root.mkdir()
@@ -290,6 +322,19 @@ def test_kill_9_mid_run_then_rerun_leaves_a_consistent_store(tmp_path) -> None:
         rows = store.count("indexed") + store.count("failed") + store.count("deleted")
     assert len(after) == rows == 24 and {p: after[p] for p in before} == before
     assert searchable_ids(tmp_path / "home") == set(after.values())
+
+
+def test_a_kill_9_leaves_no_python_warnings_on_stderr(tmp_path) -> None:
+    """multiprocessing's resource tracker outlives the indexer and cleans up after it; it must not warn
+    of 'leaked semaphore objects' on the user's terminal."""
+    root = photo_folder(tmp_path / "many", 12)
+    process = start_slow_indexer(root, tmp_path / "home")
+    deadline = time.monotonic() + 60
+    while indexed_rows(tmp_path / "home") < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    _, stderr = process.communicate(timeout=60)  # read to the end: the tracker holds stderr until it exits
+    assert "resource_tracker" not in stderr and "leaked" not in stderr, stderr
 
 
 def test_a_file_that_never_finishes_decoding_is_failed_after_the_timeout_and_the_run_goes_on(tmp_path) -> None:

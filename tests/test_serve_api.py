@@ -505,3 +505,24 @@ def test_a_photo_indexed_while_serving_tops_the_library_without_a_restart(librar
                 break
             time.sleep(0.2)
     assert first == ["latest.jpg"]
+
+
+def test_links_handed_out_before_a_rebuild_are_served_until_the_server_switches(tmp_path) -> None:
+    """`index --rebuild` forgets every photo and indexes them again while the server runs: the pages it
+    showed before keep their thumbnails and photos, and every link it hands out meanwhile is served."""
+    settings = make_library(tmp_path)
+    with serving(settings) as client:
+        before = client.get("/api/search", params={"q": "dog", "n": 50}).json()["results"]
+        again = next(r for r in before if Path(r["path"]).name == "cat.jpg")
+        with Store.open(settings.home, writer=True) as store:
+            store.reset()  # what `index --rebuild` does first, then it indexes the photos one batch at a time
+            store.bind_model(make_bundle(tmp_path / "model"))
+            store.add_roots([str(tmp_path / "photos")])
+            path = Path(again["path"])
+            store.commit(ChangeSet(embedded=[EmbeddedPhoto(str(path), path.stat().st_size, path.stat().st_mtime,
+                                                           "rehashed", 320, 240, None, axis(0, 0, 1, 0))]))
+            during = client.get("/api/search", params={"q": "dog", "n": 50}).json()["results"]
+            for result in before + during:
+                for link in ("thumb", "photo"):
+                    assert client.get(result[link]).status_code == 200, (result["path"], link)
+        assert [r["id"] for r in during] == [again["id"]]  # indexed again, under its old id

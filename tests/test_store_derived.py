@@ -74,13 +74,14 @@ def test_random_bytes_in_the_middle_of_a_data_file_are_caught(tmp_path: Path, ki
 
 
 def test_a_consistent_file_that_names_the_wrong_photos_is_caught_by_its_answers(tmp_path: Path, capsys) -> None:
-    """Ids shuffled and the checksums made to match: only the answer check can see it."""
+    """Vectors shuffled among the photos and the checksums made to match: every row is still a unit
+    vector of a photo the catalog holds, so only the answer check can see it."""
     home = make_store(tmp_path / "home")
     sidecar = json.loads((home / "flat.json").read_text())
-    ids_path = data_files(home, "flat")["ids"]
-    ids = np.load(ids_path)
-    np.save(ids_path, np.random.default_rng(3).permutation(ids))
-    sidecar["files"]["ids"].update(bytes=ids_path.stat().st_size, **{CHECKSUM: file_checksum(ids_path)})
+    vectors_path = data_files(home, "flat")["vectors"]
+    vectors = np.load(vectors_path)
+    np.save(vectors_path, np.random.default_rng(3).permutation(vectors))
+    sidecar["files"]["vectors"].update(bytes=vectors_path.stat().st_size, **{CHECKSUM: file_checksum(vectors_path)})
     (home / "flat.json").write_text(json.dumps(sidecar))
     assert ranking(home, QUERY, 10, exact=True) == true_ranking(home, QUERY, 10)
     assert "does not bear out" in capsys.readouterr().err
@@ -212,3 +213,19 @@ def test_a_reader_leaves_the_files_to_a_running_writer(tmp_path: Path, kind: str
     finally:
         lock.release()
     assert damaged.read_bytes() == before
+
+
+def test_a_writer_removes_the_temp_files_of_a_save_that_was_killed(tmp_path: Path) -> None:
+    """A kill -9 during a save leaves write_atomically's hidden temp file beside each file it was
+    writing (`.<name without suffixes>-<random><suffixes>`; at 1M photos one is the 1.35 GB graph)."""
+    home = make_store(tmp_path / "home")
+    written = [p for p in home.iterdir() if p.is_file() and not p.name.startswith(("catalog", "writer"))]
+    stale = []
+    for path in written:
+        suffix = "".join(path.suffixes)
+        stale.append(home / f".{path.name[:len(path.name) - len(suffix)]}-k1ll3d{suffix}")
+        stale[-1].write_bytes(b"half a file")
+    (home / ".not-ours").write_bytes(b"kept")
+    assert {p.name.split("-")[0] for p in stale} == {".flat", ".hnsw", ".postings", ".model"}
+    Store.open(home, writer=True).close()
+    assert not [p for p in stale if p.exists()] and (home / ".not-ours").exists()

@@ -7,10 +7,12 @@ building it anew. hnswlib is imported on first use: a one-shot query searches th
 """
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
+
 import numpy as np
 
-from devsearch.core.vectors import top_k, unit_rows
+from devsearch.core.vectors import first_not_unit, top_k, unit_rows
 from devsearch.store.derived.bonus import Bonus
 from devsearch.store.derived.rows import CatalogRows
 
@@ -21,6 +23,25 @@ EF_QUERY = 400  # recall@10 0.992 at 1M clustered photos (0.937 at ef 100), 0.6 
 EXACT_LIMIT = 20_000  # a filtered query over at most this many photos is exact (a matrix product)
 BONUS_CANDIDATES = 32  # at most this many times k photos from each list, with a bonus
 REBUILD_AFTER = 1000  # changed vectors in one catch-up beyond which (and a fifth of the graph) it is built anew
+
+
+_HEADER = struct.Struct("<6QiI3QdQ")  # hnswlib's saveIndex: offsetLevel0, max_elements, cur_element_count,
+# size_data_per_element, label_offset, offsetData, maxlevel, enterpoint_node, maxM, maxM0, M, mult, ef_construction;
+# then cur_element_count elements of size_data_per_element bytes: links, the vector (at offsetData), the label
+
+
+def _saved_elements(data, dims: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(labels, vectors) of a saved hnswlib graph, as views of its bytes; None when its header does not
+    describe elements of dims float32 numbers and a label that fit in the file."""
+    if len(data) < _HEADER.size:
+        return None
+    _, _, count, size, label_at, vector_at = _HEADER.unpack_from(data, 0)[:6]
+    if (vector_at + 4 * dims > size or label_at + 8 > size or not (label_at >= vector_at + 4 * dims or label_at + 8 <= vector_at)
+            or _HEADER.size + count * size > len(data)):
+        return None
+    labels = np.ndarray((count,), np.uint64, buffer=data, offset=_HEADER.size + label_at, strides=(size,))
+    vectors = np.ndarray((count, dims), np.float32, buffer=data, offset=_HEADER.size + vector_at, strides=(size, 4))
+    return labels, vectors
 
 
 def _new_index(dims: int):
@@ -42,6 +63,7 @@ class HnswIndex:
     def __init__(self, index, generation: int):
         self.index = index
         self.generation = generation
+        self._saved = None  # the bytes of the file it was loaded from, until fault() has read them
 
     @classmethod
     def build(cls, catalog: CatalogRows, dims: int) -> "HnswIndex":
@@ -63,7 +85,24 @@ class HnswIndex:
         index = _new_index(dims)
         index.load_index(str(files["graph"].path), max_elements=int(sidecar["capacity"]))
         index.set_ef(EF_QUERY)
-        return cls(index, generation=int(sidecar["generation"]))
+        loaded = cls(index, generation=int(sidecar["generation"]))
+        loaded._saved = files["graph"].data
+        return loaded
+
+    def fault(self, last_id: int) -> str | None:
+        """What makes a loaded graph wrong though its checksum matches, None when nothing does: a label
+        beyond the catalog's ids, a stored vector that is not a unit vector (hnswlib keeps them normed
+        for cosine: a zeroed one is a photo no search finds). Read from the saved bytes, every element
+        as a strided view (hnswlib's get_items copies one element at a time: 16 s at 1M)."""
+        saved, self._saved = self._saved, None
+        elements = _saved_elements(saved, self.index.dim) if saved is not None else None
+        if elements is None or len(elements[0]) != self.index.element_count:
+            return None if saved is None else "its layout is not hnswlib's"
+        labels, vectors = elements
+        if len(labels) and (labels.min() < 1 or labels.max() > last_id):
+            return "it names photos the catalog never had"
+        row = first_not_unit(vectors)
+        return None if row is None else f"the vector of photo {int(labels[row])} is not a unit vector"
 
     def add(self, ids: Sequence[int], vectors: np.ndarray) -> None:
         """Insert or replace (a deleted label comes back with its new vector)."""

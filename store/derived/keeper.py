@@ -61,6 +61,10 @@ class DerivedFile(Protocol):
     @classmethod
     def load(cls, files: dict[str, SavedFile], dims: int, sidecar: dict) -> "DerivedFile": ...
 
+    def fault(self, last_id: int) -> str | None: ...  # what is wrong with a loaded file's content (cheap
+    # semantic checks: a file rewritten with matching checksums), None when it looks sound; last_id:
+    # the catalog's largest photo id
+
     def catch_up(self, catalog: CatalogRows, dims: int) -> None: ...
 
     def write(self, role: str, path: str) -> None: ...
@@ -151,7 +155,11 @@ class DerivedFiles:
         """The saved file if it passes every check, else None (with one line on stderr if it was damaged)."""
         try:
             sidecar, files = self._verified(kind, store_id)
-            return kind.load(files, dims, sidecar)
+            loaded = kind.load(files, dims, sidecar)
+            fault = loaded.fault(self._catalog.last_id())
+            if fault is not None:
+                raise _Rejected(f"fails a check of its content ({fault})")
+            return loaded
         except _Rejected as rejected:
             if rejected.reason:
                 self._say_rebuilt(kind, rejected.reason)
@@ -213,7 +221,9 @@ class DerivedFiles:
                 vectors = self._catalog.indexed_vectors_of([photo_id for photo_id, _ in hits], self._dims())
             if _hits_agree(query, hits, vectors, bonus):
                 return hits
-            self._say_rebuilt(kind, "gave answers the catalog does not bear out")
+            if not self._catalog.damaged_vectors() & {photo_id for photo_id, _ in hits}:
+                self._say_rebuilt(kind, "gave answers the catalog does not bear out")
+            # else: it still holds a photo whose catalog vector is damaged since (said once by the reader)
             return search(self._rebuilt(kind))
         return hits
 
