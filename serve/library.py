@@ -57,7 +57,7 @@ class Library:
         upcoming = self.open_next()
         self.searcher, self.generation = upcoming.searcher, upcoming.generation
         self._orders: dict[Filters, np.ndarray] = {Filters(): upcoming.by_date}  # browse orders of this searcher
-        self._opened_on = upcoming.store  # the catalog's identity and roots when this searcher was opened
+        self._opened_on = upcoming.opened_on  # the catalog's identity and roots when this searcher was opened
 
     def close(self) -> None:
         self.searcher.close()
@@ -172,7 +172,7 @@ class Library:
         """Answer from now on with what open_next made; the old searcher is closed."""
         old, self.searcher, self.generation = self.searcher, upcoming.searcher, upcoming.generation
         self._orders = {Filters(): upcoming.by_date}
-        self._opened_on = upcoming.store
+        self._opened_on = upcoming.opened_on
         old.close()
 
 
@@ -183,4 +183,4 @@ class NextSearcher:
     searcher: Searcher
     generation: int
     by_date: np.ndarray  # indexed ids, newest first (CatalogReader.ids_by_date)
-    store: tuple[str, list[str]]  # the catalog's identity (store id) and its roots, resolved, when opened
+    opened_on: tuple[str, list[str]]  # the catalog's identity (store id) and its roots, resolved, when opened
