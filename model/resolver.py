@@ -15,7 +15,7 @@ import numpy as np
 
 from devsearch.core.errors import ModelMismatchError, UsageError
 from devsearch.core.settings import Settings
-from devsearch.model.backend import import_keras
+from devsearch.model.backend import import_keras, infers_on_light_runtime
 from devsearch.model.bundle_words import open_words_for
 from devsearch.model.conse import CLASS_VECTORS, CONSE_TOP_T, ConseProjection
 from devsearch.model.manifest import (LABEL_VECTORS, MANIFEST_FILE, Manifest, conse_digest, projection_fingerprint,
@@ -24,6 +24,9 @@ from devsearch.wordspace.lookup import WordLookup
 
 if TYPE_CHECKING:
     from devsearch.model.bundle import ModelBundle
+    from devsearch.model.converted import ConvertedNetwork
+
+    Network = ModelBundle | ConvertedNetwork  # the same inference methods: embed, embed_and_classify, words
 
 
 def packaged_model_dir() -> Path | None:
@@ -58,7 +61,7 @@ class ResolvedModel:
         self.manifest = manifest
         self.settings = settings
         self._words: WordLookup | None = None
-        self._bundle: ModelBundle | None = None
+        self._bundle: Network | None = None
 
     @property
     def words(self) -> WordLookup:
@@ -66,20 +69,41 @@ class ResolvedModel:
             self._words = open_words_for(self.manifest, self.settings)
         return self._words
 
-    def network(self) -> ModelBundle:
-        """The bundle's network, loaded once; it must be the space the manifest names."""
+    def network(self) -> Network:
+        """The network for inference, loaded once: on the light runtime (converted and cached on first
+        use) unless the settings' backend says Keras (model.backend.infers_on_light_runtime)."""
         if self._bundle is None:
-            import_keras(self.settings.backend)  # the backend is chosen before Keras is first imported
-            from devsearch.model.bundle import load_bundle  # Keras: only when a photo must be embedded
-
-            bundle = load_bundle(self._folder(), self.settings)
-            if bundle.fingerprint != self.manifest.fingerprint:
-                raise ModelMismatchError(
-                    f"the model found for this store is {bundle.fingerprint}, but the store was built with "
-                    f"{self.manifest.fingerprint}: run `devsearch index --rebuild PATH`, or pass its --model"
-                )
-            self._bundle = bundle
+            self._bundle = (self._converted() if infers_on_light_runtime(self.settings.backend)
+                            else self.keras_bundle())
         return self._bundle
+
+    def keras_bundle(self) -> ModelBundle:
+        """The bundle's Keras model (training, evaluation, the Keras backends); it must be the space
+        the manifest names."""
+        import_keras(self.settings.backend)  # the backend is chosen before Keras is first imported
+        from devsearch.model.bundle import load_bundle  # Keras: only when it is asked for
+
+        bundle = load_bundle(self._folder(), self.settings)
+        self._check(bundle.fingerprint)
+        return bundle
+
+    def _converted(self) -> ConvertedNetwork:
+        from devsearch.model.converted import ConvertedNetwork, cached_network, convert
+
+        path = cached_network(self.settings, self.manifest.fingerprint)
+        if path is None:
+            folder = self._folder()
+            self._check(read_manifest(folder).fingerprint)  # before seconds of conversion
+            path = convert(folder, self.settings)
+        return ConvertedNetwork(self.manifest, path, self.words,
+                                self.projection if self.manifest.projects_classes else None)
+
+    def _check(self, fingerprint: str) -> None:
+        if fingerprint != self.manifest.fingerprint:
+            raise ModelMismatchError(
+                f"the model found for this store is {fingerprint}, but the store was built with "
+                f"{self.manifest.fingerprint}: run `devsearch index --rebuild PATH`, or pass its --model"
+            )
 
     def embed(self, images: np.ndarray) -> np.ndarray:
         """Unit word-space vectors of uint8 images (N, 224, 224, 3)."""

@@ -49,7 +49,7 @@ def stored_vectors(home: Path) -> dict[str, np.ndarray]:
 def test_an_unknown_backend_is_one_line_naming_the_choices() -> None:
     result = CliRunner().invoke(app, ["labels", str(SAMPLES[0]), "--backend", "theano"])
     assert result.exit_code == 2
-    assert result.stderr == "devsearch: error: unknown backend 'theano': choose one of auto, tensorflow, jax, torch\n"
+    assert result.stderr == "devsearch: error: unknown backend 'theano': choose one of auto, litert, tensorflow, jax, torch\n"
 
 
 def test_an_unknown_precision_from_the_environment_is_a_usage_error(monkeypatch) -> None:
