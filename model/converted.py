@@ -34,7 +34,6 @@ CACHE_FORMAT = 1
 NETWORK_FILE = "network" + SUFFIX
 INFO_FILE = "network.json"
 INPUT = "images"  # the bundle's Keras input; the converted file keeps its name
-CONVERSION_SECONDS = 15  # about, on the 2-core box (docs/performance.md): said while it runs
 
 
 def cache_folder(settings: Settings, fingerprint: str) -> Path:

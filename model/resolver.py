@@ -15,12 +15,17 @@ import numpy as np
 
 from devsearch.core.errors import ModelMismatchError, UsageError
 from devsearch.core.settings import Settings
+from devsearch.core.waiting import step
 from devsearch.model.backend import import_keras, infers_on_light_runtime
 from devsearch.model.bundle_words import open_words_for
 from devsearch.model.conse import CLASS_VECTORS, CONSE_TOP_T, ConseProjection
 from devsearch.model.manifest import (LABEL_VECTORS, MANIFEST_FILE, Manifest, conse_digest, projection_fingerprint,
                                       read_manifest)
 from devsearch.wordspace.lookup import WordLookup
+
+# one-time preparation on the 2-core box, said while it runs (measured: docs/performance.md)
+PREPARING_S = 10
+CONVERSION_S = 10
 
 if TYPE_CHECKING:
     from devsearch.model.bundle import ModelBundle
@@ -47,10 +52,11 @@ def default_model_dir(settings: Settings) -> Path:
         return packaged
     folder = conse_model_dir(settings)
     if not (folder / MANIFEST_FILE).is_file():
-        import_keras(settings.backend)
-        from devsearch.model.bundle import save_bundle  # Keras: only the first time the default is needed
+        with step(f"preparing the built-in model, once: converting its weights (about {PREPARING_S} s)"):
+            import_keras(settings.backend)
+            from devsearch.model.bundle import save_bundle  # Keras: only the first time the default is needed
 
-        save_bundle(folder, settings=settings)
+            save_bundle(folder, settings=settings)
     return folder
 
 
@@ -80,10 +86,12 @@ class ResolvedModel:
     def keras_bundle(self) -> ModelBundle:
         """The bundle's Keras model (training, evaluation, the Keras backends); it must be the space
         the manifest names."""
-        import_keras(self.settings.backend)  # the backend is chosen before Keras is first imported
-        from devsearch.model.bundle import load_bundle  # Keras: only when it is asked for
+        folder = self._folder()
+        with step("loading the network (Keras)"):
+            import_keras(self.settings.backend)  # the backend is chosen before Keras is first imported
+            from devsearch.model.bundle import load_bundle  # Keras: only when it is asked for
 
-        bundle = load_bundle(self._folder(), self.settings)
+            bundle = load_bundle(folder, self.settings)
         self._check(bundle.fingerprint)
         return bundle
 
@@ -94,7 +102,8 @@ class ResolvedModel:
         if path is None:
             folder = self._folder()
             self._check(read_manifest(folder).fingerprint)  # before seconds of conversion
-            path = convert(folder, self.settings)
+            with step(f"preparing the network for the light runtime, once (about {CONVERSION_S} s)"):
+                path = convert(folder, self.settings)
         return ConvertedNetwork(self.manifest, path, self.words,
                                 self.projection if self.manifest.projects_classes else None)
 
