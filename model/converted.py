@@ -98,6 +98,7 @@ class ConvertedNetwork:
         self.manifest = manifest
         self.fingerprint = manifest.fingerprint
         self.dims = manifest.dims
+        self.device = "cpu"
         self.words = words
         self._model = RuntimeModel(path)
         self._projection = projection() if projection is not None else None
@@ -115,4 +116,4 @@ class ConvertedNetwork:
 
     def runtime(self) -> dict[str, str]:
         """What runs the network, for the index summary and `status`."""
-        return {"backend": "litert", "device": "cpu", "precision": "float32"}
+        return {"backend": "litert", "device": self.device, "precision": "float32"}

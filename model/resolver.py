@@ -77,10 +77,11 @@ class ResolvedModel:
 
     def network(self) -> Network:
         """The network for inference, loaded once: on the light runtime (converted and cached on first
-        use) unless the settings' backend says Keras (model.backend.infers_on_light_runtime)."""
+        use, float32) unless the settings' backend says Keras (model.backend.infers_on_light_runtime)
+        or their precision is bfloat16."""
         if self._bundle is None:
-            self._bundle = (self._converted() if infers_on_light_runtime(self.settings.backend)
-                            else self.keras_bundle())
+            light = self.settings.precision != "bfloat16" and infers_on_light_runtime(self.settings.backend)
+            self._bundle = self._converted() if light else self.keras_bundle()
         return self._bundle
 
     def keras_bundle(self) -> ModelBundle:

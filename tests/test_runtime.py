@@ -17,7 +17,7 @@ from devsearch.core.settings import Settings
 from devsearch.model.backend import infers_on_light_runtime
 from devsearch.model.converted import cached_network
 from devsearch.model.resolver import default_model_dir, resolve_model
-from devsearch.store.probabilities import keep_top
+from devsearch.store.kept_classes import keep_top
 from tests.tiny_library import axis, build_store, photo_file
 
 REPO = Path(__file__).resolve().parent.parent
