@@ -1,8 +1,8 @@
 """Is `devsearch index` as fast as its parts allow? Decode-only, network-only and end-to-end images/s.
 
 For each photo size it makes N distinct JPEGs (sample photos scaled up, with sensor-like noise) and
-prints, measured in this run, for each Keras backend asked for (each in a process of its own, since
-Keras picks its backend once per process):
+prints, measured in this run, for the light runtime (litert, model/runtime.py) and each Keras backend
+asked for (each in a process of its own, since Keras picks its backend once per process):
 - decode-only: `decode_photo` on all cores (a process per core), files already in the page cache;
   with --decoder gpu, the indexer's decode workers (hash and header) plus nvJPEG on the GPU;
 - network-only, per precision: the default bundle's compiled embed on full uint8 batches in memory;
@@ -19,7 +19,7 @@ It also times a re-run over 10,000 unchanged files (which must decode nothing an
 second).
 
     python bench/index_throughput.py [--n 96] [--sizes 4032x3024,1600x1200] [--repeat 3]
-                                     [--batch-size 32] [--workers N] [--backends tensorflow,jax]
+                                     [--batch-size 32] [--workers N] [--backends litert,tensorflow,jax]
                                      [--precisions float32,bfloat16] [--decoder cpu|gpu] [--accelerator]
 """
 from __future__ import annotations
@@ -141,8 +141,9 @@ def measure_backend(args: argparse.Namespace) -> dict:
 
     base = Path(args.base)
     sizes = args.sizes.split(",")
+    precisions = ["float32"] if args.child == "litert" else args.precisions.split(",")  # the runtime's only one
     bundles = {p: resolve_model(Settings(home=base / "unused", backend=args.child, precision=p)).network()
-               for p in args.precisions.split(",")}
+               for p in precisions}
     some = next(iter(bundles.values()))
     default = resolve_precision("auto", args.child, some.device)
     bundle = bundles.get(default) or resolve_model(Settings(home=base / "unused", backend=args.child, precision=default)).network()
@@ -220,7 +221,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="4032x3024,1600x1200")
     parser.add_argument("--batch-size", type=int, default=Settings().batch_size)
     parser.add_argument("--workers", type=int, default=Settings().workers)
-    parser.add_argument("--backends", default="tensorflow,jax", help="Keras backends to measure, each in its own process")
+    parser.add_argument("--backends", default="litert,tensorflow,jax",
+                        help="the light runtime and Keras backends to measure, each in its own process")
     parser.add_argument("--precisions", default="float32,bfloat16", help="network-only figures for each")
     parser.add_argument("--decoder", default="cpu", choices=("cpu", "gpu"))
     parser.add_argument("--accelerator", action="store_true", help="ceiling = decode-only (network on a GPU)")

@@ -66,8 +66,8 @@ def holdout_labels_option(help: str) -> Any:
     """--holdout-labels FILE, checked to be a readable label list."""
     return typer.Option(None, "--holdout-labels", metavar="FILE", help=help, callback=_each(_label_list))
 BACKEND = typer.Option(None, "--backend", metavar="|".join(BACKENDS),
-                       help="Keras backend for the network (default: DEVSEARCH_BACKEND or auto: "
-                            "JAX when it sees a GPU, else TensorFlow).")
+                       help="What runs the network (default: DEVSEARCH_BACKEND or auto: Keras on JAX when "
+                            "it sees a GPU, else the light runtime litert; training uses Keras on TensorFlow).")
 PRECISION = typer.Option(None, "--precision", metavar="|".join(PRECISIONS),
                          help="Network arithmetic (default: DEVSEARCH_PRECISION or auto: bfloat16 "
                               "convolutions on a GPU under JAX, else float32).")

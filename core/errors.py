@@ -4,7 +4,8 @@ Each carries the exit code the CLI returns, and its message says what was wrong 
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import cached_property
 
 
 class DevsearchError(Exception):
@@ -46,15 +47,25 @@ class UnsafeFileError(DevsearchError):
 
 
 class UnknownWordError(DevsearchError):
-    """A word or phrase that the word space has no vector for; carries close spellings."""
+    """A word or phrase that the word space has no vector for; carries close spellings.
+
+    suggestions may be a function: they are searched for only when read (the message, an API
+    answer), so code that merely probes many words (ConSE's 1,000 class names) never pays for them."""
 
     exit_code = 5
 
-    def __init__(self, word: str, suggestions: list[str]):
+    def __init__(self, word: str, suggestions: Sequence[str] | Callable[[], Sequence[str]]):
         self.word = word
-        self.suggestions = list(suggestions)[:5]
+        self._find_suggestions = suggestions if callable(suggestions) else lambda: suggestions
+        super().__init__(word)
+
+    @cached_property
+    def suggestions(self) -> list[str]:
+        return list(self._find_suggestions())[:5]
+
+    def __str__(self) -> str:
         hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
-        super().__init__(f"unknown word {word!r}: not in the word vectors.{hint}")
+        return f"unknown word {self.word!r}: not in the word vectors.{hint}"
 
 
 class ImageError(DevsearchError):

@@ -16,7 +16,7 @@ BATCH_SIZE = 32  # photos per network batch
 COMMIT_EVERY = 1024  # photos: the indexer commits at most this many at once ...
 COMMIT_SECONDS = 2.0  # ... or what it has after this long, whichever comes first
 DECODE_TIMEOUT_S = 60.0  # a file whose decoding takes longer fails (a 100 MP photo decodes in a few seconds here)
-BACKENDS = ("auto", "tensorflow", "jax", "torch")  # Keras backends (model/backend.py)
+BACKENDS = ("auto", "litert", "tensorflow", "jax", "torch")  # the light runtime and Keras backends (model/backend.py)
 PRECISIONS = ("auto", "float32", "bfloat16")  # network arithmetic (model/inference.py)
 DECODERS = ("cpu", "gpu")  # where the indexer decodes JPEGs (gpu: indexer/gpu_decode.py)
 

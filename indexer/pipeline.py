@@ -10,7 +10,9 @@ done, then the run saves and stops.
 from __future__ import annotations
 
 import math
+import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
@@ -23,6 +25,7 @@ import numpy as np
 
 from devsearch.core.debug_hooks import batch_delay
 from devsearch.core.settings import BATCH_SIZE, COMMIT_EVERY, COMMIT_SECONDS, DECODE_TIMEOUT_S, Settings
+from devsearch.core.waiting import step
 from devsearch.indexer.commits import CommitWriter
 from devsearch.indexer.crawl import crawl
 from devsearch.indexer.decode import DecodePool, Decoded, Work
@@ -55,12 +58,19 @@ MAX_CHUNK = 8  # files per task sent to a decode worker
 class _Interrupt:
     """First SIGINT: stop after the batch in flight (files still decoding are left for the next run).
     A second one stops at once (KeyboardInterrupt). One that comes after the run's last look (`heard`) is
-    raised again to the caller's handler when the run ends, so it is never lost (`index --watch` stops on it)."""
+    raised again to the caller's handler when the run ends, so it is never lost (`index --watch` stops on it).
+
+    Python runs a signal handler only between bytecodes, so while the main thread is inside native
+    code (loading TensorFlow, a network batch) it would hear Ctrl-C seconds late; the C-level handler
+    also writes the signal to a pipe (signal.set_wakeup_fd), and a thread watching it says at once
+    that the run is stopping."""
 
     def __init__(self):
         self.requested = False
         self._heard = False
         self._previous = None
+        self._wakeup: tuple[int, int] | None = None
+        self._previous_wakeup = -1
 
     def heard(self) -> bool:
         """Whether a stop was asked for; one asked for after this call reaches the caller instead."""
@@ -75,13 +85,31 @@ class _Interrupt:
     def __enter__(self) -> "_Interrupt":
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._wakeup = os.pipe()
+            os.set_blocking(self._wakeup[1], False)
+            self._previous_wakeup = signal.set_wakeup_fd(self._wakeup[1], warn_on_full_buffer=False)
+            threading.Thread(target=_acknowledge, args=(self._wakeup[0],), name="devsearch-interrupt",
+                             daemon=True).start()
         return self
 
     def __exit__(self, *exc_info) -> None:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
+            signal.set_wakeup_fd(self._previous_wakeup)
+            os.close(self._wakeup[1])  # the watcher reads end-of-file and closes its end
             if self.requested and not self._heard:
                 signal.raise_signal(signal.SIGINT)
+
+
+def _acknowledge(read_end: int) -> None:
+    """Say once, as soon as Ctrl-C arrives, that the run stops after the batch in flight."""
+    said = False
+    while data := os.read(read_end, 64):
+        if not said and signal.SIGINT in data:
+            said = True
+            print("devsearch: stopping after the batch in flight, keeping what is done "
+                  "(Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
+    os.close(read_end)
 
 
 def _bind_model(store: Store, manifest: Manifest) -> None:
@@ -233,11 +261,12 @@ def run_index(roots: Sequence[str], store: Store, embed: Embed, manifest: Manife
     with _Interrupt() as interrupt:
         if options.projection is not None:
             summary.reprojected = reproject(store, manifest, options.projection, stop=lambda: interrupt.requested)
-        crawled = crawl(folders, follow_symlinks=options.follow_symlinks, stop=lambda: interrupt.requested)
-        summary.skipped.update(crawled.skipped)
-        plan = None
-        if not crawled.stopped and not interrupt.requested:  # a partial crawl would make unseen photos look gone
-            plan = plan_changes(crawled, store, folders, manifest.fingerprint, stop=lambda: interrupt.requested)
+        with step("looking for new and changed photos"):
+            crawled = crawl(folders, follow_symlinks=options.follow_symlinks, stop=lambda: interrupt.requested)
+            summary.skipped.update(crawled.skipped)
+            plan = None
+            if not crawled.stopped and not interrupt.requested:  # a partial crawl would make unseen photos look gone
+                plan = plan_changes(crawled, store, folders, manifest.fingerprint, stop=lambda: interrupt.requested)
         if plan is not None:
             store.commit(ChangeSet(moves=plan.moves, deleted=plan.deleted))
             summary.unchanged, summary.moved, summary.deleted = plan.unchanged, len(plan.moves), len(plan.deleted)
@@ -252,6 +281,7 @@ def run_index(roots: Sequence[str], store: Store, embed: Embed, manifest: Manife
         summary.interrupted = interrupt.heard()
         summary.network = options.runtime()
         summary.elapsed = time.perf_counter() - clock
-        store.save()
+        with step("saving the search files"):
+            store.save()
         store.record_run(started_at, "interrupted" if summary.interrupted else "complete", summary.to_dict())
     return summary

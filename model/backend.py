@@ -14,13 +14,16 @@ import sys
 from collections.abc import Iterator
 
 from devsearch.core.errors import UsageError
+from devsearch.core.notices import warn
 from devsearch.core.settings import debug_requested
 
 _INSTALL_HINT = {
     "tensorflow": "pip install tensorflow-cpu (the default install)",
     "jax": "pip install 'devsearch[gpu]' for CUDA 12 GPUs, or 'devsearch[jax]' for the CPU",
     "torch": "pip install torch",
+    "litert": "pip install ai-edge-litert (a dependency of devsearch, where it has a wheel)",
 }
+LIGHT_RUNTIME = "litert"  # inference without Keras (model/runtime.py)
 # Packages through which JAX reaches a GPU (its CUDA/ROCm PJRT plugins): without one, jax sees none.
 _JAX_GPU_PLUGINS = ("jax_plugins", "jax_cuda12_plugin", "jax_cuda13_plugin")
 
@@ -63,12 +66,30 @@ def _jax_sees_a_gpu() -> bool:
 
 
 def resolve_backend(choice: str) -> str:
-    """The backend `choice` (one of core.settings.BACKENDS) means here: auto resolved, checked to be installed."""
+    """The Keras backend `choice` (one of core.settings.BACKENDS) means here: auto resolved, checked to be
+    installed; litert (inference only) trains and converts on TensorFlow."""
     if choice == "auto":
         choice = "jax" if _jax_sees_a_gpu() else "tensorflow"
+    elif choice == LIGHT_RUNTIME:
+        choice = "tensorflow"
     if not _installed(choice):
         raise UsageError(f"the {choice} backend is not installed: {_INSTALL_HINT[choice]}")
     return choice
+
+
+def infers_on_light_runtime(choice: str) -> bool:
+    """Whether inference runs on the light runtime (model/runtime.py) rather than Keras: `litert`, or
+    `auto` where JAX sees no GPU. Without the runtime's wheel, `auto` falls back to Keras on TensorFlow
+    (a warning says so) and `litert` is an error."""
+    if choice not in ("auto", LIGHT_RUNTIME) or (choice == "auto" and _jax_sees_a_gpu()):
+        return False
+    if _installed("ai_edge_litert"):
+        return True
+    if choice == LIGHT_RUNTIME:
+        raise UsageError(f"the {LIGHT_RUNTIME} runtime is not installed: {_INSTALL_HINT[LIGHT_RUNTIME]}")
+    warn("the inference runtime is not installed, so the network runs on TensorFlow (seconds more per "
+         f"command): {_INSTALL_HINT[LIGHT_RUNTIME]}")
+    return False
 
 
 def select_backend(choice: str) -> str:

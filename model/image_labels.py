@@ -1,8 +1,7 @@
 """What the model sees in one photo: the classifier's top classes (with their WordNet paths, which
 are what general query words match through) and the embedding's nearest words.
 
-The photo is decoded before Keras is imported (model.bundle), so a wrong path fails in a fraction
-of a second instead of after TensorFlow's 3-4 s start.
+The photo is decoded before the network is loaded, so a wrong path fails in a fraction of a second.
 """
 from __future__ import annotations
 
@@ -19,37 +18,45 @@ from devsearch.model.imagenet import imagenet_classes
 from devsearch.model.resolver import resolve_model
 
 if TYPE_CHECKING:
-    from devsearch.model.bundle import ModelBundle
+    from devsearch.model.resolver import Network
+    from devsearch.wordspace.lookup import WordLookup
 
 WORD_VOCAB_LIMIT = 100_000  # nearest words among the most frequent ones: rare tokens are mostly noise
 
 
 def describe_image(image: Path, settings: Settings, top: int = 5, vocab_limit: int | None = WORD_VOCAB_LIMIT,
-                   bundle: ModelBundle | None = None) -> dict:
+                   network: Network | None = None) -> dict:
     """`{"image", "imagenet": [{"label", "wnid", "score", "path"}], "words": [{"word", "score"}]}` for one
-    photo; path: the class and its first hypernyms, e.g. ["toucan", "piciform bird", "bird", ...].
+    photo, from the network; path: the class and its first hypernyms, e.g. ["toucan", "piciform bird", "bird", ...].
 
-    bundle: an already loaded model (a long-lived server keeps one); else the settings' is loaded.
+    network: an already loaded one (a long-lived server keeps one); else the settings' model's is loaded.
     """
     try:
         photo = decode_photo(image)
     except ImageError as err:
         raise ImageError(f"{image}: {err}") from None
-    bundle = bundle or resolve_model(settings).network()
-    embeddings, probabilities = bundle.embed_and_classify(photo.pixels[None])
+    network = network or resolve_model(settings).network()
+    embeddings, probabilities = network.embed_and_classify(photo.pixels[None])
+    best = np.argsort(-probabilities[0])[:top]
+    return description(image, best, probabilities[0, best], embeddings[0], network.words, vocab_limit)
+
+
+def description(image: Path, class_ids: np.ndarray, scores: np.ndarray, embedding: np.ndarray, words: WordLookup,
+                vocab_limit: int | None = WORD_VOCAB_LIMIT) -> dict:
+    """describe_image's answer from a photo's top classes (best first) and its embedding, wherever
+    they come from (the network, or what a store keeps of an indexed photo)."""
     classes = imagenet_classes()
     senses = load_class_senses()
-    best = np.argsort(-probabilities[0])[:top]
     return {
         "image": str(Path(image)),
         "imagenet": [
-            {"label": classes[i].names[0], "wnid": classes[i].wnid, "score": round(float(probabilities[0, i]), 6),
+            {"label": classes[i].names[0], "wnid": classes[i].wnid, "score": round(float(score), 6),
              "path": senses.path(int(i))}
-            for i in best
+            for i, score in zip(class_ids, scores)
         ],
         "words": [
             {"word": word, "score": round(float(score), 6)}
-            for word, score in bundle.words.nearest(embeddings[0], top, restrict=vocab_limit)
+            for word, score in words.nearest(embedding, len(class_ids), restrict=vocab_limit)
         ],
     }
 

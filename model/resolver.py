@@ -15,15 +15,23 @@ import numpy as np
 
 from devsearch.core.errors import ModelMismatchError, UsageError
 from devsearch.core.settings import Settings
-from devsearch.model.backend import import_keras
+from devsearch.core.waiting import step
+from devsearch.model.backend import import_keras, infers_on_light_runtime
 from devsearch.model.bundle_words import open_words_for
 from devsearch.model.conse import CLASS_VECTORS, CONSE_TOP_T, ConseProjection
 from devsearch.model.manifest import (LABEL_VECTORS, MANIFEST_FILE, Manifest, conse_digest, projection_fingerprint,
                                       read_manifest)
 from devsearch.wordspace.lookup import WordLookup
 
+# one-time preparation on the 2-core box, said while it runs (measured: docs/performance.md)
+PREPARING_S = 10
+CONVERSION_S = 10
+
 if TYPE_CHECKING:
     from devsearch.model.bundle import ModelBundle
+    from devsearch.model.converted import ConvertedNetwork
+
+    Network = ModelBundle | ConvertedNetwork  # the same inference methods: embed, embed_and_classify, words
 
 
 def packaged_model_dir() -> Path | None:
@@ -44,10 +52,11 @@ def default_model_dir(settings: Settings) -> Path:
         return packaged
     folder = conse_model_dir(settings)
     if not (folder / MANIFEST_FILE).is_file():
-        import_keras(settings.backend)
-        from devsearch.model.bundle import save_bundle  # Keras: only the first time the default is needed
+        with step(f"preparing the built-in model, once: converting its weights (about {PREPARING_S} s)"):
+            import_keras(settings.backend)
+            from devsearch.model.bundle import save_bundle  # Keras: only the first time the default is needed
 
-        save_bundle(folder, settings=settings)
+            save_bundle(folder, settings=settings)
     return folder
 
 
@@ -58,7 +67,7 @@ class ResolvedModel:
         self.manifest = manifest
         self.settings = settings
         self._words: WordLookup | None = None
-        self._bundle: ModelBundle | None = None
+        self._bundle: Network | None = None
 
     @property
     def words(self) -> WordLookup:
@@ -66,20 +75,45 @@ class ResolvedModel:
             self._words = open_words_for(self.manifest, self.settings)
         return self._words
 
-    def network(self) -> ModelBundle:
-        """The bundle's network, loaded once; it must be the space the manifest names."""
+    def network(self) -> Network:
+        """The network for inference, loaded once: on the light runtime (converted and cached on first
+        use, float32) unless the settings' backend says Keras (model.backend.infers_on_light_runtime)
+        or their precision is bfloat16."""
         if self._bundle is None:
-            import_keras(self.settings.backend)  # the backend is chosen before Keras is first imported
-            from devsearch.model.bundle import load_bundle  # Keras: only when a photo must be embedded
-
-            bundle = load_bundle(self._folder(), self.settings)
-            if bundle.fingerprint != self.manifest.fingerprint:
-                raise ModelMismatchError(
-                    f"the model found for this store is {bundle.fingerprint}, but the store was built with "
-                    f"{self.manifest.fingerprint}: run `devsearch index --rebuild PATH`, or pass its --model"
-                )
-            self._bundle = bundle
+            light = self.settings.precision != "bfloat16" and infers_on_light_runtime(self.settings.backend)
+            self._bundle = self._converted() if light else self.keras_bundle()
         return self._bundle
+
+    def keras_bundle(self) -> ModelBundle:
+        """The bundle's Keras model (training, evaluation, the Keras backends); it must be the space
+        the manifest names."""
+        folder = self._folder()
+        with step("loading the network (Keras)"):
+            import_keras(self.settings.backend)  # the backend is chosen before Keras is first imported
+            from devsearch.model.bundle import load_bundle  # Keras: only when it is asked for
+
+            bundle = load_bundle(folder, self.settings)
+        self._check(bundle.fingerprint)
+        return bundle
+
+    def _converted(self) -> ConvertedNetwork:
+        from devsearch.model.converted import ConvertedNetwork, cached_network, convert
+
+        path = cached_network(self.settings, self.manifest.fingerprint)
+        if path is None:
+            folder = self._folder()
+            self._check(read_manifest(folder).fingerprint)  # before seconds of conversion
+            with step(f"preparing the network for the light runtime, once (about {CONVERSION_S} s)"):
+                path = convert(folder, self.settings)
+        return ConvertedNetwork(self.manifest, path, self.words,
+                                self.projection if self.manifest.projects_classes else None)
+
+    def _check(self, fingerprint: str) -> None:
+        if fingerprint != self.manifest.fingerprint:
+            raise ModelMismatchError(
+                f"the model found for this store is {fingerprint}, but the store was built with "
+                f"{self.manifest.fingerprint}: run `devsearch index --rebuild PATH`, or pass its --model"
+            )
 
     def embed(self, images: np.ndarray) -> np.ndarray:
         """Unit word-space vectors of uint8 images (N, 224, 224, 3)."""

@@ -37,4 +37,4 @@ class ImageModel:
         """`devsearch labels` for one photo: its top ImageNet classes and nearest words."""
         from devsearch.model.image_labels import describe_image
 
-        return describe_image(path, model.settings, bundle=self._network(model))
+        return describe_image(path, model.settings, network=self._network(model))

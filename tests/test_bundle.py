@@ -28,7 +28,7 @@ def photos() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def default_bundle(model_cache):
-    return resolve_model(Settings(cache=model_cache, model=None)).network()
+    return resolve_model(Settings(cache=model_cache, model=None)).keras_bundle()
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_a_devise_bundle_round_trips_and_its_fingerprint_follows_the_weights(tmp
     head = build_devise_head((7, 7, 1280), 50)
     settings = Settings(cache=model_cache, model=tmp_path / "devise")
     first = save_bundle(tmp_path / "devise", settings=settings, head="devise", head_model=head)
-    before = resolve_model(settings).network()
+    before = resolve_model(settings).keras_bundle()
     assert before.fingerprint == first.fingerprint
     outputs = before.embed(photos)
 

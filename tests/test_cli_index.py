@@ -78,6 +78,7 @@ def test_ctrl_c_saves_what_is_done_and_exits_130(tmp_path, model_cache) -> None:
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
+    assert "devsearch: stopping after the batch in flight" in stderr  # said as the signal arrives
     assert stdout.startswith("interrupted:") and "run the same command again" in stdout
     assert 2 <= indexed_rows(tmp_path / "home") < 12
 

@@ -50,7 +50,7 @@ def evaluate(dataset_dir: Path, model_dir: Path | None, settings: Settings, *, w
     """Metrics of the model (default: the built-in bundle) and, with baselines, the controls on the
     dataset; see the module doc."""
     dataset = read_dataset(dataset_dir, where)
-    bundle = resolve_model(settings.with_options(model=model_dir)).network()
+    bundle = resolve_model(settings.with_options(model=model_dir)).keras_bundle()
     manifest = bundle.manifest
     model_dir = manifest.path
     training = read_training(model_dir)

@@ -115,7 +115,7 @@ class WordLookup:
     def has(self, text: str) -> bool:
         """Whether `vector(text)` would succeed."""
         try:
-            self._rows(text, suggest=False)
+            self._rows(text)
         except (UnknownWordError, UsageError):
             return False
         return True
@@ -170,7 +170,7 @@ class WordLookup:
             row = self._find(word.lower())
         return row
 
-    def _rows(self, text: str, suggest: bool = True) -> list[int]:
+    def _rows(self, text: str) -> list[int]:
         """Rows whose mean is the vector of text: one for a word or phrase token, else one per word.
 
         What is not found as typed is looked up plain (wordspace/plain_words.py: `"dog's!"` as `dog`), then
@@ -185,7 +185,7 @@ class WordLookup:
             if rows is not None:
                 return rows
         unknown = next(token for token in plain if self._find_any_case(token) is None) if len(plain) > 1 else plain[0]
-        raise UnknownWordError(unknown, self._suggest(unknown) if suggest else [])
+        raise UnknownWordError(unknown, lambda: self._suggest(unknown))  # searched only if read
 
     def _rows_as_spelled(self, tokens: list[str]) -> list[int] | None:
         """The row of the phrase as one token (joined by spaces, _ or -), else one row per word; None

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from devsearch.core.errors import AssetMissingError, UsageError
+from devsearch.core.waiting import step
 from devsearch.wordspace.lookup import WordLookup, build_lookup
 
 BUILTIN = "glove-6b-50d"
@@ -141,8 +142,9 @@ def open_words(source: str, cache: Path) -> WordLookup:
             return WordLookup.open(folder)
         except AssetMissingError:
             pass  # damaged or older layout: rebuild below
-    if path is None:
-        words, vectors = builtin_glove()
-        return build_lookup(words, vectors, folder, source=BUILTIN)
-    kv = load_keyed_vectors(path)
-    return build_lookup(kv.index_to_key, kv.vectors, folder, source=str(path))
+    with step("preparing the word vectors, once"):
+        if path is None:
+            words, vectors = builtin_glove()
+            return build_lookup(words, vectors, folder, source=BUILTIN)
+        kv = load_keyed_vectors(path)
+        return build_lookup(kv.index_to_key, kv.vectors, folder, source=str(path))

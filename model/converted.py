@@ -1,0 +1,119 @@
+"""A bundle's network for inference on the light runtime (model/runtime.py): converted from Keras
+once, cached by the model's fingerprint, run without TensorFlow or Keras.
+
+The cache is `DEVSEARCH_CACHE/runtime/<hash of the fingerprint>/`: `network.tflite` and
+`network.json` (the fingerprint, the file's checksum). The fingerprint names the weights that decide
+the outputs, and the conversion loads them through model/bundle.py, which refuses a bundle whose
+weights do not match its fingerprint; so a converted file found under a fingerprint is that model's
+network, and a later start needs only to check the file's checksum. The converted graph is the
+backbone (and a DeViSE head): ConSE's projection of the class probabilities is done afterwards in
+numpy (model/conse.py), with the class vectors checked against the fingerprint by the resolver.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import xxhash
+
+from devsearch.core.files import write_atomically
+from devsearch.core.settings import Settings
+from devsearch.core.vectors import unit_rows
+from devsearch.model.conse import ConseProjection, project_all
+from devsearch.model.manifest import Manifest
+from devsearch.model.runtime import SUFFIX, RuntimeModel
+from devsearch.wordspace.lookup import WordLookup
+
+CACHE_FORMAT = 1
+NETWORK_FILE = "network" + SUFFIX
+INFO_FILE = "network.json"
+INPUT = "images"  # the bundle's Keras input; the converted file keeps its name
+
+
+def cache_folder(settings: Settings, fingerprint: str) -> Path:
+    """Where the converted network of the model with this fingerprint lives."""
+    return settings.cache / "runtime" / hashlib.sha256(fingerprint.encode()).hexdigest()[:24]
+
+
+def _checksum(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return xxhash.xxh3_128_hexdigest(handle.read())
+
+
+def cached_network(settings: Settings, fingerprint: str) -> Path | None:
+    """The converted file of that model when the cache holds it intact, else None."""
+    folder = cache_folder(settings, fingerprint)
+    try:
+        info = json.loads((folder / INFO_FILE).read_text(encoding="utf-8"))
+        intact = (info.get("format") == CACHE_FORMAT and info.get("fingerprint") == fingerprint
+                  and _checksum(folder / NETWORK_FILE) == info.get("checksum"))
+    except (OSError, ValueError, AttributeError):
+        return None
+    return folder / NETWORK_FILE if intact else None
+
+
+def convert(model_dir: Path, settings: Settings) -> Path:
+    """Convert the bundle in model_dir (checked against its fingerprint by load_bundle) and cache it.
+
+    TensorFlow does the conversion, so Keras is imported here on the TensorFlow backend."""
+    from devsearch.model.backend import import_keras, native_stderr_muted
+
+    import_keras("tensorflow")
+    import keras
+
+    from devsearch.model.bundle import load_bundle
+
+    bundle = load_bundle(model_dir, settings)
+    embedding, probabilities = bundle.model.outputs
+    outputs = [probabilities] if bundle.head_model is None else [embedding, probabilities]
+    graph = keras.Model(bundle.model.inputs, outputs, name="devsearch_network")
+    folder = cache_folder(settings, bundle.fingerprint)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder) as scratch:
+        exported = Path(scratch) / NETWORK_FILE
+        with native_stderr_muted(), contextlib.redirect_stdout(io.StringIO()):  # "Saved artifact at ..."
+            graph.export(str(exported), format="litert", verbose=False)
+        data = exported.read_bytes()
+    info = {"format": CACHE_FORMAT, "fingerprint": bundle.fingerprint, "checksum": xxhash.xxh3_128_hexdigest(data),
+            "outputs": "embedding+probabilities" if bundle.head_model is not None else "probabilities"}
+    # readable by all, as the converted backbone weights: the cache may be shared by a machine's users
+    write_atomically(folder / NETWORK_FILE, lambda tmp: Path(tmp).write_bytes(data), mode=0o644)
+    write_atomically(folder / INFO_FILE, lambda tmp: Path(tmp).write_text(json.dumps(info, indent=2)), mode=0o644)
+    return folder / NETWORK_FILE
+
+
+class ConvertedNetwork:
+    """The network of one model on the light runtime: uint8 images (N, 224, 224, 3) in, unit
+    word-space vectors and ImageNet probabilities out, as ModelBundle.embed_and_classify."""
+
+    def __init__(self, manifest: Manifest, path: Path, words: WordLookup,
+                 projection: Callable[[], ConseProjection] | None):
+        """projection: the ConSE class vectors (checked), for a model that projects its classes."""
+        self.manifest = manifest
+        self.fingerprint = manifest.fingerprint
+        self.dims = manifest.dims
+        self.device = "cpu"
+        self.words = words
+        self._model = RuntimeModel(path)
+        self._projection = projection() if projection is not None else None
+
+    def embed_and_classify(self, images: np.ndarray, pad_to: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """One pass: (unit embeddings (N, dims), probabilities (N, 1000)); pad_to is Keras's concern only."""
+        outputs = self._model.run_one(np.ascontiguousarray(images, dtype=np.uint8))
+        probabilities = outputs[-1].astype(np.float32, copy=False)
+        if self._projection is None:
+            return unit_rows(outputs[0].astype(np.float32, copy=False)), probabilities
+        return project_all(probabilities, self._projection.class_vectors, self._projection.top_t), probabilities
+
+    def embed(self, images: np.ndarray, pad_to: int | None = None) -> np.ndarray:
+        return self.embed_and_classify(images, pad_to)[0]
+
+    def runtime(self) -> dict[str, str]:
+        """What runs the network, for the index summary and `status`."""
+        return {"backend": "litert", "device": self.device, "precision": "float32"}
