@@ -7,7 +7,8 @@ asked for (each in a process of its own, since Keras picks its backend once per 
   with --decoder gpu, the indexer's decode workers (hash and header) plus nvJPEG on the GPU;
 - network-only, per precision: the default bundle's compiled embed on full uint8 batches in memory;
 - end-to-end: the indexer pipeline (`run_index`, as `devsearch index` runs it, model already loaded,
-  at the precision `auto` picks);
+  at the precision `auto` picks), with the people detectors (the default) and without (`--no-people`),
+  and people/none, the share of the throughput left with them;
 - ratio = end-to-end / ceiling, where on a CPU-only machine decode and inference share the cores, so
   ceiling = 1 / (1/decode + 1/network); with --accelerator the ceiling is decode-only, and the ratio
   is end-to-end / decode-only.
@@ -110,7 +111,7 @@ def network_only(bundle, pixels: np.ndarray, batch_size: int) -> float:
     return len(pixels) / (time.perf_counter() - start)
 
 
-def end_to_end(bundle, folder: Path, home: Path, batch_size: int, workers: int, decoder: str) -> float:
+def end_to_end(bundle, folder: Path, home: Path, batch_size: int, workers: int, decoder: str, people=None) -> float:
     from devsearch.indexer.gpu_decode import GpuJpegDecoder
     from devsearch.indexer.crawl import resolve_roots
     from devsearch.indexer.pipeline import IndexOptions, run_index
@@ -120,7 +121,8 @@ def end_to_end(bundle, folder: Path, home: Path, batch_size: int, workers: int, 
         start = time.perf_counter()
         summary = run_index(resolve_roots([folder]), store, lambda images: bundle.embed(images, pad_to=batch_size),
                             bundle.manifest, IndexOptions(batch_size=batch_size, workers=workers,
-                                                          jpeg_decoder=GpuJpegDecoder() if decoder == "gpu" else None))
+                                                          jpeg_decoder=GpuJpegDecoder() if decoder == "gpu" else None,
+                                                          people=people))
         elapsed = time.perf_counter() - start
     assert summary.new == len(list(folder.glob("*.jpg"))), summary
     return summary.new / elapsed
@@ -136,6 +138,7 @@ def cli_wall(folder: Path, home: Path, args: argparse.Namespace, backend: str) -
 
 def measure_backend(args: argparse.Namespace) -> dict:
     """In this process, on args.child's backend: best decode, network (per precision) and index figures."""
+    from devsearch.indexer.service import people_step
     from devsearch.model.backend import resolve_precision
     from devsearch.model.resolver import resolve_model
 
@@ -147,7 +150,9 @@ def measure_backend(args: argparse.Namespace) -> dict:
     some = next(iter(bundles.values()))
     default = resolve_precision("auto", args.child, some.device)
     bundle = bundles.get(default) or resolve_model(Settings(home=base / "unused", backend=args.child, precision=default)).network()
-    best = {size: {"decode": 0.0, "network": {p: 0.0 for p in bundles}, "index": 0.0} for size in sizes}
+    people = people_step(resolve_model(Settings(home=base / "unused", backend=args.child, precision=default)))
+    people.detect(np.zeros((256, 256, 3), np.uint8))  # the detectors loaded and warm (start-up is left out)
+    best = {size: {"decode": 0.0, "network": {p: 0.0 for p in bundles}, "index": 0.0, "people": 0.0} for size in sizes}
     for round_number in range(args.repeat):
         for size in sizes:
             photos = sorted((base / size).glob("*.jpg"))
@@ -160,6 +165,8 @@ def measure_backend(args: argparse.Namespace) -> dict:
             home = base / f"home-{args.child}-{size}-{round_number}"
             figures["index"] = max(figures["index"], end_to_end(bundle, base / size, home, args.batch_size,
                                                                 args.workers, args.decoder))
+            figures["people"] = max(figures["people"], end_to_end(bundle, base / size, Path(f"{home}-people"),
+                                                                  args.batch_size, args.workers, args.decoder, people))
     return {"network": bundle.runtime(), "sizes": best}
 
 
@@ -204,14 +211,16 @@ def _report(args: argparse.Namespace, base: Path, backend: str, measured: dict) 
     print(f"\n{backend} on {network['device']} (end-to-end at {network['precision']}), decoder {args.decoder}")
     precisions = list(next(iter(measured["sizes"].values()))["network"])
     print(f"{'size':>10} {'decode/s':>9} " + " ".join(f"{'net ' + p[:4] + '/s':>11}" for p in precisions)
-          + f" {'ceiling/s':>10} {'index/s':>8} {'ratio':>6} {'idx/dec':>8} {'CLI wall s':>11}")
+          + f" {'ceiling/s':>10} {'index/s':>8} {'ratio':>6} {'idx/dec':>8} {'people/s':>9} {'people/none':>12}"
+          f" {'CLI wall s':>11}")
     for size, figures in measured["sizes"].items():
         decode, indexed = figures["decode"], figures["index"]
         network_figure = figures["network"].get(network["precision"]) or max(figures["network"].values())
         ceiling = decode if args.accelerator else 1.0 / (1.0 / decode + 1.0 / network_figure)
         wall = cli_wall(base / size, base / f"cli-home-{backend}-{size}", args, backend)
         print(f"{size:>10} {decode:9.1f} " + " ".join(f"{figures['network'][p]:11.1f}" for p in precisions)
-              + f" {ceiling:10.1f} {indexed:8.1f} {indexed / ceiling:6.2f} {indexed / decode:8.2f} {wall:11.1f}")
+              + f" {ceiling:10.1f} {indexed:8.1f} {indexed / ceiling:6.2f} {indexed / decode:8.2f}"
+              f" {figures['people']:9.1f} {figures['people'] / indexed:12.2f} {wall:11.1f}")
 
 
 def main() -> None:

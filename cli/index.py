@@ -24,6 +24,9 @@ def index(
     model: Path = model_option("Model bundle folder (default: the store's, else the built-in one)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Forget everything in the store and index PATH from scratch (e.g. with another model)."),
     follow_symlinks: bool = typer.Option(False, "--follow-symlinks", help="Descend into symbolic links (each folder once)."),
+    people: bool = typer.Option(None, "--people/--no-people",
+                                help="Run the person and face detectors on each photo (default: on, or DEVSEARCH_PEOPLE=0 for off). "
+                                     "Photos indexed without them are decoded again at the next run with them."),
     ray: str = typer.Option(None, "--ray", metavar="ADDRESS",
                             help="Decode and embed on a Ray cluster: local, auto or ray://HOST:PORT "
                                  "(needs the [ray] extra; every node must see PATH at the same path)."),
@@ -38,7 +41,7 @@ def index(
 
     settings = Settings().with_options(home=home, batch_size=batch_size, workers=workers, model=model,
                                        commit_every=commit_every, commit_seconds=commit_seconds, backend=backend,
-                                       precision=precision, decoder=decoder)
+                                       precision=precision, decoder=decoder, people=people)
     with index_session(paths, settings, rebuild=rebuild, follow_symlinks=follow_symlinks, ray=ray) as session:
         _report(session.run(make_progress(sys.stderr)))
         if watch:

@@ -44,6 +44,7 @@ class DecodedPhoto:
     height: int
     taken: datetime | None  # EXIF DateTimeOriginal, when present
     orientation: int = 1  # the EXIF orientation, already applied to pixels
+    whole: np.ndarray | None = None  # uint8 (H, W, 3): the whole photo at shorter side 256, when asked for
 
 
 # EXIF orientation -> the transpose that shows the photo upright (as Pillow's exif_transpose does it)
@@ -109,20 +110,24 @@ def is_strip(width: int, height: int) -> bool:
     return resized_width * resized_height > _MAX_RESIZED
 
 
-def fit_to_input(image: Image.Image) -> np.ndarray:
-    """Shorter side to 256, then the centre 224x224 crop, as uint8 (224, 224, 3).
+def fit_and_keep_whole(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+    """Shorter side to 256, then the centre 224x224 crop, as uint8 (224, 224, 3); and the whole
+    photo at shorter side 256 the crop was cut from.
 
-    A strip (is_strip) resizes only the part of it the crop keeps; other photos are resized whole,
-    then cropped (the two differ by rounding, and stored vectors stay as they were made)."""
+    A strip (is_strip) resizes only the part of it the crop keeps (its "whole" is that crop again);
+    other photos are resized whole, then cropped (the two differ by rounding, and stored vectors
+    stay as they were made)."""
     width, height = resized_size(*image.size)
     if not is_strip(*image.size):
         image = image.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=None)
-        return np.ascontiguousarray(centre_crop(np.asarray(image, dtype=np.uint8)))
+        whole = np.asarray(image, dtype=np.uint8)
+        return np.ascontiguousarray(centre_crop(whole)), whole
     left, top = (width - INPUT_SIZE) // 2, (height - INPUT_SIZE) // 2
     x_scale, y_scale = width / image.width, height / image.height
     box = (left / x_scale, top / y_scale, (left + INPUT_SIZE) / x_scale, (top + INPUT_SIZE) / y_scale)
     image = image.resize((INPUT_SIZE, INPUT_SIZE), Image.Resampling.BILINEAR, box=box, reducing_gap=None)
-    return np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
+    crop = np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
+    return crop, crop
 
 
 def _is_empty(source: Path | BinaryIO) -> bool:
@@ -137,12 +142,13 @@ def open_source(source: str | os.PathLike | BinaryIO) -> ContextManager[BinaryIO
 
 
 def decode_photo(source: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS, *,
-                 leave_jpeg: bool = False) -> DecodedPhoto:
+                 leave_jpeg: bool = False, keep_whole: bool = False) -> DecodedPhoto:
     """Decode one photo for the network; every failure is an ImageError whose message is the reason.
 
     source: a file's path, or an open binary file (`devsearch serve` decodes uploads from memory).
     leave_jpeg: read only the header of an RGB or greyscale JPEG (pixels None), for a decoder on the
     GPU to decode; every other photo is decoded here as usual.
+    keep_whole: keep the whole photo at shorter side 256 too (the people detectors look at all of it).
     """
     source = Path(source) if isinstance(source, (str, os.PathLike)) else source
     try:
@@ -163,7 +169,7 @@ def decode_photo(source: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS, *,
                     target = RESIZE_SHORTER / min(image.size)
                     image.draft("RGB", (max(1, int(image.width * target)), max(1, int(image.height * target))))
                 image.load()
-                pixels = fit_to_input(_to_rgb(upright(image, orientation)))
+                pixels, whole = fit_and_keep_whole(_to_rgb(upright(image, orientation)))
     except ImageError:
         raise
     except FileNotFoundError:
@@ -188,7 +194,8 @@ def decode_photo(source: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS, *,
         raise ImageError("too large: out of memory while decoding") from None
     except Exception as exc:  # a decoder bug on a hostile file is that file's failure, never a traceback
         raise ImageError(f"cannot decode: {type(exc).__name__}: {exc}") from None
-    return DecodedPhoto(pixels=pixels, width=width, height=height, taken=taken, orientation=orientation)
+    return DecodedPhoto(pixels=pixels, width=width, height=height, taken=taken, orientation=orientation,
+                        whole=whole if keep_whole else None)
 
 
 def load_thumbnail(source: str | Path | BinaryIO, size: int, max_pixels: int = MAX_PIXELS) -> Image.Image | None:

@@ -100,6 +100,7 @@ class Settings:
     backend: str = field(default_factory=lambda: os.environ.get("DEVSEARCH_BACKEND") or "auto")
     precision: str = field(default_factory=lambda: os.environ.get("DEVSEARCH_PRECISION") or "auto")
     decoder: str = field(default_factory=lambda: os.environ.get("DEVSEARCH_DECODER") or "cpu")
+    people: bool = field(default_factory=lambda: os.environ.get("DEVSEARCH_PEOPLE", "1") != "0")  # the people detectors
 
     def __post_init__(self) -> None:
         for name, allowed in (("backend", BACKENDS), ("precision", PRECISIONS), ("decoder", DECODERS)):

@@ -33,6 +33,7 @@ from devsearch.core.errors import ImageError
 from devsearch.core.files import NotRegularFileError
 from devsearch.core.photo import decode_photo
 from devsearch.core.settings import DECODE_TIMEOUT_S
+from devsearch.model.people import PeopleSignal
 from devsearch.store.hashing import content_hash
 
 WAIT_S = 0.1  # how often a wait for decoded files looks whether to stop
@@ -45,7 +46,8 @@ def timed_out(seconds: float) -> str:
 
 @dataclass(frozen=True)
 class Work:
-    """A file to decode and embed; kind is 'new' or 'updated' (the catalog had it before)."""
+    """A file to decode and embed; kind is 'new', 'updated' (the catalog had it before) or 'people' (unchanged,
+    decoded again for the people detectors, which never looked at it)."""
 
     path: str
     size: int
@@ -65,16 +67,19 @@ class Decoded:
     taken: datetime | None = None
     error: str | None = None
     orientation: int = 1  # EXIF orientation, for the GPU decoder to apply
+    whole: np.ndarray | None = None  # uint8 (H, W, 3), shorter side 256: for the people detectors, when asked
+    people: PeopleSignal | None = None  # what the people detectors found, once they ran
 
 
-def decode_one(work: Work, leave_jpeg: bool = False) -> Decoded:
+def decode_one(work: Work, leave_jpeg: bool = False, keep_whole: bool = False) -> Decoded:
     """Never raises for a bad file: whatever goes wrong becomes the failure reason.
 
-    leave_jpeg: JPEGs are only hashed and their header read (indexer/gpu_decode.py decodes them)."""
+    leave_jpeg: JPEGs are only hashed and their header read (indexer/gpu_decode.py decodes them).
+    keep_whole: keep the whole photo at shorter side 256 as well, for the people detectors."""
     crash_or_hang_on(work.path)
     try:
         digest = content_hash(Path(work.path))
-        photo = decode_photo(work.path, leave_jpeg=leave_jpeg)
+        photo = decode_photo(work.path, leave_jpeg=leave_jpeg, keep_whole=keep_whole)
     except ImageError as exc:
         return Decoded(work, error=str(exc))
     except NotRegularFileError as exc:  # swapped for a FIFO or device since the crawl
@@ -83,7 +88,8 @@ def decode_one(work: Work, leave_jpeg: bool = False) -> Decoded:
         return Decoded(work, error="unreadable: permission denied")
     except OSError as exc:
         return Decoded(work, error=f"unreadable: {exc.strerror or exc}")
-    return Decoded(work, digest, photo.pixels, photo.width, photo.height, photo.taken, orientation=photo.orientation)
+    return Decoded(work, digest, photo.pixels, photo.width, photo.height, photo.taken, orientation=photo.orientation,
+                   whole=photo.whole)
 
 
 def _finished(future: Future) -> bool:
@@ -91,8 +97,8 @@ def _finished(future: Future) -> bool:
     return wait([future], timeout=WAIT_S).done != set()
 
 
-def decode_chunk(works: list[Work], leave_jpeg: bool = False) -> list[Decoded]:
-    return [decode_one(work, leave_jpeg) for work in works]
+def decode_chunk(works: list[Work], leave_jpeg: bool = False, keep_whole: bool = False) -> list[Decoded]:
+    return [decode_one(work, leave_jpeg, keep_whole) for work in works]
 
 
 def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
@@ -130,9 +136,11 @@ class DecodePool:
     worker finish its chunk and exit.
     """
 
-    def __init__(self, workers: int, leave_jpeg: bool = False, timeout_s: float = DECODE_TIMEOUT_S):
+    def __init__(self, workers: int, leave_jpeg: bool = False, timeout_s: float = DECODE_TIMEOUT_S,
+                 keep_whole: bool = False):
         self._workers = max(1, workers)
         self._leave_jpeg = leave_jpeg
+        self._keep_whole = keep_whole
         self._timeout_s = timeout_s
         self._executor = self._start()
 
@@ -202,7 +210,7 @@ class DecodePool:
     def _submit(self, works: list[Work]) -> Future:
         """A future for the chunk; one that fails at once when the pool already broke under another."""
         try:
-            return self._executor.submit(decode_chunk, works, self._leave_jpeg)
+            return self._executor.submit(decode_chunk, works, self._leave_jpeg, self._keep_whole)
         except BrokenProcessPool as broken:
             future: Future = Future()
             future.set_exception(broken)

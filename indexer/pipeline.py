@@ -17,7 +17,8 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -36,6 +37,7 @@ from devsearch.indexer.summary import RunSummary
 from devsearch.indexer.reproject import reproject
 from devsearch.model.conse import ConseProjection
 from devsearch.model.manifest import Manifest
+from devsearch.model.people import PeopleSignal, with_person
 from devsearch.store.kept_classes import TopClasses, keep_top
 from devsearch.store.catalog import Store
 from devsearch.store.records import ChangeSet, EmbeddedPhoto, FailedPhoto, failure_reason
@@ -50,6 +52,30 @@ class RemoteEmbedding(Protocol):
 
     def embed_batches(self, work: list[Work], batch_size: int,
                       progress: Progress) -> Generator[EmbeddedBatch, None, None]: ...
+
+
+@dataclass(frozen=True)
+class PeopleStep:
+    """The people detectors (model/people_detectors.py) and the direction of `person` in the model's
+    word space, which a photo's vector gains in proportion to its person score (model/people.py)."""
+
+    detect: Callable[[np.ndarray], PeopleSignal]  # uint8 (H, W, 3), the whole photo -> its signal
+    person_vector: Callable[[], np.ndarray]  # asked only when a photo is decoded (it opens the word space)
+
+
+def find_people(step: PeopleStep, batch: list[Decoded]) -> list[Decoded]:
+    """The batch with each decoded photo's people signal (its whole-photo pixels dropped). A photo
+    decoded without its whole view (a JPEG the GPU decoded) is looked at in its centre crop."""
+    return [d if d.error is not None else
+            replace(d, whole=None, people=step.detect(d.whole if d.whole is not None else d.pixels)) for d in batch]
+
+
+def add_person(step: PeopleStep, batch: list[Decoded], vectors: list[np.ndarray]) -> list[np.ndarray]:
+    """The vectors of the batch's decoded photos (in order) with their person component (model/people.py)."""
+    if not vectors:
+        return vectors
+    scores = np.array([d.people.person_score for d in batch if d.error is None], dtype=np.float32)
+    return list(with_person(np.stack(vectors), scores, step.person_vector()))
 
 
 MAX_CHUNK = 8  # files per task sent to a decode worker
@@ -151,9 +177,10 @@ def _photos(batch: list[Decoded], vectors: list[np.ndarray], kept: list[TopClass
                                                                   if not ok]
     summary.new += sum(d.work.kind == "new" for d, _, _ in good)
     summary.updated += sum(d.work.kind == "updated" for d, _, _ in good)
+    summary.people += sum(d.work.kind == "people" for d, _, _ in good)
     summary.failed.update(failure_reason(error) for _, error in bad)
     return ([EmbeddedPhoto(d.work.path, d.work.size, d.work.mtime, d.content_hash, d.width, d.height, d.taken, vector,
-                           classes) for d, vector, classes in good],
+                           classes, d.people) for d, vector, classes in good],
             [FailedPhoto(d.work.path, d.work.size, d.work.mtime, error) for d, error in bad])
 
 
@@ -170,19 +197,33 @@ def embed_photos(embed: Embed, pixels: list[np.ndarray]) -> tuple[list[np.ndarra
 
 def _embed_here(work: list[Work], embed: Embed, options: IndexOptions,
                 stop: Callable[[], bool]) -> Generator[EmbeddedBatch, None, None]:
-    """Decode in worker processes on this machine, embed on this thread, one network batch at a time."""
+    """Decode in worker processes on this machine, embed (and look for people) on this thread, one
+    network batch at a time."""
     batch_size, jpeg_decoder = options.batch_size, options.jpeg_decoder
     workers = max(1, options.workers)
     chunk = max(1, min(MAX_CHUNK, batch_size // (2 * workers)))
     ahead = 2 * math.ceil(batch_size / chunk) + workers  # two batches in flight keep workers busy during embed
+    people = options.people
     with DecodePool(min(workers, math.ceil(len(work) / chunk)), leave_jpeg=jpeg_decoder is not None,
-                    timeout_s=options.decode_timeout) as pool:
+                    timeout_s=options.decode_timeout, keep_whole=people is not None) as pool, \
+            ThreadPoolExecutor(1, thread_name_prefix="devsearch-people") as looking:
+        warm = False
         for batch in _batches(pool.decode(work, chunk, ahead, stop=stop), batch_size):
             if stop():  # a batch cut short by Ctrl-C is not embedded: stop now
                 return
             if jpeg_decoder is not None:
                 batch = jpeg_decoder.complete(batch)
-            yield batch, *embed_photos(embed, [d.pixels for d in batch if d.error is None])
+            # the detectors run beside the network (TensorFlow leaves the GIL to both), once both are
+            # loaded: the first batch with a photo loads them one after the other, on this thread, as
+            # importing TensorFlow from two threads at once breaks it
+            found = looking.submit(find_people, people, batch) if people is not None and warm else None
+            pixels = [d.pixels for d in batch if d.error is None]
+            vectors, kept = embed_photos(embed, pixels)
+            if people is not None:
+                batch = found.result() if found is not None else find_people(people, batch)
+                vectors = add_person(people, batch, vectors)
+                warm = warm or bool(pixels)
+            yield batch, vectors, kept
 
 
 def _gather_all(batches: Iterable[EmbeddedBatch], total: int, summary: RunSummary, interrupt: _Interrupt,
@@ -237,6 +278,8 @@ class IndexOptions:
     projection: ConseProjection | None = None  # the model's ConSE projection: re-project photos that
     # another projection of its backbone embedded (indexer/reproject.py) before anything is crawled
     remote: RemoteEmbedding | None = None  # decode and embed there instead (embed is not called here)
+    people: PeopleStep | None = None  # run the people detectors on each photo decoded here (not with
+    # remote), and decode again, once, the photos they never looked at
 
     @classmethod
     def from_settings(cls, settings: Settings, **choices) -> "IndexOptions":
@@ -260,13 +303,15 @@ def run_index(roots: Sequence[str], store: Store, embed: Embed, manifest: Manife
     summary = RunSummary()
     with _Interrupt() as interrupt:
         if options.projection is not None:
-            summary.reprojected = reproject(store, manifest, options.projection, stop=lambda: interrupt.requested)
+            summary.reprojected = reproject(store, manifest, options.projection, stop=lambda: interrupt.requested,
+                                            person_vector=options.people.person_vector if options.people else None)
         with step("looking for new and changed photos"):
             crawled = crawl(folders, follow_symlinks=options.follow_symlinks, stop=lambda: interrupt.requested)
             summary.skipped.update(crawled.skipped)
             plan = None
             if not crawled.stopped and not interrupt.requested:  # a partial crawl would make unseen photos look gone
-                plan = plan_changes(crawled, store, folders, manifest.fingerprint, stop=lambda: interrupt.requested)
+                plan = plan_changes(crawled, store, folders, manifest.fingerprint, stop=lambda: interrupt.requested,
+                                    people=options.people is not None and options.remote is None)
         if plan is not None:
             store.commit(ChangeSet(moves=plan.moves, deleted=plan.deleted))
             summary.unchanged, summary.moved, summary.deleted = plan.unchanged, len(plan.moves), len(plan.deleted)
@@ -274,6 +319,10 @@ def run_index(roots: Sequence[str], store: Store, embed: Embed, manifest: Manife
             store.record_skipped(folders, crawled.skipped_paths)
             if plan.work and not interrupt.requested:
                 progress = options.progress or QuietProgress()
+                unseen = sum(w.kind == "people" for w in plan.work)
+                if unseen:
+                    progress.note(f"the people detectors have not looked at {unseen:,} indexed photos: "
+                                  "decoding them again, once (index --no-people skips this)")
                 batches = (options.remote.embed_batches(plan.work, options.batch_size, progress)
                            if options.remote is not None else
                            _embed_here(plan.work, embed, options, stop=lambda: interrupt.requested))

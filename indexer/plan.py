@@ -65,12 +65,13 @@ class _MoveFinder:
 
 
 def plan_changes(crawl: Crawl, store: Store, roots: list[str], fingerprint: str | None = None,
-                 stop: Callable[[], bool] = lambda: False) -> Plan | None:
+                 stop: Callable[[], bool] = lambda: False, people: bool = False) -> Plan | None:
     """Compare what is on disk under roots with what the catalog knows about them; None when stop
     said so while files were being hashed to find moves (half a plan would be wrong).
 
     fingerprint: the model indexing now; an unchanged photo another model embedded (a store moving
-    to a new model, see indexer/service.py) is embedded again, as is one whose stored vector is damaged."""
+    to a new model, see indexer/service.py) is embedded again, as is one whose stored vector is damaged. people: the people detectors run,
+    so an unchanged photo they never looked at is decoded again (kind "people")."""
     known: dict[str, KnownFile] = {}
     damaged: set[int] = set()  # unchanged photos whose stored vector is damaged: embedded again
     for root in roots:
@@ -83,6 +84,8 @@ def plan_changes(crawl: Crawl, store: Store, roots: list[str], fingerprint: str 
         if row is not None and row.status != "deleted" and row.size == file.size and row.mtime == file.mtime:
             if row.status == "indexed" and (row.id in damaged or fingerprint is not None and row.model != fingerprint):
                 plan.work.append(Work(file.path, file.size, file.mtime, "updated"))
+            elif row.status == "indexed" and people and not row.has_people:
+                plan.work.append(Work(file.path, file.size, file.mtime, "people"))
             else:
                 plan.unchanged += 1
         else:

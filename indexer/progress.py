@@ -10,6 +10,7 @@ class Progress(Protocol):
     def start(self, total: int) -> None: ...
     def advance(self, done: int) -> None: ...
     def workers(self, description: str) -> None: ...  # who does the work, e.g. "3 nodes, 48 CPUs, 2 GPUs"
+    def note(self, line: str) -> None: ...  # one line about the run before it starts (what is decoded again, and why)
     def finish(self) -> None: ...
 
 
@@ -21,6 +22,9 @@ class QuietProgress:
         pass
 
     def workers(self, description: str) -> None:
+        pass
+
+    def note(self, line: str) -> None:
         pass
 
     def finish(self) -> None:
@@ -53,6 +57,9 @@ class PlainProgress:
     def workers(self, description: str) -> None:
         self.on = f" on {description}"
 
+    def note(self, line: str) -> None:
+        print(line, file=self.stream, flush=True)
+
     def _line(self, now: float) -> None:
         self.shown = self.done
         rate = self.done / max(now - self.started, 1e-9)
@@ -76,6 +83,7 @@ class RichProgress:
         self._bar = Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
                              TextColumn("{task.fields[rate]}"),
                              TimeRemainingColumn(), console=Console(file=stream), transient=False)
+        self._stream = stream
         self._task = None
         self._started = 0.0
         self._on = ""
@@ -93,6 +101,9 @@ class RichProgress:
 
     def workers(self, description: str) -> None:
         self._on = f" on {description}"
+
+    def note(self, line: str) -> None:
+        print(line, file=self._stream, flush=True)
 
     def finish(self) -> None:
         if self._task is not None:

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from devsearch.model.conse import ConseProjection
 from devsearch.model.manifest import Manifest
+from devsearch.model.people import with_person
 from devsearch.store.catalog import Store
 from devsearch.store.records import ChangeSet, Reprojected
 
@@ -17,8 +20,10 @@ BATCH = 5000
 
 
 def reproject(store: Store, manifest: Manifest, projection: ConseProjection,
-              stop: Callable[[], bool] = lambda: False) -> int:
-    """Re-project every indexed photo that another model of manifest's backbone embedded; returns how many."""
+              stop: Callable[[], bool] = lambda: False, person_vector: Callable[[], np.ndarray] | None = None) -> int:
+    """Re-project every indexed photo that another model of manifest's backbone embedded; returns how many.
+    person_vector: `person` in the new model's words, for the person component of photos the people
+    detectors looked at (model/people.py); None leaves it out."""
     done, after = 0, 0
     while not stop():
         ids, class_ids, probabilities = store.classes_to_reproject(manifest.fingerprint, manifest.backbone_fingerprint,
@@ -26,6 +31,10 @@ def reproject(store: Store, manifest: Manifest, projection: ConseProjection,
         if not len(ids):
             break
         vectors = projection(class_ids, probabilities)
+        if person_vector is not None:
+            people = store.people_of(ids)
+            scores = np.array([people[i].person_score if i in people else 0.0 for i in ids.tolist()], np.float32)
+            vectors = with_person(vectors, scores, person_vector())
         store.commit(ChangeSet(reprojected=[Reprojected(int(i), v) for i, v in zip(ids, vectors)]))
         done, after = done + len(ids), int(ids[-1])
     return done

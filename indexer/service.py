@@ -19,7 +19,7 @@ from typing import Optional
 from devsearch.core.settings import Settings
 from devsearch.indexer.crawl import resolve_roots
 from devsearch.indexer.gpu_decode import GpuJpegDecoder
-from devsearch.indexer.pipeline import IndexOptions, RemoteEmbedding, run_index
+from devsearch.indexer.pipeline import IndexOptions, PeopleStep, RemoteEmbedding, run_index
 from devsearch.indexer.progress import Progress
 from devsearch.indexer.ray_cluster import require_ray
 from devsearch.indexer.summary import RunSummary
@@ -31,7 +31,8 @@ from devsearch.store.catalog import Store
 def index_paths(paths: list[Path], settings: Settings, *, rebuild: bool = False, follow_symlinks: bool = False,
                 progress: Progress | None = None, ray: str | None = None) -> RunSummary:
     """Index the photos under paths into the store at settings.home (decoding and embedding on the Ray
-    cluster at address `ray` when given: local, auto or ray://host:port)."""
+    cluster at address `ray` when given: local, auto or ray://host:port). The people detectors run
+    here unless settings.people is off; not on Ray (those photos gain them at the next local run)."""
     with index_session(paths, settings, rebuild=rebuild, follow_symlinks=follow_symlinks, ray=ray) as session:
         return session.run(progress)
 
@@ -60,13 +61,22 @@ def index_session(paths: list[Path], settings: Settings, *, rebuild: bool = Fals
         options = IndexOptions.from_settings(
             settings, follow_symlinks=follow_symlinks, runtime=model.runtime, jpeg_decoder=jpeg_decoder,
             projection=model.projection() if model.manifest.projects_classes else None,
-            remote=None if ray is None else on_ray(ray, settings, model.manifest))
+            remote=None if ray is None else on_ray(ray, settings, model.manifest),
+            people=people_step(model) if settings.people and ray is None else None)
         embed = partial(model.embed_for_store, pad_to=settings.batch_size)
 
         def run(progress: Progress | None = None) -> RunSummary:
             return run_index(roots, store, embed, model.manifest, replace(options, progress=progress))
 
         yield IndexSession(roots, run)
+
+
+def people_step(model: ResolvedModel) -> PeopleStep:
+    """The people detectors (loaded when the first photo needs them) and `person` in the model's words."""
+    from devsearch.model.people import PERSON_WORD
+    from devsearch.model.people_detectors import PeopleDetectors
+
+    return PeopleStep(PeopleDetectors().signal, lambda: model.words.vector(PERSON_WORD))
 
 
 def on_ray(address: str, settings: Settings, manifest: Manifest) -> RemoteEmbedding:

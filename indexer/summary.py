@@ -15,6 +15,7 @@ class RunSummary:
     deleted: int = 0
     unchanged: int = 0
     reprojected: int = 0  # moved to a new projection from their kept top classes, without decoding
+    people: int = 0  # unchanged photos decoded again for the people detectors, which had not seen them
     failed: Counter = field(default_factory=Counter)  # reason -> files that failed in this run
     skipped: Counter = field(default_factory=Counter)  # reason -> files or folders not attempted
     elapsed: float = 0.0
@@ -28,7 +29,7 @@ class RunSummary:
 
     @property
     def decoded(self) -> int:
-        return self.new + self.updated + sum(self.failed.values())
+        return self.new + self.updated + self.people + sum(self.failed.values())
 
     @property
     def images_per_second(self) -> float:
@@ -36,7 +37,8 @@ class RunSummary:
 
     def to_dict(self) -> dict:
         return {"new": self.new, "updated": self.updated, "moved": self.moved, "deleted": self.deleted,
-                "unchanged": self.unchanged, "reprojected": self.reprojected, "failed": sum(self.failed.values()), "failures": dict(self.failed),
+                "unchanged": self.unchanged, "reprojected": self.reprojected,
+                "people": self.people, "failed": sum(self.failed.values()), "failures": dict(self.failed),
                 "skipped": dict(self.skipped), "elapsed_s": round(self.elapsed, 3),
                 "images_per_s": round(self.images_per_second, 2), "interrupted": self.interrupted,
                 "network": self.network}
@@ -56,6 +58,8 @@ def format_summary(summary: RunSummary) -> list[str]:
     ]
     if summary.network:
         lines.append(f"network: {describe_network(summary.network)}")
+    if summary.people:
+        lines.append(f"people detectors: looked at {summary.people:,} photos indexed before them")
     if summary.reprojected:
         lines.append(f"re-projected {summary.reprojected:,} photos to the new model from their kept classes")
     if failed:

@@ -8,7 +8,7 @@ Plural forms are reduced with WordNet's own rules (wordspace.wordnet). No numpy,
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -18,6 +18,7 @@ from devsearch.core.errors import AssetMissingError
 from devsearch.wordspace.wordnet import Hierarchy, WordNet
 
 DATA_FILE = "imagenet_senses.tsv"
+BACKOFF_FILE = "imagenet_backoff.tsv"
 
 
 @dataclass(frozen=True)
@@ -68,13 +69,34 @@ class ClassSenses:
     def __init__(self, text: str):
         self._synsets = _Rows(text, "s", split=None)  # synset -> (lemmas, hypernyms, classes)
         self._classes = _Rows(text, "c")  # class index -> (synset,)
+        self._weights = _Rows(text, "w")  # lemma -> the weight of each synset of its "l" row
         self._wordnet = WordNet(Hierarchy(_Parents(self._synsets)), _Rows(text, "l"), _Rows(text, "e"))
         self._by_class: dict[int, Sense] = {}
+        self._by_wnid: dict[str, int] | None = None
+        self._text = text
 
     def senses(self, text: str) -> list[Sense]:
         """The noun senses of a word or phrase (else of its head noun) that cover at least one class,
         most frequent first."""
         return [self.sense(synset) for synset in self._wordnet.phrase_synsets(text)]
+
+    def weighted_senses(self, text: str) -> list[tuple[Sense, float]]:
+        """senses(text), each with how common it is among the lemma's noun senses (1 for the most
+        common; scripts/build_class_senses.sense_weight): `kite` the bird, 4th of 4 senses, 0.5."""
+        lemma = self._wordnet.phrase_lemma(text)
+        if lemma is None:
+            return []
+        synsets = self._wordnet.synsets(lemma)
+        weights = [float(w) for w in self._weights.get(lemma, ())] or [1.0] * len(synsets)
+        return [(self.sense(synset), weight) for synset, weight in zip(synsets, weights)]
+
+    def lemma_of(self, text: str, known: Callable[[str], bool]) -> str | None:
+        """The form of text (as typed, plain, singular, its head) that `known` knows, or None."""
+        return self._wordnet.phrase_lemma(text, known=known)
+
+    def is_below(self, synset: str, ancestor: str) -> bool:
+        """Whether WordNet puts synset (an id without its 'n', with classes below it) at or below ancestor."""
+        return ancestor in self._wordnet.hierarchy.ancestor_levels(synset)
 
     def sense(self, synset: str) -> Sense:
         lemmas, _, classes = self._synsets[synset]
@@ -83,6 +105,12 @@ class ClassSenses:
     def covered(self, text: str) -> list[int]:
         """The classes at or below any noun sense of text, ascending (empty when none)."""
         return sorted({index for sense in self.senses(text) for index in sense.classes})
+
+    def class_index(self, wnid: str) -> int:
+        """The classifier index of the ImageNet class with this WordNet id ("n01443537" -> 1); KeyError if none."""
+        if self._by_wnid is None:
+            self._by_wnid = {"n" + synset: int(index) for index, synset in re.findall(r"\nc\t(\d+)\t(\d+)", self._text)}
+        return self._by_wnid[wnid]
 
     def class_sense(self, index: int) -> Sense:
         """The synset of ImageNet class `index` (0..999)."""

@@ -12,6 +12,10 @@ cat's mass and `2:dog` weighs no more than `dog`; mass is then the weighted sum 
 probabilities. A word with no class below it (a planet, `lavender`) adds no mass, and a query
 with no classes at all ranks by cosine alone.
 
+A word reaches classes by more routes than its senses (model/word_evidence.py: sense weights,
+scenes, hypernym backoff, near-duplicate classes), each class counting its weight instead of 1, and
+a word about people adds the people detectors' signal to the mass the same way (model/people.py).
+
 BETA was chosen on the dev split of tuxpaint-objects (scripts/tune_ranking.py): AP rises with BETA
 and levels off; 10 is the smallest value within 0.01 AP of the best on head and category words.
 """
@@ -23,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from devsearch.model.class_senses import ClassSenses
+from devsearch.model.word_evidence import word_evidence
 
 BETA = 10.0
 
@@ -52,13 +57,16 @@ NO_CLASSES = ClassWeights(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.floa
 @dataclass(frozen=True)
 class QueryClasses:
     """A query's classes: its words' (mass: the probability on them) and its photos' (mass: the cosine
-    of the photos' class probabilities, so the store divides by each photo's probability length)."""
+    of the photos' class probabilities, so the store divides by each photo's probability length); and
+    the people detectors' columns its words read, each with its weight (model/people.py: the signal's
+    strength, 0..1, counts like a probability on a class)."""
 
     words: ClassWeights = NO_CLASSES
     photos: ClassWeights = NO_CLASSES
+    people: tuple[tuple[str, float], ...] = ()  # (person_score | people_count | face_share, weight)
 
     def __bool__(self) -> bool:
-        return bool(self.words) or bool(self.photos)
+        return bool(self.words) or bool(self.photos) or bool(self.people)
 
     def combined(self) -> ClassWeights:
         """Both, summed per class (to name the classes that carried a photo's mass)."""
@@ -82,9 +90,11 @@ def class_weights(terms: Sequence[tuple[float, np.ndarray, np.ndarray]], total: 
 
 
 def word_classes(word: str, senses: ClassSenses) -> tuple[np.ndarray, np.ndarray]:
-    """A word as a term of class_weights: the classes below its senses, each counting 1."""
-    covered = np.array(senses.covered(word), dtype=np.int64)
-    return covered, np.ones(len(covered), dtype=np.float32)
+    """A word as a term of class_weights: the classes it reaches (model/word_evidence.py: below its
+    senses, weighted by how common each sense is; its scene classes; else its hypernym's, discounted;
+    and their near-duplicates), each counting its weight."""
+    evidence = word_evidence(word, senses)
+    return np.array(evidence.classes, dtype=np.int64), np.array(evidence.weights, dtype=np.float32)
 
 
 def photo_classes(ids: np.ndarray, probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

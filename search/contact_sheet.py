@@ -57,17 +57,19 @@ def _figure(result: SearchResult) -> str:
 
 
 def _parts(result: SearchResult) -> str:
-    """The score's parts, e.g. "= cosine 0.210 + 10 x mass 0.060 (toucan 0.81)"; empty without mass."""
-    if not result.mass:
+    """The score's parts, e.g. "= cosine 0.210 + 10 x mass 0.060 (toucan 0.81)"; empty without mass or people."""
+    if not result.mass and not result.people:
         return ""
     why = f" ({render_why(result)})" if result.why else ""
-    return f"= cosine {result.cosine:.3f} + {BETA:g} x mass {result.mass:.3f}{why}"
+    people = f" + {BETA:g} x people {result.people:.3f}" if result.people else ""
+    return f"= cosine {result.cosine:.3f} + {BETA:g} x mass {result.mass:.3f}{people}{why}"
 
 
 def contact_sheet(results: Sequence[SearchResult], title: str) -> str:
     """The HTML page: every thumbnail embedded, so the file opens anywhere on its own."""
     summary = (f"{len(results)} photo{'s' if len(results) != 1 else ''}, best first; "
-               f"score = cosine similarity + {BETA:g} x mass (probability on the query words' classes).")
+               f"score = cosine similarity + {BETA:g} x (mass + people) (probability on the query words' classes, "
+               "and the people detectors' signal for words about people).")
     return _PAGE.format(title=html.escape(visible(title)), summary=summary,
                         figures="\n".join(in_threads(_figure, list(results))))
 

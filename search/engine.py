@@ -24,10 +24,11 @@ from devsearch.core.settings import Settings
 from devsearch.core.vectors import unit_rows
 from devsearch.model.ranking import BETA, QueryClasses
 from devsearch.model.resolver import ResolvedModel, resolve_model
-from devsearch.search.meaning import query_classes, reasons
+from devsearch.model.people import PEOPLE_FLOOR, strength
+from devsearch.search.meaning import people_reason, query_classes, reasons
 from devsearch.search.filters import Filters
 from devsearch.search.query_parser import Term, image_path, parse_query
-from devsearch.search.results import SearchResult
+from devsearch.search.results import Reason, SearchResult
 from devsearch.search.query_vector import query_vector, unit_nonzero
 from devsearch.store.catalog import Store
 from devsearch.store.kept_classes import TopClasses, keep_top
@@ -88,8 +89,9 @@ class Searcher:
         photos = dict(zip(images, self.photo_evidence(images))) if images else {}
         vector = query_vector(terms, self.words.vector, lambda paths: np.stack([photos[p][0] for p in paths]),
                               self.dims)
-        classes = (query_classes(terms, {path: top for path, (_, top) in photos.items()})
-                   if self.model.manifest.projects_classes else QueryClasses())
+        classes = query_classes(terms, {path: top for path, (_, top) in photos.items()})
+        if not self.model.manifest.projects_classes:  # no classes kept: only the people detectors' signals
+            classes = QueryClasses(people=classes.people)
         return self.nearest(vector, n, filters, classes=classes, min_score=min_score)
 
     def similar(self, image: Path, n: int = 10, *, include_self: bool = False,
@@ -164,6 +166,15 @@ class Searcher:
             return words
         return words + self._store.class_mass(classes.photos.classes, classes.photos.weights, per_length=True)
 
+    def _people(self, classes: QueryClasses) -> Bonus | None:
+        """Each photo's people signal for the query's people words (model/people.py), weighted; None without."""
+        total = None
+        for column, weight in classes.people:
+            found = self._store.people_values(column, PEOPLE_FLOOR[column])
+            part = Bonus(strength(column, found.values) * np.float32(weight))
+            total = part if total is None else total + part
+        return total
+
     def nearest(self, vector: np.ndarray, n: int, filters: Filters = Filters(), exclude: Set[int] = frozenset(),
                 classes: QueryClasses = QueryClasses(), min_score: float | None = None) -> list[SearchResult]:
         """The n best photos for a unit vector (plus BETA x the mass of classes) among those the
@@ -174,8 +185,10 @@ class Searcher:
         """
         if n <= 0:
             return []
-        mass = self._mass(classes) if classes else None
-        bonus = mass.scaled(BETA) if mass is not None else None
+        mass = self._mass(classes) if classes.words or classes.photos else None
+        people = self._people(classes)
+        both = mass + people if mass is not None and people is not None else mass or people
+        bonus = both.scaled(BETA) if both is not None else None
         filters = self._narrowing(filters)
         if filters.active:
             allowed = self.allowed_by(filters)
@@ -192,13 +205,17 @@ class Searcher:
         ids = [photo_id for photo_id, _ in hits]
         records = self._store.get(ids)
         masses = mass.of(ids) if mass is not None else np.zeros(len(ids), np.float32)
+        signals = people.of(ids) if people is not None else np.zeros(len(ids), np.float32)
         tops = self._store.top_classes_of(ids) if mass is not None else {}
+        found = self._store.people_of(ids) if people is not None else {}
         reasons_of = classes.combined()
         return [
             SearchResult(rank=rank, score=float(score), path=record.path, width=record.width, height=record.height,
-                         taken=record.taken, cosine=float(score) - BETA * float(m), mass=float(m),
-                         why=reasons(tops.get(photo_id), reasons_of), id=record.id)
-            for rank, ((photo_id, score), record, m) in enumerate(zip(hits, records, masses), 1)
+                         taken=record.taken, cosine=float(score) - BETA * float(m + p), mass=float(m),
+                         why=_why(reasons(tops.get(photo_id), reasons_of), people_reason(found.get(photo_id), classes.people),
+                                  float(p), float(m)),
+                         id=record.id, people=float(p))
+            for rank, ((photo_id, score), record, m, p) in enumerate(zip(hits, records, masses, signals), 1)
         ]
 
 
@@ -263,6 +280,13 @@ class Searcher:
         copies = {r.id for r in self._store.find_by_hash(record.content_hash) if r.status == "indexed"}
         vector = unit_rows(self._store.vector_of(record.id))
         return self.nearest(vector, n, filters, copies | {record.id})
+
+
+def _why(classes: tuple[Reason, ...], person: Reason | None, people: float, mass: float) -> tuple[Reason, ...]:
+    """The reasons of a result: the people detectors' first when they carried more of it than the classes."""
+    if person is None:
+        return classes
+    return (person, *classes) if people >= mass else (*classes, person)
 
 
 def open_searcher(settings: Settings, *, exact: bool = False) -> Searcher:

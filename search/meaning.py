@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from devsearch.model.class_senses import Sense, load_class_senses
-from devsearch.model.ranking import ClassWeights, QueryClasses, class_weights, photo_classes, word_classes
+from devsearch.model.people import PERSON_THRESHOLD, PeopleSignal
+from devsearch.model.ranking import ClassWeights, QueryClasses, class_weights, photo_classes
+from devsearch.model.word_evidence import WordEvidence, word_evidence
 from devsearch.search.query_parser import Term, parse_query
 from devsearch.search.results import Reason
 from devsearch.store.kept_classes import TopClasses
@@ -19,23 +21,35 @@ REASONS = 3  # classes named per result
 
 @dataclass(frozen=True)
 class TermSenses:
-    """One word term of a query and its noun senses that cover classes (none: it ranks by cosine)."""
+    """One word term of a query and what it reaches (model/word_evidence.py; nothing: it ranks by cosine)."""
 
     text: str
     weight: float
-    senses: tuple[Sense, ...]
+    evidence: WordEvidence
+
+    @property
+    def senses(self) -> tuple[Sense, ...]:
+        return tuple(sense for sense, _ in self.evidence.senses)
 
 
 def query_classes(terms: Sequence[Term], photos: Mapping[Path, TopClasses | None]) -> QueryClasses:
-    """The classes a query's terms stand for, weighted (model/ranking.py): a word the classes below
-    its senses, a photo its own top classes (none when its model keeps none)."""
+    """The classes a query's terms stand for, weighted (model/ranking.py): a word the classes it
+    reaches (model/word_evidence.py), a photo its own top classes (none when its model keeps none);
+    and the people columns its words read, each weighted as a class would be."""
     senses = load_class_senses()
     total = sum(abs(term.weight) for term in terms)
-    words = [(t.weight, *word_classes(t.text, senses)) for t in terms if t.image is None]
+    evidence = [(t.weight, word_evidence(t.text, senses)) for t in terms if t.image is None]
+    words = [(weight, np.array(e.classes, dtype=np.int64), np.array(e.weights, dtype=np.float32))
+             for weight, e in evidence]
+    people: dict[str, float] = {}
+    for weight, e in evidence:
+        if e.people is not None:
+            people[e.people.column] = people.get(e.people.column, 0.0) + weight * e.people.weight / total
     tops = [(t.weight, photos.get(t.image)) for t in terms if t.image is not None]
     return QueryClasses(class_weights(words, total),
                         class_weights([(w, *photo_classes(top.ids, top.probabilities)) for w, top in tops
-                                       if top is not None], total))
+                                       if top is not None], total),
+                        tuple((column, weight) for column, weight in sorted(people.items()) if weight))
 
 
 def reasons(top: TopClasses | None, weights: ClassWeights) -> tuple[Reason, ...]:
@@ -56,5 +70,22 @@ def reasons(top: TopClasses | None, weights: ClassWeights) -> tuple[Reason, ...]
 def explain(query: str, add: Iterable[str] = (), subtract: Iterable[str] = ()) -> list[TermSenses]:
     """Each word term of a query with its covering senses, for `--explain`."""
     senses = load_class_senses()
-    return [TermSenses(t.text, t.weight, tuple(senses.senses(t.text)))
+    return [TermSenses(t.text, t.weight, word_evidence(t.text, senses))
             for t in parse_query(query, add, subtract) if not t.is_image]
+
+
+PEOPLE_REASONS = {"person_score": "a person", "people_count": "people", "face_share": "a face"}
+
+
+def people_reason(signal: PeopleSignal | None, people: Sequence[tuple[str, float]]) -> Reason | None:
+    """What the people detectors found in a photo, for the query's people columns, named as
+    "a person (detector)" with the column's value (None when they found nothing it reads)."""
+    if signal is None:
+        return None
+    for column, weight in people:
+        value = {"person_score": signal.person_score, "people_count": float(signal.people),
+                 "face_share": signal.face_share}[column]
+        if weight > 0 and value > 0 and (column != "person_score" or value >= PERSON_THRESHOLD):
+            name = f"{signal.people} people" if column == "people_count" else PEOPLE_REASONS[column]
+            return Reason(f"{name} (detector)", column, value)
+    return None

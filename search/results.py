@@ -19,10 +19,11 @@ class Reason:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """A ranked photo; score = cosine + BETA x mass (model/ranking.py), higher is closer.
+    """A ranked photo; score = cosine + BETA x (mass + people) (model/ranking.py), higher is closer.
 
     cosine: similarity of the photo's vector to the query's; mass: the query's weighted probability
-    on the classes below its words (0 when they cover none); why: the classes that carried it."""
+    on the classes its words reach (0 when they reach none); people: the people detectors' weighted
+    signal for its people words (0 without); why: the classes (and detector) that carried them."""
 
     rank: int
     score: float
@@ -34,6 +35,7 @@ class SearchResult:
     mass: float = 0.0
     why: tuple[Reason, ...] = ()
     id: int | None = None  # the photo's catalog id (the server addresses photos by it)
+    people: float = 0.0  # the people detectors' signal for the query's people words (model/people.py), weighted
 
     def as_dict(self) -> dict:
         """The `--json` shape: taken as ISO 8601 or null."""
@@ -46,5 +48,6 @@ class SearchResult:
             "taken": self.taken.isoformat() if self.taken is not None else None,
             "cosine": round(self.cosine, 6),
             "mass": round(self.mass, 6),
+            "people": round(self.people, 6),
             "why": [reason.as_dict() for reason in self.why],
         }

@@ -30,13 +30,17 @@ def print_table(results: Sequence[SearchResult], title: str, *, thumbnails: bool
     table.add_column("path", overflow="fold")
     table.add_column("size", justify="right")
     table.add_column("taken")
-    parts = any(r.mass for r in results)  # the score's parts, when classes counted
+    parts = any(r.mass or r.people for r in results)  # the score's parts, when classes or people counted
+    people = any(r.people for r in results)
     if parts:
         table.add_column("cosine", justify="right")
         table.add_column("mass", justify="right")
+        if people:
+            table.add_column("people", justify="right")
         table.add_column("why")
     rows = [[str(r.rank), f"{r.score:.3f}", Text(shown_path(r.path)), size_text(r), taken_text(r),
-             *([f"{r.cosine:.3f}", f"{r.mass:.3f}", render_why(r)] if parts else [])] for r in results]
+             *([f"{r.cosine:.3f}", f"{r.mass:.3f}", *([f"{r.people:.3f}"] if people else []), render_why(r)]
+               if parts else [])] for r in results]
     if thumbnails:
         rows = [[thumb, *row] for thumb, row in zip(in_threads(terminal_thumbnail, [r.path for r in results]), rows)]
     for row in rows:

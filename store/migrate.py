@@ -10,7 +10,7 @@ from pathlib import Path
 
 from devsearch.core.errors import StoreError
 
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0007"
 
 
 def schema_revision(catalog: Path) -> str | None:

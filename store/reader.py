@@ -22,10 +22,13 @@ from devsearch.core.vectors import UNIT_TOLERANCE
 from devsearch.store.derived.rows import say_damaged_vectors
 from devsearch.store.kept_classes import TopClasses, stack
 from devsearch.store.records import BOUND_MODEL, REBUILDING, KnownFile, PhotoRecord, failure_reason, prefix_range
+from devsearch.model.people import PeopleSignal
+from devsearch.store.derived.bonus import Bonus
 
 CATALOG_FILE = "catalog.sqlite"
 BUSY_TIMEOUT_S = 10.0
 _CHUNK = 500  # ids per IN (...) query
+PEOPLE_COLUMNS = ("person_score", "people_count", "face_share")  # each has an index (migration 0007)
 _RECORD_COLUMNS = "id, path, size, mtime, content_hash, width, height, taken, status, error, indexed_at"
 _DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 # When a photo was taken, as zero-padded 'YYYY-MM-DD HH:MM:SS' text, which orders as the dates do for
@@ -347,9 +350,10 @@ class CatalogReader:
     def files_under(self, folder: str) -> dict[str, KnownFile]:
         """path -> KnownFile for every row inside folder: one query, plain tuples (the hot path)."""
         sql, params = _under_sql(folder)
-        rows = self._db.execute(f"SELECT path, id, size, mtime, status, model FROM photos WHERE {sql}", params)
-        return {path: KnownFile(photo_id, size, mtime, status, model)
-                for path, photo_id, size, mtime, status, model in rows}
+        rows = self._db.execute(
+            f"SELECT path, id, size, mtime, status, model, person_score IS NOT NULL FROM photos WHERE {sql}", params)
+        return {path: KnownFile(photo_id, size, mtime, status, model, bool(people))
+                for path, photo_id, size, mtime, status, model, people in rows}
 
     def top_classes_of(self, ids: Sequence[int]) -> dict[int, TopClasses]:
         """The kept top classes of these photos (those that have some)."""
@@ -362,6 +366,34 @@ class CatalogReader:
                 f"SELECT id, top_classes FROM photos WHERE id IN ({marks}) AND top_classes IS NOT NULL", chunk)
             found.update((photo_id, TopClasses.from_blob(blob)) for photo_id, blob in rows)
         return found
+
+    def people_of(self, ids: Sequence[int]) -> dict[int, PeopleSignal]:
+        """What the people detectors found in these photos (those they looked at)."""
+        found: dict[int, PeopleSignal] = {}
+        wanted = [int(i) for i in ids]
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(f"SELECT id, person_score, people_count, face_share FROM photos "
+                                    f"WHERE id IN ({marks}) AND person_score IS NOT NULL", chunk)
+            found.update((photo_id, PeopleSignal(score, count or 0, share or 0.0))
+                         for photo_id, score, count, share in rows)
+        return found
+
+    def people_values(self, column: str, at_least: float) -> Bonus:
+        """One people column (PEOPLE_COLUMNS) of every indexed photo where it is at least at_least
+        (> 0), dense by photo id, 0 elsewhere. The column's index finds them: a word about people
+        reads the photos with people, not every row."""
+        if column not in PEOPLE_COLUMNS:
+            raise ValueError(f"not a people column: {column}")
+        rows = self._db.execute(f"SELECT id, {column} FROM photos WHERE {column} >= ? AND status = 'indexed'",
+                                (at_least,)).fetchall()
+        if not rows:
+            return Bonus(np.zeros(0, dtype=np.float32))
+        ids = np.array([photo_id for photo_id, _ in rows], dtype=np.int64)
+        values = np.zeros(int(ids.max()) + 1, dtype=np.float32)
+        values[ids] = [value for _, value in rows]
+        return Bonus(values)
 
     def classes_to_reproject(self, fingerprint: str, backbone: str, after_id: int,
                              limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

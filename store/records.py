@@ -6,6 +6,7 @@ from datetime import datetime
 
 import numpy as np
 
+from devsearch.model.people import PeopleSignal
 from devsearch.store.kept_classes import TopClasses
 
 BOUND_MODEL = "model"  # the meta key naming the fingerprint the catalog was bound to (model.json must agree)
@@ -38,6 +39,7 @@ class KnownFile:
     mtime: float
     status: str
     model: str | None = None  # fingerprint of the model that embedded it
+    has_people: bool = False  # whether the people detectors looked at it (model/people.py)
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class EmbeddedPhoto:
     taken: datetime | None
     vector: np.ndarray  # float32 (dims,), unit
     top_classes: TopClasses | None = None  # None without a classifier; the writer stores it as a blob
+    people: PeopleSignal | None = None  # None where the people detectors did not run
 
 
 @dataclass(frozen=True)

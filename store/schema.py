@@ -46,11 +46,18 @@ photos = Table(
     Column("embedding", LargeBinary),  # float32 unit vector, native byte order
     Column("top_classes", LargeBinary),  # the classifier's top classes, store/kept_classes.py; NULL without one
     Column("model", String(200)),  # fingerprint of the model that made the embedding
+    # what the people detectors found (model/people.py); NULL where they did not run
+    Column("person_score", Float),  # the best person detection's score, 0..1
+    Column("people_count", Integer),  # person detections at or above model.people.PERSON_THRESHOLD
+    Column("face_share", Float),  # share of the photo's area taken by its largest face, 0 when none
     Column("indexed_at", DateTime),
     Column("generation", Integer, nullable=False, server_default="0"),  # store generation of the last change
     Index("ix_photos_generation", "generation"),
     Index("ix_photos_content_hash", "content_hash"),
     Index("ix_photos_status", "status"),
+    Index("ix_photos_person_score", "person_score"),
+    Index("ix_photos_people_count", "people_count"),
+    Index("ix_photos_face_share", "face_share"),
     sqlite_autoincrement=True,
 )
 

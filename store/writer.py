@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 
 from devsearch.core.vectors import unit_rows
+from devsearch.model.people import PeopleSignal
 from devsearch.store.kept_classes import TopClasses
 from devsearch.store.sqlite_engine import open_engine
 from devsearch.store.records import BOUND_MODEL, REBUILDING, ChangeSet, Move, Reprojected, prefix_range
@@ -43,7 +44,7 @@ def _bump_generation(conn: Connection) -> int:
 
 
 _UPSERTED = ("path", "size", "mtime", "content_hash", "width", "height", "taken", "status", "error", "embedding",
-             "top_classes", "model", "indexed_at", "generation")
+             "top_classes", "model", "person_score", "people_count", "face_share", "indexed_at", "generation")
 
 
 class _BulkUpsert:
@@ -96,7 +97,8 @@ def _apply_move(conn: Connection, move: Move, at_generation: int) -> None:
     conn.execute(update(photos).where(photos.c.id == owner).values(
         content_hash=source.content_hash, width=source.width, height=source.height, taken=source.taken,
         embedding=source.embedding, top_classes=source.top_classes, model=source.model,
-        indexed_at=source.indexed_at, **location))
+        indexed_at=source.indexed_at, person_score=source.person_score, people_count=source.people_count,
+        face_share=source.face_share, **location))
     conn.execute(update(photos).where(photos.c.id == source.id).values(status="deleted", generation=at_generation))
 
 
@@ -110,6 +112,13 @@ def _reproject(conn: Connection, rows: list[Reprojected], fingerprint: str | Non
 def _kept_blob(top: TopClasses | None) -> bytes | None:
     """A photo's kept top classes as the catalog stores them (store/kept_classes.py's blob)."""
     return None if top is None else top.to_blob()
+
+
+def _people_columns(people: PeopleSignal | None) -> tuple[float | None, int | None, float | None]:
+    """person_score, people_count, face_share: NULL where the detectors did not run."""
+    if people is None:
+        return None, None, None
+    return people.person_score, people.people, people.face_share
 
 
 def _blobs(vectors: list[np.ndarray]) -> list[bytes]:
@@ -153,11 +162,12 @@ class CatalogWriter:
                 _apply_move(conn, move, at_generation)
             self._upsert(conn, [
                 [photo.path, photo.size, photo.mtime, photo.content_hash, photo.width, photo.height, photo.taken,
-                 "indexed", None, blob, _kept_blob(photo.top_classes), fingerprint, now, at_generation]
+                 "indexed", None, blob, _kept_blob(photo.top_classes), fingerprint,
+                 *_people_columns(photo.people), now, at_generation]
                 for photo, blob in zip(changes.embedded, _blobs([photo.vector for photo in changes.embedded]))])
             self._upsert(conn, [
                 [photo.path, photo.size, photo.mtime, None, None, None, None, "failed", photo.error, None, None,
-                 None, now, at_generation]
+                 None, None, None, None, now, at_generation]
                 for photo in changes.failed])
             if changes.deleted:
                 _mark_deleted(conn, changes.deleted, at_generation)

@@ -18,9 +18,10 @@ from PIL import Image
 
 from devsearch.core.settings import Settings
 from devsearch.indexer.crawl import resolve_roots
-from devsearch.indexer.pipeline import IndexOptions, run_index
+from devsearch.indexer.pipeline import IndexOptions, PeopleStep, run_index
 from devsearch.indexer.summary import format_summary
 from devsearch.model.manifest import Manifest
+from devsearch.model.people import PeopleSignal
 from devsearch.store.catalog import Store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -36,6 +37,20 @@ def quadrant_colours(images: np.ndarray) -> np.ndarray:
     quadrants = [pixels[:, :half, :half], pixels[:, :half, half:], pixels[:, half:, :half], pixels[:, half:, half:]]
     features = np.concatenate([q.mean(axis=(1, 2)) for q in quadrants] + [np.ones((len(images), 1), np.float32)], 1)
     return (features / np.linalg.norm(features, axis=1, keepdims=True)).astype(np.float32)
+
+
+def red_people(pixels: np.ndarray) -> PeopleSignal:
+    """A small honest stand-in for the people detectors: the share of strongly red pixels is the
+    person score (a red photo "shows" a person), the top-left quarter's red share the face share."""
+    pixels = pixels.astype(np.int16)
+    red = (pixels[..., 0] > 150) & (pixels[..., 1] < 100) & (pixels[..., 2] < 100)
+    quarter = red[: red.shape[0] // 2, : red.shape[1] // 2]
+    score = float(red.mean())
+    return PeopleSignal(person_score=score, people=int(score >= 0.5), face_share=float(quarter.mean()) / 4)
+
+
+PERSON_DIRECTION = np.eye(DIMS, dtype=np.float32)[0]
+RED_PEOPLE = PeopleStep(red_people, lambda: PERSON_DIRECTION)
 
 
 def photo(seed: int, size: tuple[int, int] = (96, 64)) -> Image.Image:

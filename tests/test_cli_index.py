@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from devsearch.cli.app import app
 from devsearch.model.manifest import Manifest, write_manifest
-from tests.indexer_support import BAD, GOOD, index_tree, indexed_rows, make_tree, photo, photo_folder, start_slow_indexer
+from tests.indexer_support import BAD, GOOD, RED_PEOPLE, index_tree, indexed_rows, make_tree, photo, photo_folder, start_slow_indexer
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -58,11 +58,20 @@ def test_progress_is_plain_lines_when_not_on_a_terminal(real_run) -> None:
 
 def test_rerun_on_an_unchanged_tree_never_imports_tensorflow(tmp_path) -> None:
     make_tree(tmp_path / "tree")
-    index_tree(tmp_path / "tree", tmp_path / "home")
+    index_tree(tmp_path / "tree", tmp_path / "home", people=RED_PEOPLE)
     result = devsearch("index", str(tmp_path / "tree"), "--home", str(tmp_path / "home"),
                        python_flags=["-X", "importtime"])
     assert result.returncode == 0 and f"{len(GOOD) + len(BAD)} unchanged" in result.stdout
     assert "tensorflow" not in result.stderr and "keras" not in result.stderr
+
+
+def test_no_people_leaves_photos_indexed_without_the_detectors_unchanged(tmp_path) -> None:
+    make_tree(tmp_path / "tree")
+    index_tree(tmp_path / "tree", tmp_path / "home")  # no people detectors
+    result = devsearch("index", str(tmp_path / "tree"), "--home", str(tmp_path / "home"), "--no-people",
+                       python_flags=["-X", "importtime"])
+    assert result.returncode == 0 and f"{len(GOOD) + len(BAD)} unchanged" in result.stdout
+    assert "tensorflow" not in result.stderr
 
 
 @pytest.mark.slow

@@ -32,7 +32,7 @@ def test_json_output_has_the_keys(library):
     result = run("query", "dog", "-n", "2", "--home", home(library), "--json")
     assert result.exit_code == 0, result.stderr
     rows = json.loads(result.stdout)
-    assert [set(r) for r in rows] == [{"rank", "score", "path", "width", "height", "taken", "cosine", "mass", "why"}] * 2
+    assert [set(r) for r in rows] == [{"rank", "score", "path", "width", "height", "taken", "cosine", "mass", "people", "why"}] * 2
     assert Path(rows[0]["path"]).name == "dog.jpg" and rows[0]["taken"] == "2020-01-01T00:00:00"
 
 

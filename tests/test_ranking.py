@@ -147,8 +147,8 @@ def test_json_carries_the_score_parts_and_the_reasons(store_home):
 def test_explain_names_the_senses_and_the_classes_they_cover(store_home):
     result = CliRunner().invoke(app, ["query", "bird + planet", "--home", str(store_home), "--paths", "--explain"])
     assert result.exit_code == 0 and result.stdout.startswith(str(store_home.parent / "photos" / "toucan.jpg"))
-    assert "bird (n01503061; bird): " in result.stderr and "goldfinch" in result.stderr and "(59 in all)" in result.stderr
-    assert "planet: no ImageNet class below its noun senses: ranked by cosine" in result.stderr
+    assert "bird (n01503061; bird; counts 1): " in result.stderr and "goldfinch" in result.stderr and "(59 in all)" in result.stderr
+    assert "planet: no ImageNet class or detector reaches it: ranked by cosine" in result.stderr
 
 
 def test_the_table_shows_the_score_parts_and_the_top_reason(store_home):

@@ -104,7 +104,7 @@ def test_in_and_after_filter(indexed):
 def test_json_parses_with_the_keys(indexed):
     result = run(indexed, "query", "cat", "--json", "-n", "2")
     rows = json.loads(result.stdout)
-    assert [list(r) for r in rows] == [["rank", "score", "path", "width", "height", "taken", "cosine", "mass", "why"]] * 2
+    assert [list(r) for r in rows] == [["rank", "score", "path", "width", "height", "taken", "cosine", "mass", "people", "why"]] * 2
     assert rows[0]["why"] and rows[0]["score"] == pytest.approx(rows[0]["cosine"] + 10 * rows[0]["mass"], abs=1e-5)
     mirrored = json.loads(run(indexed, "query", "cat", "--json", "--in", str(indexed["photos"] / "cats")).stdout)
     assert mirrored[0]["taken"] == "2024-05-01T12:00:00"

@@ -14,6 +14,7 @@ import numpy as np
 
 from devsearch.core.settings import Settings
 from devsearch.model.manifest import BUNDLED_WORDS_DIR, Manifest, write_manifest
+from devsearch.model.people import PeopleSignal
 from devsearch.store.catalog import Store
 from devsearch.store.hashing import content_hash
 from devsearch.store.kept_classes import TopClasses
@@ -30,21 +31,21 @@ def axis(*weights: float) -> np.ndarray:
     return vec / np.linalg.norm(vec)
 
 
-def make_bundle(folder: Path, fingerprint: str = FINGERPRINT) -> Manifest:
-    """A model folder with a manifest and its own 4-d word space (one axis per word)."""
-    words = list(AXES)
-    build_lookup(words, np.eye(DIMS, dtype=np.float32), folder / BUNDLED_WORDS_DIR, source="test")
-    manifest = Manifest(fingerprint=fingerprint, dims=DIMS, words=BUNDLED_WORDS_DIR, words_name="tiny",
+def make_bundle(folder: Path, fingerprint: str = FINGERPRINT, words: tuple[str, ...] = tuple(AXES)) -> Manifest:
+    """A model folder with a manifest and its own word space (one axis per word: 4-d by default)."""
+    build_lookup(list(words), np.eye(len(words), dtype=np.float32), folder / BUNDLED_WORDS_DIR, source="test")
+    manifest = Manifest(fingerprint=fingerprint, dims=len(words), words=BUNDLED_WORDS_DIR, words_name="tiny",
                         backbone="test", head="conse", labels="none")
     write_manifest(folder, manifest)
     return manifest.at(folder)
 
 
 def build_store(home: Path, model_dir: Path, photos: dict[Path, tuple[np.ndarray, datetime | None]], *,
-                fingerprint: str = FINGERPRINT, classes: dict[Path, TopClasses] | None = None) -> Settings:
+                fingerprint: str = FINGERPRINT, classes: dict[Path, TopClasses] | None = None,
+                people: dict[Path, PeopleSignal] | None = None, words: tuple[str, ...] = tuple(AXES)) -> Settings:
     """A store bound to a tiny bundle, holding each existing file in photos with the given vector
-    (and kept top classes, when given)."""
-    manifest = make_bundle(model_dir, fingerprint)
+    (and kept top classes and people signal, when given)."""
+    manifest = make_bundle(model_dir, fingerprint, words)
     with Store.open(home, writer=True) as store:
         store.bind_model(manifest)
         embedded = []
@@ -52,7 +53,8 @@ def build_store(home: Path, model_dir: Path, photos: dict[Path, tuple[np.ndarray
             stat = path.stat()
             embedded.append(EmbeddedPhoto(path=str(path), size=stat.st_size, mtime=stat.st_mtime,
                                           content_hash=content_hash(path), width=64, height=48, taken=taken,
-                                          vector=vector, top_classes=(classes or {}).get(path)))
+                                          vector=vector, top_classes=(classes or {}).get(path),
+                                          people=(people or {}).get(path)))
         store.commit(ChangeSet(embedded=embedded))
     return Settings(home=home, cache=home.parent / "cache", model=None)
 

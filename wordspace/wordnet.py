@@ -7,7 +7,7 @@ so no NLTK and no system WordNet is needed at run time. numpy-free, stdlib only.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -56,14 +56,20 @@ class WordNet:
     def synsets(self, lemma: str) -> list[str]:
         """Noun synsets of a word or phrase, most frequent sense first; plurals are reduced (morphy).
         Not found as typed, it is looked up plain (wordspace/plain_words.py: `"dog's"` as `dog`)."""
-        for typed in dict.fromkeys((lemma, plain_text(lemma))):
+        found = self.lemma_of(lemma)
+        return list(self._senses[found]) if found is not None else []
+
+    def lemma_of(self, text: str, known: Callable[[str], bool] | None = None) -> str | None:
+        """The WordNet lemma (`_` for spaces) a word or phrase is looked up as (see synsets), or None.
+        known: whether a candidate lemma counts as found (default: it has noun senses here)."""
+        known = known or (lambda key: bool(self._senses.get(key)))
+        for typed in dict.fromkeys((text, plain_text(text))):
             words = typed.lower().split()
             for key in dict.fromkeys(("_".join(words), "_".join(" ".join(words).replace("-", " ").split()))):
                 for base in self._base_forms(key):
-                    found = self._senses.get(base)
-                    if found:
-                        return list(found)
-        return []
+                    if known(base):
+                        return base
+        return None
 
     def singular(self, word: str) -> str:
         """A plural noun's singular as WordNet reduces it ("birds" -> "bird", "mice" -> "mouse"), else the word."""
@@ -78,11 +84,16 @@ class WordNet:
         head: the phrase's head noun when known; else the phrase before a clause word
         ("head of lettuce" -> "head"), then its shorter endings ("red apple" -> "apple").
         """
+        found = self.phrase_lemma(phrase, head)
+        return list(self._senses[found]) if found is not None else []
+
+    def phrase_lemma(self, phrase: str, head: str | None = None, known: Callable[[str], bool] | None = None) -> str | None:
+        """The lemma phrase_synsets finds a phrase under (its own, else its head's), or None; known as in lemma_of."""
         for candidate in (phrase, *(_head_candidates(phrase) if head is None else (head,))):
-            found = self.synsets(candidate)
-            if found:
+            found = self.lemma_of(candidate, known)
+            if found is not None:
                 return found
-        return []
+        return None
 
     def label_synset(self, label: str, head: str | None = None) -> str | None:
         """The synset a dataset label stands for: the first of its phrase_synsets."""
