@@ -80,7 +80,8 @@ def usable_cores() -> int:
 
 
 def debug_requested() -> bool:
-    """DEVSEARCH_DEBUG set (and not 0): let libraries' own start-up logging through."""
+    """DEVSEARCH_DEBUG set and not 0 (the one reading of it): tracebacks instead of one-line errors
+    (cli/app.py), and libraries' own start-up logging let through (model/backend.py)."""
     return os.environ.get("DEVSEARCH_DEBUG", "") not in ("", "0")
 
 
