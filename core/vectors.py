@@ -15,13 +15,21 @@ UNIT_TOLERANCE = 1e-3  # how far from 1 a stored unit vector's length may be (fl
 _NORM_CHUNK = 1 << 16  # rows per pass: the squares of a chunk stay in cache
 
 
-def first_not_unit(vectors: np.ndarray, tolerance: float = UNIT_TOLERANCE) -> int | None:
-    """The index of the first row that is not a finite unit vector (a NaN, a zeroed or scaled row),
-    None when every row is one. One vectorised pass (about 35 ms for 1M x 50 float32 rows here)."""
+def unit_mask(vectors: np.ndarray, tolerance: float = UNIT_TOLERANCE) -> np.ndarray:
+    """Which rows are finite unit vectors (not a NaN, a zeroed or a scaled row), in chunks of rows
+    whose squares stay in cache: about 35 ms for 1M x 50 float32 rows here."""
+    mask = np.empty(len(vectors), dtype=bool)
     for start in range(0, len(vectors), _NORM_CHUNK):
         chunk = np.asarray(vectors[start:start + _NORM_CHUNK], dtype=np.float32)
-        with np.errstate(all="ignore"):
-            bad = np.flatnonzero(~(np.abs(np.einsum("ij,ij->i", chunk, chunk) - 1.0) <= 2 * tolerance))
+        with np.errstate(all="ignore"):  # NaN and inf compare False
+            mask[start:start + len(chunk)] = np.abs(np.einsum("ij,ij->i", chunk, chunk) - 1.0) <= 2 * tolerance
+    return mask  # (|v|^2 - 1 is about 2(|v| - 1) near 1)
+
+
+def first_not_unit(vectors: np.ndarray, tolerance: float = UNIT_TOLERANCE) -> int | None:
+    """The index of the first row that is not a finite unit vector, None when every row is one."""
+    for start in range(0, len(vectors), _NORM_CHUNK):
+        bad = np.flatnonzero(~unit_mask(vectors[start:start + _NORM_CHUNK], tolerance))
         if len(bad):
             return start + int(bad[0])
     return None

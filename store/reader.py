@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from devsearch.core.errors import DamagedStoreError, DiskFullError, StoreError
-from devsearch.core.vectors import UNIT_TOLERANCE
+from devsearch.core.vectors import unit_mask
 from devsearch.store.derived.rows import say_damaged_vectors
 from devsearch.store.kept_classes import TopClasses, stack
 from devsearch.store.records import BOUND_MODEL, REBUILDING, KnownFile, PhotoRecord, failure_reason, prefix_range
@@ -189,13 +189,13 @@ def sound_rows(dims: int, blobs: Sequence[bytes]) -> tuple[np.ndarray, np.ndarra
     """(which of the embedding blobs are sound, their float32 matrix (N, dims)): a sound blob is dims
     float32 numbers making a finite unit vector; the rows of the others are zeros."""
     right_size = np.fromiter((len(blob) == 4 * dims for blob in blobs), dtype=bool, count=len(blobs))
-    zeros = bytes(4 * dims)
-    joined = b"".join(blob if fits else zeros for blob, fits in zip(blobs, right_size))
+    if right_size.all():
+        joined = b"".join(blobs)
+    else:
+        zeros = bytes(4 * dims)
+        joined = b"".join(blob if fits else zeros for blob, fits in zip(blobs, right_size))
     matrix = np.frombuffer(joined, dtype=np.float32).reshape(len(blobs), dims)
-    with np.errstate(all="ignore"):
-        wide = matrix.astype(np.float64)
-        norms = np.sqrt(np.einsum("ij,ij->i", wide, wide))
-    return right_size & (np.abs(norms - 1.0) <= UNIT_TOLERANCE), matrix  # NaN and inf compare False
+    return right_size & unit_mask(matrix), matrix
 
 
 @translates_catalog_errors
@@ -290,8 +290,9 @@ class CatalogReader:
         The others are damage: left out, with one warning line the first time."""
         sound, matrix = sound_rows(dims, [blob for _, blob in rows])
         ids = np.array([photo_id for photo_id, _ in rows], dtype=np.int64)
-        if not sound.all():
-            self._say_damaged(ids[~sound])
+        if sound.all():
+            return ids, matrix
+        self._say_damaged(ids[~sound])
         return ids[sound], matrix[sound]
 
     def _say_damaged(self, ids: np.ndarray) -> None:

@@ -36,8 +36,9 @@ def _saved_elements(data, dims: int) -> tuple[np.ndarray, np.ndarray] | None:
     if len(data) < _HEADER.size:
         return None
     _, _, count, size, label_at, vector_at = _HEADER.unpack_from(data, 0)[:6]
-    if (vector_at + 4 * dims > size or label_at + 8 > size or not (label_at >= vector_at + 4 * dims or label_at + 8 <= vector_at)
-            or _HEADER.size + count * size > len(data)):
+    vector_end = vector_at + 4 * dims
+    fits = vector_end <= size and label_at + 8 <= size and (label_at >= vector_end or label_at + 8 <= vector_at)
+    if not fits or _HEADER.size + count * size > len(data):
         return None
     labels = np.ndarray((count,), np.uint64, buffer=data, offset=_HEADER.size + label_at, strides=(size,))
     vectors = np.ndarray((count, dims), np.float32, buffer=data, offset=_HEADER.size + vector_at, strides=(size, 4))
