@@ -56,9 +56,3 @@ class RuntimeModel:
             out = self._runner(**inputs)
         self._planned = True
         return out
-
-    def run_one(self, batch: np.ndarray) -> list[np.ndarray]:
-        """For a model of one input: its outputs for the batch, in the signature's order."""
-        (name,) = self.inputs
-        out = self.run({name: batch})
-        return [out[output] for output in self.outputs]
