@@ -21,8 +21,9 @@ _active = threading.Event()
 
 
 @contextmanager
-def step(message: str) -> Iterator[None]:
-    """Say `message` (e.g. "loading the network") while the block runs, if it runs over DELAY_S."""
+def step(message: str, *, at_once: bool = False) -> Iterator[None]:
+    """Say `message` (e.g. "loading the network") while the block runs, if it runs over DELAY_S;
+    at_once: from its start (a step known to take seconds, such as a one-time preparation)."""
     try:
         descriptor = os.dup(sys.stderr.fileno())
     except (AttributeError, OSError, ValueError):  # no real stderr (a test runner's capture): stay quiet
@@ -31,7 +32,8 @@ def step(message: str) -> Iterator[None]:
         yield
         return
     done = threading.Event()
-    speaker = threading.Thread(target=_speak, args=(message, descriptor, done), name="devsearch-step", daemon=True)
+    speaker = threading.Thread(target=_speak, args=(message, descriptor, done, 0.0 if at_once else DELAY_S),
+                               name="devsearch-step", daemon=True)
     _active.set()
     speaker.start()
     try:
@@ -43,9 +45,9 @@ def step(message: str) -> Iterator[None]:
         os.close(descriptor)
 
 
-def _speak(message: str, descriptor: int, done: threading.Event) -> None:
+def _speak(message: str, descriptor: int, done: threading.Event, delay: float) -> None:
     started = time.monotonic()
-    if done.wait(DELAY_S):
+    if delay and done.wait(delay):
         return
     if not os.isatty(descriptor):
         _write(descriptor, f"devsearch: {message} ...\n")

@@ -11,11 +11,8 @@ numpy (model/conse.py), with the class vectors checked against the fingerprint b
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import json
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,10 +27,10 @@ from devsearch.model.manifest import Manifest
 from devsearch.model.runtime import SUFFIX, RuntimeModel
 from devsearch.wordspace.lookup import WordLookup
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 1: Keras's export, outputs by position
 NETWORK_FILE = "network" + SUFFIX
 INFO_FILE = "network.json"
-INPUT = "images"  # the bundle's Keras input; the converted file keeps its name
+INPUT, EMBEDDING, PROBABILITIES = "images", "embedding", "probabilities"  # the converted file's signature
 
 
 def cache_folder(settings: Settings, fingerprint: str) -> Path:
@@ -61,28 +58,33 @@ def cached_network(settings: Settings, fingerprint: str) -> Path | None:
 def convert(model_dir: Path, settings: Settings) -> Path:
     """Convert the bundle in model_dir (checked against its fingerprint by load_bundle) and cache it.
 
-    TensorFlow does the conversion, so Keras is imported here on the TensorFlow backend."""
+    TensorFlow does the conversion, so Keras is imported here on the TensorFlow backend. The graph is
+    handed to TensorFlow Lite's converter as one traced function with the weights it reads (Keras's
+    own `export(format="litert")` writes and reads back a SavedModel first: about 1.6 x longer here)."""
     from devsearch.model.backend import import_keras, native_stderr_muted
 
     import_keras("tensorflow")
-    import keras
+    import tensorflow as tf
 
     from devsearch.model.bundle import load_bundle
 
     bundle = load_bundle(model_dir, settings)
-    embedding, probabilities = bundle.model.outputs
-    outputs = [probabilities] if bundle.head_model is None else [embedding, probabilities]
-    graph = keras.Model(bundle.model.inputs, outputs, name="devsearch_network")
+    model = bundle.model
+    devise = bundle.head_model is not None
+
+    def network(images):
+        embedding, probabilities = model(images, training=False)
+        return {PROBABILITIES: probabilities, **({EMBEDDING: embedding} if devise else {})}
+
+    graph = tf.Module()
+    graph.weights = [variable.value for variable in model.variables]  # so the converter can freeze them
+    graph.network = tf.function(network, input_signature=[tf.TensorSpec((None, 224, 224, 3), tf.uint8, name=INPUT)])
+    with native_stderr_muted():
+        data = tf.lite.TFLiteConverter.from_concrete_functions([graph.network.get_concrete_function()], graph).convert()
     folder = cache_folder(settings, bundle.fingerprint)
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=folder) as scratch:
-        exported = Path(scratch) / NETWORK_FILE
-        with native_stderr_muted(), contextlib.redirect_stdout(io.StringIO()):  # "Saved artifact at ..."
-            graph.export(str(exported), format="litert", verbose=False)
-        data = exported.read_bytes()
-    info = {"format": CACHE_FORMAT, "fingerprint": bundle.fingerprint, "checksum": xxhash.xxh3_128_hexdigest(data),
-            "outputs": "embedding+probabilities" if bundle.head_model is not None else "probabilities"}
+    info = {"format": CACHE_FORMAT, "fingerprint": bundle.fingerprint, "checksum": xxhash.xxh3_128_hexdigest(data)}
     # readable by all, as the converted backbone weights: the cache may be shared by a machine's users
+    folder.mkdir(parents=True, exist_ok=True)
     write_atomically(folder / NETWORK_FILE, lambda tmp: Path(tmp).write_bytes(data), mode=0o644)
     write_atomically(folder / INFO_FILE, lambda tmp: Path(tmp).write_text(json.dumps(info, indent=2)), mode=0o644)
     return folder / NETWORK_FILE
@@ -105,10 +107,10 @@ class ConvertedNetwork:
 
     def embed_and_classify(self, images: np.ndarray, pad_to: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """One pass: (unit embeddings (N, dims), probabilities (N, 1000)); pad_to is Keras's concern only."""
-        outputs = self._model.run_one(np.ascontiguousarray(images, dtype=np.uint8))
-        probabilities = outputs[-1].astype(np.float32, copy=False)
+        outputs = self._model.run({INPUT: np.ascontiguousarray(images, dtype=np.uint8)})
+        probabilities = outputs[PROBABILITIES].astype(np.float32, copy=False)
         if self._projection is None:
-            return unit_rows(outputs[0].astype(np.float32, copy=False)), probabilities
+            return unit_rows(outputs[EMBEDDING].astype(np.float32, copy=False)), probabilities
         return project_all(probabilities, self._projection.class_vectors, self._projection.top_t), probabilities
 
     def embed(self, images: np.ndarray, pad_to: int | None = None) -> np.ndarray:

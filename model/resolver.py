@@ -52,7 +52,7 @@ def default_model_dir(settings: Settings) -> Path:
         return packaged
     folder = conse_model_dir(settings)
     if not (folder / MANIFEST_FILE).is_file():
-        with step(f"preparing the built-in model, once: converting its weights (about {PREPARING_S} s)"):
+        with step(f"preparing the built-in model, once: converting its weights (about {PREPARING_S} s)", at_once=True):
             import_keras(settings.backend)
             from devsearch.model.bundle import save_bundle  # Keras: only the first time the default is needed
 
@@ -103,7 +103,7 @@ class ResolvedModel:
         if path is None:
             folder = self._folder()
             self._check(read_manifest(folder).fingerprint)  # before seconds of conversion
-            with step(f"preparing the network for the light runtime, once (about {CONVERSION_S} s)"):
+            with step(f"preparing the network for the light runtime, once (about {CONVERSION_S} s)", at_once=True):
                 path = convert(folder, self.settings)
         return ConvertedNetwork(self.manifest, path, self.words,
                                 self.projection if self.manifest.projects_classes else None)

@@ -27,7 +27,8 @@ def runtime_installed() -> bool:
 
 
 class RuntimeModel:
-    """One model file, run batch by batch: `run({input: array}) -> {output: array}` by signature name.
+    """One model file, run batch by batch: `run({input: array}) -> {output: array}`, by the names of its
+    signature, or of its tensors when it has none.
 
     Not thread-safe: one caller at a time (the CLI's main thread, the server's model lane)."""
 
@@ -42,23 +43,40 @@ class RuntimeModel:
             self._interpreter = Interpreter(model_path=str(self.path), num_threads=threads or usable_cores())
         except ValueError as exc:  # LiteRT's word for a missing or unreadable model file
             raise UsageError(f"cannot load the model file {self.path}: {exc}") from None
-        self._runner = self._interpreter.get_signature_runner()
-        signature = next(iter(self._interpreter.get_signature_list().values()))
-        self.inputs: tuple[str, ...] = tuple(signature["inputs"])
-        self.outputs: tuple[str, ...] = tuple(signature["outputs"])
+        signatures = self._interpreter.get_signature_list()
+        if signatures:  # named inputs and outputs (what model/converted.py writes)
+            signature = next(iter(signatures.values()))
+            self.inputs: tuple[str, ...] = tuple(signature["inputs"])
+            self.outputs: tuple[str, ...] = tuple(signature["outputs"])
+            self._call = self._interpreter.get_signature_runner()
+        else:  # an older file (e.g. MediaPipe's detectors): its tensors' own names
+            self._tensors = {d["name"]: d["index"] for d in self._interpreter.get_input_details()}
+            self._outputs = {d["name"]: d["index"] for d in self._interpreter.get_output_details()}
+            self.inputs, self.outputs = tuple(self._tensors), tuple(self._outputs)
+            with native_stderr_muted():  # the XNNPACK line, here at the first allocation
+                self._interpreter.allocate_tensors()
+            self._call = self._by_tensor_names
         self._planned = False
 
     def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """The outputs for one batch of inputs (a new batch shape is planned once, then reused)."""
         if self._planned:
-            return self._runner(**inputs)
+            return self._call(**inputs)
         with native_stderr_muted():  # "INFO: Created TensorFlow Lite XNNPACK delegate", from C++
-            out = self._runner(**inputs)
+            out = self._call(**inputs)
         self._planned = True
         return out
 
-    def run_one(self, batch: np.ndarray) -> list[np.ndarray]:
-        """For a model of one input: its outputs for the batch, in the signature's order."""
-        (name,) = self.inputs
-        out = self.run({name: batch})
-        return [out[output] for output in self.outputs]
+    def _by_tensor_names(self, **inputs: np.ndarray) -> dict[str, np.ndarray]:
+        interpreter = self._interpreter
+        resized = False
+        for name, value in inputs.items():
+            if tuple(interpreter.get_tensor(self._tensors[name]).shape) != value.shape:
+                interpreter.resize_tensor_input(self._tensors[name], value.shape)
+                resized = True
+        if resized:
+            interpreter.allocate_tensors()
+        for name, value in inputs.items():
+            interpreter.set_tensor(self._tensors[name], value)
+        interpreter.invoke()
+        return {name: interpreter.get_tensor(index) for name, index in self._outputs.items()}

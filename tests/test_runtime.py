@@ -59,7 +59,9 @@ def test_labels_and_similar_of_a_new_photo_import_neither_tensorflow_nor_keras(m
     labels = devsearch("labels", str(SAMPLES[0]), "--json", "--home", str(tmp_path / "none"), cache=model_cache)
     assert labels.returncode == 0, labels.stderr[-2000:]
     assert json.loads(labels.stdout)["imagenet"]
-    index = devsearch("index", str(REPO / "samples"), "--home", str(tmp_path / "home"), cache=model_cache)
+    # --no-people: the person detector is still a TensorFlow graph (model/people_detectors.py)
+    index = devsearch("index", str(REPO / "samples"), "--home", str(tmp_path / "home"), "--no-people",
+                      cache=model_cache)
     assert index.returncode == 0, index.stderr[-2000:]
     new_photo = tmp_path / "new.jpg"
     new_photo.write_bytes(SAMPLES[0].read_bytes() + b"\0")  # the same picture, another file: not indexed
@@ -74,7 +76,7 @@ def test_labels_of_an_indexed_photo_answer_from_the_store_without_a_network(tmp_
     probabilities = np.zeros((1, 1000), dtype=np.float32)
     probabilities[0, [281, 285, 282]] = [0.6, 0.3, 0.1]  # tabby, Egyptian cat, tiger cat
     settings = build_store(tmp_path / "home", tmp_path / "model", {photo: (axis(0, 0, 1, 0), None)},
-                           classes={photo: keep_top(probabilities)[0].to_blob()})
+                           classes={photo: keep_top(probabilities)[0]})
     run = devsearch("labels", str(photo), "--json", "-n", "2", "--home", str(settings.home), cache=tmp_path / "cache")
     assert run.returncode == 0, run.stderr[-2000:]
     answer = json.loads(run.stdout)
@@ -89,3 +91,12 @@ def test_without_the_runtime_auto_falls_back_to_keras_and_litert_is_an_error(mon
     assert "the inference runtime is not installed" in capsys.readouterr().err
     with pytest.raises(UsageError, match="pip install ai-edge-litert"):
         infers_on_light_runtime("litert")
+
+
+def test_a_model_file_without_a_signature_runs_by_its_tensor_names():
+    from devsearch.model.people_detectors import FACE_MODEL, FACE_PACKAGE, asset_path
+    from devsearch.model.runtime import RuntimeModel
+
+    face = RuntimeModel(asset_path(FACE_PACKAGE, FACE_MODEL), threads=1)  # MediaPipe's BlazeFace, as shipped
+    out = face.run({face.inputs[0]: np.zeros((1, 192, 192, 3), dtype=np.float32)})
+    assert sorted(value.shape for value in out.values()) == [(1, 2304, 1), (1, 2304, 16)]

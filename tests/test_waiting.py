@@ -29,3 +29,10 @@ def test_a_step_inside_another_lets_the_outer_one_speak():
             "        time.sleep(1.0)\n")
     stderr = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stderr
     assert stderr == "devsearch: preparing the model ...\n"
+
+
+def test_a_step_known_to_be_long_speaks_from_its_start():
+    code = ("from devsearch.core import waiting\n"
+            "with waiting.step('preparing the network, once', at_once=True):\n    pass\n")
+    stderr = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stderr
+    assert stderr == "devsearch: preparing the network, once ...\n"

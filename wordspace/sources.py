@@ -142,7 +142,7 @@ def open_words(source: str, cache: Path) -> WordLookup:
             return WordLookup.open(folder)
         except AssetMissingError:
             pass  # damaged or older layout: rebuild below
-    with step("preparing the word vectors, once"):
+    with step("preparing the word vectors, once", at_once=True):
         if path is None:
             words, vectors = builtin_glove()
             return build_lookup(words, vectors, folder, source=BUILTIN)
