@@ -5,7 +5,6 @@ command), and the search package itself never imports TensorFlow for a word quer
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import List, Optional
 
@@ -20,15 +19,17 @@ _AFTER = typer.Option(None, "--after", metavar="DATE", help="Only photos taken o
 _BEFORE = typer.Option(None, "--before", metavar="DATE", help="Only photos taken before DATE.")
 _PATHS = typer.Option(False, "--paths", help="Print only the paths, one per line (for xargs); a name with a newline or control character is printed escaped, as $'...'.")
 _NULL = typer.Option(False, "-0", "--null", help="Print only the paths, each ended by NUL, as their exact bytes (for xargs -0).")
-_JSON = typer.Option(False, "--json", help="Print a JSON list of {rank, score, path, width, height, taken, cosine, mass, why}.")
-def _a_number(value: Optional[float]) -> Optional[float]:
-    if value is not None and math.isnan(value):
-        raise typer.BadParameter("nan is not a score: give a number such as 0.5")
+_JSON = typer.Option(False, "--json", help="Print a JSON list of {rank, score, match, path, width, height, taken, cosine, mass, why, reasons}.")
+def _a_score(value: Optional[float]) -> Optional[float]:
+    if value is not None and not 0.0 <= value <= 1.0:  # nan fails both
+        raise typer.BadParameter(f"{value:g} is not a score: give a score from 0 to 1, such as 0.5")
     return value
 
 
-_MIN_SCORE = typer.Option(None, "--min-score", metavar="X", callback=_a_number,
-                          help="Drop results scoring below X (none left: an empty list, said on stderr).")
+_MIN_SCORE = typer.Option(None, "--min-score", metavar="X", callback=_a_score,
+                          help="The cut-off, a score from 0 to 1: photos scoring at least X match (default: the "
+                               "calibrated match threshold); the rest are dropped.")
+_ALL = typer.Option(False, "--all", help="Also print the related photos (among the N best) that do not match, after the matches.")
 _HTML = typer.Option(None, "--html", metavar="FILE", help="Write a self-contained HTML contact sheet to FILE.")
 _THUMBNAILS = typer.Option(None, "--thumbnails/--no-thumbnails",
                            help="Table: a thumbnail column (default: on a colour terminal, off when piped).")
@@ -58,13 +59,20 @@ def _check_outputs(paths: bool, null: bool, as_json: bool, html: Optional[Path])
         check_sheet_path(html)
 
 
-def _show(results, title: str, paths: bool, null: bool, as_json: bool, html: Optional[Path],
-          thumbnails: Optional[bool], min_score: Optional[float]) -> None:
+def _show(results, title: str, asked: str, paths: bool, null: bool, as_json: bool, html: Optional[Path],
+          thumbnails: Optional[bool], min_score: Optional[float], show_all: bool) -> None:
+    """The matches (with --all, the related photos after them), and on stderr how many related
+    photos were left out."""
     from devsearch.search import render
 
+    matches = [r for r in results if r.match]
+    related = len(results) - len(matches)
     if not results:
         typer.echo("no photos matched" + (f" with a score of at least {min_score:g}" if min_score is not None else ""),
                    err=True)
+    elif related and not show_all:
+        typer.echo(render.related_note(asked, len(matches), related), err=True)
+        results = matches
     if null:
         typer.echo(render.render_null(results), nl=False)
     elif paths:
@@ -99,23 +107,28 @@ def query(
     html: Optional[Path] = _HTML,
     thumbnails: Optional[bool] = _THUMBNAILS,
     min_score: Optional[float] = _MIN_SCORE,
+    show_all: bool = _ALL,
     explain: bool = typer.Option(False, "--explain", help="Also print (on stderr) each word's WordNet senses and the ImageNet classes they cover."),
 ) -> None:
     """Find photos by words, phrases or photos, with + and - and weights.
 
-    Score = cosine + 10 x mass: mass is the classifier's probability on the ImageNet classes below
-    the words' WordNet noun senses (`bird` covers toucan, jay, ...); words that cover none rank by cosine."""
+    Prints the photos that match, best first: the score (0-1) is the calibrated chance that a photo
+    shows what was asked, from the cosine and the classifier's probability on the classes below the
+    words' WordNet senses; a phrase such as `dog on beach` asks for photos showing each word."""
     from devsearch.search.engine import search_text
 
     _check_outputs(paths, null, as_json, html)
     if explain:
-        from devsearch.search.meaning import explain as explain_query
+        from devsearch.search.engine import explain_text
         from devsearch.search.render import render_explanation
 
-        typer.echo(render_explanation(explain_query(text, add or (), subtract or ())), err=True)
+        typer.echo(render_explanation(explain_text(text, _settings(home, model), add=add or (), subtract=subtract or ())),
+                   err=True)
     results = search_text(text, _settings(home, model), n, add=add or (), subtract=subtract or (),
                           filters=_filters(under, after, before), min_score=min_score)
-    _show(results, f"query: {text}", paths, null, as_json, html, thumbnails, min_score)
+    from devsearch.search.render import quoted_query
+
+    _show(results, f"query: {text}", quoted_query(text), paths, null, as_json, html, thumbnails, min_score, show_all)
 
 
 def similar(
@@ -135,15 +148,19 @@ def similar(
     backend: Optional[str] = BACKEND,
     precision: Optional[str] = PRECISION,
     min_score: Optional[float] = _MIN_SCORE,
+    show_all: bool = _ALL,
 ) -> None:
-    """Find photos that look like IMAGE (score: cosine of the photos' vectors)."""
+    """Find photos that look like IMAGE (score: the calibrated chance that a photo shows what IMAGE shows)."""
     from devsearch.search.engine import search_similar
 
     _check_outputs(paths, null, as_json, html)
     settings = _settings(home, model, backend=backend, precision=precision)
     results = search_similar(image, settings, n, include_self=include_self,
                              filters=_filters(under, after, before), min_score=min_score)
-    _show(results, f"similar to: {image}", paths, null, as_json, html, thumbnails, min_score)
+    from devsearch.core.safe_text import visible
+
+    _show(results, f"similar to: {image}", f"what {visible(image.name)} shows", paths, null, as_json, html, thumbnails,
+          min_score, show_all)
 
 
 def register(app: typer.Typer) -> None:

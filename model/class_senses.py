@@ -97,6 +97,9 @@ class ClassSenses:
     def is_below(self, synset: str, ancestor: str) -> bool:
         """Whether WordNet puts synset (an id without its 'n', with classes below it) at or below ancestor."""
         return ancestor in self._wordnet.hierarchy.ancestor_levels(synset)
+    def names_a_noun(self, text: str) -> bool:
+        """Whether WordNet has text as a noun as it stands (a phrase as a whole, not its head)."""
+        return bool(self._wordnet.synsets(text))
 
     def sense(self, synset: str) -> Sense:
         lemmas, _, classes = self._synsets[synset]

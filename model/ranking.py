@@ -1,5 +1,6 @@
-"""Rank by meaning: score = cosine + BETA x mass, where mass is the classifier's probability on the
-ImageNet classes at or below the query words' WordNet noun senses.
+"""Rank by meaning: rank score = cosine + BETA x mass, where mass is the classifier's probability on the
+ImageNet classes at or below the query words' WordNet noun senses (the score a result shows is the
+calibrated probability of its rank score, model/calibration.py, which carries BETA in its fits).
 
 General words sit nearer other general words than their own members in a word space (GloVe:
 cos(bird, cat) = .70, cos(bird, toucan) = -.04), so cosine alone ranks cats above toucans for `bird`.
@@ -107,9 +108,4 @@ def photo_classes(ids: np.ndarray, probabilities: np.ndarray) -> tuple[np.ndarra
 def word_weights(word: str, senses: ClassSenses) -> ClassWeights:
     """The class weights of one word alone."""
     return class_weights([(1.0, *word_classes(word, senses))])
-
-
-def score(cosine: np.ndarray, mass: np.ndarray, beta: float = BETA) -> np.ndarray:
-    """The ranking score of photos with these cosines and masses."""
-    return cosine + beta * mass
 

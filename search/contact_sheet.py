@@ -9,8 +9,7 @@ from pathlib import Path
 
 from devsearch.core.errors import InputError
 from devsearch.core.safe_text import shown_path, visible
-from devsearch.model.ranking import BETA
-from devsearch.search.render import render_why, size_text, taken_text
+from devsearch.search.render import render_score, render_why, size_text, taken_text
 from devsearch.search.results import SearchResult
 from devsearch.search.thumbnails import in_threads, thumbnail_data_uri
 
@@ -41,7 +40,7 @@ figcaption {{ font-size: 0.8em; margin-top: 6px; word-break: break-all; }}
 """
 
 _FIGURE = """<figure><div class="thumb">{image}</div>
-<figcaption><span class="score">#{rank} &middot; {score:.3f}</span> <span class="parts">{parts}</span><br><a href="{href}">{path}</a>{details}</figcaption></figure>"""
+<figcaption><span class="score">#{rank} &middot; {score}</span> <span class="parts">{parts}</span><br><a href="{href}">{path}</a>{details}</figcaption></figure>"""
 
 
 def _figure(result: SearchResult) -> str:
@@ -50,26 +49,16 @@ def _figure(result: SearchResult) -> str:
     image = f'<img src="{uri}" alt="{alt}">' if uri else '<span class="missing">(photo unreadable)</span>'
     details = " &middot; ".join(html.escape(x) for x in (size_text(result), taken_text(result)) if x)
     return _FIGURE.format(
-        image=image, rank=result.rank, score=result.score, parts=html.escape(_parts(result)),
+        image=image, rank=result.rank, score=render_score(result.score), parts=html.escape(render_why(result)),
         href=html.escape(Path(result.path).as_uri() if Path(result.path).is_absolute() else result.path, quote=True),
         path=html.escape(shown_path(result.path)), details=f"<br>{details}" if details else "",
     )
 
 
-def _parts(result: SearchResult) -> str:
-    """The score's parts, e.g. "= cosine 0.210 + 10 x mass 0.060 (toucan 0.81)"; empty without mass or people."""
-    if not result.mass and not result.people:
-        return ""
-    why = f" ({render_why(result)})" if result.why else ""
-    people = f" + {BETA:g} x people {result.people:.3f}" if result.people else ""
-    return f"= cosine {result.cosine:.3f} + {BETA:g} x mass {result.mass:.3f}{people}{why}"
-
-
 def contact_sheet(results: Sequence[SearchResult], title: str) -> str:
     """The HTML page: every thumbnail embedded, so the file opens anywhere on its own."""
-    summary = (f"{len(results)} photo{'s' if len(results) != 1 else ''}, best first; "
-               f"score = cosine similarity + {BETA:g} x (mass + people) (probability on the query words' classes, "
-               "and the people detectors' signal for words about people).")
+    summary = (f"{len(results)} photo{'s' if len(results) != 1 else ''}, best first; the score is the calibrated "
+               "chance that the photo shows what was asked.")
     return _PAGE.format(title=html.escape(visible(title)), summary=summary,
                         figures="\n".join(in_threads(_figure, list(results))))
 

@@ -1,9 +1,13 @@
 """Searches against the store: a query or a photo becomes one vector, then k-NN with filters, then rows.
 
-Word queries rank by meaning, not only by cosine: score = cosine + BETA x mass, the classifier's
-probability on the classes below the query words' WordNet senses (model/ranking.py), read from the
-store's class postings; a store that keeps no classes (an older store, a DeViSE model) ranks by
-cosine. A `Searcher` holds an open store and its word space, so a long-lived caller (the benchmark, a
+Every result is scored by the shipped calibration (model/calibration.py): its raw parts (the cosine
+to the query and the classifier's mass on the classes below the query words' WordNet senses, read
+from the store's class postings) are ranked by the fitted rank score, cosine + weight x mass, and
+that is turned into the probability that the photo shows what was asked. A phrase of several
+content words that the vocabulary does not hold (`dog on beach`) is a conjunction
+(search/phrases.py): each word is scored on its own and the photos are ranked by the product of the
+words' probabilities. A store that keeps no classes (an older store, a DeViSE model) ranks by cosine.
+A `Searcher` holds an open store and its word space, so a long-lived caller (the benchmark, a
 server) pays the opening cost once and searches the HNSW graph; `search_text` and `search_similar`
 are the one-shot forms the CLI calls, and search exactly over the flat vector file instead (for a
 single query, loading the graph costs more than scoring every photo). The network is loaded only
@@ -22,13 +26,15 @@ from devsearch.core.errors import EmptyStoreError, ImageError
 from devsearch.core.files import is_under
 from devsearch.core.settings import Settings
 from devsearch.core.vectors import unit_rows
-from devsearch.model.ranking import BETA, QueryClasses
+from devsearch.model.calibration import Fit, load_calibration
+from devsearch.model.ranking import QueryClasses, class_weights, photo_classes
 from devsearch.model.resolver import ResolvedModel, resolve_model
 from devsearch.model.people import PEOPLE_FLOOR, strength
-from devsearch.search.meaning import people_reason, query_classes, reasons
+from devsearch.search.meaning import Explanation, explain, people_reason, query_classes, reasons
 from devsearch.search.filters import Filters
+from devsearch.search.phrases import content_words
 from devsearch.search.query_parser import Term, image_path, parse_query
-from devsearch.search.results import Reason, SearchResult
+from devsearch.search.results import Reason, SearchResult, WordEvidence
 from devsearch.search.query_vector import query_vector, unit_nonzero
 from devsearch.store.catalog import Store
 from devsearch.store.kept_classes import TopClasses, keep_top
@@ -38,6 +44,7 @@ from devsearch.store.report import status_of
 from devsearch.store.hashing import content_hash
 
 _MTIME_TOLERANCE = 1e-6
+CONJUNCTION_POOL = 200  # each word of a conjunction brings at least this many candidates (or 4 x n)
 
 
 def bound_model(store: Store, settings: Settings) -> ResolvedModel:
@@ -82,9 +89,16 @@ class Searcher:
         return self.terms(parse_query(query, add, subtract), n, filters=filters, min_score=min_score)
 
     def terms(self, terms: Sequence[Term], n: int = 10, *, filters: Filters = Filters(),
-              min_score: float | None = None) -> list[SearchResult]:
+              min_score: float | None = None, exclude: Set[int] = frozenset()) -> list[SearchResult]:
         """Photos that best match parsed terms: their weighted vectors' cosine plus their classes' mass
-        (a word's classes are those below its senses, a photo's are its own top classes)."""
+        (a word's classes are those below its senses, a photo's are its own top classes), or, for a
+        phrase the vocabulary does not hold, the product of its content words' scores. exclude:
+        photo ids never returned."""
+        words = content_words(terms, self.words)
+        if words is not None and len(words) > 1:
+            return self.conjunction(words, n, filters=filters, min_score=min_score, exclude=exclude)
+        if words:  # one content word among stop words: that word alone
+            terms = [Term(1.0, words[0])]
         images = [term.image for term in terms if term.image is not None]
         photos = dict(zip(images, self.photo_evidence(images))) if images else {}
         vector = query_vector(terms, self.words.vector, lambda paths: np.stack([photos[p][0] for p in paths]),
@@ -92,16 +106,73 @@ class Searcher:
         classes = query_classes(terms, {path: top for path, (_, top) in photos.items()})
         if not self.model.manifest.projects_classes:  # no classes kept: only the people detectors' signals
             classes = QueryClasses(people=classes.people)
-        return self.nearest(vector, n, filters, classes=classes, min_score=min_score)
+        kind = "similar" if len(images) == len(terms) else "words"
+        fit = load_calibration().fit(kind if classes else kind + "_no_class")
+        return self.nearest(vector, n, filters, exclude, classes=classes, min_score=min_score, fit=fit)
+
+    def conjunction(self, words: Sequence[str], n: int = 10, *, filters: Filters = Filters(),
+                    min_score: float | None = None, exclude: Set[int] = frozenset()) -> list[SearchResult]:
+        """Photos ranked by the product of each word's calibrated score (how likely a photo shows
+        them all), among each word's best CONJUNCTION_POOL (at least 4 x n) photos."""
+        if n <= 0:
+            return []
+        calibration = load_calibration()
+        scorers = []
+        for word in words:
+            classes = query_classes([Term(1.0, word)], {})
+            if not self.model.manifest.projects_classes:
+                classes = QueryClasses(people=classes.people)
+            fit = calibration.fit("words" if classes else "words_no_class")
+            scorers.append((word, self.words.vector(word), classes, fit, self._parts(classes)))
+        pool = max(CONJUNCTION_POOL, 4 * n)
+        candidates = sorted({photo_id for _, vector, _, fit, parts in scorers
+                             for photo_id, _ in self._hits(vector, pool, filters, exclude, _bonus(parts, fit))})
+        if not candidates:
+            return []
+        found = self._store.indexed_vectors_of(candidates, self.dims)
+        ids = np.array([i for i in candidates if i in found], dtype=np.int64)
+        matrix = np.stack([unit_nonzero(found[int(i)]) for i in ids])
+        per_word = []
+        for word, vector, classes, fit, parts in scorers:
+            cosine = matrix @ vector
+            values = {"mass": np.zeros(len(ids)), "people": np.zeros(len(ids)),
+                      **{name: part.of(ids) for name, part in parts.items()}}
+            raw = cosine + sum(fit.bonus_weight(name) * value for name, value in values.items())
+            per_word.append((cosine, values, fit.probability(raw)))
+        score = np.prod([p for _, _, p in per_word], axis=0)
+        order = [int(i) for i in np.argsort(-score, kind="stable")[:n] if min_score is None or score[i] >= min_score]
+        cut = self._cut_off(min_score)
+        chosen = [int(ids[i]) for i in order]
+        explained = [self._explainer(classes, parts, chosen) for _, _, classes, _, parts in scorers]
+        evidence = [tuple(WordEvidence(word, float(p[i]), float(cosine[i]), float(values["mass"][i]),
+                                       float(values["people"][i]), why(int(ids[i])))
+                          for (word, *_), (cosine, values, p), why in zip(scorers, per_word, explained))
+                    for i in order]
+        records = self._store.get(chosen)
+        return [SearchResult(rank=rank, score=float(score[i]), path=record.path, width=record.width,
+                             height=record.height, taken=record.taken, cosine=None,
+                             mass=0.0, id=record.id, match=bool(score[i] >= cut), words=parts)
+                for rank, (i, record, parts) in enumerate(zip(order, records, evidence), 1)]
 
     def similar(self, image: Path, n: int = 10, *, include_self: bool = False,
                 filters: Filters = Filters(), min_score: float | None = None) -> list[SearchResult]:
-        """Photos nearest to a photo (cosine of their vectors); the photo itself (same path or same
-        content) is left out unless asked."""
+        """Photos that show what a photo shows: ranked and scored as a query of that one photo (the
+        cosine of their vectors and of their class probabilities); the photo itself (same path or
+        same content) is left out unless asked."""
         path = image_path(str(image))
-        vector = self.image_vectors([path])[0]
         exclude = set() if include_self else {record.id for record in self.same_photo(path, strict=False)}
-        return self.nearest(vector, n, filters, exclude=exclude, min_score=min_score)
+        vector, top = self.photo_evidence([path])[0]
+        return self.like(vector, top, n, filters=filters, exclude=exclude, min_score=min_score)
+
+    def like(self, vector: np.ndarray, top: TopClasses | None, n: int = 10, *, filters: Filters = Filters(),
+             exclude: Set[int] = frozenset(), min_score: float | None = None) -> list[SearchResult]:
+        """Photos that show what a photo shows, given its unit vector and its top classes (None when
+        its model keeps none): scored by the `similar` fit of both cosines (model/calibration.py)."""
+        classes = QueryClasses()
+        if top is not None and self.model.manifest.projects_classes:
+            classes = QueryClasses(photos=class_weights([(1.0, *photo_classes(top.ids, top.probabilities))]))
+        fit = load_calibration().fit("similar" if classes else "similar_no_class")
+        return self.nearest(vector, n, filters, exclude, classes=classes, min_score=min_score, fit=fit)
 
     # -- vectors of photo files -----------------------------------------------------------
 
@@ -175,20 +246,70 @@ class Searcher:
             total = part if total is None else total + part
         return total
 
-    def nearest(self, vector: np.ndarray, n: int, filters: Filters = Filters(), exclude: Set[int] = frozenset(),
-                classes: QueryClasses = QueryClasses(), min_score: float | None = None) -> list[SearchResult]:
-        """The n best photos for a unit vector (plus BETA x the mass of classes) among those the
-        filters allow, minus `exclude`, and scoring at least min_score.
+    def _parts(self, classes: QueryClasses) -> dict[str, Bonus]:
+        """A query's raw parts beside the cosine, by photo id: the mass of its classes and the people
+        detectors' signal for its people words, those it has."""
+        parts = {}
+        if classes.words or classes.photos:
+            parts["mass"] = self._mass(classes)
+        people = self._people(classes)
+        if people is not None:
+            parts["people"] = people
+        return parts
 
-        With a filter the store searches only the allowed ids (it over-fetches, raises ef, or
-        goes exact when they are few), so n matching photos come back whenever n exist.
-        """
+    def _explainer(self, classes: QueryClasses, parts: dict[str, Bonus], ids: Sequence[int]):
+        """why(photo id) of the photos ids: the classes that carried its mass and what the people
+        detectors found, the larger first."""
+        tops = self._store.top_classes_of(ids) if "mass" in parts else {}
+        found = self._store.people_of(ids) if "people" in parts else {}
+        reasons_of = classes.combined()
+        masses, people = parts.get("mass"), parts.get("people")
+
+        def why(photo_id: int) -> tuple[Reason, ...]:
+            m = float(masses.of([photo_id])[0]) if masses is not None else 0.0
+            p = float(people.of([photo_id])[0]) if people is not None else 0.0
+            return _why(reasons(tops.get(photo_id), reasons_of), people_reason(found.get(photo_id), classes.people), p, m)
+
+        return why
+
+    def nearest(self, vector: np.ndarray, n: int, filters: Filters = Filters(), exclude: Set[int] = frozenset(),
+                classes: QueryClasses = QueryClasses(), min_score: float | None = None,
+                fit: Fit | None = None) -> list[SearchResult]:
+        """The n best photos for a unit vector (plus the fit's weights x the query's raw parts: the
+        mass of its classes, its people signal) among those the filters allow, minus `exclude`,
+        scoring at least min_score (a calibrated score).
+
+        fit: the calibration of this kind of query (default: photos like a photo known by its vector
+        alone)."""
         if n <= 0:
             return []
-        mass = self._mass(classes) if classes.words or classes.photos else None
-        people = self._people(classes)
-        both = mass + people if mass is not None and people is not None else mass or people
-        bonus = both.scaled(BETA) if both is not None else None
+        fit = fit or load_calibration().fit("similar_no_class")
+        parts = self._parts(classes)
+        hits = self._hits(vector, n, filters, exclude, _bonus(parts, fit))
+        if min_score is not None:
+            hits = [hit for hit in hits if hit[1] >= fit.rank_score_at(min_score)]
+        ids = [photo_id for photo_id, _ in hits]
+        records = self._store.get(ids)
+        values = {name: part.of(ids) for name, part in parts.items()}
+        masses, people = values.get("mass", np.zeros(len(ids))), values.get("people", np.zeros(len(ids)))
+        added = sum((fit.bonus_weight(name) * value for name, value in values.items()), np.zeros(len(ids)))
+        why = self._explainer(classes, parts, ids)
+        scores = fit.probability(np.array([raw for _, raw in hits], dtype=np.float64))
+        cut = self._cut_off(min_score)
+        return [
+            SearchResult(rank=rank, score=float(p), path=record.path, width=record.width, height=record.height,
+                         taken=record.taken, cosine=float(raw - add), mass=float(m), why=why(photo_id),
+                         id=record.id, people=float(signal), match=bool(p >= cut))
+            for rank, ((photo_id, raw), record, m, signal, add, p)
+            in enumerate(zip(hits, records, masses, people, added, scores), 1)
+        ]
+
+    def _hits(self, vector: np.ndarray, n: int, filters: Filters, exclude: Set[int] = frozenset(),
+              bonus: Bonus | None = None) -> list[tuple[int, float]]:
+        """(photo id, cosine + bonus) of the n best photos the filters allow, minus `exclude`.
+
+        With a filter the store searches only the allowed ids (it over-fetches, raises ef, or
+        goes exact when they are few), so n matching photos come back whenever n exist."""
         filters = self._narrowing(filters)
         if filters.active:
             allowed = self.allowed_by(filters)
@@ -196,28 +317,14 @@ class Searcher:
                 allowed = allowed[~np.isin(allowed, np.fromiter(exclude, dtype=np.int64))]
             if allowed.size == 0:
                 return []
-            hits = self._store.knn(vector, n, allowed_ids=allowed, exact=self.exact, bonus=bonus)
-        else:
-            hits = [hit for hit in self._store.knn(vector, n + len(exclude), exact=self.exact, bonus=bonus)
-                    if hit[0] not in exclude][:n]
-        if min_score is not None:
-            hits = [hit for hit in hits if hit[1] >= min_score]
-        ids = [photo_id for photo_id, _ in hits]
-        records = self._store.get(ids)
-        masses = mass.of(ids) if mass is not None else np.zeros(len(ids), np.float32)
-        signals = people.of(ids) if people is not None else np.zeros(len(ids), np.float32)
-        tops = self._store.top_classes_of(ids) if mass is not None else {}
-        found = self._store.people_of(ids) if people is not None else {}
-        reasons_of = classes.combined()
-        return [
-            SearchResult(rank=rank, score=float(score), path=record.path, width=record.width, height=record.height,
-                         taken=record.taken, cosine=float(score) - BETA * float(m + p), mass=float(m),
-                         why=_why(reasons(tops.get(photo_id), reasons_of), people_reason(found.get(photo_id), classes.people),
-                                  float(p), float(m)),
-                         id=record.id, people=float(p))
-            for rank, ((photo_id, score), record, m, p) in enumerate(zip(hits, records, masses, signals), 1)
-        ]
+            return self._store.knn(vector, n, allowed_ids=allowed, exact=self.exact, bonus=bonus)
+        return [hit for hit in self._store.knn(vector, n + len(exclude), exact=self.exact, bonus=bonus)
+                if hit[0] not in exclude][:n]
 
+    @staticmethod
+    def _cut_off(min_score: float | None) -> float:
+        """The score a match reaches: --min-score when given, else the calibrated threshold."""
+        return min_score if min_score is not None else load_calibration().threshold
 
     def allowed_by(self, filters: Filters) -> np.ndarray:
         """The ids the filters allow, kept for the next search with the same filters while the store
@@ -275,11 +382,25 @@ class Searcher:
         """Load the k-NN index (and catch it up) now, not during the first search."""
         self._store.knn(np.full(self.dims, self.dims ** -0.5, dtype=np.float32), 1, exact=self.exact)
 
-    def similar_to_indexed(self, record: PhotoRecord, n: int, filters: Filters = Filters()) -> list[SearchResult]:
-        """Photos nearest to an indexed photo's stored vector, without it or other copies of it (same content)."""
+    def similar_to_indexed(self, record: PhotoRecord, n: int, filters: Filters = Filters(),
+                           min_score: float | None = None) -> list[SearchResult]:
+        """Photos that show what an indexed photo shows (its stored vector and top classes), without it
+        or other copies of it (same content)."""
         copies = {r.id for r in self._store.find_by_hash(record.content_hash) if r.status == "indexed"}
         vector = unit_rows(self._store.vector_of(record.id))
-        return self.nearest(vector, n, filters, copies | {record.id})
+        top = self._store.top_classes_of([record.id]).get(record.id)
+        return self.like(vector, top, n, filters=filters, exclude=copies | {record.id}, min_score=min_score)
+
+
+def _bonus(parts: dict[str, Bonus], fit: Fit) -> Bonus | None:
+    """What the store adds to each photo's cosine: the sum of the fit's weight x each raw part."""
+    total = None
+    for name, part in parts.items():
+        weight = fit.bonus_weight(name)
+        if weight:
+            scaled = part.scaled(weight)
+            total = scaled if total is None else total + scaled
+    return total
 
 
 def _why(classes: tuple[Reason, ...], person: Reason | None, people: float, mass: float) -> tuple[Reason, ...]:
@@ -306,6 +427,14 @@ def search_text(query: str, settings: Settings, n: int = 10, *, add: Iterable[st
     terms = parse_query(query, add, subtract)
     with open_searcher(settings, exact=True) as searcher:
         return searcher.terms(terms, n, filters=filters, min_score=min_score)
+
+
+def explain_text(query: str, settings: Settings, *, add: Iterable[str] = (),
+                 subtract: Iterable[str] = ()) -> Explanation:
+    """`devsearch query --explain`: how the store's model reads the query's words."""
+    parse_query(query, add, subtract)  # a bad query fails before the store is opened
+    with open_searcher(settings, exact=True) as searcher:
+        return explain(query, searcher.words, add, subtract)
 
 
 def search_similar(image: Path, settings: Settings, n: int = 10, *, include_self: bool = False,

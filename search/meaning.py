@@ -12,9 +12,11 @@ from devsearch.model.class_senses import Sense, load_class_senses
 from devsearch.model.people import PERSON_THRESHOLD, PeopleSignal
 from devsearch.model.ranking import ClassWeights, QueryClasses, class_weights, photo_classes
 from devsearch.model.word_evidence import WordEvidence, word_evidence
+from devsearch.search.phrases import content_words
 from devsearch.search.query_parser import Term, parse_query
 from devsearch.search.results import Reason
 from devsearch.store.kept_classes import TopClasses
+from devsearch.wordspace.lookup import WordLookup
 
 REASONS = 3  # classes named per result
 
@@ -67,11 +69,25 @@ def reasons(top: TopClasses | None, weights: ClassWeights) -> tuple[Reason, ...]
     return tuple(Reason(sense.name, sense.wnid, p) for sense, p in named)
 
 
-def explain(query: str, add: Iterable[str] = (), subtract: Iterable[str] = ()) -> list[TermSenses]:
-    """Each word term of a query with its covering senses, for `--explain`."""
+@dataclass(frozen=True)
+class Explanation:
+    """What `--explain` shows: the query, its word terms (a conjunction's content words) and senses."""
+
+    query: str
+    terms: tuple[TermSenses, ...]
+    conjunction: bool  # the terms are a phrase's content words, each scored on its own
+
+
+def explain(query: str, lookup: WordLookup, add: Iterable[str] = (), subtract: Iterable[str] = ()) -> Explanation:
+    """Each word term of a query (each content word of a phrase the vocabulary does not hold) with its
+    covering senses, for `--explain`."""
     senses = load_class_senses()
-    return [TermSenses(t.text, t.weight, word_evidence(t.text, senses))
-            for t in parse_query(query, add, subtract) if not t.is_image]
+    terms = parse_query(query, add, subtract)
+    words = content_words(terms, lookup)
+    if words:
+        return Explanation(query, tuple(TermSenses(w, 1.0, word_evidence(w, senses)) for w in words), len(words) > 1)
+    return Explanation(query, tuple(TermSenses(t.text, t.weight, word_evidence(t.text, senses))
+                                    for t in terms if not t.is_image), False)
 
 
 PEOPLE_REASONS = {"person_score": "a person", "people_count": "people", "face_share": "a face"}

@@ -149,7 +149,7 @@ def parse_query(text: str, add: Iterable[str] = (), subtract: Iterable[str] = ()
         raise UsageError("empty query: give a word, a phrase or a photo, e.g. `devsearch query dog`")
     if not math.isfinite(sum(abs(term.weight) for term in terms)):
         raise UsageError("the query's weights add up to a number that is not finite: use weights like 2 or 0.5")
-    words = {word for term in terms for word in _words(term.text)}
+    words = {word for term in terms for word in words_of(term.text)}
     if words and words <= STOP_WORDS and not any(term.is_image for term in terms):
         raise UsageError(f"the query holds only stop words ({', '.join(sorted(words))}), which say nothing about "
                          "a photo: add a word that names something, e.g. `dog`")
@@ -168,5 +168,6 @@ def check_size(text: str, add: Sequence[str] = (), subtract: Sequence[str] = ())
         raise UsageError(f"the query has {count} terms, over the limit of {MAX_TERMS}: keep the terms that matter")
 
 
-def _words(text: str) -> list[str]:
+def words_of(text: str) -> list[str]:
+    """The words of a query text, lower case (letters and digits, with an inner apostrophe)."""
     return re.findall(r"[^\W_]+(?:'[^\W_]+)?", text.lower())

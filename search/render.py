@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 from devsearch.core.notices import warn
 from devsearch.core.safe_text import exact_json, is_safe, shown_path, visible
+from devsearch.model.calibration import load_calibration
 from devsearch.model.class_senses import load_class_senses
-from devsearch.model.ranking import BETA
 from devsearch.model.word_evidence import BACKOFF_DISCOUNT, NEAR_DUPLICATE_SHARE
-from devsearch.search.meaning import TermSenses
+from devsearch.search.meaning import Explanation
 from devsearch.search.results import SearchResult
 
 EXPLAIN_CLASSES = 8  # class names listed per sense by --explain
@@ -40,15 +40,43 @@ def render_null(results: Sequence[SearchResult]) -> bytes:
 
 
 def render_json(results: Sequence[SearchResult]) -> str:
-    """A JSON list of {"rank", "score", "path", "width", "height", "taken", "cosine", "mass", "people", "why"}. A
-    name that is not valid UTF-8 keeps its exact bytes as surrogate escapes ("\\udce9" for the byte 0xE9,
-    as Python's os.fsdecode does), so `os.fsencode(row["path"])` gives the file's name back."""
+    """A JSON list of {"rank", "score", "match", "path", "width", "height", "taken", "cosine", "mass",
+    "people", "why", "reasons"} (and "words" for a phrase read as a conjunction). A name that is not valid UTF-8
+    keeps its exact bytes as surrogate escapes ("\\udce9" for the byte 0xE9, as Python's os.fsdecode
+    does), so `os.fsencode(row["path"])` gives the file's name back."""
     return exact_json([r.as_dict() for r in results], indent=2)
 
 
+def render_score(score: float) -> str:
+    """A score as a percentage: "87%"; "<1%" and ">99%" at the ends (never 0% for a photo that was
+    found, never 100%: the evidence is never certain)."""
+    return "<1%" if score < 0.005 else ">99%" if score >= 0.995 else f"{score:.0%}"
+
+
 def render_why(result: SearchResult) -> str:
-    """The class that carried most of a result's mass, e.g. "toucan 0.81" (empty without mass)."""
-    return f"{result.why[0].name} {result.why[0].p:.2f}" if result.why else ""
+    """Why a result matched, in plain words, e.g. "Egyptian cat 39%, tabby 21%", or per word of a
+    conjunction "dog: golden retriever 80%; beach: seashore 62%" (empty when nothing did)."""
+    return ("; " if result.words else ", ").join(result.reasons())
+
+
+ASKED_CHARS = 60  # of a query repeated on stderr
+
+
+def quoted_query(text: str) -> str:
+    """A typed query as stderr repeats it: quoted, made visible (never obeyed by the terminal) and cut
+    to ASKED_CHARS."""
+    shown = visible(text)
+    return f"'{shown if len(shown) <= ASKED_CHARS else shown[:ASKED_CHARS - 3] + '...'}'"
+
+
+def related_note(asked: str, matches: int, related: int) -> str:
+    """What stderr says when related photos were left out: "no photo clearly shows 'volcano'; 12
+    related ones: --all" or "3 photos clearly show 'cat'; 7 related ones follow with --all"."""
+    ones = f"{related} related one{'s' if related != 1 else ''}"
+    if not matches:
+        return f"no photo clearly shows {asked}; {ones}: --all"
+    return (f"{matches} photo{'s clearly show' if matches != 1 else ' clearly shows'} {asked}; "
+            f"{ones} follow{'s' if related == 1 else ''} with --all")
 
 
 def _class_list(indices: Sequence[int]) -> str:
@@ -61,19 +89,26 @@ _PEOPLE_SIGNALS = {"person_score": "the person detector's score", "people_count"
                    "face_share": "the share of the photo its largest face takes"}
 
 
-def render_explanation(terms: Sequence[TermSenses]) -> str:
-    """`--explain`: per word, its WordNet noun senses and the ImageNet classes they cover, its scene
-    classes, the hypernym it backed off to, near-duplicate classes, and the people signal it uses."""
-    lines = [f"score = cosine + {BETA:g} x (mass + people): mass, the probability on the classes the words reach; "
-             "people, the people detectors' signal"]
-    for term in terms:
+def render_explanation(explanation: Explanation) -> str:
+    """`--explain`: per content word, its WordNet noun senses and the ImageNet classes they cover, its
+    scene classes, the hypernym it backed off to, near-duplicate classes, and the people signal it
+    uses; how the words combine; and the match threshold."""
+    lines = []
+    if explanation.conjunction:
+        words = ", ".join(visible(term.text) for term in explanation.terms)
+        lines.append(f"{visible(repr(explanation.query))} is not one phrase of the vocabulary: photos showing each of "
+                     f"{words} rank first (score = the product of the words' scores)")
+    for term in explanation.terms:
         text = visible(term.text)  # typed by anyone (a pasted query): never obeyed by the terminal
         evidence = term.evidence
         if not evidence:
-            lines.append(f"{text}: no ImageNet class or detector reaches it: ranked by cosine")
+            lines.append(f"{text}: no ImageNet class or detector reaches it: scored by closeness in meaning (cosine) "
+                         "alone")
             continue
         count = len(evidence.senses)
-        lines.append(f"{text} (weight {term.weight:g}): {count} sense{'s' if count != 1 else ''} with classes")
+        weight = f" (weight {term.weight:g})" if term.weight != 1.0 else ""
+        lines.append(f"{text}{weight}: {count} sense{'s' if count != 1 else ''} with classes, scored by the "
+                     "classifier's probability on the classes it reaches, the people signal it uses and the cosine")
         for sense, weight in evidence.senses:
             lines.append(f"  {sense.name} ({sense.wnid}; {', '.join(sense.lemmas)}; counts {weight:g}): "
                          f"{_class_list(sense.classes)}")
@@ -88,6 +123,9 @@ def render_explanation(terms: Sequence[TermSenses]) -> str:
             use = evidence.people
             note = (f": a {text} cannot be told apart from any other person" if use.below_person else "")
             lines.append(f"  people: {_PEOPLE_SIGNALS[use.column]} ({use.column}), at {use.weight:g}{note}")
+    calibration = load_calibration()
+    lines.append(f"match threshold: {render_score(calibration.threshold)} (a photo scoring at least this is a match; "
+                 f"chosen for {calibration.about.get('target_precision', 0):.0%} precision on the development data)")
     return "\n".join(lines)
 
 

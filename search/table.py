@@ -1,11 +1,11 @@
-"""The results as a rich table: rank, score, path, size, capture time, the score's parts, and on a
+"""The results as a rich table: rank, score (a percentage), path, size, capture time, why in plain words, and on a
 colour terminal a thumbnail column (search/thumbnails.py). rich is imported when a table is drawn."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from devsearch.core.safe_text import shown_path, visible
-from devsearch.search.render import render_why, size_text, taken_text
+from devsearch.search.render import render_score, render_why, size_text, taken_text
 from devsearch.search.results import SearchResult
 from devsearch.search.thumbnails import TERMINAL_THUMBNAIL_CELLS, in_threads, terminal_thumbnail
 
@@ -30,17 +30,9 @@ def print_table(results: Sequence[SearchResult], title: str, *, thumbnails: bool
     table.add_column("path", overflow="fold")
     table.add_column("size", justify="right")
     table.add_column("taken")
-    parts = any(r.mass or r.people for r in results)  # the score's parts, when classes or people counted
-    people = any(r.people for r in results)
-    if parts:
-        table.add_column("cosine", justify="right")
-        table.add_column("mass", justify="right")
-        if people:
-            table.add_column("people", justify="right")
-        table.add_column("why")
-    rows = [[str(r.rank), f"{r.score:.3f}", Text(shown_path(r.path)), size_text(r), taken_text(r),
-             *([f"{r.cosine:.3f}", f"{r.mass:.3f}", *([f"{r.people:.3f}"] if people else []), render_why(r)]
-               if parts else [])] for r in results]
+    table.add_column("why")
+    rows = [[str(r.rank), render_score(r.score), Text(shown_path(r.path)), size_text(r), taken_text(r), render_why(r)]
+            for r in results]
     if thumbnails:
         rows = [[thumb, *row] for thumb, row in zip(in_threads(terminal_thumbnail, [r.path for r in results]), rows)]
     for row in rows:

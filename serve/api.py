@@ -8,9 +8,10 @@
     GET  /api/photos/{id}/labels               what the model sees in it (ImageNet classes, nearest words)
     GET  /api/status                           counts, failures by reason, roots, model, last run (+ shown_home, shown_roots)
 
-A result list is {"results": [{"rank", "score", "id", "path", "shown_path", "width", "height",
-"taken", "thumb", "preview", "photo", ...}], "offset", "n", "more"}, plus whatever else the engine's results carry
-(e.g. why a photo matched); offset + n is at most MAX_DEPTH. The library listing is {"results":
+A result list is {"results": [{"rank", "score", "match", "id", "path", "shown_path", "width", "height",
+"taken", "thumb", "preview", "photo", ...}], "offset", "n", "more"}, plus whatever else the engine's results
+carry (the raw parts, why a photo matched in plain words), matches first; score and min_score are
+the calibrated 0-1 scale (model/calibration.py); offset + n is at most MAX_DEPTH. The library listing is {"results":
 [photo, ...], "offset", "n", "total", "more"}, each photo as /api/photos/{id} gives it, without
 rank or score (nothing was ranked), newest first (EXIF time, else the file's mtime), paged as deep
 as it goes. Errors are {"error": message} with 400 (bad query or parameter), 404 (no such photo),
@@ -110,6 +111,8 @@ async def _page(request: Request) -> Page:
             min_score = math.nan
         if math.isnan(min_score):
             raise UsageError(f"min_score={params['min_score']!r} is not a number")
+        if not 0.0 <= min_score <= 1.0:
+            raise UsageError(f"min_score={min_score:g} is off the scale: give a score from 0 to 1")
     return Page(n=n, offset=offset, filters=await _filters(request), min_score=min_score, sort=sort)
 
 
@@ -162,12 +165,13 @@ async def similar_upload(request: Request) -> NamesJSON:
     page = await _page(request)
     data = await read_upload(request)
     key = await services.lanes.run(services.lanes.pictures, services.examples.key, data)  # 32 MB: tens of ms
-    vector = services.examples.get(key)
-    if vector is None:
+    evidence = services.examples.get(key)
+    if evidence is None:
         await services.lanes.run(services.lanes.pictures, check_photo, data)
-        vector = await services.lanes.run(services.lanes.model, services.image_model.embed, data, services.library.model)
-        services.examples.put(key, vector)
-    results = await services.lanes.run(services.lanes.search, services.library.nearest, vector, page)
+        evidence = await services.lanes.run(services.lanes.model, services.image_model.embed, data,
+                                            services.library.model)
+        services.examples.put(key, evidence)
+    results = await services.lanes.run(services.lanes.search, services.library.like, *evidence, page)
     return _results(results, page, example=key[:16])
 
 

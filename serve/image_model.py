@@ -14,6 +14,7 @@ import numpy as np
 from devsearch.core.photo import decode_photo
 from devsearch.core.vectors import unit_rows
 from devsearch.model.resolver import ResolvedModel
+from devsearch.store.kept_classes import TopClasses, keep_top
 
 
 class ImageModel:
@@ -28,10 +29,13 @@ class ImageModel:
             self._model = model
         return self._model.network()
 
-    def embed(self, photo: BinaryIO, model: ResolvedModel) -> np.ndarray:
-        """The unit vector of a photo file (decoded with the indexer's guards; ImageError when it cannot be)."""
+    def embed(self, photo: BinaryIO, model: ResolvedModel) -> tuple[np.ndarray, TopClasses | None]:
+        """The unit vector of a photo file and its top classes (None when its model keeps none), decoded
+        with the indexer's guards; ImageError when it cannot be."""
         pixels = decode_photo(photo).pixels
-        return unit_rows(self._network(model).embed(pixels[None])[0])
+        vectors, probabilities = self._network(model).embed_and_classify(pixels[None])
+        top = keep_top(probabilities)[0] if model.manifest.projects_classes else None
+        return unit_rows(vectors[0]), top
 
     def describe(self, path: Path, model: ResolvedModel) -> dict:
         """`devsearch labels` for one photo: its top ImageNet classes and nearest words."""

@@ -21,11 +21,12 @@ from devsearch.search.engine import Searcher, open_searcher
 from devsearch.search.filters import Filters
 from devsearch.search.query_parser import Term
 from devsearch.search.results import SearchResult
+from devsearch.store.kept_classes import TopClasses
 from devsearch.store.records import PhotoRecord
 
 MAX_ID = 2 ** 63 - 1  # SQLite's largest integer: no catalog id lies beyond it
 MAX_DEPTH = 2000  # offset + n: how deep a search's result list may be paged (browsing has no limit)
-DATE_SORT_POOL = 1000  # sort=date orders the best this many matches by date
+DATE_SORT_POOL = 1000  # sort=date orders the matches among the best this many by date
 
 
 class PhotoNotFound(LookupError):
@@ -35,13 +36,13 @@ class PhotoNotFound(LookupError):
 @dataclass(frozen=True)
 class Page:
     """Which slice of a ranking (or of the library, newest first) to return, among the photos the
-    filters allow; min_score and sort apply to rankings only."""
+    filters allow; min_score (the match cut-off, a calibrated score) and sort apply to rankings only."""
 
     n: int = 60
     offset: int = 0
     filters: Filters = Filters()
     min_score: float | None = None
-    sort: str = "relevance"  # or "date": the best DATE_SORT_POOL matches, newest first
+    sort: str = "relevance"  # or "date": the matches among the best DATE_SORT_POOL, newest first, then the rest
 
 
 def _when(record: PhotoRecord) -> datetime:
@@ -65,26 +66,30 @@ class Library:
     # ---- searches ----------------------------------------------------------------------------
     def search(self, terms: Sequence[Term], page: Page) -> list[SearchResult]:
         """A page of the photos nearest to parsed word terms (UnknownWordError for a word with no vector)."""
-        return self._page(lambda depth: self.searcher.terms(terms, depth, filters=page.filters), page)
+        return self._page(lambda depth: self.searcher.terms(terms, depth, filters=page.filters,
+                                                            min_score=page.min_score), page)
 
     def similar(self, photo_id: int, page: Page) -> list[SearchResult]:
         """A page of the photos nearest to an indexed one, without it or other copies of it."""
         record = self.photo(photo_id)
-        return self._page(lambda depth: self.searcher.similar_to_indexed(record, depth, page.filters), page)
+        return self._page(lambda depth: self.searcher.similar_to_indexed(record, depth, page.filters,
+                                                                         min_score=page.min_score), page)
 
-    def nearest(self, vector: np.ndarray, page: Page) -> list[SearchResult]:
-        """A page of the photos nearest to a unit vector (an uploaded photo's)."""
-        return self._page(lambda depth: self.searcher.nearest(vector, depth, page.filters), page)
+    def like(self, vector: np.ndarray, top: TopClasses | None, page: Page) -> list[SearchResult]:
+        """A page of the photos that show what an uploaded photo shows (its unit vector and top classes)."""
+        return self._page(lambda depth: self.searcher.like(vector, top, depth, filters=page.filters,
+                                                           min_score=page.min_score), page)
 
     def _page(self, ranking: Callable[[int], list[SearchResult]], page: Page) -> list[SearchResult]:
-        """The page's slice of ranking(depth), the best `depth` results; ranks count from the list's top
-        (a minimum score only cuts the tail of a ranking, so relevance ranks stand as they are)."""
+        """The page's slice of ranking(depth), the best `depth` results (matches first, then the related
+        photos); ranks count from the list's top. sort=date orders the matches by date, newest first,
+        and keeps the related photos after them in their order."""
         if page.sort != "date":
-            ranked = ranking(page.offset + page.n)[page.offset:]
-            return ranked if page.min_score is None else [r for r in ranked if r.score >= page.min_score]
-        ranked = [r for r in ranking(DATE_SORT_POOL) if page.min_score is None or r.score >= page.min_score]
-        when = {record.id: _when(record) for record in self.searcher.records([r.id for r in ranked])}
-        ranked.sort(key=lambda r: when[r.id], reverse=True)
+            return ranking(page.offset + page.n)[page.offset:]
+        ranked = ranking(DATE_SORT_POOL)
+        when = {record.id: _when(record) for record in self.searcher.records([r.id for r in ranked if r.match])}
+        matches = sorted((r for r in ranked if r.match), key=lambda r: when[r.id], reverse=True)
+        ranked = matches + [r for r in ranked if not r.match]
         return [replace(r, rank=page.offset + i) for i, r in enumerate(ranked[page.offset:page.offset + page.n], 1)]
 
     # ---- browsing ----------------------------------------------------------------------------

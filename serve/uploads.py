@@ -90,24 +90,25 @@ def check_photo(data: io.BytesIO) -> None:
 
 
 class ExampleVectors:
-    """The vectors of the last few uploads by content digest, so paging a search by example (the page
-    sends the same photo again) does not run the network again. The photo itself is not kept."""
+    """What the network made of the last few uploads (vector and top classes) by content digest, so
+    paging a search by example (the page sends the same photo again) does not run the network again.
+    The photo itself is not kept."""
 
     def __init__(self, keep: int = 16):
         self._keep = keep
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors: OrderedDict[str, tuple] = OrderedDict()
 
     @staticmethod
     def key(data: io.BytesIO) -> str:
         return hashlib.sha256(data.getbuffer()).hexdigest()
 
-    def get(self, key: str) -> np.ndarray | None:
+    def get(self, key: str) -> tuple | None:
         if key in self._vectors:
             self._vectors.move_to_end(key)
         return self._vectors.get(key)
 
-    def put(self, key: str, vector: np.ndarray) -> None:
-        self._vectors[key] = vector
+    def put(self, key: str, evidence: tuple) -> None:
+        self._vectors[key] = evidence
         self._vectors.move_to_end(key)
         while len(self._vectors) > self._keep:
             self._vectors.popitem(last=False)

@@ -29,41 +29,42 @@ def home(library) -> str:
 
 
 def test_json_output_has_the_keys(library):
-    result = run("query", "dog", "-n", "2", "--home", home(library), "--json")
+    result = run("query", "dog", "--all", "-n", "2", "--home", home(library), "--json")
     assert result.exit_code == 0, result.stderr
     rows = json.loads(result.stdout)
-    assert [set(r) for r in rows] == [{"rank", "score", "path", "width", "height", "taken", "cosine", "mass", "people", "why"}] * 2
+    assert [set(r) for r in rows] == [{"rank", "score", "match", "path", "width", "height", "taken", "cosine", "mass",
+                                       "people", "why", "reasons"}] * 2
     assert Path(rows[0]["path"]).name == "dog.jpg" and rows[0]["taken"] == "2020-01-01T00:00:00"
 
 
 def test_paths_output_is_one_per_line(library):
-    result = run("query", "beach + dog", "-n", "3", "--home", home(library), "--paths")
+    result = run("query", "beach + dog", "--all", "-n", "3", "--home", home(library), "--paths")
     assert result.exit_code == 0, result.stderr
     assert [Path(p).name for p in result.stdout.splitlines()][:1] == ["dog_beach.jpg"]
     assert len(result.stdout.splitlines()) == 3
 
 
 def test_table_output(library):
-    result = run("query", "cat", "--home", home(library), "-n", "1")
+    result = run("query", "cat", "--all", "--home", home(library), "-n", "1")
     assert result.exit_code == 0 and "cat.jpg" in result.stdout and "64x48" in result.stdout
 
 
 def test_piped_table_output_has_no_thumbnails(library):
-    result = run("query", "cat", "--home", home(library), "-n", "1")
+    result = run("query", "cat", "--all", "--home", home(library), "-n", "1")
     assert "▀" not in result.stdout and "\x1b[" not in result.stdout
 
 
 def test_thumbnails_asked_for_come_in_colour_even_when_piped(library):
     """This store's files are not images, so each thumbnail cell says so (drawing: test_search_render)."""
-    result = run("query", "cat", "--home", home(library), "-n", "1", "--thumbnails")
+    result = run("query", "cat", "--all", "--home", home(library), "-n", "1", "--thumbnails")
     assert result.exit_code == 0, result.stderr
     assert "photo" in result.stdout and "(unreadable)" in result.stdout and "\x1b[" in result.stdout
 
 
 def test_add_subtract_and_filters(library):
-    result = run("query", "beach", "--add", "people", "--home", home(library), "--paths", "-n", "1")
+    result = run("query", "beach", "--all", "--add", "people", "--home", home(library), "--paths", "-n", "1")
     assert Path(result.stdout.strip()).name == "beach_people.jpg"
-    result = run("query", "dog", "--in", str(library["root"] / "cats"), "--after", "2023-06-01",
+    result = run("query", "dog", "--all", "--in", str(library["root"] / "cats"), "--after", "2023-06-01",
                  "--home", home(library), "--paths")
     assert [Path(p).name for p in result.stdout.splitlines()] == ["cat2.jpg"]
 
@@ -71,16 +72,16 @@ def test_add_subtract_and_filters(library):
 def test_a_folder_holding_every_indexed_folder_filters_nothing(library):
     with Store.open(library["settings"].home, writer=True) as store:
         store.add_roots([str(library["root"])])
-    everything = run("query", "dog", "--home", home(library), "--paths", "-n", "6").stdout
-    cats = run("query", "dog", "--in", str(library["root"] / "cats"), "--home", home(library), "--paths").stdout
+    everything = run("query", "dog", "--all", "--home", home(library), "--paths", "-n", "6").stdout
+    cats = run("query", "dog", "--all", "--in", str(library["root"] / "cats"), "--home", home(library), "--paths").stdout
     assert len(everything.splitlines()) == 6 and [Path(p).name for p in cats.splitlines()] == ["cat2.jpg", "cat.jpg"]
     for folder in (library["root"], library["root"].parent):
-        assert run("query", "dog", "--in", str(folder), "--home", home(library), "--paths", "-n", "6").stdout == everything
+        assert run("query", "dog", "--all", "--in", str(folder), "--home", home(library), "--paths", "-n", "6").stdout == everything
 
 
 def test_similar_html_contact_sheet(library, tmp_path):
     out = tmp_path / "sheet.html"
-    result = run("similar", str(library["files"]["cat"]), "--home", home(library), "--html", str(out))
+    result = run("similar", str(library["files"]["cat"]), "--all", "--home", home(library), "--html", str(out))
     assert result.exit_code == 0, result.stderr
     page = out.read_text()
     assert "cat2.jpg" in page and ">cat.jpg<" not in page and page.count("<figure>") == 5
@@ -131,7 +132,8 @@ def test_a_word_query_process_loads_no_deep_learning_sqlalchemy_or_hnsw_graph(li
     """A real `devsearch query dog` under `-X importtime`. SQLAlchemy is the writer's; the HNSW graph
     would cost a one-shot query more to load than scoring every photo exactly (the flat file)."""
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "devsearch", "query", "dog", "--home", home(library), "--paths"],
+        [sys.executable, "-X", "importtime", "-m", "devsearch", "query", "dog", "--all", "--home", home(library),
+         "--paths"],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
         env={**os.environ, "DEVSEARCH_CACHE": str(library["settings"].cache)},
     )

@@ -39,7 +39,7 @@ def pristine(tmp_path_factory) -> dict:
 
 
 def query_json(home: str, query: str):
-    return CliRunner().invoke(app, ["query", query, "--home", home, "--json", "-n", "15"])
+    return CliRunner().invoke(app, ["query", query, "--all", "--home", home, "--json", "-n", "15"])
 
 
 def store_files(home: Path) -> list[str]:

@@ -65,10 +65,10 @@ def test_a_bad_number_in_the_environment_is_one_line(library, variable, value) -
 
 
 def test_a_leading_negative_weight_is_a_term_not_an_option(library) -> None:  # noqa: F811
-    result = run("query", "-1:dog", "--home", home(library), "--paths", "-n", "1")
+    result = run("query", "-1:dog", "--all", "--home", home(library), "--paths", "-n", "1")
     assert result.exit_code == 0, result.stderr
     assert Path(result.stdout.strip()).name != "dog.jpg"  # the photo least like a dog comes first
-    assert run("query", "--home", home(library), "--paths", "-0.5:dog + cat", "-n", "1").stdout.strip().endswith("cat.jpg")
+    assert run("query", "--all", "--home", home(library), "--paths", "-0.5:dog + cat", "-n", "1").stdout.strip().endswith("cat.jpg")
 
 
 def test_a_weight_that_is_not_finite_says_so(library) -> None:  # noqa: F811
@@ -149,7 +149,7 @@ def test_a_read_only_store_answers_queries_and_refuses_to_index_without_try_agai
     folder, seal = read_only
     shutil.copytree(library["settings"].home, folder / "home")
     seal()
-    answered = run("query", "dog", "--home", str(folder / "home"), "--paths", "-n", "1")
+    answered = run("query", "dog", "--all", "--home", str(folder / "home"), "--paths", "-n", "1")
     assert answered.exit_code == 0 and answered.stdout.strip().endswith("dog.jpg"), answered.stderr
     refused = run("index", str(library["root"]), "--home", str(folder / "home"))
     one_line_error(refused, "read-only")
@@ -224,7 +224,7 @@ def test_pillow_warnings_never_reach_the_terminal(library, tmp_path: Path) -> No
     with Store.open(library["settings"].home, writer=True) as store:
         store.commit(ChangeSet(embedded=[EmbeddedPhoto(str(path), stat.st_size, stat.st_mtime, content_hash(path),
                                                        96, 64, None, axis(1, 0, 0, 0))]))
-    result = run("query", "dog", "--home", home(library), "--thumbnails", "-n", "2")
+    result = run("query", "dog", "--all", "--home", home(library), "--thumbnails", "-n", "2")
     assert result.exit_code == 0 and result.stderr == ""
 
 

@@ -93,9 +93,9 @@ def test_an_indexed_photo_replaced_by_a_fifo_does_not_hang_the_table_or_the_shee
     path.unlink()
     fifo(path)
     home = str(library["settings"].home)
-    table = CliRunner().invoke(app, ["query", "dog", "--home", home, "--thumbnails"])
+    table = CliRunner().invoke(app, ["query", "dog", "--all", "--home", home, "--thumbnails"])
     assert table.exit_code == 0 and "(unreadable)" in table.stdout
-    sheet = CliRunner().invoke(app, ["query", "dog", "--home", home, "--html", str(tmp_path / "s.html")])
+    sheet = CliRunner().invoke(app, ["query", "dog", "--all", "--home", home, "--html", str(tmp_path / "s.html")])
     assert sheet.exit_code == 0 and "(photo unreadable)" in (tmp_path / "s.html").read_text()
     similar = CliRunner().invoke(app, ["similar", str(path), "--home", home])
     assert similar.exit_code != 0 and "not a regular file" in similar.stderr and len(similar.stderr.splitlines()) == 1

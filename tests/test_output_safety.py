@@ -109,7 +109,7 @@ def run(*args: str):
 
 
 def test_query_paths_print_one_line_per_photo_and_never_the_victim(odd_library) -> None:
-    out = run("query", "dog", "--home", odd_library["home"], "--paths", "-n", str(len(ODD_NAMES)))
+    out = run("query", "dog", "--all", "--home", odd_library["home"], "--paths", "-n", str(len(ODD_NAMES)))
     assert out.exit_code == 0, out.stderr
     lines = out.stdout.splitlines()
     assert len(lines) == len(ODD_NAMES) and not any(line.endswith("victim.jpg") and line.startswith("/") for line in lines)
@@ -117,12 +117,12 @@ def test_query_paths_print_one_line_per_photo_and_never_the_victim(odd_library) 
 
 
 def test_query_null_prints_the_exact_bytes(odd_library) -> None:
-    out = run("query", "dog", "--home", odd_library["home"], "-0", "-n", "100")
+    out = run("query", "dog", "--all", "--home", odd_library["home"], "-0", "-n", "100")
     assert sorted(out.stdout_bytes.split(b"\0")[:-1]) == sorted(os.fsencode(p) for p in odd_library["files"])
 
 
 def test_query_table_shows_every_name_literally(odd_library) -> None:
-    out = run("query", "dog", "--home", odd_library["home"], "-n", "100", "--no-thumbnails")
+    out = run("query", "dog", "--all", "--home", odd_library["home"], "-n", "100", "--no-thumbnails")
     assert out.exit_code == 0 and "\x1b" not in out.stdout
     for path in odd_library["files"]:
         assert shown_path(str(path)) in out.stdout.replace("\n", "") or len(str(path)) > 200

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from devsearch.core.errors import UnknownWordError, UsageError
-from devsearch.search.meaning import TermSenses
+from devsearch.search.meaning import Explanation, TermSenses
 from devsearch.search.query_parser import MAX_QUERY_CHARS, MAX_TERMS, Term, parse_query
 from devsearch.search.query_vector import query_vector
 from devsearch.search.render import render_explanation
@@ -36,7 +36,7 @@ def test_a_query_with_too_many_terms_is_one_line_with_exit_2(library) -> None:
 def test_a_query_at_the_limits_is_answered(library) -> None:
     query = " + ".join(["dog"] * MAX_TERMS)
     assert len(query) <= MAX_QUERY_CHARS
-    answered = run("query", query, "--home", home(library), "--paths", "-n", "1")
+    answered = run("query", query, "--all", "--home", home(library), "--paths", "-n", "1")
     assert answered.exit_code == 0 and answered.stdout.strip().endswith("dog.jpg"), answered.stderr
 
 
@@ -83,6 +83,7 @@ def test_huge_finite_weights_keep_their_direction() -> None:
 
 
 def test_explain_shows_escapes_and_bidi_overrides_neutralised() -> None:
-    shown = render_explanation([TermSenses("\x1b[31mdog\u202egnp.exe", 1.0, ())])
+    typed = "\x1b[31mdog\u202egnp.exe"
+    shown = render_explanation(Explanation(typed, (TermSenses(typed, 1.0, ()),), conjunction=False))
     assert "\x1b" not in shown and "\u202e" not in shown
     assert "\\e[31mdog\\u202egnp.exe" in shown

@@ -1,4 +1,5 @@
-"""Ranking by meaning on a real store: score = cosine + BETA x mass, mass from the photos' kept top classes.
+"""Ranking by meaning on a real store: photos rank by cosine + w x mass (mass from the photos' kept top
+classes) and score the calibrated probability of that (model/calibration.py); only matches are printed.
 
 The photos' vectors and top classes are written by hand through the store's writer, and the word
 space is a tiny bundle-local one (one axis per word), so every number here can be summed by hand.
@@ -6,6 +7,7 @@ space is a tiny bundle-local one (one axis per word), so every number here can b
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +18,9 @@ from devsearch.cli.app import app
 from devsearch.core.settings import Settings
 from devsearch.model.class_senses import load_class_senses
 from devsearch.model.manifest import BUNDLED_WORDS_DIR, Manifest, write_manifest
-from devsearch.model.ranking import BETA
+from devsearch.model.calibration import load_calibration
 from devsearch.search.engine import search_text
+from devsearch.search.render import render_score
 from devsearch.store.catalog import Store
 from devsearch.store.kept_classes import TopClasses
 from devsearch.store.hashing import content_hash
@@ -92,7 +95,8 @@ def test_the_mass_is_the_sum_of_the_probabilities_on_the_classes_below_the_word(
     assert results["toucan"].mass == pytest.approx(0.5 + 0.2)
     assert results["seashore"].mass == pytest.approx(0.05)
     assert results["cat_near_bird"].mass == 0 and results["no_classes"].mass == 0
-    assert results["toucan"].score == pytest.approx(results["toucan"].cosine + BETA * 0.7, abs=1e-5)
+    fit = load_calibration().fit("words")
+    assert results["toucan"].score == pytest.approx(fit.probability(results["toucan"].cosine + fit.bonus_weight("mass") * 0.7))
 
 
 def test_the_classes_that_carried_the_mass_say_why(store_home):
@@ -105,8 +109,9 @@ def test_a_word_with_no_class_below_it_ranks_by_cosine(store_home):
     assert load_class_senses().covered("planet") == []
     results = query(store_home, "planet")
     assert [Path(r.path).stem for r in results][0] == "no_classes"
-    assert all(r.mass == 0 and r.why == () and r.score == pytest.approx(r.cosine) for r in results)
-    assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)
+    fit = load_calibration().fit("words_no_class")
+    assert all(r.mass == 0 and r.why == () and r.score == pytest.approx(fit.probability(r.cosine)) for r in results)
+    assert [r.cosine for r in results] == sorted((r.cosine for r in results), reverse=True)
 
 
 def test_weights_apply_to_the_mass_too(store_home):
@@ -126,34 +131,79 @@ def test_a_photo_term_weighs_the_cosine_of_the_two_photos_class_probabilities(st
     assert results["cat_near_bird"].mass == pytest.approx(cosine / 4, abs=1e-5)
 
 
-def test_min_score_drops_weak_results(store_home):
-    results = query(store_home, "bird", min_score=BETA * 0.5)
-    assert [Path(r.path).stem for r in results] == ["toucan"]
+def test_min_score_drops_results_below_it_on_the_calibrated_scale(store_home):
+    results = query(store_home, "bird", min_score=0.5)
+    assert [Path(r.path).stem for r in results] == ["toucan"] and results[0].score >= 0.5 and results[0].match
 
 
 def test_min_score_above_every_result_is_an_empty_list_said_on_stderr(store_home):
-    result = CliRunner().invoke(app, ["query", "bird", "--home", str(store_home), "--json", "--min-score", "100"])
+    result = CliRunner().invoke(app, ["query", "bird", "--home", str(store_home), "--json", "--min-score", "0.999"])
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == [] and "no photos matched with a score of at least 100" in result.stderr
+    assert json.loads(result.stdout) == [] and "no photos matched with a score of at least 0.999" in result.stderr
 
 
-def test_json_carries_the_score_parts_and_the_reasons(store_home):
+@pytest.mark.parametrize("value", ["1.5", "-0.1"])
+def test_min_score_off_the_scale_is_refused(store_home, value):
+    result = CliRunner().invoke(app, ["query", "bird", "--home", str(store_home), "--min-score", value])
+    assert result.exit_code == 2 and "give a score from 0 to 1" in result.stderr
+
+
+def test_json_carries_the_score_parts_the_match_and_the_reasons(store_home):
     result = CliRunner().invoke(app, ["query", "bird", "-n", "1", "--home", str(store_home), "--json"])
     row = json.loads(result.stdout)[0]
     assert (row["mass"], row["why"][0]) == (pytest.approx(0.7), {"class": "toucan", "wnid": "n01843383", "p": 0.5})
-    assert row["score"] == pytest.approx(row["cosine"] + BETA * row["mass"], abs=1e-5)
+    fit = load_calibration().fit("words")
+    assert row["score"] == pytest.approx(fit.probability(row["cosine"] + fit.bonus_weight("mass") * row["mass"]), abs=1e-5)
+    assert row["match"] is True and row["reasons"] == ["toucan 50%", "goldfinch 20%"]
 
 
-def test_explain_names_the_senses_and_the_classes_they_cover(store_home):
-    result = CliRunner().invoke(app, ["query", "bird + planet", "--home", str(store_home), "--paths", "--explain"])
+def test_query_prints_the_matches_and_says_how_many_related_photos_follow(store_home):
+    result = CliRunner().invoke(app, ["query", "bird", "--home", str(store_home), "--paths"])
+    assert result.exit_code == 0 and result.stdout == f"{store_home.parent / 'photos' / 'toucan.jpg'}\n"
+    assert "1 photo clearly shows 'bird'; 3 related ones follow with --all" in result.stderr
+
+
+def test_a_query_nothing_clearly_shows_prints_nothing_and_says_so(store_home):
+    result = CliRunner().invoke(app, ["query", "planet", "--home", str(store_home), "--paths"])
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert "no photo clearly shows 'planet'; 4 related ones: --all" in result.stderr
+
+
+def test_all_lists_the_related_photos_after_the_matches(store_home):
+    result = CliRunner().invoke(app, ["query", "bird", "--all", "--home", str(store_home), "--json"])
+    rows = json.loads(result.stdout)
+    assert [row["match"] for row in rows] == [True, False, False, False] and Path(rows[0]["path"]).stem == "toucan"
+    assert [row["score"] for row in rows] == sorted((row["score"] for row in rows), reverse=True)
+
+
+def test_a_phrase_the_vocabulary_lacks_ranks_photos_showing_each_word_first(store_home):
+    results = query(store_home, "cat and bird", n=4)
+    assert Path(results[0].path).stem == "toucan"  # a bird, and a tabby at 0.3: the only photo showing both
+    first = results[0]
+    assert [part.word for part in first.words] == ["cat", "bird"] and first.cosine is None
+    assert first.score == pytest.approx(first.words[0].score * first.words[1].score)
+    assert first.words[1].why[0].name == "toucan" and first.words[0].why[0].name == "tabby"
+
+
+def test_explain_names_the_senses_the_classes_and_the_threshold(store_home):
+    result = CliRunner().invoke(app, ["query", "bird + planet", "--all", "--home", str(store_home), "--paths",
+                                      "--explain"])
     assert result.exit_code == 0 and result.stdout.startswith(str(store_home.parent / "photos" / "toucan.jpg"))
     assert "bird (n01503061; bird; counts 1): " in result.stderr and "goldfinch" in result.stderr and "(59 in all)" in result.stderr
-    assert "planet: no ImageNet class or detector reaches it: ranked by cosine" in result.stderr
+    assert "planet: no ImageNet class or detector reaches it: scored by closeness in meaning" in result.stderr
+    assert f"match threshold: {load_calibration().threshold:.0%}" in result.stderr
 
 
-def test_the_table_shows_the_score_parts_and_the_top_reason(store_home):
+def test_explain_of_a_phrase_the_vocabulary_lacks_names_each_word(store_home):
+    result = CliRunner().invoke(app, ["query", "cat and bird", "--home", str(store_home), "--paths", "--explain"])
+    assert "photos showing each of cat, bird rank first" in result.stderr
+    assert re.search(r"^cat: \d+ senses? with classes, scored by", result.stderr, re.M)
+    assert re.search(r"^bird: \d+ senses? with classes, scored by", result.stderr, re.M)
+
+
+def test_the_table_shows_the_score_as_a_percentage_and_why_in_plain_words(store_home):
     result = CliRunner().invoke(app, ["query", "bird", "-n", "1", "--home", str(store_home), "--no-thumbnails"],
                                 env={"COLUMNS": "200"})
     row = next(line for line in result.stdout.splitlines() if "toucan.jpg" in line)
-    cosine = f"{PHOTOS['toucan'][0][0]:.3f}"  # the vector's "bird" axis
-    assert [cell.strip() for cell in row.strip("│").split("│")][-3:] == [cosine, "0.700", "toucan 0.50"]
+    cells = [cell.strip() for cell in row.strip("│").split("│")]
+    assert cells[1] == render_score(query(store_home, "bird", n=1)[0].score) and cells[-1] == "toucan 50%, goldfinch 20%"

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from devsearch.cli.app import app
 from devsearch.core.settings import Settings
 from devsearch.indexer.service import index_paths
+from devsearch.model.calibration import load_calibration
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.slow
@@ -66,11 +67,16 @@ def names(result) -> list[str]:
 
 
 def test_query_cat_ranks_the_cats_first(indexed):
-    assert set(names(run(indexed, "query", "cat", "--paths"))[:2]) == CATS
+    assert set(names(run(indexed, "query", "cat", "--all", "--paths"))[:2]) == CATS
+
+
+def test_query_cat_prints_the_cats_alone_and_says_how_many_related_photos_follow(indexed):
+    result = run(indexed, "query", "cat", "--paths")
+    assert set(names(result)) == CATS and "2 photos clearly show 'cat'; " in result.stderr
 
 
 def test_query_bird_ranks_the_bird_above_the_cats(indexed):
-    found = names(run(indexed, "query", "bird", "--paths"))
+    found = names(run(indexed, "query", "bird", "--all", "--paths"))
     assert found[0] == "owl.jpg" and found.index("owl.jpg") < min(found.index(cat) for cat in CATS)
 
 
@@ -79,34 +85,37 @@ def test_query_coffee_ranks_the_coffee_photo_first(indexed):
 
 
 def test_similar_leaves_itself_out_and_finds_the_other_cat(indexed):
-    found = names(run(indexed, "similar", str(indexed["photos"] / "chelsea.jpg"), "--paths"))
+    found = names(run(indexed, "similar", str(indexed["photos"] / "chelsea.jpg"), "--all", "--paths"))
     assert found[0] == "cat-mirrored.jpg" and "chelsea.jpg" not in found and len(found) == 5
 
 
 def test_similar_on_a_photo_outside_the_store_runs_the_network(indexed):
     outside = cat_variant(indexed["base"] / "outside" / "another-cat.jpg", (0.2, 0.1, 0.9, 1.0))
-    assert set(names(run(indexed, "similar", str(outside), "--paths", "-n", "2"))) == CATS
+    assert set(names(run(indexed, "similar", str(outside), "--all", "--paths", "-n", "2"))) == CATS
 
 
 def test_arithmetic_moves_the_ranking(indexed):
-    assert names(run(indexed, "query", "cat", "--paths"))[0] != "coffee.jpg"
-    assert names(run(indexed, "query", "cat + 3:coffee", "--paths"))[0] == "coffee.jpg"
+    assert names(run(indexed, "query", "cat", "--all", "--paths"))[0] != "coffee.jpg"
+    assert names(run(indexed, "query", "cat + 3:coffee", "--all", "--paths"))[0] == "coffee.jpg"
     rocket = str(indexed["photos"] / "rocket.jpg")
-    assert names(run(indexed, "query", "coffee", "--add", f"2:{rocket}", "--paths"))[0] == "rocket.jpg"
+    assert names(run(indexed, "query", "coffee", "--all", "--add", f"2:{rocket}", "--paths"))[0] == "rocket.jpg"
 
 
 def test_in_and_after_filter(indexed):
-    assert names(run(indexed, "query", "coffee", "--in", str(indexed["photos"] / "cats"), "--paths")) == ["cat-mirrored.jpg"]
-    assert names(run(indexed, "query", "coffee", "--after", "2024-01-01", "--paths")) == ["cat-mirrored.jpg"]
-    assert "cat-mirrored.jpg" not in names(run(indexed, "query", "cat", "--before", "2020-01-01", "--paths"))
+    assert names(run(indexed, "query", "coffee", "--all", "--in", str(indexed["photos"] / "cats"), "--paths")) == ["cat-mirrored.jpg"]
+    assert names(run(indexed, "query", "coffee", "--all", "--after", "2024-01-01", "--paths")) == ["cat-mirrored.jpg"]
+    assert "cat-mirrored.jpg" not in names(run(indexed, "query", "cat", "--all", "--before", "2020-01-01", "--paths"))
 
 
 def test_json_parses_with_the_keys(indexed):
-    result = run(indexed, "query", "cat", "--json", "-n", "2")
+    result = run(indexed, "query", "cat", "--all", "--json", "-n", "2")
     rows = json.loads(result.stdout)
-    assert [list(r) for r in rows] == [["rank", "score", "path", "width", "height", "taken", "cosine", "mass", "people", "why"]] * 2
-    assert rows[0]["why"] and rows[0]["score"] == pytest.approx(rows[0]["cosine"] + 10 * rows[0]["mass"], abs=1e-5)
-    mirrored = json.loads(run(indexed, "query", "cat", "--json", "--in", str(indexed["photos"] / "cats")).stdout)
+    assert [list(r) for r in rows] == [["rank", "score", "match", "path", "width", "height", "taken", "cosine", "mass",
+                                        "people", "why", "reasons"]] * 2
+    fit = load_calibration().fit("words")
+    assert rows[0]["why"] and rows[0]["score"] == pytest.approx(
+        float(fit.probability(rows[0]["cosine"] + fit.bonus_weight("mass") * rows[0]["mass"])), abs=1e-5)
+    mirrored = json.loads(run(indexed, "query", "cat", "--all", "--json", "--in", str(indexed["photos"] / "cats")).stdout)
     assert mirrored[0]["taken"] == "2024-05-01T12:00:00"
 
 

@@ -24,7 +24,7 @@ def test_word_query_ranks_by_cosine(library):
     results = search_text("dog", library["settings"], n=3)
     assert names(results) == ["dog", "dog_beach", "beach_people"]
     assert [r.rank for r in results] == [1, 2, 3]
-    assert results[0].score == pytest.approx(1.0, abs=1e-5)
+    assert results[0].cosine == pytest.approx(1.0, abs=1e-5)
     assert results[0].score > results[1].score > results[2].score
     assert (results[0].width, results[0].height, results[0].taken) == (64, 48, datetime(2020, 1, 1))
 
@@ -70,7 +70,7 @@ def test_similar_leaves_itself_out(library):
 def test_similar_include_self(library):
     results = search_similar(library["files"]["cat"], library["settings"], n=2, include_self=True)
     assert names(results) == ["cat", "cat2"]
-    assert results[0].score == pytest.approx(1.0, abs=1e-5)
+    assert results[0].cosine == pytest.approx(1.0, abs=1e-5)
 
 
 def test_similar_on_a_copy_leaves_out_the_original_by_content(library, tmp_path):
@@ -154,3 +154,14 @@ def test_a_searcher_with_the_same_filters_sees_what_was_committed_since(library)
             store.commit(ChangeSet(embedded=[EmbeddedPhoto(path=str(new), size=1, mtime=1.0, content_hash="cat3",
                                                            width=4, height=3, taken=None, vector=axis(0, 0, 1, 0.05))]))
         assert names(searcher.text("cat", 10, filters=cats)) == ["cat", "cat3", "cat2"]
+
+
+def test_a_phrase_the_vocabulary_lacks_ranks_the_photo_showing_both_words_first(library):
+    results = search_text("dog on the beach", library["settings"], n=3)
+    assert names(results)[0] == "dog_beach" and [part.word for part in results[0].words] == ["dog", "beach"]
+    assert results[0].score == pytest.approx(results[0].words[0].score * results[0].words[1].score)
+
+
+def test_a_phrase_keeps_to_the_filters(library):
+    results = search_text("dog on beach", library["settings"], n=5, filters=make_filters(library["root"] / "cats"))
+    assert set(names(results)) == {"cat", "cat2"}

@@ -6,16 +6,18 @@ import base64
 import io
 import json
 import re
+from dataclasses import replace
 from datetime import datetime
 
 from PIL import Image
 from rich.console import Console
 
 from devsearch.search.contact_sheet import write_contact_sheet
-from devsearch.search.render import render_json, render_paths
+from devsearch.search.render import (ASKED_CHARS, quoted_query, related_note, render_json, render_paths, render_score,
+                                     render_why)
 from devsearch.search.table import print_table
 from devsearch.search.thumbnails import terminal_thumbnail
-from devsearch.search.results import SearchResult
+from devsearch.search.results import Reason, SearchResult, WordEvidence
 from tests.conftest import FIXTURES
 
 CAT = SearchResult(1, 0.91234567, str(FIXTURES / "chelsea.jpg"), 451, 300, datetime(2021, 5, 4, 13, 2, 1), 0.91234567)
@@ -29,7 +31,8 @@ def test_paths_one_per_line():
 
 def test_json_has_the_keys_and_iso_dates():
     rows = json.loads(render_json([CAT, ODD]))
-    assert list(rows[0]) == ["rank", "score", "path", "width", "height", "taken", "cosine", "mass", "people", "why"]
+    assert list(rows[0]) == ["rank", "score", "match", "path", "width", "height", "taken", "cosine", "mass", "people",
+                             "why", "reasons"]
     assert rows[0]["taken"] == "2021-05-04T13:02:01" and rows[0]["score"] == 0.912346
     assert rows[1]["taken"] is None and rows[1]["width"] is None
 
@@ -40,13 +43,42 @@ def test_contact_sheet_embeds_decodable_thumbnails(tmp_path):
     (data,) = re.findall(r'src="data:image/jpeg;base64,([^"]+)"', page)
     thumb = Image.open(io.BytesIO(base64.b64decode(data)))
     assert thumb.format == "JPEG" and max(thumb.size) == 256
-    assert "0.912" in page and "chelsea.jpg" in page and "<title>query: cat</title>" in page
+    assert "91%" in page and "chelsea.jpg" in page and "<title>query: cat</title>" in page
 
 
 def test_contact_sheet_escapes_paths_and_marks_unreadable_photos(tmp_path):
     page = write_contact_sheet([ODD], tmp_path / "sheet.html", "q").read_text()
     assert "<b>&photo" not in page and "&lt;b&gt;&amp;photo" in page
     assert "(photo unreadable)" in page and "data:image" not in page
+
+
+def test_a_score_shows_as_a_percentage_never_zero_or_certain():
+    assert [render_score(s) for s in (0.0001, 0.004, 0.38, 0.994, 0.9999)] == ["<1%", "<1%", "38%", "99%", ">99%"]
+
+
+def test_why_names_the_classes_in_plain_words_and_nothing_that_added_nothing():
+    toucan = replace(CAT, mass=0.8, why=(Reason("toucan", "n01843383", 0.81), Reason("jay", "n01580077", 0.004)))
+    assert render_why(toucan) == "toucan 81%"
+    assert render_why(CAT) == "close in meaning (cosine 0.91)"
+    assert render_why(replace(CAT, cosine=-0.2)) == ""
+
+
+def test_why_of_a_conjunction_says_what_each_word_found():
+    parts = (WordEvidence("dog", 0.9, 0.4, 0.8, why=(Reason("golden retriever", "n02099601", 0.8),)),
+             WordEvidence("beach", 0.5, 0.38, 0.0))
+    assert render_why(replace(CAT, cosine=None, words=parts)) == (
+        "dog: golden retriever 80%; beach: close in meaning to 'beach' (cosine 0.38)")
+
+
+def test_the_note_on_related_photos_says_how_many_and_how_to_see_them():
+    assert related_note("'volcano'", 0, 12) == "no photo clearly shows 'volcano'; 12 related ones: --all"
+    assert related_note("'cat'", 1, 1) == "1 photo clearly shows 'cat'; 1 related one follows with --all"
+
+
+def test_a_query_repeated_on_stderr_is_shown_safely_and_cut():
+    assert quoted_query("dog") == "'dog'"
+    assert "\x1b" not in quoted_query("\x1b[31mdog") and quoted_query("dog + " * 40).endswith("...'")
+    assert len(quoted_query("dog + " * 40)) == ASKED_CHARS + 2
 
 
 def _table(results, **options) -> str:

@@ -20,6 +20,7 @@ from PIL import Image
 from devsearch.core.errors import UsageError
 from devsearch.core.settings import Settings
 from devsearch.core.vectors import unit_rows
+from devsearch.model.calibration import load_calibration
 from devsearch.serve.app import STATIC, create_app
 from devsearch.serve.library import Library, Page
 from devsearch.serve.uploads import MAX_UPLOAD_BYTES
@@ -53,9 +54,10 @@ def id_of(api, name: str) -> int:
 def test_search_ranks_by_the_word_and_gives_ids_and_urls(api):
     body = api.get("/api/search", params={"q": "cat"}).json()
     first = body["results"][0]
-    assert Path(first["path"]).name == "cat.jpg" and first["rank"] == 1 and first["score"] == pytest.approx(1.0)
+    assert Path(first["path"]).name == "cat.jpg" and first["rank"] == 1 and first["cosine"] == pytest.approx(1.0)
+    assert first["score"] == pytest.approx(float(load_calibration().fit("words_no_class").probability(1.0)), abs=1e-5)
     assert first["thumb"] == f"/thumb/{first['id']}" and first["photo"] == f"/photo/{first['id']}"
-    assert {"rank", "score", "id", "path", "width", "height", "taken", "thumb", "photo"} <= set(first)
+    assert {"rank", "score", "match", "reasons", "id", "path", "width", "height", "taken", "thumb", "photo"} <= set(first)
     assert body["query"] == "cat" and body["more"] is False
 
 
@@ -72,16 +74,34 @@ def test_pages_continue_the_ranking(api):
     assert [r["rank"] for r in second["results"]] == [3, 4] and first["more"] is True
 
 
-def test_min_score_drops_weak_matches(api):
-    results = api.get("/api/search", params={"q": "dog", "min_score": 0.5}).json()["results"]
-    assert results and all(r["score"] >= 0.5 for r in results)
+def _score_of_cosine(cosine: float) -> float:
+    """The calibrated score of a word with no ImageNet class (the tiny store's words) at a cosine."""
+    return float(load_calibration().fit("words_no_class").probability(cosine))
+
+
+def test_min_score_is_the_cut_off_on_the_calibrated_scale(api):
+    results = api.get("/api/search", params={"q": "dog", "min_score": _score_of_cosine(0.5)}).json()["results"]
+    assert results and all(r["score"] >= _score_of_cosine(0.5) and r["match"] for r in results)
     assert len(results) < len(PHOTOS)
 
 
+def test_a_search_lists_the_related_photos_after_the_matches(api):
+    results = api.get("/api/search", params={"q": "dog"}).json()["results"]
+    assert not any(r["match"] for r in results)  # a cosine alone is no clear evidence: every photo is related
+    assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
+
+
 def test_sort_by_date_orders_the_matches_newest_first(api):
-    results = api.get("/api/search", params={"q": "beach", "min_score": 0.1, "sort": "date"}).json()["results"]
+    results = api.get("/api/search", params={"q": "beach", "min_score": _score_of_cosine(0.1), "sort": "date"}).json()["results"]
     assert [Path(r["path"]).name for r in results] == ["beach.jpg", "dog_beach.jpg", "sideways.jpg"]
     assert [r["rank"] for r in results] == [1, 2, 3]
+
+
+def test_sort_by_date_keeps_the_related_photos_after_the_matches_in_their_order(api):
+    by_relevance = api.get("/api/search", params={"q": "beach"}).json()["results"]
+    by_date = api.get("/api/search", params={"q": "beach", "sort": "date"}).json()["results"]
+    assert not any(r["match"] for r in by_relevance)  # cosine alone: no match, so nothing to reorder
+    assert [r["id"] for r in by_date] == [r["id"] for r in by_relevance]
 
 
 def test_folder_filter_inside_an_indexed_folder(api, library):
@@ -110,6 +130,7 @@ def test_date_filters(api):
     ({"q": "dog", "sort": "size"}, "choose relevance or date"),
     ({"q": "dog", "min_score": "high"}, "not a number"),
     ({"q": "dog", "min_score": "nan"}, "not a number"),
+    ({"q": "dog", "min_score": "1.5"}, "give a score from 0 to 1"),
     ({"q": "dog", "in": "/etc"}, "not inside an indexed folder"),
     ({"q": "dog", "in": "photos"}, "absolute folder"),
     ({"q": "dog", "after": "yesterday"}, "after 'yesterday' is not a date"),

@@ -9,6 +9,7 @@ saves a screenshot of each step.
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import signal
 from pathlib import Path
@@ -132,13 +133,18 @@ def test_browse_search_open_similar_and_close_in_a_browser(indexed, tmp_path_fac
         driver.find_element(By.ID, "q").send_keys("cat", Keys.ENTER)
         wait.until(lambda d: "for cat" in d.find_element(By.ID, "summary").text and all_loaded(d))
         assert tiles()[0].get_attribute("data-name") == CAT
-        ActionChains(driver).move_to_element(tiles()[0]).perform()  # the score shows on hover
+        grid = [element.get_attribute("class") for element in driver.find_elements(By.CSS_SELECTOR, "#grid > *")]
+        assert grid[0] == "tile" and grid.count("divider") == 1  # the matches, then "Related" and the rest
+        ActionChains(driver).move_to_element(tiles()[0]).perform()  # the score shows on hover, as a percentage
         wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#grid .tile .badge").is_displayed())
+        assert driver.find_element(By.CSS_SELECTOR, "#grid .tile .badge").text.endswith("%")
         driver.save_screenshot(str(shots / "1-results.png"))
 
         tiles()[0].click()
         wait.until(lambda d: viewer_open() and d.find_element(By.ID, "viewer-name").text == CAT)
         assert "photo=" in driver.current_url
+        facts = driver.find_element(By.ID, "viewer-facts").text
+        assert re.search(r"Score\s+(>99|\d+)%", facts) and re.search(r"Why\s+\w.* \d+%", facts)
         driver.save_screenshot(str(shots / "2-photo.png"))
 
         driver.find_element(By.ID, "viewer-similar").click()

@@ -84,20 +84,20 @@ def latin1_library(tmp_path: Path) -> dict:
 
 
 def test_a_latin1_name_is_found_and_printed_escaped(latin1_library, capsys) -> None:
-    out = run("query", "dog", "--home", latin1_library["home"], "--paths", "-n", "1")
+    out = run("query", "dog", "--all", "--home", latin1_library["home"], "--paths", "-n", "1")
     assert out.exit_code == 0 and out.stdout.strip().startswith("$'") and "\\xe9" in out.stdout
     assert "-0/--null" in out.stderr
 
 
 def test_json_and_null_give_the_exact_bytes_of_a_latin1_name(latin1_library) -> None:
-    rows = json.loads(run("query", "dog", "--home", latin1_library["home"], "--json", "-n", "1").stdout)
+    rows = json.loads(run("query", "dog", "--all", "--home", latin1_library["home"], "--json", "-n", "1").stdout)
     assert os.fsencode(rows[0]["path"]) == os.fsencode(latin1_library["dog"])
-    null = run("query", "dog", "--home", latin1_library["home"], "-0", "-n", "1").stdout_bytes
+    null = run("query", "dog", "--all", "--home", latin1_library["home"], "-0", "-n", "1").stdout_bytes
     assert null == os.fsencode(latin1_library["dog"]) + b"\0"
 
 
 def test_similar_and_in_accept_latin1_paths(latin1_library) -> None:
-    similar = run("similar", str(latin1_library["dog"]), "--home", latin1_library["home"], "--include-self", "-0")
+    similar = run("similar", str(latin1_library["dog"]), "--all", "--home", latin1_library["home"], "--include-self", "-0")
     assert similar.stdout_bytes.split(b"\0")[0] == os.fsencode(latin1_library["dog"])
-    under = run("query", "cat", "--home", latin1_library["home"], "--in", str(latin1_library["folder"]), "-0")
+    under = run("query", "cat", "--all", "--home", latin1_library["home"], "--in", str(latin1_library["folder"]), "-0")
     assert under.stdout_bytes == os.fsencode(latin1_library["dog"]) + b"\0"

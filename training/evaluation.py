@@ -7,8 +7,10 @@ softmax's probability), then (training.metrics):
 - zero-shot: the images of held-out labels, ranking only the held-out labels (as in the paper's
   zero-shot table, the training labels are not candidates);
 - retrieval by word: each label as a query over all images, P@1, P@5 and average precision;
-- retrieval by head word and by category word (training/word_retrieval.py), ranked as `devsearch
-  query` ranks: P@5, P@10 and average precision.
+- retrieval by head word and by category word (training/word_retrieval.py), scored as `devsearch
+  query` scores: P@1, P@5, P@10, average precision, and the precision and recall of the match set
+  (the images scoring at least the calibrated match threshold); and a people check (`person`)
+  where the dataset has a `people` column.
 Images the model was trained on (by content) are left out, so a trained model is never scored on
 its own training images. Features come from the same cache as training.
 """
@@ -25,7 +27,9 @@ from devsearch.core.settings import Settings
 from devsearch.training import metrics
 from devsearch.training.datasets import file_digest, label_targets, read_dataset
 from devsearch.training.features import dataset_features
-from devsearch.training.word_retrieval import Ranker, category_queries, head_queries, meaning_ranker, retrieval_metrics
+from devsearch.model.calibration import load_calibration
+from devsearch.training.word_retrieval import (Ranker, category_queries, head_queries, meaning_ranker, people_queries,
+                                               retrieval_metrics)
 from devsearch.model.class_senses import load_class_senses
 from devsearch.model.conse import imagenet_label_vectors, project_all
 from devsearch.model.manifest import Manifest
@@ -88,11 +92,14 @@ def evaluate(dataset_dir: Path, model_dir: Path | None, settings: Settings, *, w
     ancestors = _label_ancestors(labels, heads)
     evaluated = [images[row] for row in usable]
     queries = {kind: {w: r for w, r in found(evaluated).items() if words.has(w)}
-               for kind, found in (("head", head_queries), ("category", category_queries))}
+               for kind, found in (("head", head_queries), ("category", category_queries), ("people", people_queries))}
     results = {name: model_metrics(s, true, ancestors, [index[z] for z in zeroshot]) for name, s in scores.items()}
+    threshold = load_calibration().threshold
     for name, rank in rankers.items():
+        calibrated = name == _model_key(manifest)  # the baselines' scores are not probabilities
         for kind, kind_queries in queries.items():
-            results[name].update(retrieval_metrics(rank, kind_queries, kind))
+            if kind_queries:
+                results[name].update(retrieval_metrics(rank, kind_queries, kind, threshold if calibrated else None))
     return {
         "dataset": str(dataset_dir),
         "where": list(where),
@@ -186,8 +193,9 @@ def markdown_table(result: dict) -> str:
     second = [f"zeroshot_{c}" for c in ("hit@1", "hit@2", "hit@5", "hit@10", "hp@5")] + ["word_p@1", "word_p@5", "word_ap"]
     has_zeroshot = any("zeroshot_hit@1" in m for m in models.values())
     columns = second if has_zeroshot else second[-3:]
-    third = [f"{kind}_{m}" for kind in ("head", "category") for m in ("p@5", "p@10", "ap")
-             if any(f"{kind}_ap" in values for values in models.values())]
+    third = [f"{kind}_{m}" for kind in ("head", "category", "people")
+             for m in ("p@1", "p@5", "p@10", "ap", "match_precision", "match_recall")
+             if any(f"{kind}_{m}" in values for values in models.values())]
     lines = [f"{result['images']} images, {result['labels']} labels"
              + (f", {len(result['zeroshot_labels'])} held out (zero-shot)" if has_zeroshot else "")
              + f", {len(result.get('head_words', []))} head words, {len(result.get('category_words', []))} category words", ""]

@@ -1,10 +1,14 @@
 """Retrieval by the words people type: each head word and each category word of a dataset as a query
-over its images, ranked the way `devsearch query` ranks (cosine + BETA x class mass, model/ranking.py).
+over its images, scored the way `devsearch query` scores (the calibrated probability of the cosine
+and the class mass, model/calibration.py).
 
 Head words: the `head` column of labels.csv. Category words: the segments of the `category` column
 (`animals/birds`) with at least MIN_PHOTOS images, as the singular a user types (`bird`), since
-general words (bird, fruit, tool) are what a word space alone ranks worst. Measures: P@5, P@10 and
-average precision, averaged over the queries the model's word space knows.
+general words (bird, fruit, tool) are what a word space alone ranks worst. People: `person` for the
+images of a `people` column (how many people it shows) that show any. Measures: P@1, P@5, P@10 and
+average precision, averaged over the queries the model's word space knows; and for a calibrated
+score, the precision and recall of the match set (the images scoring at least the match
+threshold), pooled over the queries.
 """
 from __future__ import annotations
 
@@ -16,7 +20,8 @@ from devsearch.core.errors import UnknownWordError
 from devsearch.core.vectors import unit_rows
 from devsearch.model.class_senses import load_class_senses
 from devsearch.model.conse import top_classes
-from devsearch.model.ranking import BETA, score, word_weights
+from devsearch.model.calibration import load_calibration
+from devsearch.model.ranking import word_weights
 from devsearch.store.kept_classes import TOP_K
 from devsearch.training.datasets import LabelledImage
 from devsearch.wordspace.lookup import WordLookup
@@ -41,13 +46,23 @@ def category_queries(images: Sequence[LabelledImage]) -> dict[str, np.ndarray]:
     return {word: relevant for word, relevant in queries.items() if relevant.sum() >= MIN_PHOTOS}
 
 
+def people_queries(images: Sequence[LabelledImage]) -> dict[str, np.ndarray]:
+    """`person` -> which images show people, from a `people` column (a count); empty without one."""
+    counts = [image.fields.get("people", "").strip() for image in images]
+    if not any(counts):
+        return {}
+    return {"person": np.array([count.isdigit() and int(count) > 0 for count in counts])}
+
+
 def meaning_ranker(embeddings: np.ndarray, words: WordLookup, probabilities: np.ndarray | None,
-                   beta: float = BETA, keep: int = TOP_K) -> Ranker:
-    """Rank as a query does: cosine to the word, plus beta x its classes' mass in each image's `keep`
-    top classes when the model projects classifier outputs (probabilities given)."""
+                   beta: float | None = None, keep: int = TOP_K) -> Ranker:
+    """Score as a query does: the calibrated probability of the cosine to the word and its classes'
+    mass in each image's `keep` top classes (when the model projects classifier outputs, probabilities
+    given). beta (for tuning): rank by cosine + beta x mass instead."""
     embeddings = unit_rows(embeddings)
     kept = top_classes(probabilities, keep) if probabilities is not None else None
     senses = load_class_senses()
+    calibration = load_calibration()
 
     def rank(word: str) -> np.ndarray | None:
         try:
@@ -55,23 +70,42 @@ def meaning_ranker(embeddings: np.ndarray, words: WordLookup, probabilities: np.
         except UnknownWordError:
             return None
         weights = word_weights(word, senses)
-        return score(cosine, weights.mass(*kept), beta) if kept is not None and weights else cosine
+        mass = weights.mass(*kept) if kept is not None and weights else None
+        if beta is not None:
+            return cosine if mass is None else cosine + beta * mass
+        if mass is None:
+            return calibration.fit("words_no_class").probability(cosine)
+        fit = calibration.fit("words")
+        return fit.probability(cosine + fit.bonus_weight("mass") * mass)
 
     return rank
 
 
-def retrieval_metrics(rank: Ranker, queries: dict[str, np.ndarray], prefix: str) -> dict[str, float]:
-    """Mean P@5, P@10 and AP over the queries; a query the model cannot rank by scores 0."""
+def retrieval_metrics(rank: Ranker, queries: dict[str, np.ndarray], prefix: str,
+                      threshold: float | None = None) -> dict[str, float]:
+    """Mean P@1, P@5, P@10 and AP over the queries (a query the model cannot rank by scores 0); with a
+    threshold, the precision and recall of the images scoring at least it, pooled over the queries."""
     per_query = []
+    chosen = right = relevant_total = 0
     for word, relevant in queries.items():
         scores = rank(word)
+        relevant_total += int(relevant.sum())
         if scores is None or not np.isfinite(scores).any():
-            per_query.append((0.0, 0.0, 0.0))
+            per_query.append((0.0, 0.0, 0.0, 0.0))
             continue
         ranked = relevant[np.argsort(-scores, kind="stable")]
         hits = np.flatnonzero(ranked) + 1
-        per_query.append((ranked[:5].sum() / 5, ranked[:10].sum() / 10, float(np.mean(np.arange(1, len(hits) + 1) / hits))))
+        per_query.append((float(ranked[0]), ranked[:5].sum() / 5, ranked[:10].sum() / 10,
+                          float(np.mean(np.arange(1, len(hits) + 1) / hits))))
+        if threshold is not None:
+            matched = scores >= threshold
+            chosen += int(matched.sum())
+            right += int((matched & relevant).sum())
     if not per_query:
         return {}
-    p5, p10, ap = np.mean(per_query, axis=0)
-    return {f"{prefix}_p@5": float(p5), f"{prefix}_p@10": float(p10), f"{prefix}_ap": float(ap)}
+    p1, p5, p10, ap = np.mean(per_query, axis=0)
+    out = {f"{prefix}_p@1": float(p1), f"{prefix}_p@5": float(p5), f"{prefix}_p@10": float(p10), f"{prefix}_ap": float(ap)}
+    if threshold is not None:
+        out[f"{prefix}_match_precision"] = right / chosen if chosen else float("nan")
+        out[f"{prefix}_match_recall"] = right / relevant_total if relevant_total else float("nan")
+    return out

@@ -120,6 +120,13 @@ class WordLookup:
             return False
         return True
 
+    def is_one_token(self, text: str) -> bool:
+        """Whether text is one entry of the vocabulary (a word, or a phrase stored as one token)."""
+        try:
+            return len(self._rows(text)) == 1
+        except (UnknownWordError, UsageError):
+            return False
+
     def nearest(self, vec: np.ndarray, n: int = 10, restrict: int | None = None,
                 *, exclude: Iterable[int] = ()) -> list[tuple[str, float]]:
         """The n words of highest cosine similarity to vec, best first.

@@ -1,6 +1,7 @@
 // The result grid: justified rows (each tile as wide as its photo's aspect ratio allows), thumbnails
 // fetched lazily by the browser, arrow keys to move. On hover: the score and why-it-matched of a
-// search result; the date of a library photo (it has no score).
+// search result; the date of a library photo (it has no score). A search lists its matches first;
+// a "Related" divider comes before the first result that is not a match.
 
 import { baseName, formatDate, h } from "./dom.js";
 
@@ -20,8 +21,14 @@ export class Grid {
 
   append(results) {
     const start = this.results.length;
+    const items = [];
+    results.forEach((result, i) => {
+      const previous = start + i > 0 ? (i > 0 ? results[i - 1] : this.results[start - 1]) : null;
+      if (result.match === false && (!previous || previous.match !== false)) items.push(...divider());
+      items.push(this.tile(result, start + i));
+    });
     this.results.push(...results);
-    this.element.append(...results.map((result, i) => this.tile(result, start + i)));
+    this.element.append(...items);
   }
 
   tile(result, index) {
@@ -44,7 +51,7 @@ export class Grid {
       },
     },
     spacer, image,
-    scored ? h("span", { class: "badge", text: result.score.toFixed(3) }) : null,
+    scored ? h("span", { class: "badge", text: percent(result.score) }) : null,
     h("span", { class: "caption" },
       h("span", { class: "name", text: name }),
       detail ? h("span", { class: scored ? "why" : "when", text: detail }) : null));
@@ -97,18 +104,17 @@ export class Grid {
   }
 }
 
-// A short line of why a photo matched, when the engine says: its reasons (`why`) and the parts of
-// its score (`cosine`, `mass`), optional fields of a result.
+// "Related", on a row of its own; the filler before it keeps the last row of matches at its height.
+function divider() {
+  return [h("span", { class: "row-end" }), h("div", { class: "divider", role: "separator", text: "Related" })];
+}
+
+// A score as the page shows it, as the CLI does: "87%", "<1%" and ">99%" at the ends.
+export function percent(score) {
+  return score < 0.005 ? "<1%" : score >= 0.995 ? ">99%" : `${Math.round(score * 100)}%`;
+}
+
+// Why a photo matched, in the engine's plain words ("Egyptian cat 39%", "beach -> seashore 62%").
 export function reasons(result) {
-  return [whyText(result), scoreParts(result)].filter(Boolean).join(" · ");
-}
-
-export function whyText(result) {
-  if (!Array.isArray(result.why)) return "";
-  return result.why.map((r) => (typeof r === "string" ? r : r.class || r.label || r.word)).filter(Boolean).join(", ");
-}
-
-export function scoreParts(result) {
-  const parts = [["cosine", result.cosine], ["mass", result.mass]].filter(([, value]) => typeof value === "number");
-  return parts.map(([name, value]) => `${name} ${value.toFixed(3)}`).join(" + ");
+  return Array.isArray(result.reasons) ? result.reasons.join(result.words ? "; " : ", ") : "";
 }

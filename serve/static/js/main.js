@@ -76,7 +76,7 @@ function showControls() {
 
 function showMinScore() {
   const value = Number(filters.elements.min.value);
-  filters.elements["min-value"].value = value > 0 ? value.toFixed(2) : "any";
+  filters.elements["min-value"].value = value > 0 ? `${Math.round(value * 100)}%` : "matches";
 }
 
 async function showExampleChip() {
@@ -181,7 +181,9 @@ function summarize(current) {
   }
   const parts = [h("strong", { text: `${formatCount(count)}${current.more ? "+" : ""}` }),
                  ` photo${count === 1 ? "" : "s"} `, ...what()];
-  parts.push(state.sort === "date" ? " · newest first, among the best 1,000 matches" : " · best first");
+  const matches = grid.results.filter((result) => result.match !== false).length;
+  if (matches < count) parts.push(` · ${formatCount(matches)} match${matches === 1 ? "" : "es"}, then related ones`);
+  parts.push(state.sort === "date" ? " · matches newest first, among the best 1,000" : " · best first");
   summary.replaceChildren(...parts);
 }
 

@@ -3,7 +3,7 @@
 
 import { ApiError, photoInfo, photoLabels } from "./api.js";
 import { $, baseName, folderOf, formatBytes, formatDate, h, toast } from "./dom.js";
-import { scoreParts, whyText } from "./grid.js";
+import { percent } from "./grid.js";
 
 export class Viewer {
   constructor({ onClose, onMove, onSimilar, onFolder, onWord }) {
@@ -71,10 +71,10 @@ export class Viewer {
       ["File", formatBytes(info.bytes)],
       ["Taken", formatDate(info.taken)],
       ["Modified", formatDate(info.modified)],
-      ["Score", scored ? [result.score.toFixed(3), scoreParts(result)].filter(Boolean).join(" = ") : ""],
-      ["Why", scored ? whyText(result) : ""],
+      ["Score", scored ? `${percent(result.score)}${result.match === false ? " (related, not a match)" : ""}` : ""],
+      ...(scored && Array.isArray(result.reasons) ? result.reasons.map((reason, i) => [i ? "" : "Why", reason]) : []),
       ["Rank", scored ? `#${result.rank}` : ""],
-    ].filter(([, value]) => value);
+    ].filter(([, value]) => value);  // a reason after the first has an empty term
     $("#viewer-facts").replaceChildren(...facts.flatMap(([term, value]) => [h("dt", { text: term }), h("dd", { text: value })]));
     $("#viewer-original").href = info.photo;
   }
