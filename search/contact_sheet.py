@@ -9,7 +9,7 @@ from pathlib import Path
 
 from devsearch.core.errors import InputError
 from devsearch.core.safe_text import shown_path, visible
-from devsearch.search.render import render_score, render_why, size_text, taken_text
+from devsearch.search.render import render_score, render_why, date_text, size_text
 from devsearch.search.results import SearchResult
 from devsearch.search.thumbnails import in_threads, thumbnail_data_uri
 
@@ -47,7 +47,7 @@ def _figure(result: SearchResult) -> str:
     uri = thumbnail_data_uri(result.path)
     alt = html.escape(visible(Path(result.path).name), quote=True)
     image = f'<img src="{uri}" alt="{alt}">' if uri else '<span class="missing">(photo unreadable)</span>'
-    details = " &middot; ".join(html.escape(x) for x in (size_text(result), taken_text(result)) if x)
+    details = " &middot; ".join(html.escape(x) for x in (size_text(result), date_text(result)) if x)
     return _FIGURE.format(
         image=image, rank=result.rank, score=render_score(result.score), parts=html.escape(render_why(result)),
         href=html.escape(Path(result.path).as_uri() if Path(result.path).is_absolute() else result.path, quote=True),

@@ -150,7 +150,7 @@ class Searcher:
                     for i in order]
         records = self._store.get(chosen)
         return [SearchResult(rank=rank, score=float(score[i]), path=record.path, width=record.width,
-                             height=record.height, taken=record.taken, cosine=None,
+                             height=record.height, taken=record.taken, mtime=record.mtime, cosine=None,
                              mass=0.0, id=record.id, match=bool(score[i] >= cut), words=parts)
                 for rank, (i, record, parts) in enumerate(zip(order, records, evidence), 1)]
 
@@ -298,7 +298,7 @@ class Searcher:
         cut = self._cut_off(min_score)
         return [
             SearchResult(rank=rank, score=float(p), path=record.path, width=record.width, height=record.height,
-                         taken=record.taken, cosine=float(raw - add), mass=float(m), why=why(photo_id),
+                         taken=record.taken, mtime=record.mtime, cosine=float(raw - add), mass=float(m), why=why(photo_id),
                          id=record.id, people=float(signal), match=bool(p >= cut))
             for rank, ((photo_id, raw), record, m, signal, add, p)
             in enumerate(zip(hits, records, masses, people, added, scores), 1)

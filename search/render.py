@@ -133,5 +133,10 @@ def size_text(result: SearchResult) -> str:
     return f"{result.width}x{result.height}" if result.width and result.height else ""
 
 
-def taken_text(result: SearchResult) -> str:
-    return result.taken.isoformat(sep=" ", timespec="seconds") if result.taken else ""
+def date_text(result: SearchResult, file_mark: str = " (file time)") -> str:
+    """The date the filters and the date sort use, to the minute, with file_mark after it when it is the
+    file's time (the photo carries no capture time: a screenshot, a PNG, a copy without EXIF)."""
+    date = result.date
+    if date is None:
+        return ""
+    return date.isoformat(sep=" ", timespec="minutes") + (file_mark if result.dated_by_file else "")

@@ -73,6 +73,22 @@ class SearchResult:
     people: float = 0.0  # the people detectors' signal for the query's people words (model/people.py), weighted
     match: bool = False
     words: tuple[WordEvidence, ...] = ()
+    mtime: float | None = None  # the file's modification time (seconds since the epoch), as indexed
+
+    @property
+    def date(self) -> datetime | None:
+        """The date the date filters and the date sort use: the capture time, else the file's time."""
+        if self.taken is not None or self.mtime is None:
+            return self.taken
+        try:
+            return datetime.fromtimestamp(self.mtime)
+        except (OverflowError, OSError, ValueError):  # an mtime no calendar holds
+            return None
+
+    @property
+    def dated_by_file(self) -> bool:
+        """Whether `date` is the file's time (the photo carries no capture time)."""
+        return self.taken is None and self.date is not None
 
     def reasons(self) -> list[str]:
         """Why it matched, in plain words: the classes that carried it with their probability, per
@@ -82,7 +98,8 @@ class SearchResult:
         return _plain(self.why, self.cosine, "")
 
     def as_dict(self) -> dict:
-        """The `--json` shape: taken as ISO 8601 or null."""
+        """The `--json` shape: taken (the capture time) as ISO 8601 or null; date, the date the filters use
+        (the capture time, else the file's time), and date_from: "capture" or "file"."""
         out = {
             "rank": self.rank,
             "score": round(self.score, 6),
@@ -91,6 +108,8 @@ class SearchResult:
             "width": self.width,
             "height": self.height,
             "taken": self.taken.isoformat() if self.taken is not None else None,
+            "date": self.date.isoformat() if self.date is not None else None,
+            "date_from": None if self.date is None else "file" if self.dated_by_file else "capture",
             "cosine": round(self.cosine, 6) if self.cosine is not None else None,
             "mass": round(self.mass, 6),
             "people": round(self.people, 6),

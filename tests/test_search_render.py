@@ -31,7 +31,8 @@ def test_paths_one_per_line():
 
 def test_json_has_the_keys_and_iso_dates():
     rows = json.loads(render_json([CAT, ODD]))
-    assert list(rows[0]) == ["rank", "score", "match", "path", "width", "height", "taken", "cosine", "mass", "people",
+    assert list(rows[0]) == ["rank", "score", "match", "path", "width", "height", "taken", "date", "date_from",
+                             "cosine", "mass", "people",
                              "why", "reasons"]
     assert rows[0]["taken"] == "2021-05-04T13:02:01" and rows[0]["score"] == 0.912346
     assert rows[1]["taken"] is None and rows[1]["width"] is None
