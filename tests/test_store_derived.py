@@ -229,3 +229,15 @@ def test_a_writer_removes_the_temp_files_of_a_save_that_was_killed(tmp_path: Pat
     assert {p.name.split("-")[0] for p in stale} == {".flat", ".hnsw", ".postings", ".model"}
     Store.open(home, writer=True).close()
     assert not [p for p in stale if p.exists()] and (home / ".not-ours").exists()
+
+
+def test_files_saved_by_a_run_that_indexed_nothing_load_without_a_rebuild(tmp_path: Path, capsys) -> None:
+    """A first run that stops before any photo is embedded (an error, an empty folder) saves empty derived
+    files; the next run reads them as they are, with no 'cannot be read' warning."""
+    from tests.indexer_support import index_tree, photo
+
+    (tmp_path / "photos").mkdir()
+    index_tree(tmp_path / "photos", tmp_path / "home")
+    photo(1).save(tmp_path / "photos" / "a.png")
+    assert index_tree(tmp_path / "photos", tmp_path / "home").new == 1
+    assert "warning" not in capsys.readouterr().err

@@ -40,6 +40,8 @@ def _saved_elements(data, dims: int) -> tuple[np.ndarray, np.ndarray] | None:
     fits = vector_end <= size and label_at + 8 <= size and (label_at >= vector_end or label_at + 8 <= vector_at)
     if not fits or _HEADER.size + count * size > len(data):
         return None
+    if count == 0:  # an empty graph's file ends at its header: no view may start past it
+        return np.empty(0, np.uint64), np.empty((0, dims), np.float32)
     labels = np.ndarray((count,), np.uint64, buffer=data, offset=_HEADER.size + label_at, strides=(size,))
     vectors = np.ndarray((count, dims), np.float32, buffer=data, offset=_HEADER.size + vector_at, strides=(size, 4))
     return labels, vectors
