@@ -70,19 +70,18 @@ def plan_changes(crawl: Crawl, store: Store, roots: list[str], fingerprint: str 
     said so while files were being hashed to find moves (half a plan would be wrong).
 
     fingerprint: the model indexing now; an unchanged photo another model embedded (a store moving
-    to a new model, see indexer/service.py) is embedded again, as is one whose stored vector is damaged. people: the people detectors run,
-    so an unchanged photo they never looked at is decoded again (kind "people")."""
+    to a new model, see indexer/service.py) is embedded again, as is one whose stored vector is damaged.
+    people: the people detectors run, so an unchanged photo they never looked at is decoded again
+    (kind "people")."""
     known: dict[str, KnownFile] = {}
-    damaged: set[int] = set()  # unchanged photos whose stored vector is damaged: embedded again
     for root in roots:
         known.update(store.files_under(root))
-        damaged |= store.to_embed_again(root)
     plan = Plan()
     candidates: list[tuple[FileStat, KnownFile | None]] = []
     for file in crawl.files:
         row = known.pop(file.path, None)
         if row is not None and row.status != "deleted" and row.size == file.size and row.mtime == file.mtime:
-            if row.status == "indexed" and (row.id in damaged or fingerprint is not None and row.model != fingerprint):
+            if row.status == "indexed" and (row.damaged or fingerprint is not None and row.model != fingerprint):
                 plan.work.append(Work(file.path, file.size, file.mtime, "updated"))
             elif row.status == "indexed" and people and not row.has_people:
                 plan.work.append(Work(file.path, file.size, file.mtime, "people"))

@@ -34,7 +34,7 @@ from devsearch.store.derived.postings import Postings
 from devsearch.store.lock import WriterLock, running_writer
 from devsearch.store.migrate import ensure_schema
 from devsearch.store.reader import CATALOG_FILE, CatalogReader, catalog_error, connect, translates_catalog_errors
-from devsearch.store.records import ChangeSet
+from devsearch.store.records import ChangeSet, KnownFile
 
 __all__ = ["CATALOG_FILE", "Store", "check_home"]
 
@@ -248,10 +248,10 @@ class Store(CatalogReader):
         self._binding.bind(manifest)
         self._binding_checked = True
 
-    def to_embed_again(self, folder: str) -> set[int]:
-        """Indexed photos inside folder whose stored vector is damaged (none while the store is unbound)."""
-        dims = self._bound_dims()
-        return set() if dims is None else self.damaged_vectors_under(folder, dims)
+    def files_under(self, folder: str) -> dict[str, KnownFile]:
+        """CatalogReader.files_under, each indexed row's stored vector checked against the bound
+        model's dimensions (KnownFile.damaged: the indexer embeds that photo again)."""
+        return super().files_under(folder, self._bound_dims())
 
     def _bound_dims(self) -> int | None:
         manifest = self._binding.manifest()

@@ -305,14 +305,6 @@ class CatalogReader:
         """The photos whose stored vector was found damaged so far (by any read of vectors)."""
         return set(self._damaged)
 
-    def damaged_vectors_under(self, folder: str, dims: int) -> set[int]:
-        """Indexed photos inside folder whose stored vector is damaged: the indexer embeds them again."""
-        sql, params = _under_sql(folder)
-        rows = self._db.execute(f"SELECT id, embedding FROM photos WHERE {sql} AND status = 'indexed' "
-                                "AND embedding IS NOT NULL", params).fetchall()
-        sound, _ = sound_rows(dims, [blob for _, blob in rows])
-        return {photo_id for (photo_id, _), fine in zip(rows, sound) if not fine}
-
     def failure_counts(self) -> dict[str, int]:
         """Failed files by reason (the part of the error before its first colon)."""
         counts: dict[str, int] = {}
@@ -348,13 +340,21 @@ class CatalogReader:
                 "finished_at": _when(finished_at).isoformat(timespec="seconds"),
                 "outcome": outcome, **json.loads(summary)}
 
-    def files_under(self, folder: str) -> dict[str, KnownFile]:
-        """path -> KnownFile for every row inside folder: one query, plain tuples (the hot path)."""
+    def files_under(self, folder: str, dims: int | None = None) -> dict[str, KnownFile]:
+        """path -> KnownFile for every row inside folder: one query, plain tuples (the hot path). With
+        dims, each indexed row's stored vector is checked too (KnownFile.damaged), in the same pass
+        (about 0.1 s more at 100k rows here, a tenth of the query; a query of its own cost 0.3-0.5 s)."""
         sql, params = _under_sql(folder)
-        rows = self._db.execute(
-            f"SELECT path, id, size, mtime, status, model, person_score IS NOT NULL FROM photos WHERE {sql}", params)
-        return {path: KnownFile(photo_id, size, mtime, status, model, bool(people))
-                for path, photo_id, size, mtime, status, model, people in rows}
+        vector = "embedding" if dims else "NULL"
+        rows = self._db.execute(f"SELECT path, id, size, mtime, status, model, person_score IS NOT NULL, {vector} "
+                                f"FROM photos WHERE {sql}", params).fetchall()
+        damaged: set[int] = set()
+        if dims:
+            stored = [(row[1], row[7]) for row in rows if row[4] == "indexed" and row[7] is not None]
+            sound, _ = sound_rows(dims, [blob for _, blob in stored])
+            damaged = {stored[row][0] for row in np.flatnonzero(~sound)}
+        return {path: KnownFile(photo_id, size, mtime, status, model, bool(people), photo_id in damaged)
+                for path, photo_id, size, mtime, status, model, people, _ in rows}
 
     def top_classes_of(self, ids: Sequence[int]) -> dict[int, TopClasses]:
         """The kept top classes of these photos (those that have some)."""

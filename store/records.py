@@ -40,6 +40,7 @@ class KnownFile:
     status: str
     model: str | None = None  # fingerprint of the model that embedded it
     has_people: bool = False  # whether the people detectors looked at it (model/people.py)
+    damaged: bool = False  # indexed, but its stored vector is not a finite unit vector: embed it again
 
 
 @dataclass(frozen=True)
