@@ -68,7 +68,8 @@ def convert(model_dir: Path, settings: Settings) -> Path:
 
     from devsearch.model.bundle import load_bundle
 
-    bundle = load_bundle(model_dir, settings)
+    with native_stderr_muted():  # TensorFlow's C++ lines while it looks for devices (cuInit, ...)
+        bundle = load_bundle(model_dir, settings)
     model = bundle.model
     devise = bundle.head_model is not None
 

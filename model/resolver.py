@@ -16,7 +16,7 @@ import numpy as np
 from devsearch.core.errors import ModelMismatchError, UsageError
 from devsearch.core.settings import Settings
 from devsearch.core.waiting import step
-from devsearch.model.backend import import_keras, infers_on_light_runtime
+from devsearch.model.backend import import_keras, infers_on_light_runtime, native_stderr_muted
 from devsearch.model.bundle_words import open_words_for
 from devsearch.model.conse import CLASS_VECTORS, CONSE_TOP_T, ConseProjection
 from devsearch.model.manifest import (LABEL_VECTORS, MANIFEST_FILE, Manifest, conse_digest, projection_fingerprint,
@@ -92,7 +92,8 @@ class ResolvedModel:
             import_keras(self.settings.backend)  # the backend is chosen before Keras is first imported
             from devsearch.model.bundle import load_bundle  # Keras: only when it is asked for
 
-            bundle = load_bundle(folder, self.settings)
+            with native_stderr_muted():  # TensorFlow's C++ lines while it looks for devices (cuInit, ...)
+                bundle = load_bundle(folder, self.settings)
         self._check(bundle.fingerprint)
         return bundle
 
