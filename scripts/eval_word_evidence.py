@@ -93,7 +93,7 @@ def main() -> None:
     if args.people:
         from devsearch.model.people_detectors import PeopleDetectors
 
-        detectors = PeopleDetectors()
+        detectors = PeopleDetectors(settings.cache)
         signals = [detectors.signal(decode_photo(image.path, keep_whole=True).whole) for image in images]
         if any("people" in image.fields for image in images):
             print_detection(images, signals)

@@ -66,7 +66,7 @@ def test_json_carries_the_people_signal_and_why_names_the_detector(people_store)
     row = json.loads(result.stdout)[0]
     assert row["people"] == pytest.approx(0.99, abs=1e-4)
     assert row["why"][0] == {"class": "a person (detector)", "wnid": "person_score", "p": 0.99}
-    assert row["score"] == pytest.approx(row["cosine"] + 10 * (row["mass"] + row["people"]), abs=1e-4)
+    assert row["reasons"] == ["a person (detector 0.99)"]
 
 
 def test_explain_says_a_kind_of_person_cannot_be_told_apart(people_store) -> None:
