@@ -154,7 +154,7 @@ def test_a_damaged_vector_in_the_catalog_leaves_the_answers_with_one_warning(pri
     if index:  # a writer's save first: the derived files are built without it
         Store.open(home, writer=True).close()
     for query in QUERIES:
-        result = CliRunner().invoke(app, ["query", query, "--home", str(home), "--json", "-n", "15"])
+        result = CliRunner().invoke(app, ["query", query, "--all", "--home", str(home), "--json", "-n", "15"])
         assert result.exit_code == 0, result.stderr
         got = [(hit["path"], round(hit["score"], 5)) for hit in json.loads(result.stdout)]
         truth = [(hit["path"], round(hit["score"], 5)) for hit in pristine["truth"][query]]
