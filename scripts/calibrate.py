@@ -87,14 +87,14 @@ def _words_of(text: str) -> list[str]:
 
 def dataset_evidence(folder: Path, settings: Settings, model, where: tuple[str, ...] = ()) -> Evidence:
     dataset = read_dataset(folder, where)
-    features = image_features([i.path for i in dataset.images], model.network().backbone, settings.cache, "plain",
+    features = image_features([i.path for i in dataset.images], model.keras_bundle().backbone, settings.cache, "plain",
                               settings.batch_size, progress_messages(lambda m: print(m, file=sys.stderr), folder.name))
     rows = [r for r in range(len(dataset.images)) if r not in features.failed]
     images = [dataset.images[r] for r in rows]
     maps = np.asarray(features.maps[rows], dtype=np.float32)
     probabilities = np.asarray(features.probabilities[rows], dtype=np.float32)
     signals = people_signals(images, settings.cache)
-    embeddings = with_person(model.network().project(maps, probabilities), signals["person_score"],
+    embeddings = with_person(model.keras_bundle().project(maps, probabilities), signals["person_score"],
                              model.words.vector(PERSON_WORD))
     ids, kept = top_classes(probabilities, TOP_K)
     wordnet = load_wordnet()
