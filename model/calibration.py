@@ -10,8 +10,9 @@ The fit is linear in the parts, so ranking by it is ranking by `cosine + sum of 
 weight[cosine]) x part`: the store's k-NN adds that sum as a bonus to each photo's cosine, and the
 probability is a monotone function of what it returns. A query is scored by the fit of its kind:
 `words` for a word that reaches ImageNet classes through its senses or the scene map, or a people
-signal; `words_backoff` for one that reaches classes only through its hypernym (weaker evidence:
-model/word_evidence.py); `words_no_class` for one that reaches nothing (its raw parts are the cosine
+signal of its own; `words_backoff` for one reached only through a relative: its hypernym's classes,
+or the person detector for a kind of person (`astronaut`, `man`) it cannot tell apart (weaker
+evidence: model/word_evidence.py); `words_no_class` for one that reaches nothing (its raw parts are the cosine
 alone); `similar` for photos like a photo (`devsearch similar`, a query made
 of photos: the cosine and the cosine of the two photos' class probabilities) and `similar_no_class`
 for a store that keeps no classes. A result is a match when its probability reaches the shipped
@@ -97,10 +98,13 @@ def parse_calibration(data: Mapping) -> Calibration:
 
 
 def word_kind(evidence: WordEvidence) -> str:
-    """The fit a word is scored by (see the module doc)."""
+    """The fit a word is scored by (see the module doc): a word reached only through a relative (its
+    hypernym's classes, or the person detector for a kind of person it cannot tell apart) is weaker
+    evidence than one reached directly."""
     if not evidence:
         return "words_no_class"
-    if evidence.backoff and not evidence.senses and not evidence.scene and evidence.people is None:
+    indirect_people = evidence.people is None or evidence.people.below_person
+    if not evidence.senses and not evidence.scene and indirect_people:
         return "words_backoff"
     return "words"
 
