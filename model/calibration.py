@@ -9,8 +9,11 @@ by scripts/calibrate.py and shipped as model/data/calibration.json:
 The fit is linear in the parts, so ranking by it is ranking by `cosine + sum of (weight[part] /
 weight[cosine]) x part`: the store's k-NN adds that sum as a bonus to each photo's cosine, and the
 probability is a monotone function of what it returns. A query is scored by the fit of its kind:
-`words` for a word whose senses cover ImageNet classes, `words_no_class` for one that covers none (its
-raw parts are the cosine alone), `similar` for photos like a photo (`devsearch similar`, a query made
+`words` for a word that reaches ImageNet classes through its senses or the scene map, or a people
+signal of its own; `words_backoff` for one reached only through a relative: its hypernym's classes,
+or the person detector for a kind of person (`astronaut`, `man`) it cannot tell apart (weaker
+evidence: model/word_evidence.py); `words_no_class` for one that reaches nothing (its raw parts are the cosine
+alone); `similar` for photos like a photo (`devsearch similar`, a query made
 of photos: the cosine and the cosine of the two photos' class probabilities) and `similar_no_class`
 for a store that keeps no classes. A result is a match when its probability reaches the shipped
 threshold.
@@ -27,9 +30,10 @@ from importlib import resources
 import numpy as np
 
 from devsearch.core.errors import AssetMissingError
+from devsearch.model.word_evidence import WordEvidence
 
 DATA_FILE = "calibration.json"
-KINDS = ("words", "words_no_class", "similar", "similar_no_class")
+KINDS = ("words", "words_backoff", "words_no_class", "similar", "similar_no_class")
 _LOGIT_LIMIT = 40.0  # sigmoid is 0 or 1 to float precision beyond this
 
 
@@ -91,6 +95,18 @@ def parse_calibration(data: Mapping) -> Calibration:
     if not 0.0 < threshold < 1.0:
         raise ValueError(f"threshold {threshold} is not between 0 and 1")
     return Calibration(fits, threshold, {key: value for key, value in data.items() if key not in ("fits", "threshold")})
+
+
+def word_kind(evidence: WordEvidence) -> str:
+    """The fit a word is scored by (see the module doc): a word reached only through a relative (its
+    hypernym's classes, or the person detector for a kind of person it cannot tell apart) is weaker
+    evidence than one reached directly."""
+    if not evidence:
+        return "words_no_class"
+    indirect_people = evidence.people is None or evidence.people.below_person
+    if not evidence.senses and not evidence.scene and indirect_people:
+        return "words_backoff"
+    return "words"
 
 
 @lru_cache(maxsize=1)

@@ -4,11 +4,14 @@ For every labelled image of the dev datasets and every query word of its dataset
 category words, the people set's labels), "this photo shows this word" is true when the word is the
 image's head or one of its category or alternative labels, or when a noun sense of the word is at or
 above the image's label in WordNet (a toucan shows a bird). The raw parts of each (word, photo) pair
-are what a query computes (model/calibration.py): the cosine of the photo's vector to the word's and
-the mass of the word's classes in the photo's kept top classes. A query ranks by cosine + BETA x mass
-(BETA chosen for AP by scripts/tune_ranking.py; the likelihood's own mix ranks worse, printed for the
-record), so a logistic regression of the truth on that rank score gives the `words` fit (words that
-cover ImageNet classes), and on the cosine the `words_no_class` fit (words that cover none). The
+are what a query computes (model/calibration.py): the cosine of the photo's vector (with the person
+component the store adds) to the word's, the mass of the classes the word reaches in the photo's
+kept top classes (model/word_evidence.py), and the people detectors' signal for a word about people
+(model/people.py; the detectors run on every dev photo, cached). A query ranks by cosine + BETA x
+(mass + people) (BETA chosen for AP by scripts/tune_ranking.py; the likelihood's own mix ranks
+worse, printed for the record), so a logistic regression of the truth on that rank score gives the
+`words` fit (words that reach classes or a people signal), and on the cosine the `words_no_class`
+fit (words that reach neither). The
 `similar` fit is a logistic regression on pairs of photos (true: the same head word or the same
 finest category, i.e. the same kind of thing) of their cosine and the cosine of their class
 probabilities (the mass a photo term gives, model/ranking.py): ConSE vectors crowd together (half
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import sys
 from dataclasses import dataclass
@@ -37,9 +41,11 @@ from pathlib import Path
 import numpy as np
 
 from devsearch.core.settings import Settings
-from devsearch.model.calibration import DATA_FILE, KINDS, parse_calibration
+from devsearch.model.calibration import DATA_FILE, KINDS, parse_calibration, word_kind
 from devsearch.model.class_senses import load_class_senses
+from devsearch.model.people import PERSON_WORD, strength, with_person
 from devsearch.model.ranking import BETA, word_weights
+from devsearch.model.word_evidence import word_evidence
 from devsearch.model.resolver import resolve_model
 from devsearch.store.kept_classes import TOP_K
 from devsearch.model.conse import top_classes
@@ -56,7 +62,8 @@ FOLDS = 5
 OUT = Path(__file__).resolve().parents[1] / "model" / "data" / DATA_FILE
 # What a word query adds to the cosine, part by part: its rank score is cosine + sum of weight x part.
 # A new signal (a people detector, say) is a column of Pairs.parts and an entry here.
-RANK_WEIGHTS = {"mass": BETA}
+RANK_WEIGHTS = {"mass": BETA, "people": BETA}
+WORD_KINDS = ("words", "words_backoff", "words_no_class")
 
 
 @dataclass
@@ -67,9 +74,10 @@ class Evidence:
     labels: list[str]
     heads: list[str]  # the head word (the label where there is no head column)
     groups: list[str]  # the finest category (the head where there is none)
-    embeddings: np.ndarray  # (N, dims) unit
+    embeddings: np.ndarray  # (N, dims) unit, with the person component the store adds
     top_ids: np.ndarray  # (N, K)
     top_p: np.ndarray  # (N, K)
+    people: dict[str, np.ndarray]  # people column (model/people.py) -> (N,) values
     shows: dict[str, np.ndarray]  # query word -> (N,) bool
 
 
@@ -79,14 +87,15 @@ def _words_of(text: str) -> list[str]:
 
 def dataset_evidence(folder: Path, settings: Settings, model, where: tuple[str, ...] = ()) -> Evidence:
     dataset = read_dataset(folder, where)
-    features = image_features([i.path for i in dataset.images], model.network().backbone, settings.cache, "plain",
+    features = image_features([i.path for i in dataset.images], model.keras_bundle().backbone, settings.cache, "plain",
                               settings.batch_size, progress_messages(lambda m: print(m, file=sys.stderr), folder.name))
     rows = [r for r in range(len(dataset.images)) if r not in features.failed]
     images = [dataset.images[r] for r in rows]
     maps = np.asarray(features.maps[rows], dtype=np.float32)
     probabilities = np.asarray(features.probabilities[rows], dtype=np.float32)
-    embeddings = model.network().project(maps, probabilities)
-    embeddings = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
+    signals = people_signals(images, settings.cache)
+    embeddings = with_person(model.keras_bundle().project(maps, probabilities), signals["person_score"],
+                             model.words.vector(PERSON_WORD))
     ids, kept = top_classes(probabilities, TOP_K)
     wordnet = load_wordnet()
     heads = [i.fields.get("head", "").strip().lower() for i in images]
@@ -106,7 +115,27 @@ def dataset_evidence(folder: Path, settings: Settings, model, where: tuple[str, 
                                 for h, e, c, a in zip(heads, extra, category_words, ancestors)])
     return Evidence(folder.name, [i.label for i in images], [h or i.label for h, i in zip(heads, images)],
                     [i.fields.get("subcategory") or i.fields.get("category") or h or i.label for h, i in zip(heads, images)],
-                    embeddings, ids, kept, shows)
+                    embeddings, ids, kept, signals, shows)
+
+
+def people_signals(images, cache: Path) -> dict[str, np.ndarray]:
+    """The people detectors' columns of each image (as the indexer keeps them), cached by the images' paths."""
+    key = hashlib.sha256("\n".join(str(i.path) for i in images).encode()).hexdigest()[:20]
+    path = cache / "calibration" / f"people-{key}.npz"
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as saved:
+            return {column: saved[column] for column in saved.files}
+    from devsearch.core.photo import decode_photo
+    from devsearch.model.people_detectors import PeopleDetectors
+
+    detectors = PeopleDetectors()
+    found = [detectors.signal(decode_photo(image.path, keep_whole=True).whole) for image in images]
+    columns = {"person_score": np.array([f.person_score for f in found], np.float32),
+               "people_count": np.array([f.people for f in found], np.float32),
+               "face_share": np.array([f.face_share for f in found], np.float32)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **columns)
+    return columns
 
 
 @dataclass
@@ -115,27 +144,32 @@ class Pairs:
 
     cosine: np.ndarray
     mass: np.ndarray
+    people: np.ndarray  # the people detectors' signal for the word (model/people.py), weighted
     truth: np.ndarray
     word: np.ndarray  # word id
-    covered: np.ndarray  # whether the word covers classes
+    kind: np.ndarray  # the fit the word is scored by (model/calibration.word_kind)
     words: list[str]
 
 
 def word_pairs(evidence: list[Evidence], lookup) -> Pairs:
     senses = load_class_senses()
-    cos, mass, truth, word_id, covered, names = [], [], [], [], [], []
+    cos, mass, people, truth, word_id, kind, names = [], [], [], [], [], [], []
     for ev in evidence:
         for word, shows in ev.shows.items():
             if not lookup.has(word) or not shows.any():
                 continue
             weights = word_weights(word, senses)
+            evidence = word_evidence(word, senses)
+            use = evidence.people
             cos.append(ev.embeddings @ lookup.vector(word))
             mass.append(weights.mass(ev.top_ids, ev.top_p) if weights else np.zeros(len(shows), np.float32))
+            people.append(use.weight * strength(use.column, ev.people[use.column]) if use is not None
+                          else np.zeros(len(shows), np.float32))
             truth.append(shows)
             word_id.append(np.full(len(shows), len(names)))
-            covered.append(np.full(len(shows), bool(weights)))
+            kind.append(np.full(len(shows), word_kind(evidence)))
             names.append(f"{ev.name}:{word}")
-    return Pairs(*(np.concatenate(x) for x in (cos, mass, truth, word_id, covered)), names)
+    return Pairs(*(np.concatenate(x) for x in (cos, mass, people, truth, word_id, kind)), names)
 
 
 def fit_logistic(features: np.ndarray, truth: np.ndarray, l2: float = L2) -> tuple[np.ndarray, float]:
@@ -202,9 +236,9 @@ def cross_validated(pairs: Pairs, columns: np.ndarray) -> np.ndarray:
     rng = np.random.default_rng(0)
     fold = rng.integers(0, FOLDS, len(pairs.words))[pairs.word]
     p = np.zeros(len(pairs.truth))
-    for covered in (True, False):
-        group = pairs.covered == covered
-        x = columns[:, :1] if not covered else columns
+    for kind in WORD_KINDS:
+        group = pairs.kind == kind
+        x = columns[:, :1] if kind == "words_no_class" else columns
         for k in range(FOLDS):
             train, test = group & (fold != k), group & (fold == k)
             if test.any():
@@ -233,8 +267,8 @@ def photo_pairs(evidence: list[Evidence]) -> tuple[np.ndarray, np.ndarray, np.nd
 
 def _subset(pairs: Pairs, dataset: str) -> tuple[np.ndarray, Pairs]:
     rows = np.array([name.startswith(dataset + ":") for name in pairs.words])[pairs.word]
-    return rows, Pairs(pairs.cosine[rows], pairs.mass[rows], pairs.truth[rows], pairs.word[rows], pairs.covered[rows],
-                       pairs.words)
+    return rows, Pairs(pairs.cosine[rows], pairs.mass[rows], pairs.people[rows], pairs.truth[rows], pairs.word[rows],
+                       pairs.kind[rows], pairs.words)
 
 
 def _figures(p: np.ndarray, pairs: Pairs, threshold: float) -> dict:
@@ -260,9 +294,10 @@ def main() -> None:
     fits, metrics = {}, {}
     ranked = rank_score(pairs)[:, None]
     cv = cross_validated(pairs, ranked)
-    free = cross_validated(pairs, np.stack([pairs.cosine, pairs.mass], axis=1))
-    for kind, covered in (("words", True), ("words_no_class", False)):
-        group = pairs.covered == covered
+    free = cross_validated(pairs, np.stack([pairs.cosine, pairs.mass, pairs.people], axis=1))
+    for kind in WORD_KINDS:
+        group = pairs.kind == kind
+        covered = kind != "words_no_class"
         (slope,), bias = fit_logistic(ranked[group], pairs.truth[group])
         parts = RANK_WEIGHTS if covered else {}
         fits[kind] = {"weights": {"cosine": float(slope), **{part: float(slope * w) for part, w in parts.items()}},
@@ -283,8 +318,11 @@ def main() -> None:
         rows, sub = _subset(pairs, ev.name)
         by_dataset[ev.name] = _figures(cv[rows], sub, threshold)
     calibration = parse_calibration({"fits": fits, "threshold": threshold})
-    words, no_class = calibration.fit("words"), calibration.fit("words_no_class")
-    checked = np.where(check.covered, words.probability(rank_score(check)), no_class.probability(check.cosine))
+    checked = np.zeros(len(check.truth))
+    for kind in WORD_KINDS:
+        rows = check.kind == kind
+        checked[rows] = calibration.fit(kind).probability(rank_score(check)[rows] if kind != "words_no_class"
+                                                          else check.cosine[rows])
     by_dataset[f"check: {', '.join(' '.join((n, *w)) for n, w in CHECK.items())}"] = _figures(checked, check, threshold)
     likelihood_mix = {"ap_with_mass_weight_by_likelihood": ranking_figures(free, pairs)["ap"],
                       "ap_with_mass_weight_beta": ranking_figures(cv, pairs)["ap"]}

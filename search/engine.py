@@ -26,10 +26,11 @@ from devsearch.core.errors import EmptyStoreError, ImageError
 from devsearch.core.files import is_under
 from devsearch.core.settings import Settings
 from devsearch.core.vectors import unit_rows
-from devsearch.model.calibration import Fit, load_calibration
+from devsearch.model.calibration import Fit, load_calibration, word_kind
 from devsearch.model.ranking import QueryClasses, class_weights, photo_classes
 from devsearch.model.resolver import ResolvedModel, resolve_model
 from devsearch.model.people import PEOPLE_FLOOR, strength
+from devsearch.model.word_evidence import word_evidence
 from devsearch.search.meaning import Explanation, explain, people_reason, query_classes, reasons
 from devsearch.search.filters import Filters
 from devsearch.search.phrases import content_words
@@ -106,8 +107,11 @@ class Searcher:
         classes = query_classes(terms, {path: top for path, (_, top) in photos.items()})
         if not self.model.manifest.projects_classes:  # no classes kept: only the people detectors' signals
             classes = QueryClasses(people=classes.people)
-        kind = "similar" if len(images) == len(terms) else "words"
-        fit = load_calibration().fit(kind if classes else kind + "_no_class")
+        if len(images) == len(terms):
+            kind = "similar" if classes else "similar_no_class"
+        else:
+            kind = _words_kind(terms) if classes else "words_no_class"
+        fit = load_calibration().fit(kind)
         return self.nearest(vector, n, filters, exclude, classes=classes, min_score=min_score, fit=fit)
 
     def conjunction(self, words: Sequence[str], n: int = 10, *, filters: Filters = Filters(),
@@ -122,7 +126,7 @@ class Searcher:
             classes = query_classes([Term(1.0, word)], {})
             if not self.model.manifest.projects_classes:
                 classes = QueryClasses(people=classes.people)
-            fit = calibration.fit("words" if classes else "words_no_class")
+            fit = calibration.fit(_words_kind([Term(1.0, word)]) if classes else "words_no_class")
             scorers.append((word, self.words.vector(word), classes, fit, self._parts(classes)))
         pool = max(CONJUNCTION_POOL, 4 * n)
         candidates = sorted({photo_id for _, vector, _, fit, parts in scorers
@@ -390,6 +394,13 @@ class Searcher:
         vector = unit_rows(self._store.vector_of(record.id))
         top = self._store.top_classes_of([record.id]).get(record.id)
         return self.like(vector, top, n, filters=filters, exclude=copies | {record.id}, min_score=min_score)
+
+
+def _words_kind(terms: Sequence[Term]) -> str:
+    """The fit of a query with words that reach something: `words_backoff` when each word reaches
+    classes only through its hypernym, else `words` (model/calibration.word_kind)."""
+    kinds = {word_kind(word_evidence(term.text)) for term in terms if not term.is_image}
+    return "words_backoff" if kinds == {"words_backoff"} and all(not t.is_image for t in terms) else "words"
 
 
 def _bonus(parts: dict[str, Bonus], fit: Fit) -> Bonus | None:

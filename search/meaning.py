@@ -102,6 +102,7 @@ def people_reason(signal: PeopleSignal | None, people: Sequence[tuple[str, float
         value = {"person_score": signal.person_score, "people_count": float(signal.people),
                  "face_share": signal.face_share}[column]
         if weight > 0 and value > 0 and (column != "person_score" or value >= PERSON_THRESHOLD):
-            name = f"{signal.people} people" if column == "people_count" else PEOPLE_REASONS[column]
+            name = (f"{signal.people} {'person' if signal.people == 1 else 'people'}" if column == "people_count"
+                    else PEOPLE_REASONS[column])
             return Reason(f"{name} (detector)", column, value)
     return None

@@ -7,7 +7,8 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from devsearch.model.calibration import KINDS, load_calibration, parse_calibration
+from devsearch.model.calibration import KINDS, load_calibration, parse_calibration, word_kind
+from devsearch.model.word_evidence import word_evidence
 
 
 def shipped() -> dict:
@@ -53,3 +54,13 @@ def test_a_fit_that_cannot_rank_is_refused(broken):
     fits = {kind: {"weights": {"cosine": 1.0}, "bias": 0.0} for kind in KINDS}
     with pytest.raises(ValueError, match="cosine"):
         parse_calibration({"fits": {**fits, "words": broken}, "threshold": 0.5})
+
+
+@pytest.mark.parametrize("word, kind", [
+    ("dog", "words"), ("beach", "words"), ("person", "words"), ("people", "words"),  # reached directly
+    ("crow", "words_backoff"),  # only its hypernym's classes (magpie, jay)
+    ("astronaut", "words_backoff"),  # the person detector, for a kind of person it cannot tell apart
+    ("planet", "words_no_class"),
+])
+def test_a_word_is_scored_by_the_fit_of_how_it_is_reached(word, kind):
+    assert word_kind(word_evidence(word)) == kind

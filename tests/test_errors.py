@@ -183,14 +183,14 @@ def fill(folder: Path) -> Path:
 def test_a_full_disk_is_one_line_that_says_to_free_space_and_loses_nothing(library, small_disk) -> None:  # noqa: F811
     store = small_disk / "home"
     shutil.copytree(library["settings"].home, store)
-    before = run("query", "dog", "--home", str(store), "--paths", "-n", "6").stdout
+    before = run("query", "dog", "--all", "--home", str(store), "--paths", "-n", "6").stdout
     filler = fill(small_disk)
     one_line_error(run("index", str(library["root"]), "--home", str(store)), "free some space")
-    answered = run("query", "dog", "--home", str(store), "--paths", "-n", "6")
+    answered = run("query", "dog", "--all", "--home", str(store), "--paths", "-n", "6")
     assert answered.stdout == before, answered.stderr  # still answers
     filler.unlink()
     Store.open(store, writer=True).close()  # the failed run left no lock behind
-    answered = run("query", "dog", "--home", str(store), "--paths", "-n", "6")
+    answered = run("query", "dog", "--all", "--home", str(store), "--paths", "-n", "6")
     assert answered.stdout == before, answered.stderr
 
 

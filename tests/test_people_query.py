@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from devsearch.cli.app import app
+from devsearch.model.calibration import load_calibration
 from devsearch.model.people import PeopleSignal
 from devsearch.search.engine import search_text
 from tests.tiny_library import build_store, photo_file
@@ -66,7 +67,10 @@ def test_json_carries_the_people_signal_and_why_names_the_detector(people_store)
     row = json.loads(result.stdout)[0]
     assert row["people"] == pytest.approx(0.99, abs=1e-4)
     assert row["why"][0] == {"class": "a person (detector)", "wnid": "person_score", "p": 0.99}
-    assert row["reasons"] == ["a person (detector 0.99)"]
+    fit = load_calibration().fit("words")
+    raw = row["cosine"] + fit.bonus_weight("mass") * row["mass"] + fit.bonus_weight("people") * row["people"]
+    assert row["score"] == pytest.approx(float(fit.probability(raw)), abs=1e-4) and row["match"]
+    assert row["reasons"][0] == "a person (detector 0.99)"
 
 
 def test_explain_says_a_kind_of_person_cannot_be_told_apart(people_store) -> None:

@@ -28,6 +28,7 @@ from devsearch.training import metrics
 from devsearch.training.datasets import file_digest, label_targets, read_dataset
 from devsearch.training.features import dataset_features
 from devsearch.model.calibration import load_calibration
+from devsearch.model.people import PERSON_WORD, with_person
 from devsearch.training.word_retrieval import (Ranker, category_queries, head_queries, meaning_ranker, people_queries,
                                                retrieval_metrics)
 from devsearch.model.class_senses import load_class_senses
@@ -81,9 +82,13 @@ def evaluate(dataset_dir: Path, model_dir: Path | None, settings: Settings, *, w
     zeroshot = [label for label in labels if label in set(holdout)]
 
     embeddings = bundle.project(maps, probabilities)
+    people = None
+    if any(images[row].fields.get("people") for row in usable):  # a people check: the detectors, as index runs them
+        people = _people_signals([images[row].path for row in usable])
+        embeddings = with_person(embeddings, people["person_score"], words.vector(PERSON_WORD))
     scores = {_model_key(manifest): metrics.cosine_scores(embeddings, vectors)}
     rankers = {_model_key(manifest): meaning_ranker(
-        embeddings, words, probabilities if manifest.projects_classes else None)}
+        embeddings, words, probabilities if manifest.projects_classes else None, people=people)}
     if baselines:
         more_scores, more_rankers = _baselines(manifest, training, settings, labels, maps, probabilities, words, say)
         scores.update(more_scores)
@@ -114,6 +119,18 @@ def evaluate(dataset_dir: Path, model_dir: Path | None, settings: Settings, *, w
         "category_words": sorted(queries["category"]),
         "models": results,
     }
+
+
+def _people_signals(paths: Sequence[Path]) -> dict[str, np.ndarray]:
+    """The people detectors' columns (model/people.py) of each photo, as `devsearch index` keeps them."""
+    from devsearch.core.photo import decode_photo
+    from devsearch.model.people_detectors import PeopleDetectors
+
+    detectors = PeopleDetectors()
+    found = [detectors.signal(decode_photo(path, keep_whole=True).whole) for path in paths]
+    return {"person_score": np.array([f.person_score for f in found], np.float32),
+            "people_count": np.array([f.people for f in found], np.float32),
+            "face_share": np.array([f.face_share for f in found], np.float32)}
 
 
 def model_metrics(scores: np.ndarray, true: np.ndarray, ancestors: Sequence[dict | None],

@@ -12,7 +12,7 @@ threshold), pooled over the queries.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -20,7 +20,9 @@ from devsearch.core.errors import UnknownWordError
 from devsearch.core.vectors import unit_rows
 from devsearch.model.class_senses import load_class_senses
 from devsearch.model.conse import top_classes
-from devsearch.model.calibration import load_calibration
+from devsearch.model.calibration import load_calibration, word_kind
+from devsearch.model.people import strength
+from devsearch.model.word_evidence import word_evidence
 from devsearch.model.ranking import word_weights
 from devsearch.store.kept_classes import TOP_K
 from devsearch.training.datasets import LabelledImage
@@ -55,10 +57,13 @@ def people_queries(images: Sequence[LabelledImage]) -> dict[str, np.ndarray]:
 
 
 def meaning_ranker(embeddings: np.ndarray, words: WordLookup, probabilities: np.ndarray | None,
-                   beta: float | None = None, keep: int = TOP_K) -> Ranker:
-    """Score as a query does: the calibrated probability of the cosine to the word and its classes'
-    mass in each image's `keep` top classes (when the model projects classifier outputs, probabilities
-    given). beta (for tuning): rank by cosine + beta x mass instead."""
+                   beta: float | None = None, keep: int = TOP_K,
+                   people: Mapping[str, np.ndarray] | None = None) -> Ranker:
+    """Score as a query does: the calibrated probability (the fit of the word's kind) of the cosine to
+    the word, its classes' mass in each image's `keep` top classes (when the model projects classifier
+    outputs, probabilities given) and, for a word about people, the people detectors' signal (people:
+    each column's values per image, when the detectors ran). beta (for tuning): rank by cosine +
+    beta x mass instead."""
     embeddings = unit_rows(embeddings)
     kept = top_classes(probabilities, keep) if probabilities is not None else None
     senses = load_class_senses()
@@ -73,10 +78,14 @@ def meaning_ranker(embeddings: np.ndarray, words: WordLookup, probabilities: np.
         mass = weights.mass(*kept) if kept is not None and weights else None
         if beta is not None:
             return cosine if mass is None else cosine + beta * mass
-        if mass is None:
+        use = word_evidence(word, senses).people
+        signal = use.weight * strength(use.column, people[use.column]) if use is not None and people else None
+        if mass is None and signal is None:
             return calibration.fit("words_no_class").probability(cosine)
-        fit = calibration.fit("words")
-        return fit.probability(cosine + fit.bonus_weight("mass") * mass)
+        fit = calibration.fit(word_kind(word_evidence(word, senses)))
+        parts = {"mass": mass, "people": signal}
+        return fit.probability(cosine + sum(fit.bonus_weight(name) * value for name, value in parts.items()
+                                            if value is not None))
 
     return rank
 
