@@ -16,7 +16,7 @@ from devsearch.core.photo import decode_photo
 from devsearch.core.settings import Settings
 from devsearch.model.backend import infers_on_light_runtime
 from devsearch.model.converted import cached_network
-from devsearch.model.resolver import default_model_dir, resolve_model
+from devsearch.model.resolver import resolve_model
 from devsearch.store.kept_classes import keep_top
 from tests.tiny_library import axis, build_store, photo_file
 
@@ -54,21 +54,21 @@ def test_the_converted_network_answers_as_keras_on_the_samples(model_cache):
 
 
 @pytest.mark.slow
-def test_labels_and_similar_of_a_new_photo_import_neither_tensorflow_nor_keras(model_cache, tmp_path):
-    default_model_dir(Settings(cache=model_cache))  # made by the slow test above, or here
-    labels = devsearch("labels", str(SAMPLES[0]), "--json", "--home", str(tmp_path / "none"), cache=model_cache)
-    assert labels.returncode == 0, labels.stderr[-2000:]
-    assert json.loads(labels.stdout)["imagenet"]
-    # --no-people: the person detector is still a TensorFlow graph (model/people_detectors.py)
-    index = devsearch("index", str(REPO / "samples"), "--home", str(tmp_path / "home"), "--no-people",
-                      cache=model_cache)
-    assert index.returncode == 0, index.stderr[-2000:]
-    new_photo = tmp_path / "new.jpg"
-    new_photo.write_bytes(SAMPLES[0].read_bytes() + b"\0")  # the same picture, another file: not indexed
-    similar = devsearch("similar", str(new_photo), "--json", "--home", str(tmp_path / "home"), cache=model_cache)
-    assert similar.returncode == 0, similar.stderr[-2000:]
-    for run in (labels, index, similar):
+def test_labels_index_and_similar_of_new_photos_import_neither_tensorflow_nor_keras(model_cache, tmp_path):
+    resolve_model(Settings(home=tmp_path / "unused", cache=model_cache)).network()  # converted once, here
+    home = tmp_path / "home"
+    first = devsearch("index", str(REPO / "samples"), "--home", str(home), cache=model_cache)  # detectors converted
+    assert first.returncode == 0, first.stderr[-2000:]
+    new_photo = tmp_path / "more" / "new.jpg"
+    new_photo.parent.mkdir()
+    new_photo.write_bytes(SAMPLES[0].read_bytes() + b"\0")  # the same picture, another file
+    labels = devsearch("labels", str(new_photo), "--json", "--home", str(tmp_path / "none"), cache=model_cache)
+    similar = devsearch("similar", str(new_photo), "--json", "--home", str(home), cache=model_cache)
+    index = devsearch("index", str(new_photo.parent), "--home", str(home), cache=model_cache)
+    for run in (labels, similar, index):
+        assert run.returncode == 0, run.stderr[-2000:]
         assert not imported(run.stderr) & set(HEAVY)
+    assert json.loads(labels.stdout)["imagenet"]
 
 
 def test_labels_of_an_indexed_photo_answer_from_the_store_without_a_network(tmp_path):
