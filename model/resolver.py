@@ -56,7 +56,8 @@ def default_model_dir(settings: Settings) -> Path:
             import_keras(settings.backend)
             from devsearch.model.bundle import save_bundle  # Keras: only the first time the default is needed
 
-            save_bundle(folder, settings=settings)
+            with native_stderr_muted():  # TensorFlow's C++ lines as it starts computing (cuInit, ...)
+                save_bundle(folder, settings=settings)
     return folder
 
 
