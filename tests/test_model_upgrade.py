@@ -72,7 +72,7 @@ def test_a_store_of_an_older_version_answers_by_cosine_and_is_upgraded_by_index(
 
 
 def test_a_new_projection_of_the_same_backbone_is_applied_from_the_kept_classes(tmp_path, photos, model_cache):
-    settings = Settings(home=tmp_path / "home", cache=model_cache, model=None)
+    settings = Settings(home=tmp_path / "home", cache=model_cache, model=None, people=False)  # vectors as embedded
     index_paths([photos], settings)
     other = replace(settings, model=tmp_path / "t10")
     save_bundle(tmp_path / "t10", settings=other, top_t=10)
