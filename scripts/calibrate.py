@@ -128,7 +128,7 @@ def people_signals(images, cache: Path) -> dict[str, np.ndarray]:
     from devsearch.core.photo import decode_photo
     from devsearch.model.people_detectors import PeopleDetectors
 
-    detectors = PeopleDetectors()
+    detectors = PeopleDetectors(cache)
     found = [detectors.signal(decode_photo(image.path, keep_whole=True).whole) for image in images]
     columns = {"person_score": np.array([f.person_score for f in found], np.float32),
                "people_count": np.array([f.people for f in found], np.float32),

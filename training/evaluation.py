@@ -84,7 +84,7 @@ def evaluate(dataset_dir: Path, model_dir: Path | None, settings: Settings, *, w
     embeddings = bundle.project(maps, probabilities)
     people = None
     if any(images[row].fields.get("people") for row in usable):  # a people check: the detectors, as index runs them
-        people = _people_signals([images[row].path for row in usable])
+        people = _people_signals([images[row].path for row in usable], settings.cache)
         embeddings = with_person(embeddings, people["person_score"], words.vector(PERSON_WORD))
     scores = {_model_key(manifest): metrics.cosine_scores(embeddings, vectors)}
     rankers = {_model_key(manifest): meaning_ranker(
@@ -121,12 +121,12 @@ def evaluate(dataset_dir: Path, model_dir: Path | None, settings: Settings, *, w
     }
 
 
-def _people_signals(paths: Sequence[Path]) -> dict[str, np.ndarray]:
+def _people_signals(paths: Sequence[Path], cache: Path) -> dict[str, np.ndarray]:
     """The people detectors' columns (model/people.py) of each photo, as `devsearch index` keeps them."""
     from devsearch.core.photo import decode_photo
     from devsearch.model.people_detectors import PeopleDetectors
 
-    detectors = PeopleDetectors()
+    detectors = PeopleDetectors(cache)
     found = [detectors.signal(decode_photo(path, keep_whole=True).whole) for path in paths]
     return {"person_score": np.array([f.person_score for f in found], np.float32),
             "people_count": np.array([f.people for f in found], np.float32),
