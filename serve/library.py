@@ -104,8 +104,8 @@ class Library:
         return [r for r in ranked if r.id not in self.missing] if self.missing else ranked
 
     def notice_missing(self, photo_id: int) -> None:
-        """Leave a photo out of every list from now on: its file was found gone (until the next index
-        run commits, which renews the searcher and forgets this)."""
+        """Leave a photo out of every list from now on: its file was found gone (until an index run
+        drops it from the catalog, or its file is back when the next generation is served)."""
         self.missing.add(photo_id)
 
     # ---- browsing ----------------------------------------------------------------------------
@@ -212,7 +212,8 @@ class Library:
         old, self.searcher, self.generation = self.searcher, upcoming.searcher, upcoming.generation
         self._orders = {Filters(): upcoming.by_date}
         self._opened_on = upcoming.opened_on
-        self.missing = set()
+        self.missing = {r.id for r in self.searcher.records(sorted(self.missing))
+                        if r.status == "indexed" and not os.path.exists(r.path)}  # still gone, still listed
         old.close()
 
 
