@@ -15,6 +15,7 @@ from pathlib import Path
 
 from devsearch.core.errors import DevsearchError
 from devsearch.core.settings import Settings
+from devsearch.indexer.progress import QuietProgress
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,8 @@ class RescanState:
         return asdict(self)
 
 
-class _QueueProgress:
-    """The indexer's Progress protocol, sent to the server over a queue."""
+class _QueueProgress(QuietProgress):
+    """The indexer's Progress, its counts sent to the server over a queue (the rest is not shown)."""
 
     def __init__(self, queue: multiprocessing.Queue):
         self.queue = queue
@@ -43,12 +44,6 @@ class _QueueProgress:
 
     def advance(self, done: int) -> None:
         self.queue.put(("advance", done))
-
-    def workers(self, description: str) -> None:
-        pass
-
-    def finish(self) -> None:
-        pass
 
 
 def _index(roots: list[str], settings: Settings, queue: multiprocessing.Queue) -> None:
@@ -84,7 +79,7 @@ class Rescanner:
                 return self.state
             context = multiprocessing.get_context("spawn")
             queue = context.Queue()
-            self._process = context.Process(target=_index, args=(roots, self.settings, queue), daemon=True)
+            self._process = context.Process(target=_index, args=(roots, self.settings, queue))  # not daemonic: the indexer starts its own workers
             self._process.start()
             self.state = RescanState(running=True, phase="starting")
             threading.Thread(target=self._follow, args=(self._process, queue), daemon=True,
