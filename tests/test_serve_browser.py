@@ -168,6 +168,20 @@ def test_an_unknown_word_is_reported_only_once_the_typing_pauses(page):
     wait.until(lambda d: "unknown word" in summary(d))
 
 
+def test_enter_reports_an_unknown_word_at_once(page):
+    from selenium.webdriver.common.keys import Keys
+    driver, wait, url = page
+    driver.get(url)
+    wait.until(lambda d: tile_names(d))
+    press(driver, "/")
+    press(driver, "kat")
+    wait.until(lambda d: d.execute_script(  # the live search has come back, and holds its error back
+        "return performance.getEntriesByType('resource').some((e) => e.name.includes('/api/search?q=kat'))"))
+    assert "unknown word" not in summary(driver)
+    press(driver, Keys.ENTER)
+    assert "unknown word" in summary(driver)
+
+
 # ---- the phone ------------------------------------------------------------------------------------------------
 
 def test_on_a_phone_the_filters_fold_away_and_nothing_scrolls_sideways(page):

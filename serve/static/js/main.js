@@ -26,6 +26,7 @@ let run = null;      // the list on screen: { key, browsing, offset, more, total
 let liveTimer = null;
 let similarName = "";  // the name of the photo a similar-search started from, once known
 let errorTimer = null; // shows an unknown-word error once the typing has paused
+let heldError = null;  // that error, shown at once by Enter
 let generation = null; // the store generation the results on screen come from
 let returnFocus = null; // where focus goes back to when the photo view closes
 
@@ -120,6 +121,7 @@ function search({ live = false, refresh = false } = {}) {
   if (run && run.key === key && !refresh) return;
   run?.abort.abort();  // a superseded request is cancelled, not just ignored
   clearTimeout(errorTimer);
+  heldError = null;
   const browsing = isBrowsing(state, example);
   $("#welcome").hidden = !browsing;
   filters.classList.toggle("browsing", browsing);  // no minimum score or sort for the library
@@ -159,7 +161,8 @@ async function loadMore() {
     if (error.name === "AbortError" || current !== run) return;
     current.more = false;
     if (current.live && stillTyping(error)) {
-      errorTimer = setTimeout(() => { if (current === run) showError(error, current); }, TYPING_PAUSE_MS);
+      heldError = () => { heldError = null; if (current === run) showError(error, current); };
+      errorTimer = setTimeout(heldError, TYPING_PAUSE_MS);
     } else {
       showError(error, current);
     }
@@ -248,6 +251,12 @@ $("#search").addEventListener("submit", (event) => {
   clearTimeout(liveTimer);
   const q = input.value.trim();
   if (q !== state.q || state.similar || example) navigate({ q, similar: "" });
+  else if (heldError) {
+    clearTimeout(errorTimer);
+    heldError();  // Enter: the word is finished, say it is unknown now
+  } else if (run) {
+    run.live = false;  // still on its way: its error will not be held back
+  }
 });
 
 input.addEventListener("input", () => {
