@@ -436,6 +436,10 @@ def test_the_page_loads_its_script_as_a_module_and_has_no_inline_script(api):
         assert api.get(asset).status_code == 200
 
 
+def test_text_wraps_at_word_boundaries(api):
+    assert "break-all" not in api.get("/static/app.css").text  # it split "truncat|ed" in the Library view
+
+
 def test_every_script_module_is_served(api):
     for module in (STATIC / "js").glob("*.js"):
         assert api.get(f"/static/js/{module.name}").status_code == 200
