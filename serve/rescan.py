@@ -49,11 +49,11 @@ class _QueueProgress(QuietProgress):
 def _index(roots: list[str], settings: Settings, queue: multiprocessing.Queue) -> None:
     """The child process: one incremental pass over the roots; its outcome as the last message."""
     from devsearch.indexer.service import index_paths
+    from devsearch.indexer.summary import format_summary
 
     try:
         summary = index_paths([Path(root) for root in roots], settings, progress=_QueueProgress(queue))
-        queue.put(("done", f"{summary.new} new, {summary.updated} updated, {summary.moved} moved, "
-                           f"{summary.deleted} deleted, {summary.failed} failed"))
+        queue.put(("done", "; ".join(format_summary(summary)).removeprefix("done: ")))  # as `devsearch index` ends
     except DevsearchError as err:
         queue.put(("failed", str(err)))
     except Exception as err:  # noqa: BLE001 - the page shows one line; the server goes on

@@ -4,7 +4,8 @@ network-free library of tests/serve_library.py: what a person meets in the first
 The folder filter keeps the query, `/` and `?` work from any state, focus moves into the photo
 view and back, a phone-sized window has no sideways scroll and its filters behind one button, an
 unknown word is not reported while it is still being typed, a photo gone from disk says so, a new
-store generation shows without a reload, the library has month headers, and an accessibility check
+store generation shows without a reload, the library has month headers, Rescan runs from the Library
+view, and an accessibility check (light, dark, phone)
 (axe-core, from npm: `npm install --no-save axe-core@4`, as .ci/run does; the DOM checks below
 always run) finds nothing. Needs Debian's chromium and chromium-driver.
 """
@@ -48,7 +49,10 @@ def site(tmp_path_factory: pytest.TempPathFactory):
     """A served library and its settings; the server runs until the module's tests are done."""
     base = tmp_path_factory.mktemp("serve-browser")
     settings = make_library(base)
-    process, url = start_server(settings.home, settings.cache)
+    with pytest.MonkeyPatch.context() as env:  # a Rescan indexes with the store's own tiny bundle
+        env.setenv("DEVSEARCH_MODEL", str(base / "model"))
+        env.setenv("DEVSEARCH_PEOPLE", "0")  # the photos were stored without the people detectors' findings
+        process, url = start_server(settings.home, settings.cache)
     try:
         yield url, settings
     finally:
@@ -263,6 +267,23 @@ def test_a_gone_photo_says_why_and_a_new_one_shows_without_a_reload(page, site):
     assert "gone.jpg" not in tile_names(driver)  # the server noticed
 
 
+def test_rescan_in_the_library_view_shows_its_progress_and_outcome(page, site):
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+    driver, wait, url = page
+    settings = site[1]
+    (settings.home.parent / "photos" / "beach.jpg").unlink()
+    driver.get(url)
+    wait.until(lambda d: "beach.jpg" in tile_names(d))
+    by_css(driver, "#library-open")[0].click()
+    wait.until(lambda d: "photos indexed" in by_css(d, "#library")[0].text)
+    by_css(driver, "#rescan")[0].click()
+    WebDriverWait(driver, 120).until(lambda d: "Rescanned:" in by_css(d, "#rescan-state")[0].text)
+    assert " deleted, " in by_css(driver, "#rescan-state")[0].text and "0 failed" in by_css(driver, "#rescan-state")[0].text
+    press(driver, Keys.ESCAPE)
+    WebDriverWait(driver, 30).until(lambda d: "beach.jpg" not in tile_names(d))  # refreshed in place
+
+
 # ---- accessibility -------------------------------------------------------------------------------------------------
 
 def test_every_control_has_a_name_and_a_visible_focus(page):
@@ -283,12 +304,13 @@ def test_every_control_has_a_name_and_a_visible_focus(page):
     assert outline[0] != "none" or outline[1] != "none"
 
 
-@pytest.mark.parametrize("size", [DESKTOP, PHONE])
-def test_axe_finds_no_accessibility_violations(site, size):
+@pytest.mark.parametrize("size, scheme", [(DESKTOP, "light"), (PHONE, "light"), (DESKTOP, "dark")])
+def test_axe_finds_no_accessibility_violations(site, size, scheme):
     if not AXE.exists():
         pytest.skip("axe-core is not installed: npm install --no-save axe-core@4 (as .ci/run does)")
     from selenium.webdriver.support.ui import WebDriverWait
     driver = chrome(size)
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
     try:
         driver.get(site[0] + "?q=dog")
         WebDriverWait(driver, 20).until(lambda d: tile_names(d))
