@@ -27,7 +27,7 @@ export class Grid {
     results.forEach((result, i) => {
       const previous = start + i > 0 ? (i > 0 ? results[i - 1] : this.results[start - 1]) : null;
       if (result.match === false && (!previous || previous.match !== false)) items.push(...divider());
-      if (result.date && monthOf(result) !== month) {
+      if (typeof result.score !== "number" && result.date && monthOf(result) !== month) {  // the library only
         month = monthOf(result);
         items.push(h("span", { class: "row-end" }), h("h2", { class: "month", text: formatMonth(result.date) }));
       }
