@@ -6,6 +6,9 @@
     GET  /api/photos?n=&offset=&in=&after=&before=   the library (or what the filters allow), newest first
     GET  /api/photos/{id}                      what the catalog knows about one photo
     GET  /api/photos/{id}/labels               what the model sees in it (ImageNet classes, nearest words)
+    GET  /api/folders?prefix=                  folders to suggest for what the Folder field holds so far
+    GET  /api/rescan                           the generation being served and the state of the last rescan
+    POST /api/rescan                           start an incremental index of the indexed folders (one at a time)
     GET  /api/status                           counts, failures by reason, roots, model, last run (+ shown_home, shown_roots)
 
 A result list is {"results": [{"rank", "score", "match", "id", "path", "shown_path", "width", "height",
@@ -13,8 +16,9 @@ A result list is {"results": [{"rank", "score", "match", "id", "path", "shown_pa
 carry (the raw parts, why a photo matched in plain words), matches first; score and min_score are
 the calibrated 0-1 scale (model/calibration.py); offset + n is at most MAX_DEPTH. The library listing is {"results":
 [photo, ...], "offset", "n", "total", "more"}, each photo as /api/photos/{id} gives it, without
-rank or score (nothing was ranked), newest first (EXIF time, else the file's mtime), paged as deep
-as it goes. Errors are {"error": message} with 400 (bad query or parameter), 404 (no such photo),
+rank or score (nothing was ranked), newest first (EXIF time, else the file's mtime: `date` and
+`dated_by`), paged as deep as it goes; its first page also gives `years`, the years it spans, newest
+first. `in` is a folder inside an indexed one, absolute or relative to an indexed folder. Errors are {"error": message} with 400 (bad query or parameter), 404 (no such photo),
 413 (upload too large), 415 (not a photo) or 503 (the store cannot be read).
 
 File names are given twice. `path` (and a photo's `name` and `folder`) is exact: a name that is not
@@ -38,9 +42,9 @@ from devsearch.core.safe_text import exact_json, visible
 from devsearch.search.filters import Filters, make_filters
 from devsearch.search.query_parser import parse_query
 from devsearch.search.results import SearchResult
-from devsearch.core.files import is_under
 from devsearch.serve.files import open_photo
-from devsearch.serve.library import MAX_DEPTH, Page
+from devsearch.serve.folders import resolve_folder, suggest_folders
+from devsearch.serve.library import MAX_DEPTH, Page, sort_date
 from devsearch.serve.services import Services
 from devsearch.serve.uploads import check_photo, read_upload
 from devsearch.store.records import PhotoRecord
@@ -73,17 +77,6 @@ def _int(request: Request, name: str, default: int, low: int, high: int | None =
     return value
 
 
-def _folder(raw: str, roots: list[str]) -> str:
-    """`in=`: an absolute folder inside an indexed one (no other path of this machine is looked at)."""
-    if "\0" in raw:
-        raise UsageError(f"in={raw!r}: a folder path cannot hold a NUL byte")
-    if not os.path.isabs(raw):
-        raise UsageError(f"in={raw!r}: give an absolute folder path")
-    if not is_under(os.path.realpath(raw), roots):
-        raise UsageError(f"in={raw!r} is not inside an indexed folder ({', '.join(roots)})")
-    return raw
-
-
 async def _filters(request: Request) -> Filters:
     """in, after and before of a request."""
     params = request.query_params
@@ -91,7 +84,7 @@ async def _filters(request: Request) -> Filters:
     if params.get("in"):
         services = _services(request)
         roots = await services.lanes.run(services.lanes.search, services.library.roots)
-        folder = _folder(params["in"], roots)
+        folder = await services.lanes.run(services.lanes.pictures, resolve_folder, params["in"], roots)
     return make_filters(folder, params.get("after") or None, params.get("before") or None)
 
 
@@ -127,8 +120,11 @@ def result_json(result: SearchResult) -> dict:
 
 
 def photo_json(record: PhotoRecord) -> dict:
-    """What the catalog knows about one photo, and its URLs (no score: nothing was ranked)."""
+    """What the catalog knows about one photo, and its URLs (no score: nothing was ranked). `date` is
+    the one the library sorts and the date filters go by, `dated_by` says which: "taken" (the capture
+    time) or "file" (the file's modification time, for a photo without one)."""
     return {
+        "date": sort_date(record).isoformat(timespec="seconds"), "dated_by": "taken" if record.taken else "file",
         "id": record.id, "path": record.path, "shown_path": visible(record.path), "name": os.path.basename(record.path),
         "folder": os.path.dirname(record.path), "bytes": record.size, "width": record.width,
         "height": record.height, "taken": record.taken.isoformat() if record.taken else None,
@@ -183,7 +179,8 @@ async def photos(request: Request) -> NamesJSON:
     records, total = await services.lanes.run(services.lanes.search, services.library.browse, page)
     if offset > total:
         raise UsageError(f"offset={offset} is past the end: {total} photos to browse")
-    return NamesJSON({"offset": offset, "n": n, "total": total, "more": offset + n < total,
+    years = await services.lanes.run(services.lanes.search, services.library.years, page.filters) if not offset else None
+    return NamesJSON({"offset": offset, "n": n, "total": total, "more": offset + n < total, "years": years,
                          "results": [photo_json(record) for record in records]})
 
 
@@ -203,6 +200,28 @@ async def labels(request: Request) -> NamesJSON:
     return NamesJSON({"id": record.id, "imagenet": description["imagenet"], "words": description["words"]})
 
 
+async def folders(request: Request) -> NamesJSON:
+    services = _services(request)
+    roots = await services.lanes.run(services.lanes.search, services.library.roots)
+    found = await services.lanes.run(services.lanes.pictures, suggest_folders, request.query_params.get("prefix", ""), roots)
+    return NamesJSON({"folders": found, "shown": [visible(folder) for folder in found]})
+
+
+def _rescan_json(services: Services) -> NamesJSON:
+    return NamesJSON({"generation": services.library.generation, **services.rescanner.state.as_dict()})
+
+
+async def rescan_state(request: Request) -> NamesJSON:
+    return _rescan_json(_services(request))
+
+
+async def rescan(request: Request) -> NamesJSON:
+    services = _services(request)
+    roots = await services.lanes.run(services.lanes.search, services.library.indexed_roots)
+    services.rescanner.start(roots)
+    return _rescan_json(services)
+
+
 async def status(request: Request) -> NamesJSON:
     services = _services(request)
     report = await services.lanes.run(services.lanes.search, services.library.status)
@@ -216,5 +235,8 @@ ROUTES = [
     Route("/api/photos", photos),
     Route("/api/photos/{id:int}", photo),
     Route("/api/photos/{id:int}/labels", labels),
+    Route("/api/folders", folders),
     Route("/api/status", status),
+    Route("/api/rescan", rescan_state),
+    Route("/api/rescan", rescan, methods=["POST"]),
 ]

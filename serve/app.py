@@ -16,7 +16,7 @@ from devsearch.core.errors import DevsearchError, InputError, StoreError, Unknow
 from devsearch.serve import api, media
 from devsearch.serve.api import NamesJSON
 from devsearch.serve.freshness import keep_fresh
-from devsearch.serve.library import PhotoNotFound
+from devsearch.serve.library import PhotoGone, PhotoNotFound
 from devsearch.serve.security import Guard, require_token_off_loopback
 from devsearch.serve.services import Services
 
@@ -36,8 +36,9 @@ async def _http_error(request: Request, exc: HTTPException) -> NamesJSON:
 
 
 def parameter_name(field: str) -> str:
-    """The API's name for an input the layers below call field (`under` is the parameter `in`)."""
-    return {"under": "in"}.get(field, field)
+    """How a message names an input the layers below call field: as the page labels it (Folder,
+    From, To), since the page shows these messages as they come."""
+    return {"under": "Folder", "after": "From", "before": "To"}.get(field, field)
 
 
 async def _devsearch_error(request: Request, exc: DevsearchError) -> NamesJSON:
@@ -48,6 +49,8 @@ async def _devsearch_error(request: Request, exc: DevsearchError) -> NamesJSON:
 
 
 async def _not_found(request: Request, exc: PhotoNotFound) -> NamesJSON:
+    if isinstance(exc, PhotoGone):
+        return _error(404, exc.reason, missing=True)
     return _error(404, "no such photo: it is not indexed, or its file is gone or outside the indexed folders")
 
 

@@ -3,7 +3,8 @@
 The request names an id, never a path. The catalog's path is resolved (symbolic links followed)
 and must still lie under a folder that was indexed; the file is opened without following a final
 link and without blocking (a FIFO put in a photo's place cannot hang a worker), and must be a
-regular file. Anything else is PhotoNotFound, which the server answers with 404.
+regular file. Anything else is PhotoNotFound, which the server answers with 404; a file no longer there is
+PhotoGone (moved or deleted since indexing), which the server also remembers (Library.notice_missing).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from devsearch.core.files import is_under
-from devsearch.serve.library import PhotoNotFound
+from devsearch.serve.library import PhotoGone, PhotoNotFound
 
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
@@ -41,6 +42,8 @@ def open_photo(path: str, roots: Sequence[str]) -> ServedFile:
         raise PhotoNotFound(path)
     try:
         fd = os.open(real, _OPEN_FLAGS)
+    except (FileNotFoundError, NotADirectoryError):
+        raise PhotoGone(path) from None
     except OSError:
         raise PhotoNotFound(path) from None
     info = os.fstat(fd)

@@ -33,6 +33,12 @@ class PhotoNotFound(LookupError):
     """No indexed photo has this id (never indexed, failed, or deleted since)."""
 
 
+class PhotoGone(PhotoNotFound):
+    """The photo is indexed but its file is no longer where it was: moved or deleted since indexing."""
+
+    reason = "moved or deleted since indexing; run devsearch index"
+
+
 @dataclass(frozen=True)
 class Page:
     """Which slice of a ranking (or of the library, newest first) to return, among the photos the
@@ -45,7 +51,7 @@ class Page:
     sort: str = "relevance"  # or "date": the matches among the best DATE_SORT_POOL, newest first, then the rest
 
 
-def _when(record: PhotoRecord) -> datetime:
+def sort_date(record: PhotoRecord) -> datetime:
     """The date filters and the date sort use: the capture time, else the file's mtime."""
     return record.taken or datetime.fromtimestamp(record.mtime)
 
@@ -59,6 +65,7 @@ class Library:
         self.searcher, self.generation = upcoming.searcher, upcoming.generation
         self._orders: dict[Filters, np.ndarray] = {Filters(): upcoming.by_date}  # browse orders of this searcher
         self._opened_on = upcoming.opened_on  # the catalog's identity and roots when this searcher was opened
+        self.missing: set[int] = set()  # indexed photos whose files were found gone since this searcher opened
 
     def close(self) -> None:
         self.searcher.close()
@@ -85,12 +92,21 @@ class Library:
         photos); ranks count from the list's top. sort=date orders the matches by date, newest first,
         and keeps the related photos after them in their order."""
         if page.sort != "date":
-            return ranking(page.offset + page.n)[page.offset:]
-        ranked = ranking(DATE_SORT_POOL)
-        when = {record.id: _when(record) for record in self.searcher.records([r.id for r in ranked if r.match])}
+            return self._present(ranking(page.offset + page.n + len(self.missing)))[page.offset:page.offset + page.n]
+        ranked = self._present(ranking(DATE_SORT_POOL))
+        when = {record.id: sort_date(record) for record in self.searcher.records([r.id for r in ranked if r.match])}
         matches = sorted((r for r in ranked if r.match), key=lambda r: when[r.id], reverse=True)
         ranked = matches + [r for r in ranked if not r.match]
         return [replace(r, rank=page.offset + i) for i, r in enumerate(ranked[page.offset:page.offset + page.n], 1)]
+
+    def _present(self, ranked: list[SearchResult]) -> list[SearchResult]:
+        """A ranking without the photos found gone (their files moved or deleted since indexing)."""
+        return [r for r in ranked if r.id not in self.missing] if self.missing else ranked
+
+    def notice_missing(self, photo_id: int) -> None:
+        """Leave a photo out of every list from now on: its file was found gone (until an index run
+        drops it from the catalog, or its file is back when the next generation is served)."""
+        self.missing.add(photo_id)
 
     # ---- browsing ----------------------------------------------------------------------------
     def browse(self, page: Page) -> tuple[list[PhotoRecord], int]:
@@ -100,6 +116,17 @@ class Library:
         ids = order[page.offset:page.offset + page.n].tolist()
         return [r for r in self.searcher.records(ids) if r.status == "indexed"], len(order)
 
+    def years(self, filters: Filters) -> list[int]:
+        """The years the photos the filters allow span, newest first (by the date the library sorts by)."""
+        order = self._order(filters)
+        if not len(order):
+            return []
+        ends = self.searcher.records([int(order[0]), int(order[-1])])
+        if not ends:
+            return []
+        newest, oldest = max(sort_date(r) for r in ends).year, min(sort_date(r) for r in ends).year
+        return list(range(newest, oldest - 1, -1))
+
     def _order(self, filters: Filters) -> np.ndarray:
         """The ids browse pages through: the whole library's date order, kept with the filtered view
         asked for last (paging one view costs one filter query)."""
@@ -108,7 +135,10 @@ class Library:
             self._orders = {Filters(): whole}
             if filters.active:
                 self._orders[filters] = whole[np.isin(whole, self.searcher.allowed_by(filters))]
-        return self._orders[filters]
+        order = self._orders[filters]
+        if self.missing:
+            order = order[~np.isin(order, np.fromiter(self.missing, dtype=order.dtype))]
+        return order
 
     # ---- photos ------------------------------------------------------------------------------
     def photo(self, photo_id: int) -> PhotoRecord:
@@ -144,6 +174,10 @@ class Library:
         """What the open store holds (`devsearch status --json`), and the generation being served."""
         return {**self.searcher.status(), "serving_generation": self.generation}
 
+    def indexed_roots(self) -> list[str]:
+        """The indexed folders as they were given to `devsearch index` (what a rescan indexes again)."""
+        return self.searcher.roots()
+
     def roots(self) -> list[str]:
         """The indexed folders, symbolic links resolved (what a served file must be under)."""
         return [os.path.realpath(root) for root in self.searcher.roots()]
@@ -178,6 +212,8 @@ class Library:
         old, self.searcher, self.generation = self.searcher, upcoming.searcher, upcoming.generation
         self._orders = {Filters(): upcoming.by_date}
         self._opened_on = upcoming.opened_on
+        self.missing = {r.id for r in self.searcher.records(sorted(self.missing))
+                        if r.status == "indexed" and not os.path.exists(r.path)}  # still gone, still listed
         old.close()
 
 

@@ -6,7 +6,8 @@ path ever comes from the request. Thumbnails are `?size=grid` (default, for the 
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from PIL import Image
 from starlette.exceptions import HTTPException
@@ -15,12 +16,14 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from devsearch.serve.files import ServedFile, open_photo
+from devsearch.serve.library import PhotoGone
 from devsearch.serve.services import Services
 from devsearch.serve.thumbnails import SIZES, Thumbnails, Unreadable
 from devsearch.store.records import PhotoRecord
 
 CHUNK = 256 * 1024
 THUMB_CACHE = "private, max-age=300"
+T = TypeVar("T")
 
 
 def _thumbnail(thumbnails: Thumbnails, record: PhotoRecord, roots: list[str], size: int):
@@ -36,13 +39,24 @@ async def thumb(request: Request) -> Response:
     lanes = services.lanes
     record, roots = await lanes.run(lanes.search, services.library.located, request.path_params["id"])
     try:
-        made = await lanes.run(lanes.pictures, _thumbnail, services.thumbnails, record, roots, SIZES[size_name])
+        made = await noticing_gone(services, record, _thumbnail, services.thumbnails, record, roots, SIZES[size_name])
     except Unreadable:
         raise HTTPException(404, f"photo {record.id} cannot be decoded into a thumbnail") from None
     headers = {"etag": made.etag, "cache-control": THUMB_CACHE}
     if request.headers.get("if-none-match") == made.etag:
         return Response(status_code=304, headers=headers)
     return Response(made.jpeg, media_type="image/jpeg", headers=headers)
+
+
+async def noticing_gone(services: Services, record: PhotoRecord, function: Callable[..., T], *args: object) -> T:
+    """function(*args) on the pictures lane; when it finds the photo's file gone, the library leaves the
+    photo out of its lists from then on (the error goes on to the caller: a 404 with the reason)."""
+    lanes = services.lanes
+    try:
+        return await lanes.run(lanes.pictures, function, *args)
+    except PhotoGone:
+        await lanes.run(lanes.search, services.library.notice_missing, record.id)
+        raise
 
 
 def _media_type(served: ServedFile) -> str:
@@ -71,7 +85,7 @@ async def photo(request: Request) -> Response:
     services: Services = request.app.state.services
     lanes = services.lanes
     record, roots = await lanes.run(lanes.search, services.library.located, request.path_params["id"])
-    served, media_type = await lanes.run(lanes.pictures, _open_original, record, roots)
+    served, media_type = await noticing_gone(services, record, _open_original, record, roots)
     return StreamingResponse(_chunks(served), media_type=media_type,
                              headers={"content-length": str(served.stat.st_size), "cache-control": "private, no-cache"})
 

@@ -33,3 +33,6 @@ export const similarPage = (id, params, signal) => getJSON(`/api/similar/${id}`,
 export const photoInfo = (id, signal) => getJSON(`/api/photos/${id}`, {}, signal);
 export const photoLabels = (id, signal) => getJSON(`/api/photos/${id}/labels`, {}, signal);
 export const libraryStatus = (signal) => getJSON("/api/status", {}, signal);
+export const folderSuggestions = (prefix, signal) => getJSON("/api/folders", { prefix }, signal);
+export const rescanState = (signal) => getJSON("/api/rescan", {}, signal);
+export const startRescan = async () => parse(await fetch("/api/rescan", { method: "POST" }));

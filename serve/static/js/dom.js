@@ -34,6 +34,11 @@ export function formatDate(iso) {
   return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
+// "March 2024", for the library's month headers.
+export function formatMonth(iso) {
+  return new Date(iso).toLocaleDateString(undefined, { month: "long", year: "numeric" });
+}
+
 // A day as the date fields give it (YYYY-MM-DD), written the reader's way.
 export function formatDay(day) {
   return new Date(`${day}T00:00:00`).toLocaleDateString(undefined, { dateStyle: "medium" });

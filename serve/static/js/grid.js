@@ -1,9 +1,10 @@
 // The result grid: justified rows (each tile as wide as its photo's aspect ratio allows), thumbnails
 // fetched lazily by the browser, arrow keys to move. On hover: the score and why-it-matched of a
-// search result; the date of a library photo (it has no score). A search lists its matches first;
-// a "Related" divider comes before the first result that is not a match.
+// search result; the date of a library photo (it has no score), which the library view groups under
+// month headers ("March 2024"). A search lists its matches first; a "Related" divider comes before
+// the first result that is not a match. A photo whose file is gone says so on its tile.
 
-import { baseName, formatDate, h } from "./dom.js";
+import { baseName, formatDate, formatMonth, h } from "./dom.js";
 
 export class Grid {
   constructor(element, { hrefFor, onOpen }) {
@@ -22,9 +23,14 @@ export class Grid {
   append(results) {
     const start = this.results.length;
     const items = [];
+    let month = start ? monthOf(this.results[start - 1]) : "";
     results.forEach((result, i) => {
       const previous = start + i > 0 ? (i > 0 ? results[i - 1] : this.results[start - 1]) : null;
       if (result.match === false && (!previous || previous.match !== false)) items.push(...divider());
+      if (typeof result.score !== "number" && result.date && monthOf(result) !== month) {  // the library only
+        month = monthOf(result);
+        items.push(h("span", { class: "row-end" }), h("h2", { class: "month", text: formatMonth(result.date) }));
+      }
       items.push(this.tile(result, start + i));
     });
     this.results.push(...results);
@@ -36,13 +42,13 @@ export class Grid {
     const name = baseName(result.shown_path);
     const image = h("img", { alt: name, loading: "lazy", decoding: "async", src: result.thumb, draggable: "false" });
     image.addEventListener("load", () => image.classList.add("loaded"), { once: true });
-    image.addEventListener("error", () => tile.classList.add("broken"), { once: true });
+    image.addEventListener("error", () => markBroken(tile, result), { once: true });
     const spacer = h("i");
     spacer.style.paddingBottom = `${100 / ratio}%`;
     const scored = typeof result.score === "number";
-    const detail = scored ? reasons(result) : formatDate(result.taken || result.modified);
+    const detail = scored ? reasons(result) : datedBy(result);
     const tile = h("a", {
-      class: "tile", href: this.hrefFor(result), role: "listitem", title: result.shown_path,
+      class: "tile", href: this.hrefFor(result), title: result.shown_path,
       dataset: { index, id: result.id, name },
       onclick: (event) => {
         if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
@@ -112,6 +118,33 @@ function divider() {
 // A score as the page shows it, as the CLI does: "87%", "<1%" and ">99%" at the ends.
 export function percent(score) {
   return score < 0.005 ? "<1%" : score >= 0.995 ? ">99%" : `${Math.round(score * 100)}%`;
+}
+
+// A library photo's date, and which one it is when it is not the capture time.
+function datedBy(result) {
+  const when = formatDate(result.date || result.taken || result.modified);
+  return result.dated_by === "file" ? `${when} (file time)` : when;
+}
+
+function monthOf(result) {
+  return (result.date || "").slice(0, 7);
+}
+
+// A tile whose thumbnail will not load: the server says why (a file moved or deleted since indexing).
+async function markBroken(tile, result) {
+  tile.classList.add("broken");
+  let reason = "cannot show this photo";
+  try {
+    const body = await (await fetch(result.thumb)).json();
+    if (body.missing) {
+      reason = body.error;
+      tile.classList.add("missing");
+    }
+  } catch {
+    // not JSON: keep the plain reason
+  }
+  tile.append(h("span", { class: "broken-reason", text: reason }));
+  tile.title = `${result.shown_path}: ${reason}`;
 }
 
 // Why a photo matched, in the engine's plain words ("Egyptian cat 39%", "beach -> seashore 62%").

@@ -1,6 +1,7 @@
-// The library view: what the store holds, what failed and why, where it looks, and the last run.
+// The library view: what the store holds, what failed and why, where it looks, and the last run;
+// Rescan runs an incremental index of the indexed folders on the server, with its progress here.
 
-import { libraryStatus } from "./api.js";
+import { libraryStatus, rescanState, startRescan } from "./api.js";
 import { $, formatBytes, formatCount, formatDate, h } from "./dom.js";
 
 export async function showLibrary() {
@@ -9,9 +10,48 @@ export async function showLibrary() {
   body.replaceChildren(h("p", { class: "muted", text: "Reading the store…" }));
   if (!dialog.open) dialog.showModal();
   try {
+    showRescan(await rescanState());
     body.replaceChildren(...render(await libraryStatus()));
   } catch (error) {
     body.replaceChildren(h("p", { class: "muted", text: error.message }));
+  }
+}
+
+$("#rescan").addEventListener("click", async () => {
+  try {
+    showRescan(await startRescan());
+  } catch (error) {
+    showRescan({ phase: "failed", error: error.message });
+  }
+});
+
+let following = null;
+
+// The state of the rescan in the dialog; while one runs, asked again every second.
+function showRescan(state) {
+  const line = $("#rescan-state");
+  const bar = $("#rescan-progress");
+  $("#rescan").disabled = Boolean(state.running);
+  bar.hidden = !state.running;
+  if (state.phase === "starting") line.textContent = "Starting: looking for what changed…";
+  else if (state.phase === "indexing") {
+    line.textContent = state.total ? `Indexing ${formatCount(state.done)} of ${formatCount(state.total)} new or changed photos…`
+                                   : "Looking for what changed…";
+    bar.max = Math.max(state.total, 1);
+    bar.value = state.done;
+  } else if (state.phase === "done") line.textContent = `Rescanned: ${state.summary}.`;
+  else if (state.phase === "failed") line.textContent = `The rescan failed: ${state.error}`;
+  clearTimeout(following);
+  if (state.running) {
+    following = setTimeout(async () => {
+      try {
+        const now = await rescanState();
+        showRescan(now);
+        if (!now.running && $("#library").open) $("#library-body").replaceChildren(...render(await libraryStatus()));
+      } catch {
+        following = null;
+      }
+    }, 1000);
   }
 }
 

@@ -1,7 +1,7 @@
 // The gallery page: wires the search box, filters, grid, photo view and library view to the URL state.
 // With nothing searched, the grid is the whole library, newest first.
 
-import { ApiError, libraryPage, libraryStatus, photoInfo, postPhoto, searchPage, similarPage } from "./api.js";
+import { ApiError, folderSuggestions, libraryPage, photoInfo, postPhoto, rescanState, searchPage, similarPage } from "./api.js";
 import { $, baseName, formatCount, formatDay, h, toast } from "./dom.js";
 import { Grid } from "./grid.js";
 import { showLibrary } from "./library.js";
@@ -11,6 +11,8 @@ import { Viewer } from "./viewer.js";
 const PAGE = 60;
 const MAX_UPLOAD = 32 * 1024 * 1024;
 const LIVE_DELAY_MS = 350;
+const TYPING_PAUSE_MS = 1200;  // an unknown word still being typed is reported only after this pause
+const POLL_MS = 4000;          // how often the page asks which store generation the server answers from
 const EXAMPLES = ["cat", "\"golden retriever\"", "2:dog + beach - people", "coffee"];
 
 const input = $("#q");
@@ -23,6 +25,10 @@ let example = null;  // a photo dropped or picked: { file, name, url, key }; nev
 let run = null;      // the list on screen: { key, browsing, offset, more, total, loading, abort, fresh }
 let liveTimer = null;
 let similarName = "";  // the name of the photo a similar-search started from, once known
+let errorTimer = null; // shows an unknown-word error once the typing has paused
+let heldError = null;  // that error, shown at once by Enter
+let generation = null; // the store generation the results on screen come from
+let returnFocus = null; // where focus goes back to when the photo view closes
 
 const grid = new Grid($("#grid"), {
   hrefFor: (result) => urlOf({ ...state, photo: String(result.id) }),
@@ -43,7 +49,7 @@ function historyState() {
 }
 
 // Move to a new state: a new search when what decides the results changed, and a history entry.
-function navigate(changes, { push = true, keepExample = false } = {}) {
+function navigate(changes, { push = true, keepExample = false, live = false } = {}) {
   if (!keepExample) example = null;
   state = { ...state, photo: "", ...changes };
   if (viewer.isOpen && !state.photo) viewer.close();
@@ -52,7 +58,7 @@ function navigate(changes, { push = true, keepExample = false } = {}) {
     (push ? history.pushState : history.replaceState).call(history, historyState(), "", url);
   }
   showControls();
-  search();
+  search({ live });
 }
 
 window.addEventListener("popstate", (event) => {
@@ -71,6 +77,7 @@ function showControls() {
   filters.elements.min.value = state.min || "0";
   showMinScore();
   filters.elements.sort.value = state.sort === "date" ? "date" : "relevance";
+  showFilterCount();
   showExampleChip();
 }
 
@@ -107,14 +114,20 @@ async function showExampleChip() {
 
 // ---- searching ------------------------------------------------------------------------------------
 
-function search() {
+// live: started by typing (an unknown last word is not reported until the typing pauses);
+// refresh: the same search again on a new store generation, as many results as are shown, in place.
+function search({ live = false, refresh = false } = {}) {
   const key = searchKey(state, example);
-  if (run && run.key === key) return;
-  run?.abort.abort();
+  if (run && run.key === key && !refresh) return;
+  run?.abort.abort();  // a superseded request is cancelled, not just ignored
+  clearTimeout(errorTimer);
+  heldError = null;
   const browsing = isBrowsing(state, example);
   $("#welcome").hidden = !browsing;
   filters.classList.toggle("browsing", browsing);  // no minimum score or sort for the library
-  run = { key, browsing, offset: 0, more: true, total: 0, loading: false, abort: new AbortController(), fresh: true };
+  const n = refresh ? Math.min(Math.max(grid.results.length, PAGE), 200) : PAGE;
+  run = { key, browsing, offset: 0, more: true, total: 0, loading: false, abort: new AbortController(), fresh: true,
+          live, refresh, n };
   loadMore();
 }
 
@@ -123,7 +136,7 @@ async function loadMore() {
   if (!current || !current.more || current.loading) return;
   current.loading = true;
   more.classList.add("loading");
-  const params = { ...filterParams(state, example), n: PAGE, offset: current.offset };
+  const params = { ...filterParams(state, example), n: current.offset ? PAGE : current.n, offset: current.offset };
   try {
     let page;
     if (current.browsing) page = await libraryPage(params, current.abort.signal);
@@ -133,8 +146,10 @@ async function loadMore() {
     if (current !== run) return;
     if (current.fresh) {
       grid.clear();
-      window.scrollTo({ top: 0 });
+      if (!current.refresh) window.scrollTo({ top: 0 });
       current.fresh = false;
+      if (current.browsing) showYears(page.years || []);
+      $("#jump").hidden = !current.browsing || !(page.years || []).length;
     }
     grid.append(page.results);
     current.offset = page.offset + page.n;  // a library page comes short by photos deleted since its order was taken
@@ -145,7 +160,12 @@ async function loadMore() {
   } catch (error) {
     if (error.name === "AbortError" || current !== run) return;
     current.more = false;
-    showError(error, current);
+    if (current.live && stillTyping(error)) {
+      heldError = () => { heldError = null; if (current === run) showError(error, current); };
+      errorTimer = setTimeout(heldError, TYPING_PAUSE_MS);
+    } else {
+      showError(error, current);
+    }
   } finally {
     current.loading = false;
     if (current === run) more.classList.remove("loading");
@@ -214,6 +234,12 @@ function showError(error, current) {
     })));
 }
 
+// An unknown word that is the last one of the box while it is being typed: "giraf" on the way to "giraffe".
+function stillTyping(error) {
+  const word = error.body?.word;
+  return Boolean(word) && document.activeElement === input && input.value.trimEnd().toLowerCase().endsWith(word.toLowerCase());
+}
+
 function replaceWord(query, word, replacement) {
   return word ? query.split(word).join(replacement) : replacement;
 }
@@ -225,6 +251,12 @@ $("#search").addEventListener("submit", (event) => {
   clearTimeout(liveTimer);
   const q = input.value.trim();
   if (q !== state.q || state.similar || example) navigate({ q, similar: "" });
+  else if (heldError) {
+    clearTimeout(errorTimer);
+    heldError();  // Enter: the word is finished, say it is unknown now
+  } else if (run) {
+    run.live = false;  // still on its way: its error will not be held back
+  }
 });
 
 input.addEventListener("input", () => {
@@ -232,7 +264,7 @@ input.addEventListener("input", () => {
   liveTimer = setTimeout(() => {
     const q = input.value.trim();
     const fromLibrary = isBrowsing(state, example);  // keep the library view in the history
-    if (q !== state.q) navigate({ q, similar: "" }, { push: fromLibrary });
+    if (q !== state.q) navigate({ q, similar: "" }, { push: fromLibrary, live: true });
   }, LIVE_DELAY_MS);
 });
 
@@ -275,12 +307,61 @@ window.addEventListener("drop", (event) => {
   if (file) useExample(file);
 });
 
-filters.addEventListener("input", (event) => { if (event.target.name === "min") showMinScore(); });
-filters.addEventListener("change", () => {
+let folderTimer = null;
+let folderAbort = null;
+filters.addEventListener("input", (event) => {
+  if (event.target.name === "min") showMinScore();
+  if (event.target.name === "in") {
+    clearTimeout(folderTimer);
+    folderTimer = setTimeout(() => suggestFolders(event.target.value), 120);
+  }
+});
+
+// The folders to offer as the Folder field is typed in: subfolders of what it holds so far.
+async function suggestFolders(prefix) {
+  folderAbort?.abort();
+  folderAbort = new AbortController();
+  try {
+    const found = await folderSuggestions(prefix, folderAbort.signal);
+    $("#folders").replaceChildren(...found.folders.map((folder, i) => h("option", { value: folder, text: found.shown[i] })));
+  } catch {
+    // no suggestions this time
+  }
+}
+
+// The filters as the form holds them, applied without reloading the page (the query stays).
+function applyFilters() {
   const form = filters.elements;
   const min = Number(form.min.value);
   navigate({ in: form.in.value.trim(), after: form.after.value, before: form.before.value,
              min: min > 0 ? form.min.value : "", sort: form.sort.value }, { keepExample: true });
+}
+filters.addEventListener("change", applyFilters);
+filters.addEventListener("submit", (event) => {
+  event.preventDefault();
+  applyFilters();
+});
+
+$("#filters-toggle").addEventListener("click", () => {
+  const open = filters.classList.toggle("open");
+  $("#filters-toggle").setAttribute("aria-expanded", String(open));
+  if (open) filters.elements.in.focus();
+});
+
+function showFilterCount() {
+  const active = [state.in, state.after, state.before, Number(state.min) > 0 ? state.min : ""].filter(Boolean).length;
+  $("#filters-count").hidden = !active;
+  $("#filters-count").textContent = String(active);
+}
+
+// "Jump to" a year of the library: its photos and older ones (the To date is that year's end).
+function showYears(years) {
+  const select = $("#jump-year");
+  select.replaceChildren(h("option", { value: "", text: "year…" }), ...years.map((year) => h("option", { value: String(year), text: String(year) })));
+}
+$("#jump-year").addEventListener("change", (event) => {
+  const year = event.target.value;
+  if (year) navigate({ before: `${year}-12-31` }, { keepExample: true });
 });
 filters.addEventListener("reset", (event) => {
   event.preventDefault();
@@ -297,6 +378,7 @@ function openAt(index, { replace = false } = {}) {
   const result = grid.results[index];
   if (!result) return;
   const already = viewer.isOpen;
+  if (!already) returnFocus = document.activeElement;
   state = { ...state, photo: String(result.id) };
   (replace || already ? history.replaceState : history.pushState).call(history, historyState(), "", urlOf(state));
   viewer.open(result.id, { result, hasPrev: index > 0, hasNext: index < grid.results.length - 1 || Boolean(run?.more) });
@@ -312,13 +394,16 @@ function closeViewer() {
   if (!viewer.isOpen) return;
   const index = indexOf(state.photo);
   if (history.state?.viewer) {
-    history.back();  // popstate closes it
+    viewer.close();  // now, so the page behind is live again at once (focus can go there)
+    history.back();  // popstate settles the state
   } else {
     state = { ...state, photo: "" };
     history.replaceState(historyState(), "", urlOf(state));
     viewer.close();
   }
   if (index >= 0) grid.focus(index);
+  else returnFocus?.focus?.();
+  returnFocus = null;
 }
 
 function syncViewer() {
@@ -340,9 +425,34 @@ function syncViewerNav() {
 }
 
 // ---- keyboard ----------------------------------------------------------------------------------------
+// `/` goes to the search box from any state (closing what is open), `?` lists the keys; a field that
+// takes a `/` (the folder, a date) keeps it.
+
+function inField(target) {
+  return Boolean(target.closest?.("input, textarea, select")) && target !== input;
+}
+
+function closeAll() {
+  if (viewer.isOpen) closeViewer();
+  for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
+}
 
 document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
   const typing = event.target.closest?.("input, textarea, select");
+  if (event.key === "/" && !inField(event.target)) {
+    event.preventDefault();  // never typed into the box: `/` only takes you there
+    closeAll();
+    input.focus();
+    input.select();
+    return;
+  }
+  if (event.key === "?" && !typing) {
+    event.preventDefault();
+    closeAll();
+    $("#keys").showModal();
+    return;
+  }
   if (event.key === "Escape") {
     if (viewer.isOpen) { event.preventDefault(); closeViewer(); } else if (typing) event.target.blur();
     return;
@@ -350,17 +460,28 @@ document.addEventListener("keydown", (event) => {
   if (viewer.isOpen && !typing) {
     if (event.key === "ArrowLeft") { event.preventDefault(); move(-1); }
     if (event.key === "ArrowRight") { event.preventDefault(); move(1); }
+    if (event.key === "s") { event.preventDefault(); $("#viewer-similar").click(); }
     return;
   }
-  if (event.key === "/" && !typing && !$("#library").open) {
-    event.preventDefault();
-    input.focus();
-    input.select();
-  } else if (event.key === "ArrowDown" && event.target === input && grid.results.length) {
+  if (event.key === "ArrowDown" && event.target === input && grid.results.length) {
     event.preventDefault();
     grid.focus(0);
   }
 });
+$("#keys-close").addEventListener("click", () => $("#keys").close());
+
+// ---- a new store generation (an index run, a rescan): the results on screen are refreshed in place ------
+
+async function poll() {
+  try {
+    const now = await rescanState();
+    if (generation !== null && now.generation !== generation && !viewer.isOpen) search({ refresh: true });
+    if (!viewer.isOpen) generation = now.generation;
+  } catch {
+    // the server is away for now; the next poll tries again
+  }
+  setTimeout(poll, POLL_MS);
+}
 
 // ---- library and welcome -----------------------------------------------------------------------------
 
@@ -370,12 +491,7 @@ $("#library-close").addEventListener("click", () => $("#library").close());
 async function welcome() {
   $("#welcome-examples").replaceChildren(...EXAMPLES.map((text) =>
     h("button", { type: "button", class: "chip", text, onclick: () => navigate({ q: text, similar: "" }) })));
-  try {
-    const status = await libraryStatus();
-    $("#roots").replaceChildren(...status.roots.map((root) => h("option", { value: root })));
-  } catch {
-    // the folder field offers no suggestions
-  }
+  suggestFolders("");
 }
 
 showControls();
@@ -383,4 +499,4 @@ history.replaceState(historyState(), "", urlOf(state));
 welcome();
 search();
 syncViewer();
-if (!state.q && !state.similar && !state.photo) input.focus();
+poll();

@@ -1,5 +1,9 @@
 // The photo view: the photo large, what the catalog knows about it, "similar photos" in one click,
-// and "what the model sees" (its ImageNet classes and nearest words, as `devsearch labels`).
+// and "what the model sees" (its ImageNet classes and nearest words, as `devsearch labels`). It takes
+// the focus while open (the page behind is inert) and never blows a photo up past twice its size.
+
+const BEHIND = ["header.bar", "#filters", "main"];  // inert while the photo view is open
+const MAX_UPSCALE = 2;
 
 import { ApiError, photoInfo, photoLabels } from "./api.js";
 import { $, baseName, folderOf, formatBytes, formatDate, h, toast } from "./dom.js";
@@ -33,8 +37,15 @@ export class Viewer {
     this.abort = new AbortController();
     const signal = this.abort.signal;
     this.id = String(id);
+    const opening = this.element.hidden;
     this.element.hidden = false;
     document.body.classList.add("viewing");
+    $("#viewer-gone").hidden = true;
+    this.image.hidden = false;
+    if (opening) {
+      for (const selector of BEHIND) $(selector).inert = true;
+      this.element.focus();
+    }
     $("#viewer-prev").disabled = !hasPrev;
     $("#viewer-next").disabled = !hasNext;
     $("#viewer-labels-out").hidden = true;
@@ -51,10 +62,32 @@ export class Viewer {
     }
     this.info = info;
     this.fill(info, result);
+    this.limitScale(info);
     const large = new Image();
     large.addEventListener("load", () => { if (this.id === String(info.id)) this.image.src = large.src; });
+    large.addEventListener("error", () => { if (this.id === String(info.id)) this.showGone(info.preview); });
     large.src = info.preview;
     if (!result) this.show(info.thumb, info.shown_path);
+  }
+
+  // At most MAX_UPSCALE times the photo's own size: a 46x50 photo is shown 92x100, not 700 px wide.
+  limitScale(info) {
+    this.image.style.maxWidth = info.width ? `${info.width * MAX_UPSCALE}px` : "";
+    this.image.style.maxHeight = info.height ? `${info.height * MAX_UPSCALE}px` : "";
+  }
+
+  // The file is gone (moved or deleted since indexing): say so, with what to do, instead of a broken image.
+  async showGone(url) {
+    let reason = "This photo cannot be shown.";
+    try {
+      const body = await (await fetch(url)).json();
+      if (body.missing) reason = `This photo was ${body.error}.`;
+    } catch {
+      // not JSON: keep the plain reason
+    }
+    this.image.hidden = true;
+    $("#viewer-gone").textContent = reason;
+    $("#viewer-gone").hidden = false;
   }
 
   show(src, path) {
@@ -71,6 +104,7 @@ export class Viewer {
       ["File", formatBytes(info.bytes)],
       ["Taken", formatDate(info.taken)],
       ["Modified", formatDate(info.modified)],
+      ["Sorted by", info.dated_by === "file" ? "the file's time (no capture time in the photo)" : "the capture time"],
       ["Score", scored ? `${percent(result.score)}${result.match === false ? " (related, not a match)" : ""}` : ""],
       ...(scored && Array.isArray(result.reasons) ? result.reasons.map((reason, i) => [i ? "" : "Why", reason]) : []),
       ["Rank", scored ? `#${result.rank}` : ""],
@@ -106,6 +140,7 @@ export class Viewer {
 
   close() {
     this.abort?.abort();
+    for (const selector of BEHIND) $(selector).inert = false;
     this.element.hidden = true;
     document.body.classList.remove("viewing");
     this.image.removeAttribute("src");
