@@ -108,7 +108,7 @@ def test_ray_local_gives_the_photos_failures_vectors_and_classes_of_a_native_run
         return subprocess.run([sys.executable, "-m", "devsearch", "index", str(fixture_tree), "--home", str(home), *options],
                               cwd=REPO, env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
 
-    native = index(tmp_path / "native")
+    native = index(tmp_path / "native", "--no-people")  # the people detectors do not run on Ray
     on_ray = index(tmp_path / "ray", "--ray", "local", "--workers", "2")
     assert native.returncode == on_ray.returncode == 0, on_ray.stderr[-3000:]
     assert "images/s on 1 node, 2 CPUs" in on_ray.stderr
