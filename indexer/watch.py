@@ -14,7 +14,7 @@ from pathlib import Path
 
 from devsearch.core.files import is_under
 
-DEBOUNCE_MS = 800  # changes closer than this form one batch (a copy of many files is one pass)
+DEBOUNCE_MS = 800  # the longest a batch gathers changes (it ends sooner, after 50 ms with none)
 
 
 def relevant_changes(changed: Iterable[str], ignored: Iterable[Path]) -> list[str]:
