@@ -38,10 +38,11 @@ def cli(home: str, query: str, timeout: float) -> str:
     return f"{time.perf_counter() - start:.2f} s, exit {done.returncode}: {done.stderr.strip()[:90]}"
 
 
-def get(url: str, timeout: float) -> tuple[float, int | str]:
+def timed_request(request: str | urllib.request.Request, timeout: float) -> tuple[float, int | str]:
+    """Seconds the request took and its HTTP status (or the error's name when there is none)."""
     start = time.perf_counter()
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             response.read()
             status: int | str = response.status
     except urllib.error.HTTPError as err:
@@ -63,27 +64,18 @@ def upload(url: str, megabytes: int, timeout: float) -> tuple[float, int | str]:
         + f"\r\n--{boundary}--\r\n".encode()
     request = urllib.request.Request(url, data=body, method="POST",
                                      headers={"content-type": f"multipart/form-data; boundary={boundary}"})
-    start = time.perf_counter()
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            response.read()
-            status: int | str = response.status
-    except urllib.error.HTTPError as err:
-        status = err.code
-    except OSError as err:
-        status = type(err).__name__
-    return time.perf_counter() - start, status
+    return timed_request(request, timeout)
 
 
 def concurrent_delay(base: str, query: str, timeout: float, megabytes: int = 0) -> str:
     """The time of the hostile query (or upload), and of a plain search sent 0.2 s after it."""
     result: dict[str, tuple[float, int | str]] = {}
     hostile = (lambda: upload(base + "api/similar", megabytes, timeout)) if megabytes else \
-        (lambda: get(search_url(base, query), timeout))
+        (lambda: timed_request(search_url(base, query), timeout))
     worker = threading.Thread(target=lambda: result.setdefault("hostile", hostile()))
     worker.start()
     time.sleep(0.2)
-    plain = get(search_url(base, "dog"), timeout)
+    plain = timed_request(search_url(base, "dog"), timeout)
     worker.join()
     hostile = result["hostile"]
     return f"{hostile[0]:.2f} s (HTTP {hostile[1]}); a `dog` search meanwhile: {plain[0]:.3f} s (HTTP {plain[1]})"
@@ -104,7 +96,7 @@ def half_open(base: str, pid: int, count: int, timeout: float) -> list[str]:
         socks.append(sock)
     time.sleep(0.5)
     lines = [f"{count} half-open connections: server RSS {before:.0f} -> {rss_mb(pid):.0f} MB"]
-    seconds, status = get(search_url(base, "dog"), min(timeout, 30))
+    seconds, status = timed_request(search_url(base, "dog"), min(timeout, 30))
     lines.append(f"a `dog` search while they are open: {seconds:.3f} s (HTTP {status})")
     start, open_now = time.perf_counter(), count
     for sock in socks:
@@ -143,8 +135,8 @@ def main() -> None:
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         base = server.stdout.readline().split()[2]
-        get(search_url(base, "dog"), 30)  # warm
-        print(f"API, a `dog` search alone: {get(search_url(base, 'dog'), 30)[0]:.3f} s")
+        timed_request(search_url(base, "dog"), 30)  # warm
+        print(f"API, a `dog` search alone: {timed_request(search_url(base, 'dog'), 30)[0]:.3f} s")
         if not args.connections_only:
             print(f"API, 4,000-character unknown word: {concurrent_delay(base, LONG_WORD, args.timeout)}")
             print(f"API, 20,000-word query: {concurrent_delay(base, MANY_WORDS, args.timeout)}")
