@@ -24,18 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from devsearch.core.photo import decode_photo  # noqa: E402
 from devsearch.core.settings import Settings  # noqa: E402
 from devsearch.core.vectors import unit_rows  # noqa: E402
-from devsearch.model.backbones import load_backbone  # noqa: E402
-from devsearch.model.class_senses import load_class_senses  # noqa: E402
 from devsearch.model.conse import CONSE_TOP_T, imagenet_label_vectors, project_all, top_classes  # noqa: E402
-from devsearch.model.manifest import DEFAULT_BACKBONE, DEFAULT_WORDS  # noqa: E402
 from devsearch.model.people import PERSON_WORD, strength, with_person  # noqa: E402
 from devsearch.model.ranking import BETA, class_weights  # noqa: E402
 from devsearch.model.word_evidence import ROUTES, word_evidence  # noqa: E402
 from devsearch.store.kept_classes import TOP_K  # noqa: E402
-from devsearch.training.datasets import read_dataset  # noqa: E402
-from devsearch.training.features import dataset_features  # noqa: E402
 from devsearch.training.word_retrieval import category_queries, head_queries  # noqa: E402
-from devsearch.wordspace.sources import open_words  # noqa: E402
+from dev_outputs import dev_outputs  # noqa: E402
 
 STEPS = (("senses only, every class 1 (before)", frozenset()),
          ("+ sense weights", frozenset({"weights"})),
@@ -81,13 +76,8 @@ def main() -> None:
     parser.add_argument("--people", action="store_true", help="run the people detectors on every image")
     args = parser.parse_args()
     settings = Settings()
-    dataset = read_dataset(args.dataset, args.where)
-    features = dataset_features(dataset.images, load_backbone(DEFAULT_BACKBONE, settings.cache), settings.cache,
-                                "plain", settings.batch_size, lambda message: print(message, file=sys.stderr))
-    rows = [row for row in range(len(dataset.images)) if row not in features.failed]
-    images = [dataset.images[row] for row in rows]
-    probabilities = np.asarray(features.probabilities[rows], dtype=np.float32)
-    words, senses = open_words(DEFAULT_WORDS, settings.cache), load_class_senses()
+    outputs = dev_outputs(args.dataset, args.where, settings)
+    images, probabilities, words, senses = outputs.images, outputs.probabilities, outputs.words, outputs.senses
     vectors = project_all(probabilities, imagenet_label_vectors(words, senses)[0], CONSE_TOP_T)
     signals = None
     if args.people:

@@ -19,17 +19,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from devsearch.core.settings import Settings  # noqa: E402
-from devsearch.model.backbones import load_backbone  # noqa: E402
-from devsearch.model.class_senses import load_class_senses  # noqa: E402
 from devsearch.model.conse import (CONSE_TOP_T, HYPERNYM_LEVELS, HYPERNYM_WEIGHT, imagenet_label_vectors,  # noqa: E402
                          project_all, top_classes)
-from devsearch.model.manifest import DEFAULT_BACKBONE, DEFAULT_WORDS  # noqa: E402
 from devsearch.model.ranking import BETA, word_weights  # noqa: E402
 from devsearch.store.kept_classes import TOP_K  # noqa: E402
-from devsearch.training.datasets import read_dataset  # noqa: E402
-from devsearch.training.features import dataset_features  # noqa: E402
 from devsearch.training.word_retrieval import category_queries, head_queries, meaning_ranker, retrieval_metrics  # noqa: E402
-from devsearch.wordspace.sources import open_words  # noqa: E402
+from dev_outputs import dev_outputs  # noqa: E402
 
 BETAS = (0, 1, 2, 3, 5, 10, 20, 100)
 TOP_TS = (10, 20, 50)
@@ -44,13 +39,8 @@ def main() -> None:
     parser.add_argument("--where", action="append", default=[], help="COLUMN=VALUE, as for `devsearch eval`")
     args = parser.parse_args()
     settings = Settings()
-    dataset = read_dataset(args.dataset, args.where)
-    features = dataset_features(dataset.images, load_backbone(DEFAULT_BACKBONE, settings.cache), settings.cache,
-                                "plain", settings.batch_size, lambda message: print(message, file=sys.stderr))
-    rows = [row for row in range(len(dataset.images)) if row not in features.failed]
-    images = [dataset.images[row] for row in rows]
-    probabilities = np.asarray(features.probabilities[rows], dtype=np.float32)
-    words, senses = open_words(DEFAULT_WORDS, settings.cache), load_class_senses()
+    outputs = dev_outputs(args.dataset, args.where, settings)
+    images, probabilities, words, senses = outputs.images, outputs.probabilities, outputs.words, outputs.senses
     queries = {kind: {w: r for w, r in found(images).items() if words.has(w)}
                for kind, found in (("head", head_queries), ("category", category_queries))}
     vectors = {(levels, weight): imagenet_label_vectors(words, senses, levels, weight)[0]
