@@ -12,36 +12,18 @@ always run) finds nothing. Needs Debian's chromium and chromium-driver.
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.browser import chrome
 from tests.serve_library import ROOT, add_photo, draw_photo, make_library, start_server
 from tests.tiny_library import axis
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP, PHONE = (1400, 900), (390, 844)
-
-
-def chrome(size: tuple[int, int]):
-    """Headless Chromium through Debian's chromedriver (never a downloaded driver)."""
-    driver_path, browser = shutil.which("chromedriver"), shutil.which("chromium")
-    if driver_path is None or browser is None:
-        pytest.skip("needs Debian's chromium and chromium-driver (.ci/run installs them)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     f"--window-size={size[0]},{size[1]}", "--lang=en-US"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    driver.set_window_size(*size)
-    return driver
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +53,15 @@ def page(site):
         driver.quit()
 
 
+@pytest.fixture
+def gallery(page):
+    """The page with the library's first tiles shown: (driver, wait)."""
+    driver, wait, url = page
+    driver.get(url)
+    wait.until(lambda d: tile_names(d))
+    return driver, wait
+
+
 def by_css(driver, selector):
     from selenium.webdriver.common.by import By
     return driver.find_elements(By.CSS_SELECTOR, selector)
@@ -91,6 +82,12 @@ def active_id(driver) -> str:
 def press(driver, *keys) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
     ActionChains(driver).send_keys(*keys).perform()
+
+
+def type_in_search_box(driver, text: str) -> None:
+    """Go to the search box the way a person does (`/`), then type."""
+    press(driver, "/")
+    press(driver, text)
 
 
 # ---- the folder filter ---------------------------------------------------------------------------------
@@ -118,10 +115,8 @@ def test_the_folder_filter_keeps_the_query_and_takes_a_folder_relative_to_an_ind
 
 # ---- keyboard --------------------------------------------------------------------------------------------
 
-def test_slash_goes_to_the_search_box_from_any_state_without_typing_a_slash(page):
-    driver, wait, url = page
-    driver.get(url)
-    wait.until(lambda d: tile_names(d))
+def test_slash_goes_to_the_search_box_from_any_state_without_typing_a_slash(gallery):
+    driver, wait = gallery
     assert active_id(driver) != "q"  # not focused on load: `/` is the way in
     press(driver, "/")
     assert active_id(driver) == "q" and by_css(driver, "#q")[0].get_attribute("value") == ""
@@ -132,10 +127,8 @@ def test_slash_goes_to_the_search_box_from_any_state_without_typing_a_slash(page
     assert active_id(driver) == "q" and by_css(driver, "#q")[0].get_attribute("value") == ""
 
 
-def test_question_mark_lists_the_shortcuts(page):
-    driver, wait, url = page
-    driver.get(url)
-    wait.until(lambda d: tile_names(d))
+def test_question_mark_lists_the_shortcuts(gallery):
+    driver, _ = gallery
     press(driver, "?")
     keys = by_css(driver, "#keys")[0]
     assert keys.is_displayed() and "Search (from anywhere)" in keys.text
@@ -161,36 +154,27 @@ def test_focus_moves_into_the_photo_view_and_back_to_its_tile(page):
 
 # ---- search as you type -------------------------------------------------------------------------------------
 
-def test_an_unknown_word_is_reported_only_once_the_typing_pauses(page):
-    driver, wait, url = page
-    driver.get(url)
-    wait.until(lambda d: tile_names(d))
-    press(driver, "/")
-    press(driver, "kat")
+def test_an_unknown_word_is_reported_only_once_the_typing_pauses(gallery):
+    driver, wait = gallery
+    type_in_search_box(driver, "kat")
     time.sleep(0.8)  # the live search has run (350 ms after the last key); the word may still grow
     assert "unknown word" not in summary(driver)
     wait.until(lambda d: "unknown word" in summary(d))
 
 
-def test_typing_a_word_sends_one_search_not_one_per_letter(page):
-    driver, wait, url = page
-    driver.get(url)
-    wait.until(lambda d: tile_names(d))
-    press(driver, "/")
-    press(driver, "beach")
+def test_typing_a_word_sends_one_search_not_one_per_letter(gallery):
+    driver, wait = gallery
+    type_in_search_box(driver, "beach")
     wait.until(lambda d: "for beach" in summary(d))
     sent = driver.execute_script(
         "return performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/search')).length")
     assert sent == 1
 
 
-def test_enter_reports_an_unknown_word_at_once(page):
+def test_enter_reports_an_unknown_word_at_once(gallery):
     from selenium.webdriver.common.keys import Keys
-    driver, wait, url = page
-    driver.get(url)
-    wait.until(lambda d: tile_names(d))
-    press(driver, "/")
-    press(driver, "kat")
+    driver, wait = gallery
+    type_in_search_box(driver, "kat")
     wait.until(lambda d: d.execute_script(  # the live search has come back, and holds its error back
         "return performance.getEntriesByType('resource').some((e) => e.name.includes('/api/search?q=kat'))"))
     assert "unknown word" not in summary(driver)
@@ -236,10 +220,8 @@ def test_the_library_has_month_headers_a_year_jump_and_says_which_date_sorts(pag
     wait.until(lambda d: "before=2020-12-31" in d.current_url and tile_names(d)[0] == "dog.jpg")
 
 
-def test_the_photo_view_never_blows_a_photo_up_past_twice_its_size(page):
-    driver, wait, url = page
-    driver.get(url)
-    wait.until(lambda d: tile_names(d))
+def test_the_photo_view_never_blows_a_photo_up_past_twice_its_size(gallery):
+    driver, wait = gallery
     by_css(driver, "#grid .tile")[0].click()
     wait.until(lambda d: by_css(d, "#viewer-image")[0].value_of_css_property("max-width") != "none")
     image = by_css(driver, "#viewer-image")[0]

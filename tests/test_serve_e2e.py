@@ -20,6 +20,7 @@ from PIL import Image, ImageOps
 from devsearch.core.settings import Settings
 from devsearch.indexer.service import index_paths
 from tests.conftest import FIXTURES
+from tests.browser import chrome
 from tests.serve_library import ROOT, names, serving, start_server
 
 pytestmark = pytest.mark.slow
@@ -79,22 +80,6 @@ def test_what_the_model_sees_in_the_cat(api):
 
 # ---- the page in a real browser -------------------------------------------------------------------------
 
-def chrome():
-    """Headless Chromium through Debian's chromedriver (never a downloaded driver)."""
-    driver_path, browser = shutil.which("chromedriver"), shutil.which("chromium")
-    if driver_path is None or browser is None:
-        pytest.skip("needs Debian's chromium and chromium-driver (.ci/run installs them)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1280,860"):
-        options.add_argument(argument)
-    return webdriver.Chrome(service=Service(driver_path), options=options)
-
-
 def test_browse_search_open_similar_and_close_in_a_browser(indexed, tmp_path_factory):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
@@ -103,7 +88,7 @@ def test_browse_search_open_similar_and_close_in_a_browser(indexed, tmp_path_fac
 
     shots = tmp_path_factory.mktemp("serve-screenshots")
     process, url = start_server(indexed.home, indexed.cache)
-    driver = chrome()
+    driver = chrome((1280, 860))
     wait = WebDriverWait(driver, 30)
 
     def tiles():
