@@ -127,6 +127,14 @@ def indexed_rows(home: Path) -> int:
         return 0
 
 
+def wait_for_rows(home: Path, at_least: int, seconds: float) -> None:
+    """Until at least `at_least` photos are indexed in home (a process to interrupt has work committed),
+    or `seconds` have passed: the test's own assertions then say what went wrong."""
+    deadline = time.monotonic() + seconds
+    while indexed_rows(home) < at_least and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def paced_quadrant_colours(images: np.ndarray) -> np.ndarray:
     """quadrant_colours after DEVSEARCH_TEST_EMBED_DELAY seconds: an embedding worker busy long enough to kill."""
     time.sleep(float(os.environ.get("DEVSEARCH_TEST_EMBED_DELAY") or 0))

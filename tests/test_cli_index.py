@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,8 @@ from typer.testing import CliRunner
 
 from devsearch.cli.app import app
 from devsearch.model.manifest import Manifest, write_manifest
-from tests.indexer_support import BAD, GOOD, RED_PEOPLE, index_tree, indexed_rows, make_tree, photo, photo_folder, start_slow_indexer
+from tests.indexer_support import (BAD, GOOD, RED_PEOPLE, index_tree, indexed_rows, make_tree, photo, photo_folder,
+                                   start_slow_indexer, wait_for_rows)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -81,9 +81,7 @@ def test_ctrl_c_saves_what_is_done_and_exits_130(tmp_path, model_cache) -> None:
         [sys.executable, "-m", "devsearch", "index", str(root), "--home", str(tmp_path / "home"), "--batch-size", "2"],
         cwd=REPO, env={**os.environ, "DEVSEARCH_DEBUG_BATCH_DELAY": "1"},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while indexed_rows(tmp_path / "home") < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for_rows(tmp_path / "home", 2, 120)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr

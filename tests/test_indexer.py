@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,8 +15,8 @@ from devsearch.indexer.crawl import SKIP_HEIF, SKIP_THUMBNAILS, crawl, resolve_r
 from devsearch.indexer.pipeline import IndexOptions, run_index
 from devsearch.store.catalog import Store
 from devsearch.indexer.decode import CRASHED, timed_out
-from tests.indexer_support import (BAD, GOOD, MANIFEST, index_tree, indexed_rows, make_tree, photo, photo_folder,
-                                   quadrant_colours, start_indexer, start_slow_indexer)
+from tests.indexer_support import (BAD, GOOD, MANIFEST, index_tree, make_tree, photo, photo_folder,
+                                   quadrant_colours, start_indexer, start_slow_indexer, wait_for_rows)
 
 class CountingEmbed:
     """quadrant_colours, counting the images it is given."""
@@ -308,9 +307,7 @@ def test_what_is_done_is_committed_once_commit_seconds_have_passed(tmp_path) -> 
 def test_kill_9_mid_run_then_rerun_leaves_a_consistent_store(tmp_path) -> None:
     root = photo_folder(tmp_path / "many", 24)
     process = start_slow_indexer(root, tmp_path / "home")
-    deadline = time.monotonic() + 60
-    while indexed_rows(tmp_path / "home") < 4 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for_rows(tmp_path / "home", 4, 60)
     process.send_signal(signal.SIGKILL)
     process.wait()
     with Store.open(tmp_path / "home") as store:
@@ -329,9 +326,7 @@ def test_a_kill_9_leaves_no_python_warnings_on_stderr(tmp_path) -> None:
     of 'leaked semaphore objects' on the user's terminal."""
     root = photo_folder(tmp_path / "many", 12)
     process = start_slow_indexer(root, tmp_path / "home")
-    deadline = time.monotonic() + 60
-    while indexed_rows(tmp_path / "home") < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for_rows(tmp_path / "home", 2, 60)
     process.send_signal(signal.SIGKILL)
     _, stderr = process.communicate(timeout=60)  # read to the end: the tracker holds stderr until it exits
     assert "resource_tracker" not in stderr and "leaked" not in stderr, stderr

@@ -13,7 +13,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +22,7 @@ from devsearch.indexer.decode import CRASHED
 from devsearch.store.catalog import Store
 from devsearch.store.kept_classes import TopClasses
 from tests.conftest import FIXTURES
-from tests.indexer_support import MANIFEST, REPO, index_tree, indexed_rows, photo_folder, start_indexer
+from tests.indexer_support import MANIFEST, REPO, index_tree, photo_folder, start_indexer, wait_for_rows
 
 pytestmark = [pytest.mark.ray,
               pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="needs the [ray] extra")]
@@ -39,12 +38,6 @@ def catalog(home: Path) -> dict[str, tuple]:
         return {path: (*rest, None if blob is None else np.frombuffer(blob, np.float32),
                        None if classes is None else TopClasses.from_blob(classes))
                 for path, *rest, blob, classes in rows}
-
-
-def wait_for_rows(home: Path, at_least: int) -> None:
-    deadline = time.monotonic() + TIMEOUT_S
-    while indexed_rows(home) < at_least and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 def descendants(pid: int) -> list[int]:
@@ -141,7 +134,7 @@ def test_an_embedding_worker_killed_mid_run_costs_nothing(tmp_path, drivers) -> 
     root = photo_folder(tmp_path / "many", 24)
     process = start_indexer(root, tmp_path / "home", "--ray", "local", DEVSEARCH_TEST_EMBED_DELAY="0.5")
     drivers.append(process)
-    wait_for_rows(tmp_path / "home", 2)
+    wait_for_rows(tmp_path / "home", 2, TIMEOUT_S)
     actor = process_named(process.pid, "EmbedActor")
     assert actor is not None, "no embedding actor under the driver"
     os.kill(actor, signal.SIGKILL)
@@ -157,7 +150,7 @@ def test_a_killed_driver_then_a_native_run_leaves_a_complete_consistent_store(tm
     root = photo_folder(tmp_path / "many", 24)
     process = start_indexer(root, tmp_path / "home", "--ray", "local", DEVSEARCH_TEST_EMBED_DELAY="0.5")
     drivers.append(process)
-    wait_for_rows(tmp_path / "home", 4)
+    wait_for_rows(tmp_path / "home", 4, TIMEOUT_S)
     process.send_signal(signal.SIGKILL)
     process.wait()
     with Store.open(tmp_path / "home") as store:
