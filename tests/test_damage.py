@@ -15,10 +15,8 @@ from typer.testing import CliRunner
 from devsearch.cli.app import app
 from devsearch.core.errors import DevsearchError
 from devsearch.core.settings import Settings
-from devsearch.model.imagenet import NUM_CLASSES
 from devsearch.search.engine import open_searcher
-from devsearch.store.kept_classes import keep_top
-from tests.tiny_library import build_store, photo_file
+from tests.tiny_library import random_store
 
 QUERIES = ["dog", "beach + 0.5:cat", "people - dog"]
 
@@ -27,13 +25,7 @@ QUERIES = ["dog", "beach + 0.5:cat", "people - dog"]
 def pristine(tmp_path_factory) -> dict:
     """A store of 400 photos with random vectors in the tiny 4-d word space and random kept top
     classes (so word queries read the class postings too), and its true answers."""
-    base = tmp_path_factory.mktemp("damage")
-    rng = np.random.default_rng(11)
-    photos = {photo_file(base / "photos", f"{i:03}.jpg"): (v / np.linalg.norm(v), None)
-              for i, v in enumerate(rng.normal(size=(400, 4)).astype(np.float32))}
-    classes = {path: keep_top(rng.dirichlet(np.full(NUM_CLASSES, 0.05), size=1))[0] for path in photos}
-    settings = build_store(base / "home", base / "model", photos, fingerprint="test:0000/conse+tiny:0000",
-                           classes=classes)
+    settings = random_store(tmp_path_factory.mktemp("damage"), 400, seed=11)
     truth = {query: json.loads(query_json(str(settings.home), query).stdout) for query in QUERIES}
     return {"home": settings.home, "truth": truth, "cache": settings.cache}
 

@@ -12,15 +12,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 from typer._click import exceptions as click_errors
 
 from devsearch.core import errors
-from devsearch.model.imagenet import NUM_CLASSES
 from devsearch.store.layout import THUMBNAILS_FOLDER
-from devsearch.store.kept_classes import keep_top
-from tests.tiny_library import build_store, photo_file
+from tests.tiny_library import random_store
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
@@ -138,13 +135,7 @@ def as_pattern(name: str) -> re.Pattern:
 @pytest.fixture(scope="module")
 def store_files(tmp_path_factory) -> list[str]:
     """The files of a real store holding photos with vectors and kept classes, as the writer leaves it."""
-    base = tmp_path_factory.mktemp("docs-store")
-    rng = np.random.default_rng(5)
-    photos = {photo_file(base / "photos", f"{i}.jpg"): (v / np.linalg.norm(v), None)
-              for i, v in enumerate(rng.normal(size=(20, 4)).astype(np.float32))}
-    classes = {path: keep_top(rng.dirichlet(np.full(NUM_CLASSES, 0.05), size=1))[0] for path in photos}
-    settings = build_store(base / "home", base / "model", photos, fingerprint="test:0000/conse+tiny:0000",
-                           classes=classes)
+    settings = random_store(tmp_path_factory.mktemp("docs-store"), 20, seed=5)
     return sorted(p.name for p in settings.home.iterdir())
 
 

@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from devsearch.core.settings import Settings
+from devsearch.model.imagenet import NUM_CLASSES
 from devsearch.model.manifest import BUNDLED_WORDS_DIR, Manifest, write_manifest
 from devsearch.model.people import PeopleSignal
 from devsearch.store.catalog import Store
 from devsearch.store.hashing import content_hash
-from devsearch.store.kept_classes import TopClasses
+from devsearch.store.kept_classes import TopClasses, keep_top
 from devsearch.store.records import ChangeSet, EmbeddedPhoto
 from devsearch.wordspace.lookup import build_lookup
 
@@ -58,6 +59,17 @@ def build_store(home: Path, model_dir: Path, photos: dict[Path, tuple[np.ndarray
         store.commit(ChangeSet(embedded=embedded))
     return Settings(home=home, cache=home.parent / "cache", model=None)
 
+
+
+def random_store(base: Path, count: int, seed: int) -> Settings:
+    """A store under base/home of `count` photos with random unit vectors in the 4-d word space and random
+    kept top classes (so word queries read the class postings too)."""
+    rng = np.random.default_rng(seed)
+    photos = {photo_file(base / "photos", f"{i:03}.jpg"): (v / np.linalg.norm(v), None)
+              for i, v in enumerate(rng.normal(size=(count, DIMS)).astype(np.float32))}
+    classes = {path: keep_top(rng.dirichlet(np.full(NUM_CLASSES, 0.05), size=1))[0] for path in photos}
+    return build_store(base / "home", base / "model", photos, fingerprint="test:0000/conse+tiny:0000",
+                       classes=classes)
 
 def photo_file(folder: Path, name: str, mtime: datetime | None = None) -> Path:
     """A distinct small file standing for a photo (its bytes only matter for the content hash)."""
