@@ -94,11 +94,18 @@ def _assemble(manifest: Manifest, settings: Settings, words: WordLookup, head_mo
     return model, backbone, digests
 
 
-def save_bundle(out_dir: Path, *, settings: Settings, backbone: str = manifests.DEFAULT_BACKBONE,
+def save_bundle(out_dir: Path, *, settings: Settings, **options) -> Manifest:
+    """Write a bundle folder and return its manifest (with its path); options as make_bundle."""
+    return make_bundle(out_dir, settings=settings, **options).manifest
+
+
+def make_bundle(out_dir: Path, *, settings: Settings, backbone: str = manifests.DEFAULT_BACKBONE,
                 words: str = manifests.DEFAULT_WORDS, head: str = "conse",
                 head_model: keras.Model | None = None, top_t: int = conse.CONSE_TOP_T,
-                labels: str = "imagenet-1k", loss: str | None = None, random_words: bool | None = None) -> Manifest:
-    """Write a bundle folder and return its manifest (with its path).
+                labels: str = "imagenet-1k", loss: str | None = None,
+                random_words: bool | None = None) -> ModelBundle:
+    """Write a bundle folder and return the bundle, built once to fingerprint its weights, so that a
+    caller who needs the network next (the first run's conversion) does not build it a second time.
 
     words: "glove-6b-50d" or a path to a vectors file; a file is copied into the bundle as a lookup
     cache so the bundle keeps working when the file moves.
@@ -126,9 +133,10 @@ def save_bundle(out_dir: Path, *, settings: Settings, backbone: str = manifests.
         manifest = replace(manifest, top_t=top_t, labels_without_vector=missing, class_vectors=conse.CLASS_VECTORS)
     else:
         raise UsageError(f"unknown head {head!r}: choose devise or conse")
-    _, _, digests = _assemble(manifest, settings, lookup, head_model, vectors)
+    model, built_backbone, digests = _assemble(manifest, settings, lookup, head_model, vectors)
     manifests.write_manifest(out_dir, replace(manifest, fingerprint=manifests.fingerprint(manifest, digests)))
-    return manifests.read_manifest(out_dir)
+    return ModelBundle(manifests.read_manifest(out_dir), model, lookup, built_backbone, head_model, vectors,
+                       settings.precision)
 
 
 def load_bundle(model_dir: Path, settings: Settings) -> ModelBundle:

@@ -15,6 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xxhash
@@ -26,6 +27,9 @@ from devsearch.model.conse import ConseProjection, project_all
 from devsearch.model.manifest import Manifest
 from devsearch.model.runtime import SUFFIX, RuntimeModel
 from devsearch.wordspace.lookup import WordLookup
+
+if TYPE_CHECKING:
+    from devsearch.model.bundle import ModelBundle
 
 CACHE_FORMAT = 2  # 1: Keras's export, outputs by position
 NETWORK_FILE = "network" + SUFFIX
@@ -55,21 +59,17 @@ def cached_network(settings: Settings, fingerprint: str) -> Path | None:
     return folder / NETWORK_FILE if intact else None
 
 
-def convert(model_dir: Path, settings: Settings) -> Path:
-    """Convert the bundle in model_dir (checked against its fingerprint by load_bundle) and cache it.
+def convert(bundle: ModelBundle, settings: Settings) -> Path:
+    """Convert the bundle's Keras model (on the TensorFlow backend; its fingerprint checked against its
+    weights, by load_bundle or make_bundle) and cache it under that fingerprint.
 
-    TensorFlow does the conversion, so Keras is imported here on the TensorFlow backend. The graph is
-    handed to TensorFlow Lite's converter as one traced function with the weights it reads (Keras's
-    own `export(format="litert")` writes and reads back a SavedModel first: about 1.6 x longer here)."""
-    from devsearch.model.backend import import_keras, native_stderr_muted
-
-    import_keras("tensorflow")
+    The graph is handed to TensorFlow Lite's converter as one traced function with the weights it
+    reads (Keras's own `export(format="litert")` writes and reads back a SavedModel first: about
+    1.6 x longer here)."""
     import tensorflow as tf
 
-    from devsearch.model.bundle import load_bundle
+    from devsearch.model.backend import native_stderr_muted
 
-    with native_stderr_muted():  # TensorFlow's C++ lines while it looks for devices (cuInit, ...)
-        bundle = load_bundle(model_dir, settings)
     model = bundle.model
     devise = bundle.head_model is not None
 

@@ -47,28 +47,35 @@ def conse_model_dir(settings: Settings) -> Path:
 
 def default_model_dir(settings: Settings) -> Path:
     """The shipped trained bundle if there is one, else the ConSE bundle (made once in the cache)."""
+    return _default_model(settings)[0]
+
+
+def _default_model(settings: Settings) -> tuple[Path, ModelBundle | None]:
+    """default_model_dir, with the Keras bundle when this call made it (so it is not built again)."""
     packaged = packaged_model_dir()
     if packaged is not None:
-        return packaged
+        return packaged, None
     folder = conse_model_dir(settings)
-    if not (folder / MANIFEST_FILE).is_file():
-        with step(f"preparing the built-in model, once: converting its weights (about {PREPARING_S} s)", at_once=True):
-            import_keras(settings.backend)
-            from devsearch.model.bundle import save_bundle  # Keras: only the first time the default is needed
+    if (folder / MANIFEST_FILE).is_file():
+        return folder, None
+    with step(f"preparing the built-in model, once: converting its weights (about {PREPARING_S} s)", at_once=True):
+        import_keras(settings.backend)
+        from devsearch.model.bundle import make_bundle  # Keras: only the first time the default is needed
 
-            with native_stderr_muted():  # TensorFlow's C++ lines as it starts computing (cuInit, ...)
-                save_bundle(folder, settings=settings)
-    return folder
+        with native_stderr_muted():  # TensorFlow's C++ lines as it starts computing (cuInit, ...)
+            return folder, make_bundle(folder, settings=settings)
 
 
 class ResolvedModel:
     """The chosen model: its manifest and word space now, its network on first use."""
 
-    def __init__(self, manifest: Manifest, settings: Settings):
+    def __init__(self, manifest: Manifest, settings: Settings, built: ModelBundle | None = None):
+        """built: the Keras bundle of this manifest when it was just made, used instead of loading it."""
         self.manifest = manifest
         self.settings = settings
         self._words: WordLookup | None = None
         self._bundle: Network | None = None
+        self._built = built
 
     @property
     def words(self) -> WordLookup:
@@ -83,11 +90,14 @@ class ResolvedModel:
         if self._bundle is None:
             light = self.settings.precision != "bfloat16" and infers_on_light_runtime(self.settings.backend)
             self._bundle = self._converted() if light else self.keras_bundle()
+            self._built = None  # converted or kept as the network: no second copy in memory
         return self._bundle
 
     def keras_bundle(self) -> ModelBundle:
         """The bundle's Keras model (training, evaluation, the Keras backends); it must be the space
         the manifest names."""
+        if self._built is not None:
+            return self._built
         folder = self._folder()
         with step("loading the network (Keras)"):
             import_keras(self.settings.backend)  # the backend is chosen before Keras is first imported
@@ -106,9 +116,16 @@ class ResolvedModel:
             folder = self._folder()
             self._check(read_manifest(folder).fingerprint)  # before seconds of conversion
             with step(f"preparing the network for the light runtime, once (about {CONVERSION_S} s)", at_once=True):
-                path = convert(folder, self.settings)
+                path = convert(self._built or self._load_for_conversion(folder), self.settings)
         return ConvertedNetwork(self.manifest, path, self.words,
                                 self.projection if self.manifest.projects_classes else None)
+
+    def _load_for_conversion(self, folder: Path) -> ModelBundle:
+        import_keras("tensorflow")  # TensorFlow converts, whatever backend the settings name
+        from devsearch.model.bundle import load_bundle
+
+        with native_stderr_muted():  # TensorFlow's C++ lines while it looks for devices (cuInit, ...)
+            return load_bundle(folder, self.settings)
 
     def _check(self, fingerprint: str) -> None:
         if fingerprint != self.manifest.fingerprint:
@@ -161,7 +178,8 @@ def resolve_model(settings: Settings, bound: Manifest | None = None) -> Resolved
         return ResolvedModel(read_manifest(Path(settings.model)), settings)
     if bound is not None:
         return ResolvedModel(bound, settings)
-    return ResolvedModel(read_manifest(default_model_dir(settings)), settings)
+    folder, built = _default_model(settings)
+    return ResolvedModel(read_manifest(folder), settings, built)
 
 
 def model_to_index_with(settings: Settings, bound: Manifest | None) -> ResolvedModel:

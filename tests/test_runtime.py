@@ -38,8 +38,9 @@ def devsearch(*args: str, cache: Path) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 def test_the_converted_network_answers_as_keras_on_the_samples(model_cache):
     settings = Settings(home=model_cache / "unused-home", cache=model_cache, backend="auto")
-    before = resolve_model(settings).manifest.fingerprint
-    converted = resolve_model(settings).network()
+    first = resolve_model(settings)  # on an empty cache: the bundle made now is the one converted
+    before = first.manifest.fingerprint
+    converted = first.network()
     keras_bundle = resolve_model(settings).keras_bundle()
     photos = np.stack([decode_photo(path).pixels for path in SAMPLES])
     vectors, probabilities = converted.embed_and_classify(photos)
