@@ -44,12 +44,12 @@ class RuntimeModel:
         except ValueError as exc:  # LiteRT's word for a missing or unreadable model file
             raise UsageError(f"cannot load the model file {self.path}: {exc}") from None
         signatures = self._interpreter.get_signature_list()
-        if signatures:  # named inputs and outputs (what model/converted.py writes)
+        if signatures:  # named inputs and outputs (Keras's export, this project's earlier conversions)
             signature = next(iter(signatures.values()))
             self.inputs: tuple[str, ...] = tuple(signature["inputs"])
             self.outputs: tuple[str, ...] = tuple(signature["outputs"])
             self._call = self._interpreter.get_signature_runner()
-        else:  # an older file (e.g. MediaPipe's detectors): its tensors' own names
+        else:  # its tensors' own names (model/converted.py's files, MediaPipe's detectors)
             self._tensors = {d["name"]: d["index"] for d in self._interpreter.get_input_details()}
             self._outputs = {d["name"]: d["index"] for d in self._interpreter.get_output_details()}
             self.inputs, self.outputs = tuple(self._tensors), tuple(self._outputs)
