@@ -25,7 +25,7 @@ from devsearch.wordspace.lookup import WordLookup
 
 # one-time preparation on the 2-core box, said while it runs (measured: docs/performance.md)
 PREPARING_S = 10
-CONVERSION_S = 10
+CONVERSION_S = 5
 
 if TYPE_CHECKING:
     from devsearch.model.bundle import ModelBundle
