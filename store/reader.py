@@ -387,7 +387,9 @@ class CatalogReader:
         reads the photos with people, not every row."""
         if column not in PEOPLE_COLUMNS:
             raise ValueError(f"not a people column: {column}")
-        rows = self._db.execute(f"SELECT id, {column} FROM photos WHERE {column} >= ? AND status = 'indexed'",
+        # `+status`: not the status index, which SQLite prefers for the equality and which makes this a scan of
+        # every indexed photo (52 ms at 100k); the column's own index reads only the photos with people
+        rows = self._db.execute(f"SELECT id, {column} FROM photos WHERE {column} >= ? AND +status = 'indexed'",
                                 (at_least,)).fetchall()
         if not rows:
             return Bonus(np.zeros(0, dtype=np.float32))
