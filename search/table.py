@@ -31,13 +31,17 @@ class _Optional:
 _OPTIONAL = (_Optional("size", 11, "right"), _Optional("date", 17), _Optional("why", 32))
 
 
+def _borders(optional: int, thumbnails: bool) -> int:
+    """The cells a table spends outside its text: a space each side of every column and a rule between."""
+    return 3 * (3 + optional + thumbnails) + 1
+
+
 def fitting_columns(width: int, thumbnails: bool, rank_width: int = 3) -> list[_Optional]:
     """The optional columns a terminal of this width has room for beside rank, score and a path of PATH_MIN."""
     fixed = rank_width + SCORE_WIDTH + PATH_MIN + (TERMINAL_THUMBNAIL_CELLS if thumbnails else 0)
     for count in range(len(_OPTIONAL), -1, -1):
         columns = _OPTIONAL[:count]
-        borders = 3 * (3 + count + thumbnails) + 1  # a space each side of every column and a rule between
-        if fixed + sum(column.width for column in columns) + borders <= width:
+        if fixed + sum(column.width for column in columns) + _borders(count, thumbnails) <= width:
             return list(columns)
     return []
 
@@ -64,10 +68,9 @@ def print_table(results: Sequence[SearchResult], title: str, *, thumbnails: bool
         thumbnails = console.is_terminal and console.color_system in ("truecolor", "256")
     rank_width = max(1, len(str(max((r.rank for r in results), default=1))))
     optional = fitting_columns(console.width, bool(thumbnails), rank_width)
-    borders = 3 * (3 + len(optional) + bool(thumbnails)) + 1
-    path_width = max(PATH_MIN, console.width - borders - rank_width - SCORE_WIDTH - sum(c.width for c in optional)
+    path_width = max(PATH_MIN, console.width - _borders(len(optional), bool(thumbnails)) - rank_width - SCORE_WIDTH - sum(c.width for c in optional)
                      - (TERMINAL_THUMBNAIL_CELLS if thumbnails else 0))
-    marked = any(r.dated_by_file for r in results) and any(c.header == "date" for c in optional)
+    marked = any(r.dated_by == "file" for r in results) and any(c.header == "date" for c in optional)
     table = Table(title=Text(visible(title)), title_justify="left",
                   caption=f"{FILE_MARK} the file's time: the photo has no capture date" if marked else None,
                   caption_justify="left")
