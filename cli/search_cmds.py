@@ -19,7 +19,7 @@ _AFTER = typer.Option(None, "--after", metavar="DATE", help="Only photos taken o
 _BEFORE = typer.Option(None, "--before", metavar="DATE", help="Only photos taken before DATE.")
 _PATHS = typer.Option(False, "--paths", help="Print only the paths, one per line (for xargs); a name with a newline or control character is printed escaped, as $'...'.")
 _NULL = typer.Option(False, "-0", "--null", help="Print only the paths, each ended by NUL, as their exact bytes (for xargs -0).")
-_JSON = typer.Option(False, "--json", help="Print a JSON list of {rank, score, match, path, width, height, taken, date, date_from, cosine, mass, people, why, reasons}.")
+_JSON = typer.Option(False, "--json", help="Print a JSON list of {rank, score, match, path, width, height, taken, date, dated_by, cosine, mass, people, why, reasons}.")
 def _a_score(value: Optional[float]) -> Optional[float]:
     if value is not None and not 0.0 <= value <= 1.0:  # nan fails both
         raise typer.BadParameter(f"{value:g} is not a score: give a score from 0 to 1, such as 0.5")

@@ -139,4 +139,4 @@ def date_text(result: SearchResult, file_mark: str = " (file time)") -> str:
     date = result.date
     if date is None:
         return ""
-    return date.isoformat(sep=" ", timespec="minutes") + (file_mark if result.dated_by_file else "")
+    return date.isoformat(sep=" ", timespec="minutes") + (file_mark if result.dated_by == "file" else "")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from devsearch.store.records import sort_date
+
 MIN_REASON = 0.01  # a class below 1% in a photo carried nothing worth naming
 
 
@@ -77,18 +79,20 @@ class SearchResult:
 
     @property
     def date(self) -> datetime | None:
-        """The date the date filters and the date sort use: the capture time, else the file's time."""
-        if self.taken is not None or self.mtime is None:
-            return self.taken
+        """The date the date filters and the date sort use (store/records.sort_date); None when neither is
+        known, or for an mtime no calendar holds."""
+        if self.taken is None and self.mtime is None:
+            return None
         try:
-            return datetime.fromtimestamp(self.mtime)
-        except (OverflowError, OSError, ValueError):  # an mtime no calendar holds
+            return sort_date(self.taken, self.mtime)
+        except (OverflowError, OSError, ValueError):
             return None
 
     @property
-    def dated_by_file(self) -> bool:
-        """Whether `date` is the file's time (the photo carries no capture time)."""
-        return self.taken is None and self.date is not None
+    def dated_by(self) -> str | None:
+        """Which date `date` is, in the API's words: "taken" (the capture time) or "file" (the file's time,
+        for a photo without one); None without a date."""
+        return None if self.date is None else "taken" if self.taken is not None else "file"
 
     def reasons(self) -> list[str]:
         """Why it matched, in plain words: the classes that carried it with their probability, per
@@ -99,7 +103,7 @@ class SearchResult:
 
     def as_dict(self) -> dict:
         """The `--json` shape: taken (the capture time) as ISO 8601 or null; date, the date the filters use
-        (the capture time, else the file's time), and date_from: "capture" or "file"."""
+        (the capture time, else the file's time), and dated_by: "taken" or "file", as the web API says it."""
         out = {
             "rank": self.rank,
             "score": round(self.score, 6),
@@ -109,7 +113,7 @@ class SearchResult:
             "height": self.height,
             "taken": self.taken.isoformat() if self.taken is not None else None,
             "date": self.date.isoformat() if self.date is not None else None,
-            "date_from": None if self.date is None else "file" if self.dated_by_file else "capture",
+            "dated_by": self.dated_by,
             "cosine": round(self.cosine, 6) if self.cosine is not None else None,
             "mass": round(self.mass, 6),
             "people": round(self.people, 6),

@@ -23,6 +23,7 @@ from devsearch.search.query_parser import Term
 from devsearch.search.results import SearchResult
 from devsearch.store.kept_classes import TopClasses
 from devsearch.store.records import PhotoRecord
+from devsearch.store.records import sort_date as photo_sort_date
 
 MAX_ID = 2 ** 63 - 1  # SQLite's largest integer: no catalog id lies beyond it
 MAX_DEPTH = 2000  # offset + n: how deep a search's result list may be paged (browsing has no limit)
@@ -52,8 +53,8 @@ class Page:
 
 
 def sort_date(record: PhotoRecord) -> datetime:
-    """The date filters and the date sort use: the capture time, else the file's mtime."""
-    return record.taken or datetime.fromtimestamp(record.mtime)
+    """The date filters and the date sort use (store/records.sort_date) of a catalog row."""
+    return photo_sort_date(record.taken, record.mtime)
 
 
 class Library:

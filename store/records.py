@@ -13,6 +13,12 @@ BOUND_MODEL = "model"  # the meta key naming the fingerprint the catalog was bou
 REBUILDING = "rebuilding"  # the meta key `--rebuild` sets, until its first commit: why the store is empty
 
 
+def sort_date(taken: datetime | None, mtime: float) -> datetime:
+    """The date the date filters and the date sort use (the reader's SQL says the same): the capture time,
+    else the file's modification time in local time. OverflowError/OSError for an mtime no calendar holds."""
+    return taken if taken is not None else datetime.fromtimestamp(mtime)
+
+
 @dataclass(frozen=True)
 class PhotoRecord:
     """One catalog row, without its vector."""

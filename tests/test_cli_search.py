@@ -32,7 +32,7 @@ def test_json_output_has_the_keys(library):
     result = run("query", "dog", "--all", "-n", "2", "--home", home(library), "--json")
     assert result.exit_code == 0, result.stderr
     rows = json.loads(result.stdout)
-    assert [set(r) for r in rows] == [{"rank", "score", "match", "path", "width", "height", "taken", "date", "date_from", "cosine", "mass",
+    assert [set(r) for r in rows] == [{"rank", "score", "match", "path", "width", "height", "taken", "date", "dated_by", "cosine", "mass",
                                        "people", "why", "reasons"}] * 2
     assert Path(rows[0]["path"]).name == "dog.jpg" and rows[0]["taken"] == rows[0]["date"] == "2020-01-01T00:00:00"
 

@@ -110,7 +110,7 @@ def test_in_and_after_filter(indexed):
 def test_json_parses_with_the_keys(indexed):
     result = run(indexed, "query", "cat", "--all", "--json", "-n", "2")
     rows = json.loads(result.stdout)
-    assert [list(r) for r in rows] == [["rank", "score", "match", "path", "width", "height", "taken", "date", "date_from",
+    assert [list(r) for r in rows] == [["rank", "score", "match", "path", "width", "height", "taken", "date", "dated_by",
                                         "cosine", "mass", "people", "why", "reasons"]] * 2
     fit = load_calibration().fit("words")
     assert rows[0]["why"] and rows[0]["score"] == pytest.approx(

@@ -31,7 +31,7 @@ def test_paths_one_per_line():
 
 def test_json_has_the_keys_and_iso_dates():
     rows = json.loads(render_json([CAT, ODD]))
-    assert list(rows[0]) == ["rank", "score", "match", "path", "width", "height", "taken", "date", "date_from",
+    assert list(rows[0]) == ["rank", "score", "match", "path", "width", "height", "taken", "date", "dated_by",
                              "cosine", "mass", "people",
                              "why", "reasons"]
     assert rows[0]["taken"] == "2021-05-04T13:02:01" and rows[0]["score"] == 0.912346

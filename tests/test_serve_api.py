@@ -592,6 +592,13 @@ def test_a_photo_says_which_date_it_is_sorted_by(api):
     assert photos["cat.jpg"]["dated_by"] == "file" and photos["cat.jpg"]["date"].startswith("2023-05-01")
 
 
+def test_a_search_result_says_which_date_it_is_sorted_by_in_the_same_words(api):
+    found = api.get("/api/search", params={"q": "cat", "n": 50, "all": 1}).json()["results"]
+    results = {Path(r["path"]).name: r for r in found}
+    assert results["dog.jpg"]["dated_by"] == "taken" and results["cat.jpg"]["dated_by"] == "file"
+    assert results["cat.jpg"]["date"].startswith("2023-05-01")
+
+
 def test_the_first_library_page_gives_the_years_it_spans_newest_first(api):
     years = api.get("/api/photos", params={"n": 2, "before": "2022-01-01"}).json()["years"]
     assert years == [2021, 2020, 2019, 2018, 2017]

@@ -79,5 +79,5 @@ def test_no_mark_is_explained_when_every_date_is_a_capture_date() -> None:
 
 
 def test_json_gives_the_date_the_filters_use_and_where_it_came_from() -> None:
-    assert NO_CAPTURE.as_dict()["date"] == "2025-05-14T09:00:00" and NO_CAPTURE.as_dict()["date_from"] == "file"
-    assert WITH_WHY.as_dict()["date_from"] == "capture" and WITH_WHY.as_dict()["taken"] == TAKEN.isoformat()
+    assert NO_CAPTURE.as_dict()["date"] == "2025-05-14T09:00:00" and NO_CAPTURE.as_dict()["dated_by"] == "file"
+    assert WITH_WHY.as_dict()["dated_by"] == "taken" and WITH_WHY.as_dict()["taken"] == TAKEN.isoformat()
