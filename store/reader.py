@@ -223,16 +223,19 @@ class CatalogReader:
         """Whether any photo is indexed: the first row of the status index, not a count of 100k."""
         return self._db.execute("SELECT 1 FROM photos WHERE status = 'indexed' LIMIT 1").fetchone() is not None
 
-    def get(self, ids: Sequence[int]) -> list[PhotoRecord]:
-        """The records of ids, in the same order (ids not in the catalog are left out)."""
-        found: dict[int, PhotoRecord] = {}
+    def _rows_of(self, ids: Iterable[int], columns: str, condition: str = "") -> Iterator[tuple]:
+        """The rows of `columns` of the photos ids (that also meet condition, "AND ..."), asked in chunks
+        within SQLite's limit on bound parameters."""
         wanted = [int(i) for i in ids]
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start:start + _CHUNK]
             marks = ",".join("?" * len(chunk))
-            for row in self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM photos WHERE id IN ({marks})", chunk):
-                found[row[0]] = _record(row)
-        return [found[i] for i in wanted if i in found]
+            yield from self._db.execute(f"SELECT {columns} FROM photos WHERE id IN ({marks}) {condition}", chunk)
+
+    def get(self, ids: Sequence[int]) -> list[PhotoRecord]:
+        """The records of ids, in the same order (ids not in the catalog are left out)."""
+        found = {row[0]: _record(row) for row in self._rows_of(ids, _RECORD_COLUMNS)}
+        return [found[int(i)] for i in ids if int(i) in found]
 
     def ids_matching(self, *, under: Path | None = None, after: datetime | None = None,
                      before: datetime | None = None) -> np.ndarray:
@@ -358,28 +361,13 @@ class CatalogReader:
 
     def top_classes_of(self, ids: Sequence[int]) -> dict[int, TopClasses]:
         """The kept top classes of these photos (those that have some)."""
-        found: dict[int, TopClasses] = {}
-        wanted = [int(i) for i in ids]
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start:start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                f"SELECT id, top_classes FROM photos WHERE id IN ({marks}) AND top_classes IS NOT NULL", chunk)
-            found.update((photo_id, TopClasses.from_blob(blob)) for photo_id, blob in rows)
-        return found
+        return {photo_id: TopClasses.from_blob(blob)
+                for photo_id, blob in self._rows_of(ids, "id, top_classes", "AND top_classes IS NOT NULL")}
 
     def people_of(self, ids: Sequence[int]) -> dict[int, PeopleSignal]:
         """What the people detectors found in these photos (those they looked at)."""
-        found: dict[int, PeopleSignal] = {}
-        wanted = [int(i) for i in ids]
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start:start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(f"SELECT id, person_score, people_count, face_share FROM photos "
-                                    f"WHERE id IN ({marks}) AND person_score IS NOT NULL", chunk)
-            found.update((photo_id, PeopleSignal(score, count or 0, share or 0.0))
-                         for photo_id, score, count, share in rows)
-        return found
+        rows = self._rows_of(ids, "id, person_score, people_count, face_share", "AND person_score IS NOT NULL")
+        return {photo_id: PeopleSignal(score, count or 0, share or 0.0) for photo_id, score, count, share in rows}
 
     def people_values(self, column: str, at_least: float) -> Bonus:
         """One people column (PEOPLE_COLUMNS) of every indexed photo where it is at least at_least
@@ -468,15 +456,9 @@ class CatalogReader:
 
     def indexed_vectors_of(self, ids: Sequence[int], dims: int) -> dict[int, np.ndarray]:
         """id -> float32 vector of those ids that are indexed photos."""
-        found: dict[int, np.ndarray] = {}
-        wanted = [int(i) for i in ids]
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start:start + _CHUNK]
-            rows = self._db.execute(f"SELECT id, embedding FROM photos WHERE id IN ({','.join('?' * len(chunk))}) "
-                                    "AND status = 'indexed' AND embedding IS NOT NULL", chunk).fetchall()
-            ids, vectors = self._vectors_of(dims, rows)
-            found.update(zip(ids.tolist(), vectors))
-        return found
+        rows = list(self._rows_of(ids, "id, embedding", "AND status = 'indexed' AND embedding IS NOT NULL"))
+        found_ids, vectors = self._vectors_of(dims, rows)
+        return dict(zip(found_ids.tolist(), vectors))
 
     def changed_since(self, generation: int, dims: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(ids, rows) of photos (re)indexed after generation, and the ids no longer indexed since."""
